@@ -1,0 +1,1 @@
+//! Criterion benchmarks live here (issue 6); the package exists so the workspace layout is fixed.

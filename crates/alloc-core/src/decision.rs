@@ -1,0 +1,427 @@
+//! Decisions: what one cycle concluded for each pending job, as typed data with a `Display`
+//! a user can read. Shells act on them; nothing else leaves the core.
+
+use crate::ids::{
+    ClusterName, FlavorName, JobId, LocalQueueName, NodeName, QueueName, TenantName, UserName,
+};
+use crate::model::{Resource, Tier};
+use crate::units::{CpuMilli, MemMib, MilliGpu, VramMib};
+use serde::Serialize;
+use std::fmt;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Decision {
+    /// Start the job now, here. The scheduler has already booked the resources.
+    Admit { job: JobId, placement: Placement },
+    /// Not now; the reason says what would change that.
+    Wait { job: JobId, reason: WaitReason },
+    /// Never, as things are configured; the job leaves the queue.
+    Reject { job: JobId, reason: RejectReason },
+}
+
+impl Decision {
+    pub fn job(&self) -> JobId {
+        match self {
+            Decision::Admit { job, .. }
+            | Decision::Wait { job, .. }
+            | Decision::Reject { job, .. } => *job,
+        }
+    }
+}
+
+impl fmt::Display for Decision {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Decision::Admit { job, placement } => write!(f, "{job}: admitted: {placement}"),
+            Decision::Wait { job, reason } => {
+                write!(
+                    f,
+                    "{job}: waits: {reason}; would start {}",
+                    reason.unblock()
+                )
+            }
+            Decision::Reject { job, reason } => write!(f, "{job}: rejected: {reason}"),
+        }
+    }
+}
+
+/// Where an admitted job runs and on whose quota.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Placement {
+    pub cluster: ClusterName,
+    pub flavor: FlavorName,
+    pub tier: Tier,
+    pub queue: QueueName,
+    /// One entry per node; more than one only for jobs that allow spreading.
+    pub nodes: Vec<NodeShare>,
+    /// The admission uses quota borrowed from the cohort.
+    pub borrowing: bool,
+    /// Flavors tried first, and why each was passed over.
+    pub passed_over: Vec<FlavorMiss>,
+}
+
+impl Placement {
+    pub fn gpu_count(&self) -> usize {
+        self.nodes.iter().map(|n| n.gpus.len()).sum()
+    }
+}
+
+impl fmt::Display for Placement {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "flavor {} ({}) in cluster {} on ",
+            self.flavor, self.tier, self.cluster
+        )?;
+        for (i, share) in self.nodes.iter().enumerate() {
+            if i > 0 {
+                f.write_str(" + ")?;
+            }
+            write!(f, "{share}")?;
+        }
+        if self.borrowing {
+            write!(f, ", borrowing quota through queue {}'s cohort", self.queue)?;
+        } else {
+            write!(f, ", within queue {}'s nominal quota", self.queue)?;
+        }
+        for miss in &self.passed_over {
+            write!(f, "; passed over {miss}")?;
+        }
+        Ok(())
+    }
+}
+
+/// The part of a job placed on one node.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NodeShare {
+    pub node: NodeName,
+    pub gpus: Vec<GpuShare>,
+    pub cpu: CpuMilli,
+    pub memory: MemMib,
+}
+
+impl fmt::Display for NodeShare {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "node {}", self.node)?;
+        match self.gpus.as_slice() {
+            [] => Ok(()),
+            [only] if only.milli < MilliGpu::WHOLE => {
+                write!(
+                    f,
+                    " GPU {} ({} milli, {} MiB VRAM, MPS)",
+                    only.index, only.milli.0, only.vram.0
+                )
+            }
+            gpus => {
+                f.write_str(" GPU ")?;
+                for (i, gpu) in gpus.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(",")?;
+                    }
+                    write!(f, "{}", gpu.index)?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// What a job takes of one GPU.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct GpuShare {
+    pub index: u32,
+    pub milli: MilliGpu,
+    pub vram: VramMib,
+}
+
+/// Why a flavor could not take the job.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FlavorMiss {
+    pub flavor: FlavorName,
+    pub miss: Miss,
+}
+
+impl fmt::Display for FlavorMiss {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "flavor {}: {}", self.flavor, self.miss)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Miss {
+    /// The queue's quota (with what it may borrow) is short.
+    Quota {
+        queue: QueueName,
+        resource: Resource,
+        needed: u64,
+        available: u64,
+    },
+    /// The queue has no quota for this resource on this flavor.
+    NoQuota {
+        queue: QueueName,
+        resource: Resource,
+    },
+    /// Quota allows it but no node of the flavor has the room right now.
+    Capacity {
+        /// Nodes of the flavor whose GPU model the job accepts.
+        nodes: u32,
+        /// The most fully free GPUs on any one of them.
+        most_free_gpus: u32,
+        /// The most free milli-GPU on any single MPS-capable GPU.
+        most_free_milli: MilliGpu,
+    },
+    /// It would fit only by borrowing, and the queue prefers to look further first.
+    BorrowingDeferred { queue: QueueName },
+}
+
+impl fmt::Display for Miss {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Miss::Quota { queue, resource, needed, available } => write!(
+                f,
+                "queue {queue} has {available} {unit} of {resource} quota left (borrowing included), needs {needed}",
+                unit = resource.unit()
+            ),
+            Miss::NoQuota { queue, resource } => {
+                write!(f, "queue {queue} has no {resource} quota on this flavor")
+            }
+            Miss::Capacity { nodes: 0, .. } => f.write_str("no node of this flavor carries a GPU model the job accepts"),
+            Miss::Capacity { nodes, most_free_gpus, most_free_milli } => write!(
+                f,
+                "none of its {nodes} nodes has room (at most {most_free_gpus} free GPUs on a node, {} milli free on one GPU)",
+                most_free_milli.0
+            ),
+            Miss::BorrowingDeferred { queue } => {
+                write!(f, "fits only by borrowing and queue {queue} tries other flavors first")
+            }
+        }
+    }
+}
+
+/// Why a job waits.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WaitReason {
+    /// StrictFIFO: an earlier job of the same ClusterQueue cannot start, so none behind it may.
+    BlockedByHead { queue: QueueName, head: JobId },
+    /// The user is at a limit.
+    UserLimit { user: UserName, limit: Limit },
+    /// The tenant is at a limit.
+    TenantLimit { tenant: TenantName, limit: Limit },
+    /// Every candidate flavor is short of quota or room; in the order they were tried.
+    NoFlavorFits { misses: Vec<FlavorMiss> },
+}
+
+/// A per-user or per-tenant cap that is reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Limit {
+    RunningJobs {
+        running: u32,
+        max: u32,
+    },
+    Gpus {
+        in_use: MilliGpu,
+        requested: MilliGpu,
+        max: MilliGpu,
+    },
+}
+
+impl fmt::Display for Limit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Limit::RunningJobs { running, max } => write!(f, "{running} of {max} running jobs"),
+            Limit::Gpus {
+                in_use,
+                requested,
+                max,
+            } => write!(
+                f,
+                "{} milli-GPU in use + {} requested > {} allowed",
+                in_use.0, requested.0, max.0
+            ),
+        }
+    }
+}
+
+impl fmt::Display for WaitReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            WaitReason::BlockedByHead { queue, head } => {
+                write!(
+                    f,
+                    "queue {queue} is StrictFIFO and {head} ahead of it cannot start"
+                )
+            }
+            WaitReason::UserLimit { user, limit } => {
+                write!(f, "user {user} is at its limit: {limit}")
+            }
+            WaitReason::TenantLimit { tenant, limit } => {
+                write!(f, "tenant {tenant} is at its limit: {limit}")
+            }
+            WaitReason::NoFlavorFits { misses } => {
+                f.write_str("no flavor can take it now: ")?;
+                for (i, miss) in misses.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str("; ")?;
+                    }
+                    write!(f, "{miss}")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// What would let a waiting job start: the first thing to change, for the first flavor tried.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Unblock {
+    HeadStarts {
+        head: JobId,
+    },
+    UserJobFinishes {
+        user: UserName,
+    },
+    TenantJobFinishes {
+        tenant: TenantName,
+    },
+    QuotaFrees {
+        queue: QueueName,
+        flavor: FlavorName,
+        resource: Resource,
+        amount: u64,
+    },
+    QuotaAdded {
+        queue: QueueName,
+        flavor: FlavorName,
+        resource: Resource,
+    },
+    CapacityFrees {
+        flavor: FlavorName,
+    },
+}
+
+impl fmt::Display for Unblock {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Unblock::HeadStarts { head } => write!(f, "once {head} starts"),
+            Unblock::UserJobFinishes { user } => write!(f, "when a job of user {user} finishes"),
+            Unblock::TenantJobFinishes { tenant } => write!(f, "when a job of tenant {tenant} finishes"),
+            Unblock::QuotaFrees { queue, flavor, resource, amount } => write!(
+                f,
+                "when {amount} {unit} more {resource} quota is free for queue {queue} on flavor {flavor}",
+                unit = resource.unit()
+            ),
+            Unblock::QuotaAdded { queue, flavor, resource } => {
+                write!(f, "once queue {queue} gets {resource} quota on flavor {flavor}")
+            }
+            Unblock::CapacityFrees { flavor } => {
+                write!(f, "when jobs on flavor {flavor} finish and free a node with room")
+            }
+        }
+    }
+}
+
+impl WaitReason {
+    pub fn unblock(&self) -> Unblock {
+        match self {
+            WaitReason::BlockedByHead { head, .. } => Unblock::HeadStarts { head: *head },
+            WaitReason::UserLimit { user, .. } => Unblock::UserJobFinishes { user: user.clone() },
+            WaitReason::TenantLimit { tenant, .. } => Unblock::TenantJobFinishes {
+                tenant: tenant.clone(),
+            },
+            WaitReason::NoFlavorFits { misses } => {
+                let first = misses
+                    .iter()
+                    .find(|m| !matches!(m.miss, Miss::BorrowingDeferred { .. }))
+                    .or(misses.first());
+                match first.map(|m| (&m.flavor, &m.miss)) {
+                    Some((
+                        flavor,
+                        Miss::Quota {
+                            queue,
+                            resource,
+                            needed,
+                            available,
+                        },
+                    )) => Unblock::QuotaFrees {
+                        queue: queue.clone(),
+                        flavor: flavor.clone(),
+                        resource: *resource,
+                        amount: needed - available,
+                    },
+                    Some((flavor, Miss::NoQuota { queue, resource })) => Unblock::QuotaAdded {
+                        queue: queue.clone(),
+                        flavor: flavor.clone(),
+                        resource: *resource,
+                    },
+                    Some((flavor, _)) => Unblock::CapacityFrees {
+                        flavor: flavor.clone(),
+                    },
+                    None => Unblock::CapacityFrees {
+                        flavor: FlavorName::new("?"),
+                    },
+                }
+            }
+        }
+    }
+}
+
+/// Why a job can never run as things are configured.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RejectReason {
+    UnknownQueue(LocalQueueName),
+    /// The request itself is malformed (zero GPUs, a fraction above one GPU, ...).
+    InvalidRequest(String),
+    /// No flavor of the queue matches the job's tier, flavor list, GPU models and data class.
+    NoMatchingFlavor {
+        queue: QueueName,
+        min_tier: Tier,
+        upgrade_allowed: bool,
+    },
+    /// On every candidate flavor the request exceeds what the queue could ever get, borrowing
+    /// included, even with nothing else running.
+    ExceedsQuotaCeiling {
+        queue: QueueName,
+        misses: Vec<FlavorMiss>,
+    },
+    /// The request alone exceeds a user or tenant GPU cap.
+    ExceedsCap {
+        who: String,
+        requested: MilliGpu,
+        max: MilliGpu,
+    },
+}
+
+impl fmt::Display for RejectReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RejectReason::UnknownQueue(queue) => write!(f, "local queue {queue} does not exist"),
+            RejectReason::InvalidRequest(why) => write!(f, "invalid request: {why}"),
+            RejectReason::NoMatchingFlavor { queue, min_tier, upgrade_allowed } => write!(
+                f,
+                "queue {queue} has no flavor of tier {min_tier}{} that the job's flavor list, GPU models and data class allow",
+                if *upgrade_allowed { " or above" } else { "" }
+            ),
+            RejectReason::ExceedsQuotaCeiling { queue, misses } => {
+                write!(f, "the request exceeds queue {queue}'s quota ceiling on every flavor: ")?;
+                for (i, miss) in misses.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str("; ")?;
+                    }
+                    write!(f, "{miss}")?;
+                }
+                Ok(())
+            }
+            RejectReason::ExceedsCap { who, requested, max } => write!(
+                f,
+                "{who} may hold at most {} milli-GPU, the job asks for {}",
+                max.0, requested.0
+            ),
+        }
+    }
+}

@@ -1,0 +1,44 @@
+//! The errors alloc-core returns. Configuration errors name the object and field; input errors
+//! name the job or node the shell sent.
+
+use crate::ids::{JobId, NodeName};
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    /// `place` is a path such as `cluster_queues[team-a].flavors[gold]`.
+    #[error("{place}: {field}: {reason}")]
+    Invalid {
+        place: String,
+        field: String,
+        reason: String,
+    },
+}
+
+impl ConfigError {
+    pub(crate) fn unknown(place: String, field: &str, name: &impl std::fmt::Display) -> Self {
+        ConfigError::Invalid {
+            place,
+            field: field.to_string(),
+            reason: format!("no such object: {name}"),
+        }
+    }
+}
+
+/// An input the scheduler cannot apply. The state is unchanged when one is returned.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InputError {
+    #[error("{0} was already submitted")]
+    DuplicateJob(JobId),
+    #[error("{0} is not known to the scheduler")]
+    UnknownJob(JobId),
+    #[error("{0} is not running, so it cannot finish or be evicted")]
+    NotRunning(JobId),
+    #[error("node {0} already exists")]
+    DuplicateNode(NodeName),
+    #[error("node {0} is not known to the scheduler")]
+    UnknownNode(NodeName),
+    #[error("node {node}: {reason}")]
+    InvalidNode { node: NodeName, reason: String },
+    #[error("{0}")]
+    Config(#[from] ConfigError),
+}

@@ -1,0 +1,70 @@
+//! Identifiers. Names of configured objects are strings (they come from Kubernetes objects and
+//! scenario files and appear in explanations); jobs are numbered. All are ordered, so maps keyed
+//! by them iterate deterministically.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+macro_rules! name_id {
+    ($($(#[$meta:meta])* $name:ident;)*) => {$(
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(pub String);
+
+        impl $name {
+            pub fn new(name: impl Into<String>) -> Self {
+                $name(name.into())
+            }
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl From<&str> for $name {
+            fn from(name: &str) -> Self {
+                $name(name.to_string())
+            }
+        }
+    )*};
+}
+
+name_id! {
+    /// A GPU model such as `V100` or `A100-80GB`.
+    GpuModelName;
+    /// A Kueue ResourceFlavor.
+    FlavorName;
+    /// A cluster: the private fleet or a public cloud region.
+    ClusterName;
+    /// A Kubernetes node.
+    NodeName;
+    /// A Kueue ClusterQueue.
+    QueueName;
+    /// A Kueue LocalQueue (namespaced in Kubernetes; `namespace/name` by convention here).
+    LocalQueueName;
+    /// A Kueue Cohort.
+    CohortName;
+    /// A tenant: a lab or group that owns a budget and a fair share.
+    TenantName;
+    /// A user inside a tenant.
+    UserName;
+}
+
+/// A job's number, unique for the lifetime of a scheduler.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
+)]
+#[serde(transparent)]
+pub struct JobId(pub u64);
+
+impl fmt::Display for JobId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "job {}", self.0)
+    }
+}

@@ -1,0 +1,209 @@
+//! Checks of the properties DESIGN.md promises, computed from scratch from the running jobs so
+//! that they do not trust the incremental ledgers they check.
+
+use crate::ids::{CohortName, FlavorName, NodeName, QueueName};
+use crate::model::Resource;
+use crate::scheduler::Scheduler;
+use crate::state::{Ledgers, NodeState};
+use std::collections::BTreeMap;
+
+/// Where quota is over-used: one queue's own ceiling, or a cohort's shared pool.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum QuotaScope {
+    Queue(QueueName),
+    Cohort(CohortName),
+}
+
+/// Usage of a flavor's resource above what the scope may hold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuotaOverrun {
+    pub scope: QuotaScope,
+    pub flavor: FlavorName,
+    pub resource: Resource,
+    pub usage: u64,
+    pub limit: u64,
+}
+
+impl Scheduler {
+    /// Rebuilds every ledger from the node list and the running jobs.
+    pub fn rebuilt_ledgers(&self) -> Ledgers {
+        let mut ledgers = Ledgers::default();
+        for node in self.ledgers.fleet.nodes.values() {
+            let model = node
+                .spec
+                .gpu_model
+                .as_ref()
+                .and_then(|m| self.config.gpu_models.get(m));
+            ledgers.fleet.add(
+                NodeState::new(node.spec.clone(), model),
+                &self.config.flavors,
+            );
+        }
+        for running in self.running.values() {
+            ledgers.book(&running.job, &running.placement);
+        }
+        ledgers
+    }
+
+    /// Every capacity and limit invariant, plus "incremental ledgers equal a rebuild".
+    /// Returns a readable line per violation.
+    pub fn check_invariants(&self) -> Result<(), Vec<String>> {
+        let mut violations = Vec::new();
+        self.check_capacity(&mut violations);
+        self.check_limits(&mut violations);
+        self.check_data_class(&mut violations);
+        if self.rebuilt_ledgers() != self.ledgers {
+            violations
+                .push("incremental ledgers differ from a rebuild from the running jobs".into());
+        }
+        if violations.is_empty() {
+            Ok(())
+        } else {
+            Err(violations)
+        }
+    }
+
+    fn check_capacity(&self, violations: &mut Vec<String>) {
+        // (cpu, memory, per GPU: (milli, vram, clients))
+        type Use = (u64, u64, BTreeMap<u32, (u64, u64, u32)>);
+        let mut used: BTreeMap<&NodeName, Use> = BTreeMap::new();
+        for running in self.running.values() {
+            for share in &running.placement.nodes {
+                let entry = used.entry(&share.node).or_default();
+                entry.0 += share.cpu.0;
+                entry.1 += share.memory.0;
+                for gpu in &share.gpus {
+                    let slot = entry.2.entry(gpu.index).or_default();
+                    slot.0 += gpu.milli.0;
+                    slot.1 += gpu.vram.0;
+                    slot.2 += u32::from(gpu.milli.0 < 1000);
+                }
+            }
+        }
+        for (name, (cpu, memory, gpus)) in used {
+            let Some(node) = self.ledgers.fleet.nodes.get(name) else {
+                violations.push(format!("a running job is placed on unknown node {name}"));
+                continue;
+            };
+            if cpu > node.spec.cpu.0 || memory > node.spec.memory.0 {
+                violations.push(format!("node {name}: CPU or memory over-committed"));
+            }
+            for (index, (milli, vram, clients)) in gpus {
+                if index >= node.spec.gpus {
+                    violations.push(format!("node {name}: GPU {index} does not exist"));
+                } else if milli > 1000 || vram > node.vram_per_gpu.0 {
+                    violations.push(format!(
+                        "node {name} GPU {index}: {milli} milli-GPU, {vram} MiB VRAM booked"
+                    ));
+                } else if clients > 0 && clients > node.max_mps_clients {
+                    violations.push(format!(
+                        "node {name} GPU {index}: {clients} MPS clients over the model's limit"
+                    ));
+                }
+            }
+        }
+    }
+
+    fn check_limits(&self, violations: &mut Vec<String>) {
+        let holdings = &self.rebuilt_ledgers().holdings;
+        for user in self.config.users.values() {
+            let held = holdings.user(&user.name);
+            if user
+                .max_running_jobs
+                .is_some_and(|max| held.running_jobs > max)
+                || user.max_gpus.is_some_and(|max| held.gpus > max)
+            {
+                violations.push(format!("user {} is over a cap: {held:?}", user.name));
+            }
+        }
+        for tenant in self.config.tenants.values() {
+            let held = holdings.tenant(&tenant.name);
+            if tenant
+                .max_running_jobs
+                .is_some_and(|max| held.running_jobs > max)
+                || tenant.max_gpus.is_some_and(|max| held.gpus > max)
+            {
+                violations.push(format!("tenant {} is over a cap: {held:?}", tenant.name));
+            }
+        }
+    }
+
+    fn check_data_class(&self, violations: &mut Vec<String>) {
+        for running in self.running.values() {
+            let public = self
+                .config
+                .clusters
+                .get(&running.placement.cluster)
+                .is_some_and(|c| c.is_public());
+            if public && running.job.data_class == crate::model::DataClass::Sensitive {
+                violations.push(format!(
+                    "{} has sensitive data and runs on public cluster {}",
+                    running.job.id, running.placement.cluster
+                ));
+            }
+        }
+    }
+
+    /// Quota held beyond what Kueue allows: a queue above `nominal + borrowingLimit` (or above
+    /// `nominal` without a cohort), or a cohort whose members use more of the shared pool than
+    /// they lent to it. Admissions never cause this; a quota cut below current usage does
+    /// (running jobs keep running, as in Kueue).
+    pub fn quota_overruns(&self) -> Vec<QuotaOverrun> {
+        let usage = self.rebuilt_ledgers().quota;
+        let mut overruns = Vec::new();
+        // (cohort, flavor, resource) -> (pool used, pool)
+        let mut pools: BTreeMap<(CohortName, FlavorName, Resource), (u64, u64)> = BTreeMap::new();
+        for queue in self.config.cluster_queues.values() {
+            for quotas in &queue.flavors {
+                let used = usage.of(&queue.name, &quotas.flavor);
+                for (resource, quota) in &quotas.resources {
+                    let held = used.get(*resource);
+                    let limit = match (&queue.cohort, quota.borrowing_limit) {
+                        (None, _) => Some(quota.nominal),
+                        (Some(_), Some(borrow)) => Some(quota.nominal.saturating_add(borrow)),
+                        (Some(_), None) => None,
+                    };
+                    if let Some(limit) = limit.filter(|limit| held > *limit) {
+                        overruns.push(QuotaOverrun {
+                            scope: QuotaScope::Queue(queue.name.clone()),
+                            flavor: quotas.flavor.clone(),
+                            resource: *resource,
+                            usage: held,
+                            limit,
+                        });
+                    }
+                    if let Some(cohort) = &queue.cohort {
+                        let pool = pools
+                            .entry((cohort.clone(), quotas.flavor.clone(), *resource))
+                            .or_default();
+                        pool.0 += held.saturating_sub(quota.guaranteed());
+                        pool.1 += quota.lendable();
+                    }
+                }
+                for resource in Resource::ALL {
+                    if used.get(resource) > 0 && !quotas.resources.contains_key(&resource) {
+                        overruns.push(QuotaOverrun {
+                            scope: QuotaScope::Queue(queue.name.clone()),
+                            flavor: quotas.flavor.clone(),
+                            resource,
+                            usage: used.get(resource),
+                            limit: 0,
+                        });
+                    }
+                }
+            }
+        }
+        for ((cohort, flavor, resource), (used, pool)) in pools {
+            if used > pool {
+                overruns.push(QuotaOverrun {
+                    scope: QuotaScope::Cohort(cohort),
+                    flavor,
+                    resource,
+                    usage: used,
+                    limit: pool,
+                });
+            }
+        }
+        overruns
+    }
+}

@@ -1,0 +1,84 @@
+//! # alloc-core: every scheduling decision of the GPU platform
+//!
+//! A pure library: no I/O, no clock, no randomness. Two shells drive it the same way — the
+//! `sim` digital twin and the live Kueue AdmissionCheck controller: they [`Scheduler::apply`]
+//! [`Input`]s (job submitted / finished / requeued / cancelled, node added / removed, quota
+//! changed) and call [`Scheduler::cycle`]`(now)`, which returns one [`Decision`] per pending job:
+//! **admit** (cluster, flavor, node(s), GPU indices — already booked), **wait** (a typed
+//! [`WaitReason`] and the [`Unblock`] that would change it) or **reject** (a typed
+//! [`RejectReason`]). Every decision prints as a sentence a user can read.
+//!
+//! ## Model
+//! Integer units throughout ([`MilliGpu`], [`VramMib`], [`CpuMilli`], [`MemMib`], [`Money`] in
+//! micro-units, [`Millis`] and [`Time`] in ms). GPU models carry VRAM, relative speed and an MPS
+//! client limit; flavors (Kueue ResourceFlavors) carry a tier BRONZE < SILVER < GOLD and a node
+//! label selector; ClusterQueues hold quota per flavor and resource, in cohorts with Kueue's
+//! borrowing and lending limits; LocalQueues point at ClusterQueues; tenants and users have caps.
+//!
+//! ## The cycle
+//! Pending jobs are taken in Kueue's order (priority, submit time, id). Each is screened
+//! (reject what can never run), held by StrictFIFO heads and user/tenant caps, then tried on its
+//! candidate flavors in fungibility order (its tier first, higher tiers only when upgrades are
+//! allowed): quota as Kueue computes it, then best-fit placement on the flavor's nodes. See the
+//! `cycle` module for the steps.
+//!
+//! ## Invariants
+//! After every cycle: no GPU, CPU or memory over-committed; no queue beyond nominal + allowed
+//! borrowing; user and tenant caps held; sensitive data never on a public cluster; incremental
+//! ledgers equal a rebuild. [`Scheduler::check_invariants`] and [`Scheduler::quota_overruns`]
+//! check them; the property tests run them after every step.
+//!
+//! ## Example: three jobs on a two-node fleet
+//! ```
+//! use alloc_core::testing::{ConfigBuilder, JobBuilder, NodeBuilder};
+//! use alloc_core::{Decision, Input, Policy, Quota, Scheduler, Tier, Time};
+//!
+//! let config = ConfigBuilder::new()
+//!     .private_flavor("v100", Tier::Silver)
+//!     .queue("q", &[("v100", Quota::nominal(6_000))]) // six GPUs of quota
+//!     .build();
+//! let mut scheduler = Scheduler::new(config, Policy::default()).unwrap();
+//! scheduler.apply(Input::NodeAdded(NodeBuilder::new("node-a", "v100", 4).build())).unwrap();
+//! scheduler.apply(Input::NodeAdded(NodeBuilder::new("node-b", "v100", 2).build())).unwrap();
+//! for (id, gpus) in [(1, 2), (2, 4), (3, 2)] {
+//!     let job = JobBuilder::gpus(gpus).id(id).tier(Tier::Silver).build();
+//!     scheduler.apply(Input::JobSubmitted(job)).unwrap();
+//! }
+//! let decisions = scheduler.cycle(Time(0));
+//! // Best fit: job 1 fills node-b exactly, job 2 takes node-a; job 3 is out of quota.
+//! assert!(matches!(&decisions[0], Decision::Admit { placement, .. } if placement.nodes[0].node.as_str() == "node-b"));
+//! assert!(matches!(&decisions[1], Decision::Admit { placement, .. } if placement.nodes[0].node.as_str() == "node-a"));
+//! assert!(matches!(&decisions[2], Decision::Wait { .. }));
+//! println!("{}", decisions[2]);
+//! ```
+
+mod cycle;
+pub mod decision;
+pub mod error;
+mod flavors;
+pub mod ids;
+pub mod input;
+mod invariants;
+pub mod model;
+mod order;
+pub mod placement;
+pub mod policy;
+mod quota;
+mod scheduler;
+pub mod state;
+pub mod testing;
+pub mod units;
+
+pub use decision::{
+    Decision, FlavorMiss, GpuShare, Limit, Miss, NodeShare, Placement, RejectReason, Unblock,
+    WaitReason,
+};
+pub use error::{ConfigError, InputError};
+pub use ids::*;
+pub use input::{Applied, Input};
+pub use invariants::{QuotaOverrun, QuotaScope};
+pub use model::*;
+pub use order::PendingKey;
+pub use policy::Policy;
+pub use scheduler::{Running, Scheduler};
+pub use units::*;

@@ -1,0 +1,37 @@
+use crate::ids::{ClusterName, FlavorName, GpuModelName};
+use crate::units::{Millis, Money};
+use serde::{Deserialize, Serialize};
+
+/// A place jobs can run: the department's private fleet, or a public cloud with offers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Cluster {
+    pub name: ClusterName,
+    pub kind: ClusterKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum ClusterKind {
+    Private,
+    Public { offers: Vec<Offer> },
+}
+
+impl Cluster {
+    pub fn is_public(&self) -> bool {
+        matches!(self.kind, ClusterKind::Public { .. })
+    }
+}
+
+/// Rentable capacity in a public cluster.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Offer {
+    /// The flavor a job lands on when it takes this offer.
+    pub flavor: FlavorName,
+    pub gpu_model: GpuModelName,
+    pub price_per_gpu_hour: Money,
+    pub provisioning_latency: Millis,
+    /// Most GPUs of this offer rented at once.
+    pub gpu_cap: u32,
+}

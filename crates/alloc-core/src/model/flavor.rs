@@ -1,0 +1,57 @@
+use crate::ids::{ClusterName, FlavorName, GpuModelName};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// Service tiers, ordered: a job asking for SILVER may run on SILVER or, when upgrades are
+/// allowed, GOLD; never on BRONZE.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Tier {
+    #[default]
+    Bronze,
+    Silver,
+    Gold,
+}
+
+impl fmt::Display for Tier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Tier::Bronze => "BRONZE",
+            Tier::Silver => "SILVER",
+            Tier::Gold => "GOLD",
+        })
+    }
+}
+
+/// A Kueue ResourceFlavor with the tier it sells. A node belongs to a flavor when it is in the
+/// flavor's cluster and carries every label of `node_labels`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Flavor {
+    pub name: FlavorName,
+    pub tier: Tier,
+    pub cluster: ClusterName,
+    #[serde(default)]
+    pub node_labels: BTreeMap<String, String>,
+    /// The GPU model the flavor's nodes carry, when the flavor is that specific; lets the core
+    /// honour a job's model constraint and estimate runtime before looking at nodes.
+    #[serde(default)]
+    pub gpu_model: Option<GpuModelName>,
+}
+
+impl Flavor {
+    pub fn selects(&self, node: &crate::model::NodeSpec) -> bool {
+        node.cluster == self.cluster
+            && self
+                .node_labels
+                .iter()
+                .all(|(key, value)| node.labels.get(key) == Some(value))
+            && self
+                .gpu_model
+                .as_ref()
+                .is_none_or(|model| node.gpu_model.as_ref() == Some(model))
+    }
+}

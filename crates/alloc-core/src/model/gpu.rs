@@ -1,0 +1,30 @@
+use crate::ids::GpuModelName;
+use crate::units::VramMib;
+use serde::{Deserialize, Serialize};
+
+/// A GPU model as the fleet sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GpuModel {
+    pub name: GpuModelName,
+    pub vram: VramMib,
+    /// Throughput relative to the reference GPU that job runtimes are quoted on, in thousandths
+    /// (1000 = as fast as the reference; 2000 = twice as fast). An integer so runtimes are exact.
+    pub speed_permille: u32,
+    /// How many CUDA MPS clients one GPU accepts; 0 means the model is not shared with MPS.
+    /// The NVIDIA device plugin gives Volta 16 and Turing and newer 48.
+    #[serde(default)]
+    pub max_mps_clients: u32,
+}
+
+impl GpuModel {
+    pub fn mps_capable(&self) -> bool {
+        self.max_mps_clients > 0
+    }
+
+    /// Runtime on this model of work that takes `reference` on the reference GPU, rounded up.
+    pub fn runtime(&self, reference: crate::units::Millis) -> crate::units::Millis {
+        let speed = u64::from(self.speed_permille.max(1));
+        crate::units::Millis((reference.0.saturating_mul(1000)).div_ceil(speed))
+    }
+}

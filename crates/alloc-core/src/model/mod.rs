@@ -1,0 +1,24 @@
+//! What the scheduler knows about the world: hardware, flavors, queues, people and jobs.
+//! Plain data, serde-ready, so the sim reads it from scenario files and the live adapter builds it
+//! from Kubernetes objects.
+
+mod cluster;
+mod config;
+mod flavor;
+mod gpu;
+mod job;
+mod node;
+mod queue;
+mod tenant;
+
+pub use cluster::{Cluster, ClusterKind, Offer};
+pub use config::Config;
+pub use flavor::{Flavor, Tier};
+pub use gpu::GpuModel;
+pub use job::{Budget, BudgetKind, DataClass, GpuRequest, Job};
+pub use node::NodeSpec;
+pub use queue::{
+    ClusterQueue, Cohort, FlavorFungibility, FlavorQuotas, LocalQueue, QueueingStrategy, Quota,
+    Resource, ResourceAmounts, WhenCanBorrow, WhenCanPreempt,
+};
+pub use tenant::{Tenant, User};

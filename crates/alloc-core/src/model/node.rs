@@ -1,0 +1,21 @@
+use crate::ids::{ClusterName, GpuModelName, NodeName};
+use crate::units::{CpuMilli, MemMib};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// A node's allocatable capacity. Its free capacity lives in the scheduler's ledger.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeSpec {
+    pub name: NodeName,
+    pub cluster: ClusterName,
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    pub cpu: CpuMilli,
+    pub memory: MemMib,
+    /// All GPUs of a node are of one model (as in every fleet list we import).
+    #[serde(default)]
+    pub gpu_model: Option<GpuModelName>,
+    #[serde(default)]
+    pub gpus: u32,
+}

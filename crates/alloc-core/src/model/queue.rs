@@ -1,0 +1,197 @@
+use crate::ids::{CohortName, FlavorName, LocalQueueName, QueueName};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// The resources quotas are kept for. GPU quota is counted in milli-GPU so whole GPUs and MPS
+/// fractions share one ledger (a whole GPU is 1000).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Resource {
+    Gpu,
+    Cpu,
+    Memory,
+}
+
+impl Resource {
+    pub const ALL: [Resource; 3] = [Resource::Gpu, Resource::Cpu, Resource::Memory];
+
+    /// The unit quantities of this resource are counted in.
+    pub fn unit(self) -> &'static str {
+        match self {
+            Resource::Gpu => "milli-GPU",
+            Resource::Cpu => "milli-CPU",
+            Resource::Memory => "MiB",
+        }
+    }
+}
+
+impl fmt::Display for Resource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Resource::Gpu => "gpu",
+            Resource::Cpu => "cpu",
+            Resource::Memory => "memory",
+        })
+    }
+}
+
+/// An amount of each quota resource, in the units of [`Resource::unit`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ResourceAmounts {
+    pub gpu: u64,
+    pub cpu: u64,
+    pub memory: u64,
+}
+
+impl ResourceAmounts {
+    pub fn get(&self, resource: Resource) -> u64 {
+        match resource {
+            Resource::Gpu => self.gpu,
+            Resource::Cpu => self.cpu,
+            Resource::Memory => self.memory,
+        }
+    }
+
+    pub fn get_mut(&mut self, resource: Resource) -> &mut u64 {
+        match resource {
+            Resource::Gpu => &mut self.gpu,
+            Resource::Cpu => &mut self.cpu,
+            Resource::Memory => &mut self.memory,
+        }
+    }
+
+    pub fn add(&mut self, other: &ResourceAmounts) {
+        for resource in Resource::ALL {
+            *self.get_mut(resource) = self.get(resource).saturating_add(other.get(resource));
+        }
+    }
+
+    pub fn subtract(&mut self, other: &ResourceAmounts) {
+        for resource in Resource::ALL {
+            *self.get_mut(resource) = self.get(resource).saturating_sub(other.get(resource));
+        }
+    }
+}
+
+/// Kueue's quota for one flavor and resource of a ClusterQueue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Quota {
+    pub nominal: u64,
+    /// How much more than `nominal` the queue may borrow from its cohort; `None` = no limit.
+    #[serde(default)]
+    pub borrowing_limit: Option<u64>,
+    /// How much of `nominal` the cohort may borrow; `None` = all of it.
+    #[serde(default)]
+    pub lending_limit: Option<u64>,
+}
+
+impl Quota {
+    pub fn nominal(nominal: u64) -> Quota {
+        Quota {
+            nominal,
+            borrowing_limit: None,
+            lending_limit: None,
+        }
+    }
+
+    /// The part of `nominal` that only this queue may use (Kueue's guaranteed quota).
+    pub fn guaranteed(&self) -> u64 {
+        match self.lending_limit {
+            Some(lend) => self.nominal.saturating_sub(lend),
+            None => 0,
+        }
+    }
+
+    /// The part of `nominal` that is put into the cohort's pool.
+    pub fn lendable(&self) -> u64 {
+        self.nominal - self.guaranteed()
+    }
+}
+
+/// The quotas of one flavor in a ClusterQueue. A resource without a quota cannot be used on
+/// that flavor at all, as in Kueue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FlavorQuotas {
+    pub flavor: FlavorName,
+    pub resources: BTreeMap<Resource, Quota>,
+}
+
+/// Kueue's queueing strategies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum QueueingStrategy {
+    /// The head of the queue blocks everything behind it until it is admitted.
+    StrictFIFO,
+    /// A job that cannot be admitted now is set aside and the next one is tried.
+    #[default]
+    BestEffortFIFO,
+}
+
+/// Kueue's `flavorFungibility.whenCanBorrow`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum WhenCanBorrow {
+    /// Take the first flavor that fits by borrowing (Kueue's `MayStopSearch`, formerly `Borrow`).
+    #[default]
+    MayStopSearch,
+    /// Look at later flavors first for one that fits without borrowing.
+    TryNextFlavor,
+}
+
+/// Kueue's `flavorFungibility.whenCanPreempt`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum WhenCanPreempt {
+    /// Preempt in the first flavor where preemption would make room.
+    MayStopSearch,
+    /// Look at later flavors for free room before preempting (Kueue's default).
+    #[default]
+    TryNextFlavor,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FlavorFungibility {
+    #[serde(default)]
+    pub when_can_borrow: WhenCanBorrow,
+    #[serde(default)]
+    pub when_can_preempt: WhenCanPreempt,
+}
+
+/// A Kueue ClusterQueue: flavors in the order they are tried, with quotas.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterQueue {
+    pub name: QueueName,
+    #[serde(default)]
+    pub cohort: Option<CohortName>,
+    #[serde(default)]
+    pub strategy: QueueingStrategy,
+    pub flavors: Vec<FlavorQuotas>,
+    #[serde(default)]
+    pub fungibility: FlavorFungibility,
+}
+
+impl ClusterQueue {
+    pub fn quota(&self, flavor: &FlavorName, resource: Resource) -> Option<&Quota> {
+        self.flavors
+            .iter()
+            .find(|f| &f.flavor == flavor)
+            .and_then(|f| f.resources.get(&resource))
+    }
+}
+
+/// A Kueue LocalQueue: where users submit; it points at one ClusterQueue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LocalQueue {
+    pub name: LocalQueueName,
+    pub cluster_queue: QueueName,
+}
+
+/// A Kueue Cohort: ClusterQueues that lend unused quota to each other.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Cohort {
+    pub name: CohortName,
+}

@@ -1,0 +1,28 @@
+//! CPU-only work: best fit on CPU, preferring nodes with the fewest idle GPUs so that GPU
+//! nodes keep their host resources for GPU jobs.
+
+use super::fits_host;
+use crate::decision::NodeShare;
+use crate::model::Job;
+use crate::state::NodeState;
+
+pub fn place<'a>(nodes: impl Iterator<Item = &'a NodeState>, job: &Job) -> Option<Vec<NodeShare>> {
+    nodes
+        .filter(|node| fits_host(node, job))
+        .min_by_key(|node| {
+            (
+                node.idle_gpus(),
+                node.free_cpu - job.cpu,
+                node.free_memory - job.memory,
+                &node.spec.name,
+            )
+        })
+        .map(|node| {
+            vec![NodeShare {
+                node: node.spec.name.clone(),
+                gpus: Vec::new(),
+                cpu: job.cpu,
+                memory: job.memory,
+            }]
+        })
+}

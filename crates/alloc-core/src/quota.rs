@@ -1,0 +1,289 @@
+//! Quota exactly as Kueue computes it for a flat cohort (Kueue's `resource_node.go`):
+//!
+//! - a queue's *guaranteed* quota is `nominal − lendingLimit` (0 without a lending limit); only
+//!   it may use that part;
+//! - the cohort's pool is the sum of its members' lendable quota (`nominal − guaranteed`), and
+//!   the pool's usage is the sum of each member's usage above its guaranteed quota;
+//! - `available = max(0, guaranteed − usage) + min(pool − pool usage,
+//!   nominal − guaranteed − max(0, usage − guaranteed) + borrowingLimit)`, the second term only
+//!   capped when a borrowing limit is set. Without a cohort, `available = nominal − usage`.
+//!
+//! A job *fits* on a flavor when every resource it asks for stays within nominal; it *borrows*
+//! when it fits only thanks to the cohort.
+
+use crate::decision::Miss;
+use crate::ids::{CohortName, FlavorName, QueueName};
+use crate::model::{ClusterQueue, Config, Resource, ResourceAmounts};
+use crate::state::QuotaUsage;
+use std::collections::BTreeMap;
+
+/// How a request fits a flavor's quota.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Within the queue's nominal quota.
+    Fit,
+    /// Only with quota borrowed from the cohort.
+    Borrow,
+}
+
+/// A read-only view of quota: configuration plus usage.
+pub struct QuotaView<'a> {
+    pub config: &'a Config,
+    pub cohort_members: &'a BTreeMap<CohortName, Vec<QueueName>>,
+    pub usage: &'a QuotaUsage,
+}
+
+impl QuotaView<'_> {
+    /// What `queue` may still admit of `resource` on `flavor`; `None` when it has no quota for
+    /// it there.
+    pub fn available(
+        &self,
+        queue: &ClusterQueue,
+        flavor: &FlavorName,
+        resource: Resource,
+    ) -> Option<u64> {
+        self.room(queue, flavor, resource, true)
+    }
+
+    /// What `queue` could hold of `resource` on `flavor` if nothing at all were running.
+    pub fn ceiling(
+        &self,
+        queue: &ClusterQueue,
+        flavor: &FlavorName,
+        resource: Resource,
+    ) -> Option<u64> {
+        self.room(queue, flavor, resource, false)
+    }
+
+    fn room(
+        &self,
+        queue: &ClusterQueue,
+        flavor: &FlavorName,
+        resource: Resource,
+        with_usage: bool,
+    ) -> Option<u64> {
+        let quota = queue.quota(flavor, resource)?;
+        let used = |q: &QueueName| {
+            if with_usage {
+                i128::from(self.usage.of(q, flavor).get(resource))
+            } else {
+                0
+            }
+        };
+        let usage = used(&queue.name);
+        let nominal = i128::from(quota.nominal);
+        let Some(cohort) = &queue.cohort else {
+            return Some(clamp(nominal - usage));
+        };
+        let guaranteed = i128::from(quota.guaranteed());
+        let mut pool: i128 = 0;
+        let mut pool_used: i128 = 0;
+        for member in self.cohort_members.get(cohort).into_iter().flatten() {
+            let Some(member_queue) = self.config.cluster_queues.get(member) else {
+                continue;
+            };
+            let Some(member_quota) = member_queue.quota(flavor, resource) else {
+                continue;
+            };
+            let member_guaranteed = i128::from(member_quota.guaranteed());
+            pool += i128::from(member_quota.lendable());
+            pool_used += (used(member) - member_guaranteed).max(0);
+        }
+        let local = (guaranteed - usage).max(0);
+        let mut from_cohort = pool - pool_used;
+        if let Some(limit) = quota.borrowing_limit {
+            let stored_in_cohort = nominal - guaranteed;
+            let used_in_cohort = (usage - guaranteed).max(0);
+            from_cohort = from_cohort.min(stored_in_cohort - used_in_cohort + i128::from(limit));
+        }
+        Some(clamp(local + from_cohort))
+    }
+
+    /// Whether `request` fits `queue`'s quota on `flavor` now, and how; or the first shortfall.
+    pub fn assess(
+        &self,
+        queue: &ClusterQueue,
+        flavor: &FlavorName,
+        request: &ResourceAmounts,
+    ) -> Result<Mode, Miss> {
+        let mut mode = Mode::Fit;
+        for resource in Resource::ALL {
+            let needed = request.get(resource);
+            if needed == 0 {
+                continue;
+            }
+            let Some(available) = self.available(queue, flavor, resource) else {
+                return Err(Miss::NoQuota {
+                    queue: queue.name.clone(),
+                    resource,
+                });
+            };
+            if needed > available {
+                return Err(Miss::Quota {
+                    queue: queue.name.clone(),
+                    resource,
+                    needed,
+                    available,
+                });
+            }
+            let nominal = queue.quota(flavor, resource).map_or(0, |q| q.nominal);
+            let after = self.usage.of(&queue.name, flavor).get(resource) + needed;
+            if after > nominal {
+                mode = Mode::Borrow;
+            }
+        }
+        Ok(mode)
+    }
+
+    /// The first resource of `request` that exceeds the queue's ceiling on `flavor`.
+    pub fn exceeds_ceiling(
+        &self,
+        queue: &ClusterQueue,
+        flavor: &FlavorName,
+        request: &ResourceAmounts,
+    ) -> Option<Miss> {
+        Resource::ALL.into_iter().find_map(|resource| {
+            let needed = request.get(resource);
+            if needed == 0 {
+                return None;
+            }
+            match self.ceiling(queue, flavor, resource) {
+                None => Some(Miss::NoQuota {
+                    queue: queue.name.clone(),
+                    resource,
+                }),
+                Some(ceiling) if needed > ceiling => Some(Miss::Quota {
+                    queue: queue.name.clone(),
+                    resource,
+                    needed,
+                    available: ceiling,
+                }),
+                Some(_) => None,
+            }
+        })
+    }
+}
+
+fn clamp(value: i128) -> u64 {
+    u64::try_from(value.max(0)).unwrap_or(u64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Quota;
+    use crate::testing::ConfigBuilder;
+
+    fn gpu(amount: u64) -> ResourceAmounts {
+        ResourceAmounts {
+            gpu: amount,
+            cpu: 0,
+            memory: 0,
+        }
+    }
+
+    /// Two queues in one cohort on one flavor, with the given GPU quotas.
+    fn cohort(a: Quota, b: Quota) -> (Config, BTreeMap<CohortName, Vec<QueueName>>) {
+        let config = ConfigBuilder::new()
+            .private_flavor("f", crate::model::Tier::Bronze)
+            .queue_in_cohort("a", "c", &[("f", a)])
+            .queue_in_cohort("b", "c", &[("f", b)])
+            .build();
+        let members = BTreeMap::from([(
+            CohortName::new("c"),
+            vec![QueueName::new("a"), QueueName::new("b")],
+        )]);
+        (config, members)
+    }
+
+    fn available(
+        config: &Config,
+        members: &BTreeMap<CohortName, Vec<QueueName>>,
+        usage: &QuotaUsage,
+        queue: &str,
+    ) -> u64 {
+        let view = QuotaView {
+            config,
+            cohort_members: members,
+            usage,
+        };
+        let cq = &config.cluster_queues[&QueueName::new(queue)];
+        view.available(cq, &FlavorName::new("f"), Resource::Gpu)
+            .unwrap_or(0)
+    }
+
+    #[test]
+    fn without_limits_the_whole_pool_is_shared() {
+        let (config, members) = cohort(Quota::nominal(4000), Quota::nominal(2000));
+        let mut usage = QuotaUsage::default();
+        assert_eq!(available(&config, &members, &usage, "a"), 6000);
+        usage.add(&QueueName::new("b"), &FlavorName::new("f"), &gpu(1000));
+        assert_eq!(available(&config, &members, &usage, "a"), 5000);
+    }
+
+    #[test]
+    fn borrowing_limit_caps_what_comes_from_the_cohort() {
+        let a = Quota {
+            nominal: 4000,
+            borrowing_limit: Some(1000),
+            lending_limit: None,
+        };
+        let (config, members) = cohort(a, Quota::nominal(4000));
+        let mut usage = QuotaUsage::default();
+        assert_eq!(available(&config, &members, &usage, "a"), 5000);
+        usage.add(&QueueName::new("a"), &FlavorName::new("f"), &gpu(4500));
+        assert_eq!(available(&config, &members, &usage, "a"), 500);
+    }
+
+    #[test]
+    fn lending_limit_keeps_a_guaranteed_part() {
+        // b lends only 1000 of its 4000: a can reach 4000 + 1000, and b keeps 3000 for itself
+        // even when a has borrowed everything it can.
+        let b = Quota {
+            nominal: 4000,
+            borrowing_limit: None,
+            lending_limit: Some(1000),
+        };
+        let (config, members) = cohort(Quota::nominal(4000), b);
+        let mut usage = QuotaUsage::default();
+        assert_eq!(available(&config, &members, &usage, "a"), 5000);
+        usage.add(&QueueName::new("a"), &FlavorName::new("f"), &gpu(5000));
+        assert_eq!(available(&config, &members, &usage, "a"), 0);
+        assert_eq!(available(&config, &members, &usage, "b"), 3000);
+    }
+
+    #[test]
+    fn assess_tells_fit_from_borrow() {
+        let (config, members) = cohort(Quota::nominal(1000), Quota::nominal(1000));
+        let usage = QuotaUsage::default();
+        let view = QuotaView {
+            config: &config,
+            cohort_members: &members,
+            usage: &usage,
+        };
+        let cq = &config.cluster_queues[&QueueName::new("a")];
+        let f = FlavorName::new("f");
+        assert_eq!(view.assess(cq, &f, &gpu(1000)), Ok(Mode::Fit));
+        assert_eq!(view.assess(cq, &f, &gpu(2000)), Ok(Mode::Borrow));
+        assert!(matches!(
+            view.assess(cq, &f, &gpu(3000)),
+            Err(Miss::Quota {
+                needed: 3000,
+                available: 2000,
+                ..
+            })
+        ));
+        let cpu = ResourceAmounts {
+            gpu: 0,
+            cpu: 1,
+            memory: 0,
+        };
+        assert!(matches!(
+            view.assess(cq, &f, &cpu),
+            Err(Miss::NoQuota {
+                resource: Resource::Cpu,
+                ..
+            })
+        ));
+    }
+}

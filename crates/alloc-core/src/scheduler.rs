@@ -1,0 +1,243 @@
+//! The scheduler: configuration, ledgers, pending and running jobs, and the inputs that change
+//! them. The cycle that turns this state into decisions is in `cycle`.
+
+use crate::decision::Placement;
+use crate::error::{ConfigError, InputError};
+use crate::ids::FlavorName;
+use crate::ids::{CohortName, JobId, QueueName};
+use crate::input::{Applied, Input};
+use crate::model::{Config, Job, NodeSpec, Quota, Resource};
+use crate::order::PendingKey;
+use crate::policy::Policy;
+use crate::state::{Ledgers, NodeState};
+use crate::units::Time;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// A job that holds resources.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Running {
+    pub job: Job,
+    pub placement: Placement,
+    pub started: Time,
+}
+
+/// Makes every decision; fed by inputs, asked by `cycle(now)`.
+#[derive(Debug, Clone)]
+pub struct Scheduler {
+    pub(crate) config: Config,
+    pub(crate) policy: Policy,
+    pub(crate) cohort_members: BTreeMap<CohortName, Vec<QueueName>>,
+    pub(crate) ledgers: Ledgers,
+    pub(crate) pending: BTreeMap<JobId, Job>,
+    pub(crate) queue_order: BTreeSet<PendingKey>,
+    pub(crate) running: BTreeMap<JobId, Running>,
+}
+
+impl Scheduler {
+    pub fn new(config: Config, policy: Policy) -> Result<Scheduler, ConfigError> {
+        config.validate()?;
+        let cohort_members = cohort_members(&config);
+        Ok(Scheduler {
+            config,
+            policy,
+            cohort_members,
+            ledgers: Ledgers::default(),
+            pending: BTreeMap::new(),
+            queue_order: BTreeSet::new(),
+            running: BTreeMap::new(),
+        })
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    pub fn ledgers(&self) -> &Ledgers {
+        &self.ledgers
+    }
+
+    /// Pending jobs in the order the next cycle considers them.
+    pub fn pending(&self) -> impl Iterator<Item = &Job> {
+        self.queue_order
+            .iter()
+            .filter_map(|key| self.pending.get(&key.job()))
+    }
+
+    pub fn pending_count(&self) -> usize {
+        self.pending.len()
+    }
+
+    pub fn running(&self) -> impl Iterator<Item = &Running> {
+        self.running.values()
+    }
+
+    pub fn running_job(&self, job: JobId) -> Option<&Running> {
+        self.running.get(&job)
+    }
+
+    /// Applies one input. On error nothing changed.
+    pub fn apply(&mut self, input: Input) -> Result<Applied, InputError> {
+        let mut applied = Applied::default();
+        match input {
+            Input::JobSubmitted(job) => {
+                if self.pending.contains_key(&job.id) || self.running.contains_key(&job.id) {
+                    return Err(InputError::DuplicateJob(job.id));
+                }
+                self.enqueue(job);
+            }
+            Input::JobFinished(id) => {
+                self.stop(id)?;
+            }
+            Input::JobRequeued(id) => {
+                let job = self.stop(id)?;
+                self.enqueue(job);
+            }
+            Input::JobCancelled(id) => {
+                if let Some(job) = self.pending.remove(&id) {
+                    self.queue_order.remove(&PendingKey::of(&job));
+                } else {
+                    self.stop(id)?;
+                }
+            }
+            Input::NodeAdded(spec) => self.add_node(spec)?,
+            Input::NodeRemoved(name) => {
+                if !self.ledgers.fleet.nodes.contains_key(&name) {
+                    return Err(InputError::UnknownNode(name));
+                }
+                let on_node: Vec<JobId> = self
+                    .running
+                    .values()
+                    .filter(|r| r.placement.nodes.iter().any(|share| share.node == name))
+                    .map(|r| r.job.id)
+                    .collect();
+                for id in on_node {
+                    let job = self.stop(id)?;
+                    self.enqueue(job);
+                    applied.requeued.push(id);
+                }
+                self.ledgers.fleet.remove(&name);
+            }
+            Input::QuotaChanged {
+                queue,
+                flavor,
+                resource,
+                quota,
+            } => {
+                self.change_quota(&queue, &flavor, resource, quota)?;
+            }
+        }
+        Ok(applied)
+    }
+
+    fn enqueue(&mut self, job: Job) {
+        self.queue_order.insert(PendingKey::of(&job));
+        self.pending.insert(job.id, job);
+    }
+
+    /// Releases a running job's resources and hands the job back.
+    fn stop(&mut self, id: JobId) -> Result<Job, InputError> {
+        let Some(running) = self.running.remove(&id) else {
+            return Err(if self.pending.contains_key(&id) {
+                InputError::NotRunning(id)
+            } else {
+                InputError::UnknownJob(id)
+            });
+        };
+        self.ledgers.release(&running.job, &running.placement);
+        Ok(running.job)
+    }
+
+    fn add_node(&mut self, spec: NodeSpec) -> Result<(), InputError> {
+        if self.ledgers.fleet.nodes.contains_key(&spec.name) {
+            return Err(InputError::DuplicateNode(spec.name));
+        }
+        let invalid = |reason: String| InputError::InvalidNode {
+            node: spec.name.clone(),
+            reason,
+        };
+        if !self.config.clusters.contains_key(&spec.cluster) {
+            return Err(invalid(format!(
+                "cluster {} is not configured",
+                spec.cluster
+            )));
+        }
+        let model = match &spec.gpu_model {
+            Some(name) => Some(
+                self.config
+                    .gpu_models
+                    .get(name)
+                    .ok_or_else(|| invalid(format!("GPU model {name} is not configured")))?,
+            ),
+            None if spec.gpus > 0 => {
+                return Err(invalid("a node with GPUs must name its GPU model".into()))
+            }
+            None => None,
+        };
+        let node = NodeState::new(spec, model);
+        self.ledgers.fleet.add(node, &self.config.flavors);
+        Ok(())
+    }
+
+    fn change_quota(
+        &mut self,
+        queue: &QueueName,
+        flavor: &FlavorName,
+        resource: Resource,
+        quota: Quota,
+    ) -> Result<(), InputError> {
+        let mut config = self.config.clone();
+        let place = format!("cluster_queues[{queue}]");
+        let cluster_queue = config
+            .cluster_queues
+            .get_mut(queue)
+            .ok_or_else(|| ConfigError::unknown(place.clone(), "name", queue))?;
+        let flavor_quotas = cluster_queue
+            .flavors
+            .iter_mut()
+            .find(|f| &f.flavor == flavor)
+            .ok_or_else(|| ConfigError::unknown(place, "flavors", flavor))?;
+        flavor_quotas.resources.insert(resource, quota);
+        config.validate()?;
+        self.config = config;
+        Ok(())
+    }
+
+    /// Marks a job admitted: books its placement and moves it to running.
+    pub(crate) fn admit(&mut self, id: JobId, placement: Placement, now: Time) {
+        if let Some(job) = self.pending.remove(&id) {
+            self.queue_order.remove(&PendingKey::of(&job));
+            self.ledgers.book(&job, &placement);
+            self.running.insert(
+                id,
+                Running {
+                    job,
+                    placement,
+                    started: now,
+                },
+            );
+        }
+    }
+
+    pub(crate) fn reject(&mut self, id: JobId) {
+        if let Some(job) = self.pending.remove(&id) {
+            self.queue_order.remove(&PendingKey::of(&job));
+        }
+    }
+}
+
+fn cohort_members(config: &Config) -> BTreeMap<CohortName, Vec<QueueName>> {
+    let mut members: BTreeMap<CohortName, Vec<QueueName>> = BTreeMap::new();
+    for queue in config.cluster_queues.values() {
+        if let Some(cohort) = &queue.cohort {
+            members
+                .entry(cohort.clone())
+                .or_default()
+                .push(queue.name.clone());
+        }
+    }
+    members
+}

@@ -1,0 +1,358 @@
+//! Builders that make tests read like specs. For tests and examples (here, in the sim and in
+//! the live adapter); they panic on contradictory input instead of returning errors.
+//!
+//! Conventions: the private cluster is `private`, the public one `cloud`; a flavor `f` selects
+//! nodes labelled `gpu.flavor=f`; every ClusterQueue `q` gets a LocalQueue also named `q`; CPU and
+//! memory quotas are effectively unlimited unless a test sets them.
+
+use crate::ids::*;
+use crate::model::*;
+use crate::units::*;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The label a test flavor selects nodes by.
+pub const FLAVOR_LABEL: &str = "gpu.flavor";
+const PLENTY: u64 = 1 << 40;
+
+pub struct ConfigBuilder {
+    models: Vec<GpuModel>,
+    flavors: Vec<Flavor>,
+    queues: Vec<ClusterQueue>,
+    tenants: Vec<Tenant>,
+    users: Vec<User>,
+}
+
+impl Default for ConfigBuilder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ConfigBuilder {
+    /// Starts with GPU models V100 (16 GiB, MPS 16), T4 (16 GiB, 0.6× speed, MPS 48) and
+    /// A100 (80 GiB, 2× speed, MPS 48).
+    pub fn new() -> Self {
+        let model = |name: &str, vram: u64, speed: u32, mps: u32| GpuModel {
+            name: GpuModelName::new(name),
+            vram: VramMib(vram),
+            speed_permille: speed,
+            max_mps_clients: mps,
+        };
+        ConfigBuilder {
+            models: vec![
+                model("V100", 16_384, 1000, 16),
+                model("T4", 16_384, 600, 48),
+                model("A100", 81_920, 2000, 48),
+            ],
+            flavors: Vec::new(),
+            queues: Vec::new(),
+            tenants: Vec::new(),
+            users: Vec::new(),
+        }
+    }
+
+    pub fn gpu_model(mut self, model: GpuModel) -> Self {
+        self.models.retain(|m| m.name != model.name);
+        self.models.push(model);
+        self
+    }
+
+    fn flavor(mut self, name: &str, tier: Tier, cluster: &str) -> Self {
+        self.flavors.push(Flavor {
+            name: FlavorName::new(name),
+            tier,
+            cluster: ClusterName::new(cluster),
+            node_labels: BTreeMap::from([(FLAVOR_LABEL.to_string(), name.to_string())]),
+            gpu_model: None,
+        });
+        self
+    }
+
+    pub fn private_flavor(self, name: &str, tier: Tier) -> Self {
+        self.flavor(name, tier, "private")
+    }
+
+    pub fn public_flavor(self, name: &str, tier: Tier) -> Self {
+        self.flavor(name, tier, "cloud")
+    }
+
+    /// A ClusterQueue without cohort; `quotas` are GPU quotas in milli-GPU.
+    pub fn queue(self, name: &str, quotas: &[(&str, Quota)]) -> Self {
+        self.cluster_queue(name, None, quotas)
+    }
+
+    pub fn queue_in_cohort(self, name: &str, cohort: &str, quotas: &[(&str, Quota)]) -> Self {
+        self.cluster_queue(name, Some(cohort), quotas)
+    }
+
+    fn cluster_queue(mut self, name: &str, cohort: Option<&str>, quotas: &[(&str, Quota)]) -> Self {
+        let flavors = quotas
+            .iter()
+            .map(|(flavor, gpu)| FlavorQuotas {
+                flavor: FlavorName::new(*flavor),
+                resources: BTreeMap::from([
+                    (Resource::Gpu, *gpu),
+                    (Resource::Cpu, Quota::nominal(PLENTY)),
+                    (Resource::Memory, Quota::nominal(PLENTY)),
+                ]),
+            })
+            .collect();
+        self.queues.push(ClusterQueue {
+            name: QueueName::new(name),
+            cohort: cohort.map(CohortName::new),
+            strategy: QueueingStrategy::BestEffortFIFO,
+            flavors,
+            fungibility: FlavorFungibility::default(),
+        });
+        self
+    }
+
+    /// Changes the last queue added.
+    pub fn strict_fifo(mut self) -> Self {
+        if let Some(queue) = self.queues.last_mut() {
+            queue.strategy = QueueingStrategy::StrictFIFO;
+        }
+        self
+    }
+
+    /// Changes the last queue added.
+    pub fn when_can_borrow(mut self, choice: WhenCanBorrow) -> Self {
+        if let Some(queue) = self.queues.last_mut() {
+            queue.fungibility.when_can_borrow = choice;
+        }
+        self
+    }
+
+    pub fn tenant(
+        mut self,
+        name: &str,
+        max_running_jobs: Option<u32>,
+        max_gpus: Option<MilliGpu>,
+    ) -> Self {
+        self.tenants.push(Tenant {
+            name: TenantName::new(name),
+            weight: 1,
+            max_running_jobs,
+            max_gpus,
+        });
+        self
+    }
+
+    pub fn user(
+        mut self,
+        name: &str,
+        tenant: &str,
+        max_running_jobs: Option<u32>,
+        max_gpus: Option<MilliGpu>,
+    ) -> Self {
+        self.users.push(User {
+            name: UserName::new(name),
+            tenant: TenantName::new(tenant),
+            max_running_jobs,
+            max_gpus,
+        });
+        self
+    }
+
+    pub fn try_build(self) -> Result<Config, crate::ConfigError> {
+        let clusters = vec![
+            Cluster {
+                name: ClusterName::new("private"),
+                kind: ClusterKind::Private,
+            },
+            Cluster {
+                name: ClusterName::new("cloud"),
+                kind: ClusterKind::Public { offers: Vec::new() },
+            },
+        ];
+        let locals = self
+            .queues
+            .iter()
+            .map(|q| LocalQueue {
+                name: LocalQueueName::new(q.name.as_str()),
+                cluster_queue: q.name.clone(),
+            })
+            .collect();
+        Config::new(
+            self.models,
+            clusters,
+            self.flavors,
+            self.queues,
+            locals,
+            self.tenants,
+            self.users,
+        )
+    }
+
+    pub fn build(self) -> Config {
+        match self.try_build() {
+            Ok(config) => config,
+            Err(error) => panic!("test config is invalid: {error}"),
+        }
+    }
+}
+
+/// A node of a test flavor: 64 cores, 512 GiB, V100s unless told otherwise.
+pub struct NodeBuilder(NodeSpec);
+
+impl NodeBuilder {
+    pub fn new(name: &str, flavor: &str, gpus: u32) -> Self {
+        NodeBuilder(NodeSpec {
+            name: NodeName::new(name),
+            cluster: ClusterName::new("private"),
+            labels: BTreeMap::from([(FLAVOR_LABEL.to_string(), flavor.to_string())]),
+            cpu: CpuMilli(64_000),
+            memory: MemMib(512 * 1024),
+            gpu_model: (gpus > 0).then(|| GpuModelName::new("V100")),
+            gpus,
+        })
+    }
+
+    pub fn model(mut self, model: &str) -> Self {
+        self.0.gpu_model = Some(GpuModelName::new(model));
+        self
+    }
+
+    pub fn public(mut self) -> Self {
+        self.0.cluster = ClusterName::new("cloud");
+        self
+    }
+
+    pub fn cpu(mut self, cpu: u64) -> Self {
+        self.0.cpu = CpuMilli(cpu);
+        self
+    }
+
+    pub fn memory(mut self, memory: u64) -> Self {
+        self.0.memory = MemMib(memory);
+        self
+    }
+
+    pub fn build(self) -> NodeSpec {
+        self.0
+    }
+}
+
+/// A job in queue `q` of user `alice` in tenant `lab`: 1 core, 4 GiB, one hour, BRONZE.
+pub struct JobBuilder(Job);
+
+impl JobBuilder {
+    fn with(gpu: GpuRequest) -> Self {
+        JobBuilder(Job {
+            id: JobId(1),
+            queue: LocalQueueName::new("q"),
+            tenant: TenantName::new("lab"),
+            user: UserName::new("alice"),
+            gpu,
+            spread: false,
+            cpu: CpuMilli(1000),
+            memory: MemMib(4096),
+            min_tier: Tier::Bronze,
+            allow_upgrade: false,
+            allowed_flavors: None,
+            gpu_models: None,
+            priority: 0,
+            runtime: Millis::hours(1),
+            deadline: None,
+            budget: Budget::default(),
+            burstable: false,
+            data_class: DataClass::Internal,
+            checkpoint_interval: None,
+            restore_cost: Millis::ZERO,
+            submit_time: Time::ZERO,
+        })
+    }
+
+    pub fn gpus(count: u32) -> Self {
+        Self::with(GpuRequest::Whole {
+            count,
+            min_vram: VramMib::ZERO,
+        })
+    }
+
+    pub fn fraction(milli: u64, vram: u64) -> Self {
+        Self::with(GpuRequest::Fraction {
+            milli: MilliGpu(milli),
+            vram: VramMib(vram),
+        })
+    }
+
+    pub fn cpu_only() -> Self {
+        Self::with(GpuRequest::None)
+    }
+
+    pub fn id(mut self, id: u64) -> Self {
+        self.0.id = JobId(id);
+        self
+    }
+    pub fn queue(mut self, queue: &str) -> Self {
+        self.0.queue = LocalQueueName::new(queue);
+        self
+    }
+    pub fn user(mut self, user: &str, tenant: &str) -> Self {
+        self.0.user = UserName::new(user);
+        self.0.tenant = TenantName::new(tenant);
+        self
+    }
+    pub fn tier(mut self, tier: Tier) -> Self {
+        self.0.min_tier = tier;
+        self
+    }
+    pub fn allow_upgrade(mut self) -> Self {
+        self.0.allow_upgrade = true;
+        self
+    }
+    pub fn priority(mut self, priority: i32) -> Self {
+        self.0.priority = priority;
+        self
+    }
+    pub fn submitted(mut self, at: Time) -> Self {
+        self.0.submit_time = at;
+        self
+    }
+    pub fn sensitive(mut self) -> Self {
+        self.0.data_class = DataClass::Sensitive;
+        self
+    }
+    pub fn spread(mut self) -> Self {
+        self.0.spread = true;
+        self
+    }
+    pub fn cpu(mut self, cpu: u64) -> Self {
+        self.0.cpu = CpuMilli(cpu);
+        self
+    }
+    pub fn memory(mut self, memory: u64) -> Self {
+        self.0.memory = MemMib(memory);
+        self
+    }
+    pub fn only_flavors(mut self, flavors: &[&str]) -> Self {
+        self.0.allowed_flavors = Some(
+            flavors
+                .iter()
+                .map(|f| FlavorName::new(*f))
+                .collect::<BTreeSet<_>>(),
+        );
+        self
+    }
+    pub fn models(mut self, models: &[&str]) -> Self {
+        self.0.gpu_models = Some(
+            models
+                .iter()
+                .map(|m| GpuModelName::new(*m))
+                .collect::<BTreeSet<_>>(),
+        );
+        self
+    }
+    pub fn runtime(mut self, runtime: Millis) -> Self {
+        self.0.runtime = runtime;
+        self
+    }
+    pub fn deadline(mut self, at: Time) -> Self {
+        self.0.deadline = Some(at);
+        self
+    }
+    pub fn build(self) -> Job {
+        self.0
+    }
+}

@@ -1,0 +1,54 @@
+//! The one error type of the `sim` library. Every variant that comes from input names where the
+//! input was (file, line, field) so a user can fix it without reading our code.
+
+use std::path::PathBuf;
+
+/// Errors the simulator reports. `main` prints them as `path:line: field: reason` plus a hint.
+#[derive(Debug, thiserror::Error)]
+pub enum SimError {
+    /// A row of an input file could not be understood.
+    #[error("{path}:{line}: {field}: {reason}", path = path.display())]
+    BadRow {
+        path: PathBuf,
+        /// 1-based line number in the file (the header is line 1).
+        line: u64,
+        field: String,
+        reason: String,
+    },
+    /// A whole file is unusable (missing header column, wrong shape).
+    #[error("{path}: {reason}", path = path.display())]
+    BadFile { path: PathBuf, reason: String },
+    /// Reading or writing a file failed.
+    #[error("{path}: {source}", path = path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A command-line value is not usable.
+    #[error("{flag}: {reason}")]
+    BadArgument { flag: String, reason: String },
+}
+
+impl SimError {
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        SimError::Io {
+            path: path.into(),
+            source,
+        }
+    }
+
+    /// A line of advice printed under the error, if there is one worth giving.
+    pub fn hint(&self) -> Option<&'static str> {
+        match self {
+            SimError::BadRow { .. } => {
+                Some("fix the row, or pass --skip-bad-rows to count and skip such rows")
+            }
+            SimError::BadFile { .. } => Some("see traces/README.md for the expected columns"),
+            SimError::Io { .. } => None,
+            SimError::BadArgument { .. } => Some("run with --help for the accepted values"),
+        }
+    }
+}
+
+pub type Result<T, E = SimError> = std::result::Result<T, E>;

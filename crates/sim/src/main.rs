@@ -1,0 +1,4 @@
+fn main() {
+    eprintln!("sim: not yet built");
+    std::process::exit(2);
+}

@@ -1,0 +1,1 @@
+//! Trace formats: the native CSV and one importer per public trace.
