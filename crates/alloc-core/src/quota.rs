@@ -273,13 +273,15 @@ mod tests {
                 ..
             })
         ));
+        let mut without_cpu = cq.clone();
+        without_cpu.flavors[0].resources.remove(&Resource::Cpu);
         let cpu = ResourceAmounts {
             gpu: 0,
             cpu: 1,
             memory: 0,
         };
         assert!(matches!(
-            view.assess(cq, &f, &cpu),
+            view.assess(&without_cpu, &f, &cpu),
             Err(Miss::NoQuota {
                 resource: Resource::Cpu,
                 ..
