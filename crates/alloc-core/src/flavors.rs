@@ -91,6 +91,8 @@ mod tests {
     }
 
     #[test]
+    // `..Policy::default()` keeps this test compiling when the policy grows knobs
+    #[allow(clippy::needless_update)]
     fn upgrades_come_after_the_requested_tier_in_tier_order() {
         let config = config();
         let queue = &config.cluster_queues[&QueueName::new("q")];

@@ -45,12 +45,22 @@ pub fn spread<'a>(
         if left == 0 {
             break;
         }
-        let take = node.idle_gpus().min(left);
-        let cpu = CpuMilli(proportion(job.cpu.0, take, count));
-        let memory = MemMib(proportion(job.memory.0, take, count));
-        if node.free_cpu < cpu || node.free_memory < memory {
+        // As many GPUs as the node's CPU and memory can feed; a node short of host room for
+        // all its idle GPUs still gives the ones it can (shares depend only on `take`, so this
+        // finds a spread whenever the nodes' host room adds up to `count` GPUs).
+        let share_of = |take: u32| {
+            (
+                CpuMilli(proportion(job.cpu.0, take, count)),
+                MemMib(proportion(job.memory.0, take, count)),
+            )
+        };
+        let Some(take) = (1..=node.idle_gpus().min(left)).rev().find(|&take| {
+            let (cpu, memory) = share_of(take);
+            node.free_cpu >= cpu && node.free_memory >= memory
+        }) else {
             continue;
-        }
+        };
+        let (cpu, memory) = share_of(take);
         shares.push(share(node, take, cpu, memory));
         left -= take;
     }

@@ -80,6 +80,8 @@ impl Fleet {
         for members in self.by_flavor.values_mut() {
             members.remove(name);
         }
+        // A flavor left without nodes is dropped so incremental state equals a rebuild.
+        self.by_flavor.retain(|_, members| !members.is_empty());
         self.nodes.remove(name)
     }
 

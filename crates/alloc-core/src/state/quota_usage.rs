@@ -17,6 +17,10 @@ impl QuotaUsage {
     }
 
     pub(crate) fn add(&mut self, queue: &QueueName, flavor: &FlavorName, amount: &ResourceAmounts) {
+        // Nothing to add: no entry, as `subtract` drops entries that reach zero.
+        if *amount == ResourceAmounts::default() {
+            return;
+        }
         self.usage
             .entry((queue.clone(), flavor.clone()))
             .or_default()

@@ -1,0 +1,390 @@
+//! Behaviour examples of one cycle: queueing strategies, order, tiers, flavor fungibility,
+//! data classes and capacity.
+
+use crate::support::*;
+use alloc_core::testing::{ConfigBuilder, JobBuilder, NodeBuilder};
+use alloc_core::{
+    Config, FlavorMiss, Input, JobId, Miss, Policy, Quota, RejectReason, Tier, Time, WaitReason,
+    WhenCanBorrow,
+};
+
+fn gpus(n: u64) -> u64 {
+    n * 1000
+}
+
+fn one_flavor(queues: impl FnOnce(ConfigBuilder) -> ConfigBuilder) -> Config {
+    queues(ConfigBuilder::new().private_flavor("f", Tier::Bronze)).build()
+}
+
+// ---------------------------------------------------------------- queueing strategies
+
+#[test]
+fn strict_fifo_head_blocks_its_queue_but_not_other_queues() {
+    let config = one_flavor(|c| {
+        c.queue("strict", &[("f", Quota::nominal(gpus(8)))])
+            .strict_fifo()
+            .queue("other", &[("f", Quota::nominal(gpus(8)))])
+    });
+    let mut s = scheduler(config);
+    s.node(NodeBuilder::new("n", "f", 2))
+        .submit(JobBuilder::gpus(4).id(1).queue("strict"))
+        .submit(JobBuilder::gpus(1).id(2).queue("strict").submitted(Time(1)))
+        .submit(JobBuilder::gpus(1).id(3).queue("other").submitted(Time(2)));
+    let d = s.checked_cycle(10);
+    assert!(matches!(waiting(&d, 1), WaitReason::NoFlavorFits { .. }));
+    assert_eq!(
+        waiting(&d, 2),
+        &WaitReason::BlockedByHead {
+            queue: "strict".into(),
+            head: JobId(1),
+        }
+    );
+    admitted(&d, 3);
+    // the head stays at the head: next cycle, same answer
+    let d = s.checked_cycle(20);
+    assert!(matches!(
+        waiting(&d, 2),
+        WaitReason::BlockedByHead { head: JobId(1), .. }
+    ));
+}
+
+#[test]
+fn strict_fifo_head_held_by_a_user_cap_blocks_too() {
+    let config = one_flavor(|c| {
+        c.queue("strict", &[("f", Quota::nominal(gpus(8)))])
+            .strict_fifo()
+            .tenant("lab", None, None)
+            .user("alice", "lab", Some(1), None)
+            .user("bob", "lab", None, None)
+    });
+    let mut s = scheduler(config);
+    s.node(NodeBuilder::new("n", "f", 4))
+        .submit(JobBuilder::gpus(1).id(1).queue("strict"))
+        .submit(JobBuilder::gpus(1).id(2).queue("strict").submitted(Time(1)))
+        .submit(
+            JobBuilder::gpus(1)
+                .id(3)
+                .queue("strict")
+                .user("bob", "lab")
+                .submitted(Time(2)),
+        );
+    let d = s.checked_cycle(10);
+    admitted(&d, 1);
+    assert!(matches!(waiting(&d, 2), WaitReason::UserLimit { .. }));
+    assert!(matches!(
+        waiting(&d, 3),
+        WaitReason::BlockedByHead { head: JobId(2), .. }
+    ));
+}
+
+#[test]
+fn best_effort_fifo_lets_a_smaller_job_pass_a_blocked_big_one() {
+    let config = one_flavor(|c| c.queue("q", &[("f", Quota::nominal(gpus(8)))]));
+    let mut s = scheduler(config);
+    s.node(NodeBuilder::new("n", "f", 2))
+        .submit(JobBuilder::gpus(4).id(1))
+        .submit(JobBuilder::gpus(1).id(2).submitted(Time(1)))
+        .submit(JobBuilder::gpus(1).id(3).submitted(Time(2)))
+        .submit(JobBuilder::gpus(1).id(4).submitted(Time(3)));
+    let d = s.checked_cycle(10);
+    assert_eq!(order(&d), [1, 2, 3, 4]);
+    assert!(matches!(
+        waiting(&d, 1),
+        WaitReason::NoFlavorFits { misses } if matches!(misses[0].miss, Miss::Capacity { most_free_gpus: 2, .. })
+    ));
+    admitted(&d, 2);
+    admitted(&d, 3);
+    assert!(matches!(waiting(&d, 4), WaitReason::NoFlavorFits { .. }));
+}
+
+// ---------------------------------------------------------------- order
+
+#[test]
+fn higher_priority_goes_first_then_earlier_submission_then_lower_id() {
+    let config = one_flavor(|c| c.queue("q", &[("f", Quota::nominal(gpus(8)))]));
+    let mut s = scheduler(config);
+    s.node(NodeBuilder::new("n", "f", 1))
+        .submit(JobBuilder::gpus(1).id(1).submitted(Time(0)))
+        .submit(JobBuilder::gpus(1).id(5).submitted(Time(5)))
+        .submit(JobBuilder::gpus(1).id(4).submitted(Time(5)))
+        .submit(JobBuilder::gpus(1).id(2).priority(10).submitted(Time(9)))
+        .submit(JobBuilder::gpus(1).id(3).priority(-1));
+    let d = s.checked_cycle(10);
+    assert_eq!(order(&d), [2, 1, 4, 5, 3]);
+    admitted(&d, 2);
+    for id in [1, 4, 5, 3] {
+        waiting(&d, id);
+    }
+    let pending: Vec<u64> = s.pending().map(|j| j.id.0).collect();
+    assert_eq!(pending, [1, 4, 5, 3]);
+}
+
+// ---------------------------------------------------------------- tiers
+
+fn tiered() -> Config {
+    let q = Quota::nominal(gpus(8));
+    ConfigBuilder::new()
+        .private_flavor("bronze", Tier::Bronze)
+        .private_flavor("gold", Tier::Gold)
+        .queue("q", &[("gold", q), ("bronze", q)])
+        .build()
+}
+
+#[test]
+fn without_upgrade_a_job_waits_for_its_tier_even_when_gold_is_free() {
+    let mut s = scheduler(tiered());
+    s.node(NodeBuilder::new("b", "bronze", 1))
+        .node(NodeBuilder::new("g", "gold", 4))
+        .submit(JobBuilder::gpus(1).id(1))
+        .submit(JobBuilder::gpus(1).id(2).submitted(Time(1)));
+    let d = s.checked_cycle(10);
+    let placement = admitted(&d, 1);
+    assert_eq!(
+        (placement.flavor.as_str(), placement.tier),
+        ("bronze", Tier::Bronze)
+    );
+    let WaitReason::NoFlavorFits { misses } = waiting(&d, 2) else {
+        panic!("expected NoFlavorFits")
+    };
+    let flavors: Vec<&str> = misses.iter().map(|m| m.flavor.as_str()).collect();
+    assert_eq!(flavors, ["bronze"], "gold is never tried without upgrade");
+}
+
+#[test]
+fn with_upgrade_a_job_lands_on_gold_and_says_why() {
+    for (job, policy) in [
+        (JobBuilder::gpus(1).id(2).allow_upgrade(), Policy::default()),
+        (
+            JobBuilder::gpus(1).id(2),
+            Policy {
+                allow_tier_upgrade: true,
+            },
+        ),
+    ] {
+        let mut s = scheduler_with(tiered(), policy);
+        s.node(NodeBuilder::new("b", "bronze", 1))
+            .node(NodeBuilder::new("g", "gold", 4))
+            .submit(JobBuilder::gpus(1).id(1))
+            .submit(job.submitted(Time(1)));
+        let d = s.checked_cycle(10);
+        let placement = admitted(&d, 2);
+        assert_eq!(
+            (placement.flavor.as_str(), placement.tier),
+            ("gold", Tier::Gold)
+        );
+        assert_eq!(placement.passed_over.len(), 1);
+        assert_eq!(placement.passed_over[0].flavor.as_str(), "bronze");
+        assert!(matches!(
+            placement.passed_over[0].miss,
+            Miss::Capacity {
+                nodes: 1,
+                most_free_gpus: 0,
+                ..
+            }
+        ));
+        let text = decision(&d, 2).to_string();
+        assert!(text.contains("flavor gold (GOLD)"), "{text}");
+        assert!(text.contains("passed over flavor bronze"), "{text}");
+    }
+}
+
+#[test]
+fn upgrade_prefers_the_requested_tier_when_it_has_room() {
+    let mut s = scheduler(tiered());
+    s.node(NodeBuilder::new("b", "bronze", 1))
+        .node(NodeBuilder::new("g", "gold", 4))
+        .submit(JobBuilder::gpus(1).id(1).allow_upgrade());
+    let d = s.checked_cycle(0);
+    assert_eq!(admitted(&d, 1).flavor.as_str(), "bronze");
+}
+
+#[test]
+fn a_tier_the_queue_does_not_sell_is_rejected() {
+    let mut s = scheduler(tiered());
+    s.submit(JobBuilder::gpus(1).id(1).tier(Tier::Silver))
+        .submit(JobBuilder::gpus(1).id(2).tier(Tier::Silver).allow_upgrade());
+    let d = s.checked_cycle(0);
+    assert_eq!(
+        rejected(&d, 1),
+        &RejectReason::NoMatchingFlavor {
+            queue: "q".into(),
+            min_tier: Tier::Silver,
+            upgrade_allowed: false,
+        }
+    );
+    // upgrading to GOLD is possible, so job 2 only waits for a node
+    waiting(&d, 2);
+    assert_eq!(s.pending_count(), 1);
+}
+
+// ---------------------------------------------------------------- whenCanBorrow
+
+/// Queue `a` has little quota on `first` (it must borrow from `lender` there) and plenty on
+/// `second`, both BRONZE; `first` is tried first.
+fn fungible(choice: WhenCanBorrow) -> Config {
+    ConfigBuilder::new()
+        .private_flavor("first", Tier::Bronze)
+        .private_flavor("second", Tier::Bronze)
+        .queue_in_cohort(
+            "a",
+            "c",
+            &[
+                ("first", Quota::nominal(gpus(1))),
+                ("second", Quota::nominal(gpus(4))),
+            ],
+        )
+        .when_can_borrow(choice)
+        .queue_in_cohort("lender", "c", &[("first", Quota::nominal(gpus(4)))])
+        .build()
+}
+
+fn two_gpu_job_in(config: Config, second_gpus: u32) -> Vec<alloc_core::Decision> {
+    let mut s = scheduler(config);
+    s.node(NodeBuilder::new("n1", "first", 4))
+        .node(NodeBuilder::new("n2", "second", second_gpus))
+        .submit(JobBuilder::gpus(2).id(1).queue("a"));
+    s.checked_cycle(0)
+}
+
+#[test]
+fn may_stop_search_borrows_on_the_first_flavor() {
+    let d = two_gpu_job_in(fungible(WhenCanBorrow::MayStopSearch), 4);
+    let placement = admitted(&d, 1);
+    assert_eq!(placement.flavor.as_str(), "first");
+    assert!(placement.borrowing);
+    assert!(placement.passed_over.is_empty());
+    assert!(decision(&d, 1).to_string().contains("borrowing quota"));
+}
+
+#[test]
+fn try_next_flavor_prefers_a_later_flavor_that_fits_without_borrowing() {
+    let d = two_gpu_job_in(fungible(WhenCanBorrow::TryNextFlavor), 4);
+    let placement = admitted(&d, 1);
+    assert_eq!(placement.flavor.as_str(), "second");
+    assert!(!placement.borrowing);
+    assert_eq!(
+        placement.passed_over,
+        [FlavorMiss {
+            flavor: "first".into(),
+            miss: Miss::BorrowingDeferred { queue: "a".into() },
+        }]
+    );
+}
+
+#[test]
+fn try_next_flavor_falls_back_to_borrowing_when_nothing_else_fits() {
+    let d = two_gpu_job_in(fungible(WhenCanBorrow::TryNextFlavor), 1);
+    let placement = admitted(&d, 1);
+    assert_eq!(placement.flavor.as_str(), "first");
+    assert!(placement.borrowing);
+}
+
+// ---------------------------------------------------------------- data class
+
+#[test]
+fn sensitive_jobs_never_land_on_a_public_flavor() {
+    let q = Quota::nominal(gpus(8));
+    let config = ConfigBuilder::new()
+        .private_flavor("private-gold", Tier::Gold)
+        .public_flavor("cloud-gold", Tier::Gold)
+        .queue("q", &[("private-gold", q), ("cloud-gold", q)])
+        .queue("cloud-only", &[("cloud-gold", q)])
+        .build();
+    let mut s = scheduler(config);
+    s.node(NodeBuilder::new("p", "private-gold", 1))
+        .node(NodeBuilder::new("c", "cloud-gold", 8).public())
+        .submit(JobBuilder::gpus(1).id(1).tier(Tier::Gold).sensitive())
+        .submit(
+            JobBuilder::gpus(1)
+                .id(2)
+                .tier(Tier::Gold)
+                .sensitive()
+                .submitted(Time(1)),
+        )
+        .submit(
+            JobBuilder::gpus(1)
+                .id(3)
+                .tier(Tier::Gold)
+                .submitted(Time(2)),
+        )
+        .submit(
+            JobBuilder::gpus(1)
+                .id(4)
+                .tier(Tier::Gold)
+                .sensitive()
+                .queue("cloud-only"),
+        );
+    let d = s.checked_cycle(0);
+    assert_eq!(admitted(&d, 1).cluster.as_str(), "private");
+    let WaitReason::NoFlavorFits { misses } = waiting(&d, 2) else {
+        panic!("expected NoFlavorFits")
+    };
+    assert!(misses.iter().all(|m| m.flavor.as_str() == "private-gold"));
+    // a job that is not sensitive may use the cloud
+    assert_eq!(admitted(&d, 3).cluster.as_str(), "cloud");
+    assert!(matches!(
+        rejected(&d, 4),
+        RejectReason::NoMatchingFlavor { .. }
+    ));
+}
+
+// ---------------------------------------------------------------- capacity
+
+#[test]
+fn a_finished_job_frees_its_gpus_for_the_next_cycle() {
+    let config = one_flavor(|c| c.queue("q", &[("f", Quota::nominal(gpus(1)))]));
+    let mut s = scheduler(config);
+    s.node(NodeBuilder::new("n", "f", 1))
+        .submit(JobBuilder::gpus(1).id(1))
+        .submit(JobBuilder::gpus(1).id(2).submitted(Time(1)));
+    let d = s.checked_cycle(0);
+    admitted(&d, 1);
+    assert!(matches!(
+        waiting(&d, 2),
+        WaitReason::NoFlavorFits { misses } if matches!(misses[0].miss, Miss::Quota { .. })
+    ));
+    s.apply(Input::JobFinished(JobId(1))).unwrap();
+    assert!(s.running_job(JobId(1)).is_none());
+    assert_eq!(s.ledgers().fleet.nodes[&"n".into()].idle_gpus(), 1);
+    let d = s.checked_cycle(1);
+    assert_eq!(nodes(admitted(&d, 2)), ["n"]);
+    assert_eq!(s.running_job(JobId(2)).map(|r| r.started), Some(Time(1)));
+}
+
+#[test]
+fn fractions_share_a_gpu_until_it_is_full() {
+    let config = one_flavor(|c| c.queue("q", &[("f", Quota::nominal(gpus(4)))]));
+    let mut s = scheduler(config);
+    s.node(NodeBuilder::new("n", "f", 1));
+    for id in 1..=5 {
+        s.submit(JobBuilder::fraction(250, 1000).id(id).submitted(Time(id)));
+    }
+    let d = s.checked_cycle(10);
+    for id in 1..=4 {
+        let placement = admitted(&d, id);
+        assert_eq!(placement.nodes[0].gpus[0].index, 0);
+    }
+    assert!(matches!(
+        waiting(&d, 5),
+        WaitReason::NoFlavorFits { misses } if matches!(misses[0].miss, Miss::Capacity { most_free_milli: alloc_core::MilliGpu(0), .. })
+    ));
+    assert_eq!(s.ledgers().fleet.nodes[&"n".into()].gpus[0].clients, 4);
+}
+
+#[test]
+fn identical_waiting_jobs_get_the_same_answer_in_one_cycle() {
+    let config = one_flavor(|c| c.queue("q", &[("f", Quota::nominal(gpus(64)))]));
+    let mut s = scheduler(config);
+    s.node(NodeBuilder::new("n", "f", 2));
+    for id in 1..=50 {
+        s.submit(JobBuilder::gpus(1).id(id));
+    }
+    let d = s.checked_cycle(0);
+    assert_eq!(d.len(), 50);
+    admitted(&d, 1);
+    admitted(&d, 2);
+    let first = waiting(&d, 3).clone();
+    for id in 4..=50 {
+        assert_eq!(waiting(&d, id), &first);
+    }
+}

@@ -1,0 +1,14 @@
+//! The integration suite of alloc-core: behaviour examples written with the `testing`
+//! builders, explanations users read (snapshotted), property tests over generated fleets and
+//! event sequences, a brute-force oracle on tiny fleets, and pinned regressions.
+#![allow(clippy::unwrap_used)]
+
+mod cycle;
+mod explain;
+mod inputs;
+mod oracle;
+mod properties;
+mod quota_and_caps;
+mod regressions;
+mod strategies;
+mod support;

@@ -1,0 +1,376 @@
+//! Generators for the property tests: small fleets over two or three flavors of different tiers
+//! (some public), queues with and without a cohort and valid Kueue limits, users and tenants
+//! with optional caps, and sequences of inputs and cycles.
+
+use alloc_core::testing::{ConfigBuilder, FLAVOR_LABEL};
+use alloc_core::{
+    BudgetKind, Config, DataClass, GpuRequest, Job, JobId, LocalQueueName, MilliGpu, Millis,
+    NodeSpec, Policy, Quota, TenantName, Tier, Time, UserName, VramMib, WhenCanBorrow,
+};
+use proptest::collection::vec;
+use proptest::prelude::*;
+use proptest::sample::Index;
+use std::collections::{BTreeMap, BTreeSet};
+
+pub const FLAVORS: [&str; 3] = ["f0", "f1", "f2"];
+pub const QUEUES: [&str; 3] = ["q0", "q1", "q2"];
+pub const MODELS: [&str; 3] = ["V100", "T4", "A100"];
+/// (user, tenant); the last one is not configured, so no cap applies to it.
+pub const USERS: [(&str, &str); 4] = [
+    ("alice", "lab"),
+    ("bob", "lab"),
+    ("carol", "other"),
+    ("guest", "visitors"),
+];
+
+/// Configuration, policy and the nodes present from the start.
+#[derive(Debug, Clone)]
+pub struct World {
+    pub config: Config,
+    pub policy: Policy,
+    pub nodes: Vec<NodeShape>,
+}
+
+/// A node before it gets a name: which flavor's label it carries (index 3: none), its GPUs.
+#[derive(Debug, Clone)]
+pub struct NodeShape {
+    pub flavor: usize,
+    pub model: usize,
+    pub gpus: u32,
+    pub cpu: u64,
+    pub memory: u64,
+}
+
+impl NodeShape {
+    /// The node, in the cluster of the flavor it is labelled for.
+    pub fn spec(&self, name: String, config: &Config) -> NodeSpec {
+        let flavor = match self.flavor {
+            3 => "stray",
+            index => FLAVORS[index % config.flavors.len().max(1)],
+        };
+        let cluster = config
+            .flavors
+            .get(&flavor.into())
+            .map_or_else(|| "private".into(), |f| f.cluster.clone());
+        NodeSpec {
+            name: alloc_core::NodeName::new(name),
+            cluster,
+            labels: BTreeMap::from([(FLAVOR_LABEL.to_string(), flavor.to_string())]),
+            cpu: alloc_core::CpuMilli(self.cpu),
+            memory: alloc_core::MemMib(self.memory),
+            gpu_model: (self.gpus > 0).then(|| MODELS[self.model].into()),
+            gpus: self.gpus,
+        }
+    }
+}
+
+/// A job before it gets an id and a submit time.
+#[derive(Debug, Clone)]
+pub struct JobShape {
+    pub queue: usize,
+    pub user: usize,
+    pub gpu: GpuRequest,
+    pub spread: bool,
+    pub cpu: u64,
+    pub memory: u64,
+    pub tier: Tier,
+    pub upgrade: bool,
+    pub priority: i32,
+    pub data_class: DataClass,
+    pub model: Option<usize>,
+}
+
+impl JobShape {
+    /// The job with its id and submit time, in one of `config`'s queues (index 3: a queue
+    /// that does not exist).
+    pub fn job(&self, id: u64, at: Time, config: &Config) -> Job {
+        let (user, tenant) = USERS[self.user];
+        let queue = match self.queue {
+            3 => "nope",
+            index => QUEUES[index % config.cluster_queues.len().max(1)],
+        };
+        Job {
+            id: JobId(id),
+            queue: LocalQueueName::new(queue),
+            tenant: TenantName::new(tenant),
+            user: UserName::new(user),
+            gpu: self.gpu,
+            spread: self.spread,
+            cpu: alloc_core::CpuMilli(self.cpu),
+            memory: alloc_core::MemMib(self.memory),
+            min_tier: self.tier,
+            allow_upgrade: self.upgrade,
+            allowed_flavors: None,
+            gpu_models: self.model.map(|m| BTreeSet::from([MODELS[m].into()])),
+            priority: self.priority,
+            runtime: Millis::minutes(10),
+            deadline: None,
+            budget: alloc_core::Budget {
+                kind: BudgetKind::Flex,
+                limit: None,
+            },
+            burstable: false,
+            data_class: self.data_class,
+            checkpoint_interval: None,
+            restore_cost: Millis::ZERO,
+            submit_time: at,
+        }
+    }
+}
+
+/// One step of a generated history. Indices pick among what exists when the step runs.
+#[derive(Debug, Clone)]
+pub enum Step {
+    Submit(JobShape),
+    /// Resubmits a known job id (must be refused while it is pending or running).
+    Resubmit(Index),
+    /// Finish / requeue / cancel one of the pending or running jobs (pending ones are refused
+    /// for finish and requeue).
+    Finish(Index),
+    Requeue(Index),
+    Cancel(Index),
+    AddNode(NodeShape),
+    /// Removes one of the nodes, or a node that does not exist when the index says so.
+    RemoveNode(Index),
+    ChangeQuota {
+        queue: Index,
+        flavor: Index,
+        quota: QuotaShape,
+    },
+    Cycle,
+}
+
+/// A quota before it is made valid for its queue (limits only inside a cohort).
+#[derive(Debug, Clone, Copy)]
+pub struct QuotaShape {
+    pub nominal: u64,
+    pub borrowing: Option<u64>,
+    pub lending_permille: Option<u64>,
+}
+
+impl QuotaShape {
+    pub fn quota(&self, in_cohort: bool) -> Quota {
+        Quota {
+            nominal: self.nominal,
+            borrowing_limit: self.borrowing.filter(|_| in_cohort),
+            lending_limit: self
+                .lending_permille
+                .filter(|_| in_cohort)
+                .map(|p| self.nominal * p / 1000),
+        }
+    }
+}
+
+pub fn tier() -> impl Strategy<Value = Tier> {
+    prop_oneof![Just(Tier::Bronze), Just(Tier::Silver), Just(Tier::Gold)]
+}
+
+pub fn quota_shape() -> impl Strategy<Value = QuotaShape> {
+    (
+        0u64..=12,
+        proptest::option::weighted(0.4, 0u64..=8),
+        proptest::option::weighted(0.4, 0u64..=1000),
+    )
+        .prop_map(|(half_gpus, borrowing, lending_permille)| QuotaShape {
+            nominal: half_gpus * 500,
+            borrowing: borrowing.map(|b| b * 500),
+            lending_permille,
+        })
+}
+
+#[derive(Debug, Clone)]
+struct QueueShape {
+    cohort: bool,
+    strict: bool,
+    try_next: bool,
+    /// Flavor indices in the order the queue lists them, with quotas.
+    flavors: Vec<(usize, QuotaShape)>,
+}
+
+fn queue_shape(flavor_count: usize) -> impl Strategy<Value = QueueShape> {
+    (
+        proptest::bool::weighted(0.7),
+        proptest::bool::weighted(0.25),
+        any::<bool>(),
+        Just((0..flavor_count).collect::<Vec<_>>()).prop_shuffle(),
+        prop_oneof![3 => Just(flavor_count), 1 => 1..=flavor_count],
+        vec(quota_shape(), flavor_count),
+    )
+        .prop_map(
+            |(cohort, strict, try_next, order, used, quotas)| QueueShape {
+                cohort,
+                strict,
+                try_next,
+                flavors: order.into_iter().take(used).zip(quotas).collect(),
+            },
+        )
+}
+
+fn cap() -> impl Strategy<Value = (Option<u32>, Option<MilliGpu>)> {
+    (
+        proptest::option::weighted(0.3, 1u32..=3),
+        proptest::option::weighted(0.3, (1u64..=8).prop_map(|h| MilliGpu(h * 500))),
+    )
+}
+
+pub fn world() -> impl Strategy<Value = World> {
+    (2usize..=3)
+        .prop_flat_map(|flavor_count| {
+            (
+                // distinct tiers, in any order
+                Just(vec![Tier::Bronze, Tier::Silver, Tier::Gold]).prop_shuffle(),
+                vec(proptest::bool::weighted(0.3), flavor_count),
+                vec(queue_shape(flavor_count), 1..=3),
+                vec(cap(), 4),
+                any::<bool>(),
+                vec(node_shape(), 2..=5),
+            )
+        })
+        .prop_map(|(tiers, public, queues, caps, upgrade, mut nodes)| {
+            // every flavor starts with a node with GPUs
+            for (index, node) in nodes.iter_mut().enumerate().take(public.len()) {
+                node.flavor = index;
+                node.gpus = node.gpus.max(2);
+            }
+            let mut builder = ConfigBuilder::new();
+            for (index, (tier, public)) in tiers.iter().zip(&public).enumerate() {
+                builder = if *public {
+                    builder.public_flavor(FLAVORS[index], *tier)
+                } else {
+                    builder.private_flavor(FLAVORS[index], *tier)
+                };
+            }
+            for (index, queue) in queues.iter().enumerate() {
+                let quotas: Vec<(&str, Quota)> = queue
+                    .flavors
+                    .iter()
+                    .map(|(flavor, shape)| (FLAVORS[*flavor], shape.quota(queue.cohort)))
+                    .collect();
+                builder = if queue.cohort {
+                    builder.queue_in_cohort(QUEUES[index], "cohort", &quotas)
+                } else {
+                    builder.queue(QUEUES[index], &quotas)
+                };
+                if queue.strict {
+                    builder = builder.strict_fifo();
+                }
+                if queue.try_next {
+                    builder = builder.when_can_borrow(WhenCanBorrow::TryNextFlavor);
+                }
+            }
+            builder = builder
+                .tenant("lab", caps[0].0, caps[0].1)
+                .tenant("other", caps[1].0, caps[1].1)
+                .user("alice", "lab", caps[2].0, caps[2].1)
+                .user("bob", "lab", caps[3].0, caps[3].1)
+                .user("carol", "other", None, None);
+            World {
+                config: builder.build(),
+                policy: Policy {
+                    allow_tier_upgrade: upgrade,
+                },
+                nodes,
+            }
+        })
+}
+
+pub fn node_shape() -> impl Strategy<Value = NodeShape> {
+    (
+        prop_oneof![9 => 0usize..3, 1 => Just(3usize)],
+        0usize..3,
+        prop_oneof![1 => Just(0u32), 4 => 1u32..=8],
+        prop_oneof![1 => Just(4_000u64), 1 => Just(16_000), 3 => Just(64_000)],
+        prop_oneof![1 => Just(16_384u64), 3 => Just(524_288)],
+    )
+        .prop_map(|(flavor, model, gpus, cpu, memory)| NodeShape {
+            flavor,
+            model,
+            gpus,
+            cpu,
+            memory,
+        })
+}
+
+pub fn gpu_request() -> impl Strategy<Value = GpuRequest> {
+    prop_oneof![
+        6 => (1u32..=4, prop_oneof![4 => Just(0u64), 1 => Just(20_000)]).prop_map(|(count, vram)| {
+            GpuRequest::Whole { count, min_vram: VramMib(vram) }
+        }),
+        6 => (1u64..=9, 0u64..=10).prop_map(|(tenths, vram)| GpuRequest::Fraction {
+            milli: MilliGpu(tenths * 100 - tenths % 2 * 50),
+            vram: VramMib(vram * 2_000),
+        }),
+        3 => Just(GpuRequest::None),
+        1 => prop_oneof![
+            Just(GpuRequest::Whole { count: 0, min_vram: VramMib(0) }),
+            Just(GpuRequest::Fraction { milli: MilliGpu(0), vram: VramMib(0) }),
+            Just(GpuRequest::Fraction { milli: MilliGpu(1000), vram: VramMib(0) }),
+        ],
+    ]
+}
+
+pub fn job_shape() -> impl Strategy<Value = JobShape> {
+    (
+        (
+            prop_oneof![19 => 0usize..3, 1 => Just(3usize)],
+            0usize..USERS.len(),
+            gpu_request(),
+            proptest::bool::weighted(0.3),
+        ),
+        (
+            prop_oneof![1 => Just(0u64), 8 => 500u64..=8_000, 1 => Just(40_000)],
+            prop_oneof![1 => Just(0u64), 6 => 1_024u64..=16_384, 1 => Just(65_536)],
+        ),
+        (
+            tier(),
+            proptest::bool::weighted(0.3),
+            0i32..=2,
+            prop_oneof![
+                Just(DataClass::Public),
+                Just(DataClass::Internal),
+                Just(DataClass::Sensitive)
+            ],
+            proptest::option::weighted(0.2, 0usize..3),
+        ),
+    )
+        .prop_map(
+            |(
+                (queue, user, gpu, spread),
+                (cpu, memory),
+                (tier, upgrade, priority, data_class, model),
+            )| {
+                JobShape {
+                    queue,
+                    user,
+                    gpu,
+                    spread,
+                    cpu,
+                    memory,
+                    tier,
+                    upgrade,
+                    priority,
+                    data_class,
+                    model,
+                }
+            },
+        )
+}
+
+pub fn step() -> impl Strategy<Value = Step> {
+    prop_oneof![
+        8 => job_shape().prop_map(Step::Submit),
+        1 => any::<Index>().prop_map(Step::Resubmit),
+        4 => any::<Index>().prop_map(Step::Finish),
+        1 => any::<Index>().prop_map(Step::Requeue),
+        1 => any::<Index>().prop_map(Step::Cancel),
+        2 => node_shape().prop_map(Step::AddNode),
+        1 => any::<Index>().prop_map(Step::RemoveNode),
+        1 => (any::<Index>(), any::<Index>(), quota_shape())
+            .prop_map(|(queue, flavor, quota)| Step::ChangeQuota { queue, flavor, quota }),
+        5 => Just(Step::Cycle),
+    ]
+}
+
+pub fn history(max_steps: usize) -> impl Strategy<Value = Vec<Step>> {
+    vec(step(), 1..=max_steps)
+}

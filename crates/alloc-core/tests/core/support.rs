@@ -1,0 +1,81 @@
+//! Small helpers shared by the examples: a scheduler fed through builders, and lookups of one
+//! job's decision that fail with the whole cycle printed.
+
+use alloc_core::testing::{JobBuilder, NodeBuilder};
+use alloc_core::{
+    Config, Decision, Input, JobId, Placement, Policy, RejectReason, Scheduler, Time, WaitReason,
+};
+
+pub fn scheduler(config: Config) -> Scheduler {
+    Scheduler::new(config, Policy::default()).unwrap()
+}
+
+pub fn scheduler_with(config: Config, policy: Policy) -> Scheduler {
+    Scheduler::new(config, policy).unwrap()
+}
+
+/// Feeding a scheduler through builders.
+pub trait Feed {
+    fn node(&mut self, node: NodeBuilder) -> &mut Self;
+    fn submit(&mut self, job: JobBuilder) -> &mut Self;
+    /// Runs a cycle and checks every invariant after it.
+    fn checked_cycle(&mut self, now: u64) -> Vec<Decision>;
+}
+
+impl Feed for Scheduler {
+    fn node(&mut self, node: NodeBuilder) -> &mut Self {
+        self.apply(Input::NodeAdded(node.build())).unwrap();
+        self
+    }
+
+    fn submit(&mut self, job: JobBuilder) -> &mut Self {
+        self.apply(Input::JobSubmitted(job.build())).unwrap();
+        self
+    }
+
+    fn checked_cycle(&mut self, now: u64) -> Vec<Decision> {
+        let decisions = self.cycle(Time(now));
+        if let Err(violations) = self.check_invariants() {
+            panic!("invariants broken after the cycle: {violations:#?}\n{decisions:#?}");
+        }
+        decisions
+    }
+}
+
+pub fn decision(decisions: &[Decision], id: u64) -> &Decision {
+    match decisions.iter().find(|d| d.job() == JobId(id)) {
+        Some(decision) => decision,
+        None => panic!("no decision for job {id} in {decisions:#?}"),
+    }
+}
+
+pub fn admitted(decisions: &[Decision], id: u64) -> &Placement {
+    match decision(decisions, id) {
+        Decision::Admit { placement, .. } => placement,
+        other => panic!("job {id} was not admitted: {other}"),
+    }
+}
+
+pub fn waiting(decisions: &[Decision], id: u64) -> &WaitReason {
+    match decision(decisions, id) {
+        Decision::Wait { reason, .. } => reason,
+        other => panic!("job {id} does not wait: {other}"),
+    }
+}
+
+pub fn rejected(decisions: &[Decision], id: u64) -> &RejectReason {
+    match decision(decisions, id) {
+        Decision::Reject { reason, .. } => reason,
+        other => panic!("job {id} was not rejected: {other}"),
+    }
+}
+
+/// Job ids in decision order.
+pub fn order(decisions: &[Decision]) -> Vec<u64> {
+    decisions.iter().map(|d| d.job().0).collect()
+}
+
+/// The node names of a placement.
+pub fn nodes(placement: &Placement) -> Vec<&str> {
+    placement.nodes.iter().map(|n| n.node.as_str()).collect()
+}
