@@ -302,6 +302,9 @@ pub enum Unblock {
     CapacityFrees {
         flavor: FlavorName,
     },
+    NodeAdded {
+        flavor: FlavorName,
+    },
 }
 
 impl fmt::Display for Unblock {
@@ -320,6 +323,9 @@ impl fmt::Display for Unblock {
             }
             Unblock::CapacityFrees { flavor } => {
                 write!(f, "when jobs on flavor {flavor} finish and free a node with room")
+            }
+            Unblock::NodeAdded { flavor } => {
+                write!(f, "once a node of flavor {flavor} with a GPU model the job accepts joins")
             }
         }
     }
@@ -357,6 +363,9 @@ impl WaitReason {
                         queue: queue.clone(),
                         flavor: flavor.clone(),
                         resource: *resource,
+                    },
+                    Some((flavor, Miss::Capacity { nodes: 0, .. })) => Unblock::NodeAdded {
+                        flavor: flavor.clone(),
                     },
                     Some((flavor, _)) => Unblock::CapacityFrees {
                         flavor: flavor.clone(),
@@ -404,7 +413,7 @@ impl fmt::Display for RejectReason {
             RejectReason::InvalidRequest(why) => write!(f, "invalid request: {why}"),
             RejectReason::NoMatchingFlavor { queue, min_tier, upgrade_allowed } => write!(
                 f,
-                "queue {queue} has no flavor of tier {min_tier}{} that the job's flavor list, GPU models and data class allow",
+                "queue {queue} has no flavor of tier {min_tier}{} that the job's flavor list, GPU models and data class allow and whose GPUs could hold the request",
                 if *upgrade_allowed { " or above" } else { "" }
             ),
             RejectReason::ExceedsQuotaCeiling { queue, misses } => {

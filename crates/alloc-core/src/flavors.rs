@@ -7,9 +7,10 @@
 //!
 //! A flavor is left out when the job names flavors and this is not one, when the flavor's GPU
 //! model is not one the job accepts, or when the job's data is sensitive and the flavor is in a
-//! public cluster.
+//! public cluster, or when its GPU model could never hold the request (too little VRAM, or a
+//! fraction on a model without MPS).
 
-use crate::model::{ClusterQueue, Config, DataClass, Flavor, Job};
+use crate::model::{ClusterQueue, Config, DataClass, Flavor, GpuRequest, Job};
 use crate::policy::Policy;
 
 pub fn candidates<'a>(
@@ -35,6 +36,7 @@ pub fn candidates<'a>(
         .filter(|(_, flavor)| {
             flavor.gpu_model.is_none() || job.accepts_model(flavor.gpu_model.as_ref())
         })
+        .filter(|(_, flavor)| can_ever_serve(config, flavor, job))
         .filter(|(_, flavor)| {
             job.data_class != DataClass::Sensitive
                 || config
@@ -45,6 +47,23 @@ pub fn candidates<'a>(
         .collect();
     flavors.sort_by_key(|(position, flavor)| (flavor.tier, *position));
     flavors.into_iter().map(|(_, flavor)| flavor).collect()
+}
+
+/// False when the flavor names a GPU model that could never hold the request: too little
+/// VRAM, or a fraction on a model without MPS.
+fn can_ever_serve(config: &Config, flavor: &Flavor, job: &Job) -> bool {
+    let Some(model) = flavor
+        .gpu_model
+        .as_ref()
+        .and_then(|m| config.gpu_models.get(m))
+    else {
+        return true;
+    };
+    match job.gpu {
+        GpuRequest::None => true,
+        GpuRequest::Whole { min_vram, .. } => model.vram >= min_vram,
+        GpuRequest::Fraction { vram, .. } => model.mps_capable() && model.vram >= vram,
+    }
 }
 
 #[cfg(test)]
@@ -139,5 +158,43 @@ mod tests {
             ["bronze-b"]
         );
         let _ = FlavorName::new("unused");
+    }
+
+    #[test]
+    fn flavors_whose_gpu_could_never_hold_the_request_are_left_out() {
+        let mut config = ConfigBuilder::new()
+            .gpu_model(crate::model::GpuModel {
+                name: "K80".into(),
+                vram: crate::units::VramMib(12_288),
+                speed_permille: 300,
+                max_mps_clients: 0,
+            })
+            .private_flavor("old", Tier::Bronze)
+            .private_flavor("v100", Tier::Bronze)
+            .queue(
+                "q",
+                &[
+                    ("old", Quota::nominal(8000)),
+                    ("v100", Quota::nominal(8000)),
+                ],
+            )
+            .build();
+        for (name, model) in [("old", "K80"), ("v100", "V100")] {
+            if let Some(flavor) = config.flavors.get_mut(&FlavorName::new(name)) {
+                flavor.gpu_model = Some(model.into());
+            }
+        }
+        let queue = &config.cluster_queues[&QueueName::new("q")];
+        let fraction = JobBuilder::fraction(500, 4096).build();
+        assert_eq!(
+            names(&candidates(&config, queue, &fraction, &Policy::default())),
+            ["v100"]
+        );
+        let mut big = JobBuilder::gpus(1).build();
+        big.gpu = GpuRequest::Whole {
+            count: 1,
+            min_vram: crate::units::VramMib(20_000),
+        };
+        assert!(candidates(&config, queue, &big, &Policy::default()).is_empty());
     }
 }

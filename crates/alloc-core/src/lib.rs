@@ -61,6 +61,7 @@ pub mod input;
 mod invariants;
 pub mod model;
 mod order;
+pub mod packing;
 pub mod placement;
 pub mod policy;
 mod quota;

@@ -156,14 +156,8 @@ impl ConfigBuilder {
 
     pub fn try_build(self) -> Result<Config, crate::ConfigError> {
         let clusters = vec![
-            Cluster {
-                name: ClusterName::new("private"),
-                kind: ClusterKind::Private,
-            },
-            Cluster {
-                name: ClusterName::new("cloud"),
-                kind: ClusterKind::Public { offers: Vec::new() },
-            },
+            Cluster::private("private"),
+            Cluster::public("cloud", Vec::new()),
         ];
         let locals = self
             .queues

@@ -1,7 +1,36 @@
 //! `sim`: a discrete-event twin of a private + public GPU fleet. It feeds events to
 //! `alloc-core`'s scheduler and applies the decisions it returns; it never decides itself.
+//!
+//! Pieces: [`engine`] (event queue, the loop), [`fleet`] (fleet files), [`runtime_model`]
+//! (how long a job runs where it lands), [`workload`] (traces and generators), [`trace`]
+//! (native format and importers), [`record`] (outputs), [`run`] (a whole replay).
 
+pub mod cli;
+pub mod engine;
 pub mod error;
+pub mod fleet;
+pub mod pack;
+pub mod progress;
+pub mod record;
+pub mod rng;
+pub mod run;
+pub mod runtime_model;
 pub mod trace;
+pub mod workload;
+mod yaml;
 
 pub use error::{Result, SimError};
+
+/// The scheduling policy named on the command line.
+pub fn policy_preset(name: &str) -> Result<alloc_core::Policy> {
+    match name {
+        "default" => Ok(alloc_core::Policy::default()),
+        "tier-upgrade" => Ok(alloc_core::Policy {
+            allow_tier_upgrade: true,
+        }),
+        other => Err(SimError::BadArgument {
+            flag: "--policy".into(),
+            reason: format!("unknown policy {other:?}; known: default, tier-upgrade"),
+        }),
+    }
+}

@@ -1,4 +1,144 @@
-fn main() {
-    eprintln!("sim: not yet built");
-    std::process::exit(2);
+use clap::Parser;
+use sim::cli::{Cli, Command, FleetArgs, GenerateArgs, ImportArgs, PackArgs, RunArgs};
+use sim::engine::EngineOptions;
+use sim::fleet::FleetFile;
+use sim::rng::Seed;
+use sim::run::{simulate, write_outputs, RunPlan};
+use sim::{Result, SimError};
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let outcome = match cli.command {
+        Command::Run(args) => run(args),
+        Command::Import(args) => import(args),
+        Command::Generate(args) => generate(args),
+        Command::Fleet(args) => fleet(args),
+        Command::Pack(args) => pack(args),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            if let Some(hint) = error.hint() {
+                eprintln!("hint: {hint}");
+            }
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(args: RunArgs) -> Result<()> {
+    let fleet = FleetFile::load(&args.fleet)?;
+    let (config, nodes) = fleet.resolve(&args.fleet)?;
+    let read = sim::workload::from_trace::read_jobs(&args.trace, args.skip_bad_rows)?;
+    if read.skipped > 0 {
+        eprintln!(
+            "skipped {} bad rows of {}",
+            read.skipped,
+            args.trace.display()
+        );
+    }
+    let policy = sim::policy_preset(&args.policy)?;
+    let options = EngineOptions {
+        seed: Seed(args.seed),
+        cycle_period: (args.cycle_every_s > 0)
+            .then(|| alloc_core::Millis::seconds(args.cycle_every_s)),
+        sample_period: alloc_core::Millis::seconds(args.sample_every_s.max(1)),
+        horizon: args
+            .horizon_hours
+            .map(|h| alloc_core::Time((h * 3_600_000.0) as u64)),
+        failures: fleet.failures,
+        ..EngineOptions::default()
+    };
+    let plan = RunPlan {
+        config,
+        nodes,
+        workload: read.jobs,
+        policy_name: args.policy.clone(),
+        policy,
+        options,
+        inputs: vec![args.trace.clone(), args.fleet.clone()],
+    };
+    let bar = sim::progress::bar(plan.workload.len() as u64, "replaying");
+    let (output, summary, manifest) = simulate(plan, |done, _| bar.set_position(done))?;
+    bar.finish_and_clear();
+    write_outputs(&args.out, &output, &summary, &manifest)?;
+    println!("{}", sim::run::headline(&summary));
+    println!("outputs in {}", args.out.display());
+    Ok(())
+}
+
+fn import(args: ImportArgs) -> Result<()> {
+    let format: sim::trace::Format =
+        args.format
+            .parse()
+            .map_err(|reason: String| SimError::BadArgument {
+                flag: "--format".into(),
+                reason,
+            })?;
+    let report = sim::trace::import(format, &args.inputs, args.skip_bad_rows)?;
+    sim::trace::native::write_native(&args.output, &report.jobs)?;
+    eprintln!("{report}");
+    println!(
+        "wrote {} jobs to {}",
+        report.jobs.len(),
+        args.output.display()
+    );
+    Ok(())
+}
+
+fn generate(args: GenerateArgs) -> Result<()> {
+    let spec = sim::workload::synthetic::SyntheticSpec {
+        jobs: args.jobs,
+        mean_interarrival: alloc_core::Millis::seconds(args.interarrival_s),
+        tenants: args.tenants,
+        ..Default::default()
+    };
+    let jobs = sim::workload::synthetic::generate(&spec, Seed(args.seed));
+    sim::workload::from_trace::write_jobs(&args.output, &jobs)?;
+    println!("wrote {} jobs to {}", jobs.len(), args.output.display());
+    Ok(())
+}
+
+fn fleet(args: FleetArgs) -> Result<()> {
+    let format: sim::fleet::from_machines::MachineList =
+        args.from
+            .parse()
+            .map_err(|reason: String| SimError::BadArgument {
+                flag: "--from".into(),
+                reason,
+            })?;
+    let built = sim::fleet::from_machines::build(format, &args.input)?;
+    let yaml = serde_norway::to_string(&built.fleet)
+        .map_err(|e| SimError::io(&args.output, std::io::Error::other(e)))?;
+    std::fs::write(&args.output, yaml).map_err(|e| SimError::io(&args.output, e))?;
+    println!(
+        "wrote {}: {} machines, {} GPUs in {} node groups ({} machines without GPUs dropped)",
+        args.output.display(),
+        built.machines,
+        built.gpus,
+        built.fleet.nodes.len(),
+        built.dropped_without_gpu
+    );
+    Ok(())
+}
+
+fn pack(args: PackArgs) -> Result<()> {
+    let config = sim::pack::PackConfig {
+        nodes: args.nodes,
+        pods: args.pods,
+        policy: sim::pack::parse_policy(&args.policy)?,
+        tune: args.tune,
+        seeds: sim::pack::parse_seeds(&args.seeds)?,
+        out: args.out,
+        threads: args.threads,
+    };
+    let report = sim::pack::run(config)?;
+    for line in report.seed_lines() {
+        eprintln!("{line}");
+    }
+    println!("{}", report.fragmentation_line());
+    println!("{}", report.final_line());
+    Ok(())
 }

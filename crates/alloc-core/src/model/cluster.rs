@@ -8,18 +8,37 @@ use serde::{Deserialize, Serialize};
 pub struct Cluster {
     pub name: ClusterName,
     pub kind: ClusterKind,
+    /// What a public cluster rents out; empty for a private one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub offers: Vec<Offer>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", deny_unknown_fields)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum ClusterKind {
     Private,
-    Public { offers: Vec<Offer> },
+    Public,
 }
 
 impl Cluster {
+    pub fn private(name: impl Into<String>) -> Cluster {
+        Cluster {
+            name: ClusterName::new(name),
+            kind: ClusterKind::Private,
+            offers: Vec::new(),
+        }
+    }
+
+    pub fn public(name: impl Into<String>, offers: Vec<Offer>) -> Cluster {
+        Cluster {
+            name: ClusterName::new(name),
+            kind: ClusterKind::Public,
+            offers,
+        }
+    }
+
     pub fn is_public(&self) -> bool {
-        matches!(self.kind, ClusterKind::Public { .. })
+        self.kind == ClusterKind::Public
     }
 }
 

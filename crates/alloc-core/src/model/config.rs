@@ -101,8 +101,15 @@ impl Config {
             }
         }
         for cluster in self.clusters.values() {
-            if let crate::model::ClusterKind::Public { offers } = &cluster.kind {
-                for (index, offer) in offers.iter().enumerate() {
+            if !cluster.is_public() && !cluster.offers.is_empty() {
+                return Err(ConfigError::Invalid {
+                    place: format!("clusters[{}]", cluster.name),
+                    field: "offers".into(),
+                    reason: "only a public cluster has offers".into(),
+                });
+            }
+            {
+                for (index, offer) in cluster.offers.iter().enumerate() {
                     let place = format!("clusters[{}].offers[{index}]", cluster.name);
                     match self.flavors.get(&offer.flavor) {
                         None => return Err(ConfigError::unknown(place, "flavor", &offer.flavor)),

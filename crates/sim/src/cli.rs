@@ -1,0 +1,133 @@
+//! The command line. Doc comments here are the `--help` text.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+/// A discrete-event twin of a private + public GPU fleet, scheduled by alloc-core.
+///
+/// Exit codes: 0 success; 2 bad input (a file, row or argument; the message names it).
+#[derive(Debug, Parser)]
+#[command(name = "sim", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Replay a native trace on a fleet and write jobs, time series, summary and manifest.
+    Run(RunArgs),
+    /// Convert a public trace to the native CSV format (see traces/README.md).
+    Import(ImportArgs),
+    /// Write a synthetic native trace (Poisson arrivals of a department's job mix).
+    Generate(GenerateArgs),
+    /// Build a fleet file from a published machine list.
+    Fleet(FleetArgs),
+    /// FGD's static packing experiment (ATC'23) on an openb node and pod list: pods inflated to
+    /// `--tune` × GPU capacity, shuffled per seed, placed once each; prints the allocation ratio
+    /// at 100% and 130% of arrived demand.
+    Pack(PackArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Native trace CSV (traces/README.md documents the columns).
+    #[arg(long)]
+    pub trace: PathBuf,
+    /// Fleet YAML: GPU models, clusters, flavors, queues, tenants, nodes.
+    #[arg(long)]
+    pub fleet: PathBuf,
+    /// Output directory; created if missing, files in it are overwritten.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Seed of every random stream (node failures, ...); written into every output.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Scheduling policy preset.
+    #[arg(long, default_value = "default", value_parser = ["default", "tier-upgrade"])]
+    pub policy: String,
+    /// Skip (and count) trace rows that cannot be read instead of stopping at the first.
+    #[arg(long)]
+    pub skip_bad_rows: bool,
+    /// Stop the simulation after this many hours of simulated time.
+    #[arg(long)]
+    pub horizon_hours: Option<f64>,
+    /// Seconds between time-series samples.
+    #[arg(long, default_value_t = 300)]
+    pub sample_every_s: u64,
+    /// Seconds between scheduling cycles while jobs wait (cycles also run after every change;
+    /// 0 = only after changes).
+    #[arg(long, default_value_t = 300)]
+    pub cycle_every_s: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// Source format: alibaba-openb, philly, itp or chronus.
+    #[arg(long)]
+    pub format: String,
+    /// Input files of that format.
+    #[arg(required = true)]
+    pub inputs: Vec<PathBuf>,
+    /// Native CSV to write.
+    #[arg(short, long)]
+    pub output: PathBuf,
+    /// Skip (and count) rows that cannot be read instead of stopping at the first.
+    #[arg(long)]
+    pub skip_bad_rows: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// Number of jobs.
+    #[arg(long, default_value_t = 500)]
+    pub jobs: usize,
+    /// Mean seconds between arrivals.
+    #[arg(long, default_value_t = 90)]
+    pub interarrival_s: u64,
+    /// Number of tenants (lab-0 … lab-N-1, each submitting to LocalQueue lab-i).
+    #[arg(long, default_value_t = 3)]
+    pub tenants: usize,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Native CSV to write.
+    #[arg(short, long)]
+    pub output: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct FleetArgs {
+    /// Machine list format: openb, pai2020, spot2026 or philly.
+    #[arg(long)]
+    pub from: String,
+    /// The machine list file (in ../shared/traces).
+    pub input: PathBuf,
+    /// Fleet YAML to write.
+    #[arg(short, long)]
+    pub output: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct PackArgs {
+    /// Node list, e.g. ../shared/traces/alibaba-openb/openb_node_list_gpu_node.csv.
+    #[arg(long)]
+    pub nodes: PathBuf,
+    /// Pod list, e.g. ../shared/traces/alibaba-openb/openb_pod_list_default.csv.
+    #[arg(long)]
+    pub pods: PathBuf,
+    /// Packing policy: bestfit, worstfit, fgd, fgd-pack.
+    #[arg(long, default_value = "fgd")]
+    pub policy: String,
+    /// Inflate arrived GPU demand up to this multiple of cluster GPU capacity.
+    #[arg(long, default_value_t = 1.3)]
+    pub tune: f64,
+    /// Seeds: "42..51" (inclusive), "42,43" or a mix.
+    #[arg(long, default_value = "42")]
+    pub seeds: String,
+    /// Directory for allocation.csv, allocation_mean.csv and seeds.csv.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Worker threads across seeds (0 = all cores); results do not depend on it.
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+}

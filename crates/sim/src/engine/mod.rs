@@ -1,0 +1,496 @@
+//! The discrete-event engine: pops events in (time, phase, sequence) order, turns them into
+//! alloc-core inputs, runs the scheduling cycle, and applies its decisions to the twin. It
+//! never decides anything itself.
+
+mod accounting;
+mod event;
+mod queue;
+
+pub use accounting::{tier_index, Utilisation};
+pub use event::{Event, Phase};
+pub use queue::EventQueue;
+
+use crate::fleet::FailureModel;
+use crate::record::jobs::{JobRecord, Outcome};
+use crate::record::timeseries::Sample;
+use crate::rng::Seed;
+use crate::runtime_model::{Attempt, RuntimeModel, Start};
+use accounting::Accounting;
+use alloc_core::{
+    ClusterName, Config, Decision, Input, Job, JobId, Millis, Money, NodeName, NodeSpec, Placement,
+    Policy, Scheduler, Time,
+};
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// How the engine runs, apart from what it simulates.
+#[derive(Debug, Clone)]
+pub struct EngineOptions {
+    pub seed: Seed,
+    /// Cycle this often while jobs wait, besides after every change; `None` = only on change.
+    pub cycle_period: Option<Millis>,
+    pub sample_period: Millis,
+    /// Stop at this time even if work remains (it is reported unfinished).
+    pub horizon: Option<Time>,
+    pub runtime: RuntimeModel,
+    pub failures: Option<FailureModel>,
+}
+
+impl Default for EngineOptions {
+    fn default() -> Self {
+        EngineOptions {
+            seed: Seed(1),
+            cycle_period: Some(Millis::minutes(5)),
+            sample_period: Millis::minutes(5),
+            horizon: None,
+            runtime: RuntimeModel::default(),
+            failures: None,
+        }
+    }
+}
+
+/// What a run produced.
+#[derive(Debug, Clone)]
+pub struct RunOutput {
+    pub records: Vec<JobRecord>,
+    pub samples: Vec<Sample>,
+    pub utilisation: Utilisation,
+    pub end: Time,
+    pub events: u64,
+    pub cycles: u64,
+}
+
+/// A job's current attempt.
+#[derive(Debug, Clone)]
+struct Active {
+    attempt: Attempt,
+    placement: Placement,
+    milli: u64,
+    price_per_gpu_hour: Option<Money>,
+}
+
+struct JobState {
+    record: JobRecord,
+    attempt_no: u32,
+    /// Reference work still to do.
+    remaining: Millis,
+    active: Option<Active>,
+}
+
+pub struct Engine {
+    scheduler: Scheduler,
+    options: EngineOptions,
+    queue: EventQueue,
+    workload: Vec<Job>,
+    jobs: BTreeMap<JobId, JobState>,
+    node_specs: BTreeMap<NodeName, NodeSpec>,
+    down: BTreeSet<NodeName>,
+    failure_rng: ChaCha8Rng,
+    accounting: Accounting,
+    samples: Vec<Sample>,
+    spend: Money,
+    cycle_at: BTreeSet<Time>,
+    /// Arrival, Finish and NodeUp events still queued: while none are, only cycles and samples
+    /// remain and the run can end.
+    live: u64,
+    last_cycle_admitted: bool,
+    events: u64,
+    cycles: u64,
+    prices: BTreeMap<alloc_core::FlavorName, Money>,
+    public_clusters: BTreeSet<ClusterName>,
+}
+
+impl Engine {
+    pub fn new(
+        config: Config,
+        policy: Policy,
+        nodes: Vec<NodeSpec>,
+        workload: Vec<Job>,
+        options: EngineOptions,
+    ) -> Result<Engine, crate::SimError> {
+        let bad = |reason: String| crate::SimError::BadArgument {
+            flag: "fleet".into(),
+            reason,
+        };
+        let mut prices = BTreeMap::new();
+        let mut public_clusters = BTreeSet::new();
+        for cluster in config.clusters.values() {
+            if cluster.is_public() {
+                public_clusters.insert(cluster.name.clone());
+                for offer in &cluster.offers {
+                    prices.insert(offer.flavor.clone(), offer.price_per_gpu_hour);
+                }
+            }
+        }
+        let mut scheduler = Scheduler::new(config, policy).map_err(|e| bad(e.to_string()))?;
+        let mut accounting = Accounting::default();
+        let mut node_specs = BTreeMap::new();
+        for node in nodes {
+            accounting.node(scheduler.config(), &node, true);
+            node_specs.insert(node.name.clone(), node.clone());
+            scheduler
+                .apply(Input::NodeAdded(node))
+                .map_err(|e| bad(e.to_string()))?;
+        }
+        let mut seen = BTreeSet::new();
+        for job in &workload {
+            if !seen.insert(job.id) {
+                return Err(bad(format!("{} appears twice in the workload", job.id)));
+            }
+        }
+        let failure_rng = options.seed.stream("failures");
+        let mut engine = Engine {
+            scheduler,
+            options,
+            queue: EventQueue::default(),
+            workload,
+            jobs: BTreeMap::new(),
+            node_specs,
+            down: BTreeSet::new(),
+            failure_rng,
+            accounting,
+            samples: Vec::new(),
+            spend: Money::ZERO,
+            cycle_at: BTreeSet::new(),
+            live: 0,
+            last_cycle_admitted: false,
+            events: 0,
+            cycles: 0,
+            prices,
+            public_clusters,
+        };
+        for (index, job) in engine.workload.iter().enumerate() {
+            engine.queue.push(job.submit_time, Event::Arrival(index));
+            engine.live += 1;
+        }
+        let names: Vec<NodeName> = engine.node_specs.keys().cloned().collect();
+        for name in names {
+            engine.schedule_failure(name, Time::ZERO);
+        }
+        engine.queue.push(Time::ZERO, Event::Sample);
+        Ok(engine)
+    }
+
+    /// Runs to the end; `progress` is called now and then with (jobs done, jobs in total).
+    pub fn run(mut self, mut progress: impl FnMut(u64, u64)) -> RunOutput {
+        let total = self.workload.len() as u64;
+        let mut done = 0u64;
+        let mut now = Time::ZERO;
+        while let Some((at, event)) = self.queue.pop() {
+            if self.options.horizon.is_some_and(|h| at > h) {
+                break;
+            }
+            now = at;
+            self.accounting.advance(now.0);
+            self.events += 1;
+            if matches!(
+                event,
+                Event::Arrival(_) | Event::Finish { .. } | Event::NodeUp(_)
+            ) {
+                self.live -= 1;
+            }
+            match event {
+                Event::Arrival(index) => self.arrive(index, now),
+                Event::Finish { job, attempt } => {
+                    if self.finish(job, attempt, now) {
+                        done += 1;
+                    }
+                }
+                Event::NodeDown(node) => self.node_down(node, now),
+                Event::NodeUp(node) => self.node_up(node, now),
+                Event::Cycle => {
+                    self.cycle_at.remove(&now);
+                    done += self.cycle(now);
+                }
+                Event::Sample => self.sample(now),
+            }
+            if self.events.is_multiple_of(4096) {
+                progress(done, total);
+            }
+            if self.live == 0
+                && self.cycle_at.is_empty()
+                && (self.scheduler.pending_count() == 0 || !self.last_cycle_admitted)
+            {
+                break;
+            }
+        }
+        progress(done, total);
+        self.sample(now);
+        self.finish_run(now)
+    }
+
+    fn request_cycle(&mut self, at: Time) {
+        if self.cycle_at.insert(at) {
+            self.queue.push(at, Event::Cycle);
+        }
+    }
+
+    fn arrive(&mut self, index: usize, now: Time) {
+        let Some(job) = self.workload.get(index).cloned() else {
+            return;
+        };
+        let state = JobState {
+            record: JobRecord::new(job.clone()),
+            attempt_no: 0,
+            remaining: job.runtime,
+            active: None,
+        };
+        self.jobs.insert(job.id, state);
+        if self.scheduler.apply(Input::JobSubmitted(job)).is_ok() {
+            self.request_cycle(now);
+        }
+    }
+
+    /// Returns true when the job really finished (not a stale event).
+    fn finish(&mut self, id: JobId, attempt: u32, now: Time) -> bool {
+        let current = self
+            .jobs
+            .get(&id)
+            .is_some_and(|s| s.attempt_no == attempt && s.active.is_some());
+        if !current || self.scheduler.apply(Input::JobFinished(id)).is_err() {
+            return false;
+        }
+        self.close_attempt(id, now, false);
+        if let Some(state) = self.jobs.get_mut(&id) {
+            state.remaining = Millis::ZERO;
+            state.record.end = Some(now);
+            state.record.outcome = Outcome::Finished;
+        }
+        self.request_cycle(now);
+        true
+    }
+
+    /// Ends the active attempt: frees accounting, charges cost, counts GPU time. When
+    /// `interrupted`, the work since the last checkpoint is lost and the job will resume.
+    fn close_attempt(&mut self, id: JobId, now: Time, interrupted: bool) {
+        let Some(state) = self.jobs.get_mut(&id) else {
+            return;
+        };
+        let Some(active) = state.active.take() else {
+            return;
+        };
+        let elapsed = now.since(active.attempt.started);
+        self.accounting.free(
+            active.placement.tier,
+            &active.placement.cluster,
+            active.milli,
+        );
+        state.record.gpu_ms += active.milli * elapsed.0 / 1000;
+        if let Some(price) = active.price_per_gpu_hour {
+            let cost = Money::for_gpu_time(price, alloc_core::MilliGpu(active.milli), elapsed);
+            state.record.cost = state.record.cost + cost;
+            self.spend = self.spend + cost;
+        }
+        if interrupted {
+            let (remaining, lost) =
+                RuntimeModel::stop(&state.record.job, &active.attempt, state.remaining, now);
+            state.remaining = remaining;
+            state.record.lost_gpu_ms += active.milli * lost.0 / 1000;
+            state.attempt_no += 1;
+        }
+    }
+
+    fn node_down(&mut self, node: NodeName, now: Time) {
+        let Ok(applied) = self.scheduler.apply(Input::NodeRemoved(node.clone())) else {
+            return;
+        };
+        for id in applied.requeued {
+            self.close_attempt(id, now, true);
+            if let Some(state) = self.jobs.get_mut(&id) {
+                state.record.interruptions += 1;
+            }
+        }
+        if let Some(spec) = self.node_specs.get(&node) {
+            self.accounting.node(self.scheduler.config(), spec, false);
+        }
+        self.down.insert(node.clone());
+        let repair = self.options.failures.map_or(0.0, |f| f.repair_hours);
+        self.queue.push(
+            now + Millis((repair * 3_600_000.0) as u64),
+            Event::NodeUp(node),
+        );
+        self.live += 1;
+        self.request_cycle(now);
+    }
+
+    fn node_up(&mut self, node: NodeName, now: Time) {
+        let Some(spec) = self.node_specs.get(&node).cloned() else {
+            return;
+        };
+        if !self.down.remove(&node) {
+            return;
+        }
+        self.accounting.node(self.scheduler.config(), &spec, true);
+        if self.scheduler.apply(Input::NodeAdded(spec)).is_ok() {
+            self.request_cycle(now);
+        }
+        self.schedule_failure(node, now);
+    }
+
+    fn schedule_failure(&mut self, node: NodeName, now: Time) {
+        let Some(failures) = self.options.failures else {
+            return;
+        };
+        let uniform: f64 = self.failure_rng.gen();
+        let hours = -(1.0 - uniform).ln() * failures.mtbf_hours;
+        self.queue.push(
+            now + Millis((hours * 3_600_000.0) as u64),
+            Event::NodeDown(node),
+        );
+    }
+
+    /// Runs one cycle and applies its decisions; returns how many jobs were rejected (they
+    /// are done, as far as progress goes).
+    fn cycle(&mut self, now: Time) -> u64 {
+        self.cycles += 1;
+        let decisions = self.scheduler.cycle(now);
+        let mut admitted = false;
+        let mut rejected = 0;
+        for decision in decisions {
+            match decision {
+                Decision::Admit { job, placement } => {
+                    admitted = true;
+                    self.start(job, placement, now);
+                }
+                Decision::Reject { job, reason } => {
+                    rejected += 1;
+                    if let Some(state) = self.jobs.get_mut(&job) {
+                        state.record.outcome = Outcome::Rejected;
+                        state.record.reject_reason = Some(reason.to_string());
+                    }
+                }
+                Decision::Wait { .. } => {}
+            }
+        }
+        self.last_cycle_admitted = admitted;
+        // One periodic chain at most: a cycle already due within the period serves as the tick.
+        if let Some(period) = self.options.cycle_period {
+            let next = now + period;
+            let due_soon = self.cycle_at.range(Time(now.0 + 1)..=next).next().is_some();
+            if self.scheduler.pending_count() > 0 && (self.live > 0 || admitted) && !due_soon {
+                self.request_cycle(next);
+            }
+        }
+        rejected
+    }
+
+    fn start(&mut self, id: JobId, placement: Placement, now: Time) {
+        let fleet = &self.scheduler.ledgers().fleet;
+        let models = crate::runtime_model::placement_models(&placement, fleet);
+        let clients = placement
+            .nodes
+            .first()
+            .and_then(|share| {
+                let gpu = share.gpus.first()?;
+                (gpu.milli.0 < 1000).then(|| {
+                    fleet
+                        .nodes
+                        .get(&share.node)?
+                        .gpus
+                        .get(gpu.index as usize)
+                        .map(|g| g.clients)
+                })?
+            })
+            .unwrap_or(1);
+        let Some(state) = self.jobs.get_mut(&id) else {
+            return;
+        };
+        let job = &state.record.job;
+        let resumed = state.attempt_no > 0 && state.remaining < job.runtime;
+        let start = Start {
+            models,
+            clients,
+            remaining: state.remaining,
+            resumed,
+            now,
+        };
+        let attempt = self
+            .options
+            .runtime
+            .plan(self.scheduler.config(), job, &start);
+        let milli = job.gpu.milli().0;
+        self.accounting
+            .allocate(placement.tier, &placement.cluster, milli);
+        let public = self.public_clusters.contains(&placement.cluster);
+        let record = &mut state.record;
+        record.first_start.get_or_insert(now);
+        record.cluster = Some(placement.cluster.clone());
+        record.flavor = Some(placement.flavor.clone());
+        record.tier = Some(placement.tier);
+        record.gpus = placement.gpu_count() as u32;
+        record.public |= public;
+        let price = public
+            .then(|| self.prices.get(&placement.flavor).copied())
+            .flatten();
+        self.queue.push(
+            attempt.end(),
+            Event::Finish {
+                job: id,
+                attempt: state.attempt_no,
+            },
+        );
+        self.live += 1;
+        state.active = Some(Active {
+            attempt,
+            placement,
+            milli,
+            price_per_gpu_hour: price,
+        });
+    }
+
+    fn sample(&mut self, now: Time) {
+        let allocated = self.accounting.allocated_now().map(|m| m as f64 / 1000.0);
+        let public_milli: u64 = self
+            .public_clusters
+            .iter()
+            .map(|c| self.accounting.allocated_in(c))
+            .sum();
+        let sample = Sample {
+            at: now,
+            allocated,
+            pending: self.scheduler.pending_count() as u64,
+            running: self.scheduler.running().count() as u64,
+            public_gpus: public_milli as f64 / 1000.0,
+            spend: self.spend,
+        };
+        if self.samples.last().is_some_and(|last| last.at == now) {
+            self.samples.pop();
+        }
+        self.samples.push(sample);
+        if self.live > 0 {
+            self.queue
+                .push(now + self.options.sample_period, Event::Sample);
+        }
+    }
+
+    fn finish_run(mut self, end: Time) -> RunOutput {
+        let running: Vec<JobId> = self
+            .jobs
+            .iter()
+            .filter(|(_, s)| s.active.is_some())
+            .map(|(id, _)| *id)
+            .collect();
+        for id in running {
+            self.close_attempt(id, end, false);
+        }
+        let arrived: BTreeSet<JobId> = self.jobs.keys().copied().collect();
+        let mut records: Vec<JobRecord> = self.jobs.into_values().map(|s| s.record).collect();
+        // Jobs that never arrived before the horizon are reported too: nothing is lost.
+        records.extend(
+            self.workload
+                .into_iter()
+                .filter(|job| !arrived.contains(&job.id))
+                .map(JobRecord::new),
+        );
+        records.sort_by_key(|r| (r.job.submit_time, r.job.id));
+        RunOutput {
+            records,
+            samples: self.samples,
+            utilisation: self.accounting.utilisation(),
+            end,
+            events: self.events,
+            cycles: self.cycles,
+        }
+    }
+}

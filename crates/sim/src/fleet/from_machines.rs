@@ -1,0 +1,311 @@
+//! Fleet files built from published machine lists, so the twin can run on real fleet shapes.
+//!
+//! | format | file | columns used | assumptions |
+//! |---|---|---|---|
+//! | `openb` | `alibaba-openb/openb_node_list_*.csv` | `sn`, `cpu_milli`, `memory_mib`, `gpu`, `model` | none |
+//! | `pai2020` | `alibaba-pai2020-machines/pai_machine_spec.csv` (no header) | machine, gpu_type, cap_cpu (cores), cap_mem (GB), cap_gpu | GB read as GiB |
+//! | `spot2026` | `alibaba-spot2026-nodes/node_info_df.csv` | `gpu_model`, `gpu_capacity_num`, `cpu_num`, `node_name` | no memory column: 8 GiB per vCPU |
+//! | `philly` | `philly-machines/cluster_machine_list` | machineId, number of GPUs, single GPU mem | no CPU or memory: 6 cores and 64 GiB per GPU; the model is named by its memory (`Philly-12GB`, `Philly-24GB`) |
+//!
+//! Machines without GPUs are dropped (counted). Identical machines are grouped into one node
+//! group. Every GPU model gets one flavor (label `gpu.model`) with a tier by generation — GOLD:
+//! A100/A800/H100/H800; SILVER: V100*, A10, G2, G3, 24 GB Philly GPUs; BRONZE: the rest — and one
+//! ClusterQueue `default` (LocalQueue `default`) whose nominal quota is the whole fleet.
+//! VRAM and relative speed come from a table of known models (unknown codes: 16 GiB, 1.0×).
+
+use super::{FleetFile, NodeGroup};
+use crate::error::{Result, SimError};
+use alloc_core::{
+    Cluster, ClusterName, ClusterQueue, CpuMilli, Flavor, FlavorName, FlavorQuotas, GpuModel,
+    GpuModelName, LocalQueue, LocalQueueName, MemMib, QueueName, Quota, Resource, Tier, VramMib,
+};
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::str::FromStr;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MachineList {
+    Openb,
+    Pai2020,
+    Spot2026,
+    Philly,
+}
+
+impl FromStr for MachineList {
+    type Err = String;
+    fn from_str(text: &str) -> std::result::Result<Self, String> {
+        match text {
+            "openb" => Ok(MachineList::Openb),
+            "pai2020" => Ok(MachineList::Pai2020),
+            "spot2026" => Ok(MachineList::Spot2026),
+            "philly" => Ok(MachineList::Philly),
+            other => Err(format!(
+                "unknown machine list {other:?}; known: openb, pai2020, spot2026, philly"
+            )),
+        }
+    }
+}
+
+/// One machine as read.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Machine {
+    model: String,
+    gpus: u32,
+    cpu_milli: u64,
+    memory_mib: u64,
+}
+
+/// A built fleet and what was left out.
+pub struct BuiltFleet {
+    pub fleet: FleetFile,
+    pub machines: u64,
+    pub gpus: u64,
+    pub dropped_without_gpu: u64,
+}
+
+pub fn build(format: MachineList, path: &Path) -> Result<BuiltFleet> {
+    let machines = read(format, path)?;
+    let total = machines.len() as u64;
+    let with_gpu: Vec<Machine> = machines
+        .into_iter()
+        .filter(|m| m.gpus > 0 && !m.model.is_empty())
+        .collect();
+    let dropped = total - with_gpu.len() as u64;
+    let gpus = with_gpu.iter().map(|m| u64::from(m.gpus)).sum();
+    Ok(BuiltFleet {
+        fleet: assemble(&with_gpu),
+        machines: total,
+        gpus,
+        dropped_without_gpu: dropped,
+    })
+}
+
+fn read(format: MachineList, path: &Path) -> Result<Vec<Machine>> {
+    let has_header = format != MachineList::Pai2020;
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(has_header)
+        .trim(csv::Trim::All)
+        .from_path(path)
+        .map_err(|e| SimError::io(path, std::io::Error::other(e)))?;
+    let mut machines = Vec::new();
+    for (index, record) in reader.records().enumerate() {
+        let line = index as u64 + if has_header { 2 } else { 1 };
+        let record = record.map_err(|e| SimError::BadRow {
+            path: path.to_path_buf(),
+            line,
+            field: "(row)".into(),
+            reason: e.to_string(),
+        })?;
+        let field = |column: usize, name: &str| -> Result<&str> {
+            record.get(column).ok_or_else(|| SimError::BadRow {
+                path: path.to_path_buf(),
+                line,
+                field: name.into(),
+                reason: "missing column".into(),
+            })
+        };
+        let number = |column: usize, name: &str| -> Result<u64> {
+            let text = field(column, name)?;
+            text.trim_end_matches("GB")
+                .trim()
+                .parse()
+                .map_err(|_| SimError::BadRow {
+                    path: path.to_path_buf(),
+                    line,
+                    field: name.into(),
+                    reason: format!("expected a whole number, got {text:?}"),
+                })
+        };
+        let machine = match format {
+            MachineList::Openb => Machine {
+                cpu_milli: number(1, "cpu_milli")?,
+                memory_mib: number(2, "memory_mib")?,
+                gpus: number(3, "gpu")? as u32,
+                model: field(4, "model")?.to_string(),
+            },
+            MachineList::Pai2020 => {
+                let model = field(1, "gpu_type")?;
+                Machine {
+                    model: if model == "CPU" {
+                        String::new()
+                    } else {
+                        model.to_string()
+                    },
+                    cpu_milli: number(2, "cap_cpu")? * 1000,
+                    memory_mib: number(3, "cap_mem")? * 1024,
+                    gpus: number(4, "cap_gpu")? as u32,
+                }
+            }
+            MachineList::Spot2026 => {
+                let cpus = number(2, "cpu_num")?;
+                Machine {
+                    model: field(0, "gpu_model")?.to_string(),
+                    gpus: number(1, "gpu_capacity_num")? as u32,
+                    cpu_milli: cpus * 1000,
+                    memory_mib: cpus * 8 * 1024,
+                }
+            }
+            MachineList::Philly => {
+                let gpus = number(1, "number of GPUs")? as u32;
+                let memory = number(2, "single GPU mem")?;
+                Machine {
+                    model: format!("Philly-{memory}GB"),
+                    gpus,
+                    cpu_milli: u64::from(gpus) * 6000,
+                    memory_mib: u64::from(gpus) * 64 * 1024,
+                }
+            }
+        };
+        machines.push(machine);
+    }
+    Ok(machines)
+}
+
+/// (VRAM MiB, speed ‰, MPS clients, tier) of a model code.
+fn profile(model: &str) -> (u64, u32, u32, Tier) {
+    match model {
+        "A100-SXM4-80GB" | "A800-SXM4-80GB" => (81_920, 2200, 48, Tier::Gold),
+        "H800" | "H100" => (81_920, 3500, 48, Tier::Gold),
+        "V100M32" => (32_768, 1000, 16, Tier::Silver),
+        "V100" | "V100M16" => (16_384, 1000, 16, Tier::Silver),
+        "A10" => (24_576, 1100, 48, Tier::Silver),
+        "G2" | "G3" => (16_384, 1000, 48, Tier::Silver),
+        "T4" => (16_384, 600, 48, Tier::Bronze),
+        "P100" => (16_384, 600, 16, Tier::Bronze),
+        "Philly-24GB" => (24_576, 700, 16, Tier::Silver),
+        "Philly-12GB" => (12_288, 400, 16, Tier::Bronze),
+        _ => (16_384, 1000, 16, Tier::Bronze),
+    }
+}
+
+fn assemble(machines: &[Machine]) -> FleetFile {
+    let cluster = ClusterName::new("private");
+    let mut groups: BTreeMap<&Machine, u32> = BTreeMap::new();
+    for machine in machines {
+        *groups.entry(machine).or_default() += 1;
+    }
+    let mut capacity: BTreeMap<&str, (u64, u64, u64)> = BTreeMap::new();
+    for machine in machines {
+        let entry = capacity.entry(&machine.model).or_default();
+        entry.0 += u64::from(machine.gpus) * 1000;
+        entry.1 += machine.cpu_milli;
+        entry.2 += machine.memory_mib;
+    }
+    let flavor_name = |model: &str| FlavorName::new(model.to_lowercase());
+    let gpu_models = capacity
+        .keys()
+        .map(|model| {
+            let (vram, speed, mps, _) = profile(model);
+            GpuModel {
+                name: GpuModelName::new(*model),
+                vram: VramMib(vram),
+                speed_permille: speed,
+                max_mps_clients: mps,
+            }
+        })
+        .collect();
+    let flavors = capacity
+        .keys()
+        .map(|model| Flavor {
+            name: flavor_name(model),
+            tier: profile(model).3,
+            cluster: cluster.clone(),
+            node_labels: BTreeMap::from([("gpu.model".to_string(), model.to_string())]),
+            gpu_model: Some(GpuModelName::new(*model)),
+        })
+        .collect();
+    let quotas = capacity
+        .iter()
+        .map(|(model, (gpu, cpu, memory))| FlavorQuotas {
+            flavor: flavor_name(model),
+            resources: BTreeMap::from([
+                (Resource::Gpu, Quota::nominal(*gpu)),
+                (Resource::Cpu, Quota::nominal(*cpu)),
+                (Resource::Memory, Quota::nominal(*memory)),
+            ]),
+        })
+        .collect();
+    let nodes = groups
+        .iter()
+        .map(|(machine, count)| NodeGroup {
+            name: format!(
+                "{}-{}g-{}c-{}g",
+                machine.model.to_lowercase(),
+                machine.gpus,
+                machine.cpu_milli / 1000,
+                machine.memory_mib / 1024
+            ),
+            count: *count,
+            cluster: cluster.clone(),
+            labels: BTreeMap::from([("gpu.model".to_string(), machine.model.clone())]),
+            cpu: CpuMilli(machine.cpu_milli),
+            memory: MemMib(machine.memory_mib),
+            gpu_model: Some(GpuModelName::new(machine.model.as_str())),
+            gpus: machine.gpus,
+        })
+        .collect();
+    FleetFile {
+        gpu_models,
+        clusters: vec![Cluster::private(cluster.as_str())],
+        flavors,
+        cluster_queues: vec![ClusterQueue {
+            name: QueueName::new("default"),
+            cohort: None,
+            strategy: Default::default(),
+            flavors: quotas,
+            fungibility: Default::default(),
+        }],
+        local_queues: vec![LocalQueue {
+            name: LocalQueueName::new("default"),
+            cluster_queue: QueueName::new("default"),
+        }],
+        tenants: Vec::new(),
+        users: Vec::new(),
+        nodes,
+        failures: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn openb_rows_group_into_node_groups_and_flavors() {
+        let dir = std::env::temp_dir().join(format!("sim-machines-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).ok();
+        let path = dir.join("nodes.csv");
+        let text = "sn,cpu_milli,memory_mib,gpu,model\nn0,64000,262144,2,P100\nn1,64000,262144,2,P100\nn2,96000,393216,8,G2\nn3,32000,65536,0,\n";
+        std::fs::write(&path, text).ok();
+        let built = build(MachineList::Openb, &path).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            (built.machines, built.gpus, built.dropped_without_gpu),
+            (4, 12, 1)
+        );
+        assert_eq!(built.fleet.nodes.len(), 2);
+        assert_eq!(built.fleet.nodes.iter().map(|g| g.count).sum::<u32>(), 3);
+        let (config, nodes) = built.fleet.resolve(&path).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(nodes.len(), 3);
+        assert_eq!(config.flavors[&FlavorName::new("g2")].tier, Tier::Silver);
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn a_bad_number_names_line_and_column() {
+        let dir = std::env::temp_dir().join(format!("sim-machines-bad-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).ok();
+        let path = dir.join("spot.csv");
+        std::fs::write(
+            &path,
+            "gpu_model,gpu_capacity_num,cpu_num,node_name\nA10,1,96,0\nA10,one,96,1\n",
+        )
+        .ok();
+        match build(MachineList::Spot2026, &path) {
+            Err(SimError::BadRow { line, field, .. }) => {
+                assert_eq!((line, field.as_str()), (3, "gpu_capacity_num"))
+            }
+            other => panic!("expected a bad row, got {:?}", other.map(|b| b.machines)),
+        }
+        std::fs::remove_dir_all(&dir).ok();
+    }
+}

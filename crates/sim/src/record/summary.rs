@@ -1,0 +1,130 @@
+//! `summary.json`: the headline numbers of a run. Keys are snake_case and documented in
+//! `traces/README.md` ("Outputs").
+
+use super::jobs::{JobRecord, Outcome};
+use crate::engine::{RunOutput, Utilisation};
+use alloc_core::{DataClass, TenantName};
+use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
+
+/// Mean and nearest-rank percentiles of `values` (ms), or nulls when empty.
+pub fn distribution(values: &mut [u64]) -> Value {
+    if values.is_empty() {
+        return json!({"count": 0, "mean": null, "p50": null, "p95": null, "p99": null});
+    }
+    values.sort_unstable();
+    let rank = |p: f64| {
+        let index = ((p / 100.0) * values.len() as f64).ceil() as usize;
+        values[index.clamp(1, values.len()) - 1]
+    };
+    let mean = values.iter().map(|v| *v as f64).sum::<f64>() / values.len() as f64;
+    json!({"count": values.len(), "mean": round(mean), "p50": rank(50.0), "p95": rank(95.0), "p99": rank(99.0)})
+}
+
+pub fn round(x: f64) -> f64 {
+    (x * 1e6).round() / 1e6
+}
+
+fn ratio(part: usize, whole: usize) -> Value {
+    if whole == 0 {
+        Value::Null
+    } else {
+        json!(round(part as f64 / whole as f64))
+    }
+}
+
+/// Jain's index over tenants of each tenant's mean service rate (reference runtime ÷ job
+/// completion time over its finished jobs): 1 when every tenant's jobs are slowed alike.
+pub fn jain_over_tenants(records: &[JobRecord]) -> Option<f64> {
+    let mut rates: BTreeMap<&TenantName, (f64, u64)> = BTreeMap::new();
+    for record in records {
+        let (Some(jct), Outcome::Finished) = (record.completion(), record.outcome) else {
+            continue;
+        };
+        let rate = record.job.runtime.0 as f64 / jct.0.max(1) as f64;
+        let entry = rates.entry(&record.job.tenant).or_default();
+        entry.0 += rate;
+        entry.1 += 1;
+    }
+    let xs: Vec<f64> = rates.values().map(|(sum, n)| sum / *n as f64).collect();
+    let sum: f64 = xs.iter().sum();
+    let squares: f64 = xs.iter().map(|x| x * x).sum();
+    (squares > 0.0).then(|| round(sum * sum / (xs.len() as f64 * squares)))
+}
+
+fn utilisation(u: &Utilisation) -> Value {
+    let opt = |x: Option<f64>| x.map_or(Value::Null, |v| json!(round(v)));
+    let mut clusters = Map::new();
+    for (cluster, value) in &u.per_cluster {
+        clusters.insert(cluster.to_string(), opt(*value));
+    }
+    json!({
+        "per_tier": {"bronze": opt(u.per_tier[0]), "silver": opt(u.per_tier[1]), "gold": opt(u.per_tier[2])},
+        "per_cluster": clusters,
+    })
+}
+
+pub fn summary(policy: &str, seed: u64, output: &RunOutput) -> Value {
+    let records = &output.records;
+    let count = |outcome: Outcome| records.iter().filter(|r| r.outcome == outcome).count();
+    let finished: Vec<&JobRecord> = records
+        .iter()
+        .filter(|r| r.outcome == Outcome::Finished)
+        .collect();
+    let mut jct: Vec<u64> = finished
+        .iter()
+        .filter_map(|r| r.completion())
+        .map(|m| m.0)
+        .collect();
+    let mut wait: Vec<u64> = records
+        .iter()
+        .filter_map(|r| r.wait())
+        .map(|m| m.0)
+        .collect();
+    let with_deadline: Vec<bool> = records.iter().filter_map(|r| r.deadline_met()).collect();
+    let met = with_deadline.iter().filter(|m| **m).count();
+    let public_gpu_ms: u64 = records.iter().filter(|r| r.public).map(|r| r.gpu_ms).sum();
+    let public_cost: i64 = records.iter().map(|r| r.cost.0).sum();
+    let lost_gpu_ms: u64 = records.iter().map(|r| r.lost_gpu_ms).sum();
+    json!({
+        "policy": policy,
+        "seed": seed,
+        "jobs": {
+            "total": records.len(),
+            "finished": count(Outcome::Finished),
+            "rejected": count(Outcome::Rejected),
+            "unfinished": count(Outcome::Unfinished),
+        },
+        "jct_ms": distribution(&mut jct),
+        "wait_ms": distribution(&mut wait),
+        "utilisation": utilisation(&output.utilisation),
+        "jobs_with_deadline": with_deadline.len(),
+        "deadline_met_ratio": ratio(met, with_deadline.len()),
+        "public_gpu_hours": round(public_gpu_ms as f64 / 3_600_000.0),
+        "public_cost": round(public_cost as f64 / 1e6),
+        "preemptions": records.iter().map(|r| u64::from(r.preemptions)).sum::<u64>(),
+        "interruptions": records.iter().map(|r| u64::from(r.interruptions)).sum::<u64>(),
+        "lost_gpu_hours": round(lost_gpu_ms as f64 / 3_600_000.0),
+        "sensitive_on_public": records.iter().filter(|r| r.public && r.job.data_class == DataClass::Sensitive).count(),
+        "jain_fairness_tenants": jain_over_tenants(records),
+        "end_ms": output.end.0,
+        "events": output.events,
+        "cycles": output.cycles,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nearest_rank_percentiles() {
+        let mut values: Vec<u64> = (1..=100).collect();
+        let d = distribution(&mut values);
+        assert_eq!(d["p50"], 50);
+        assert_eq!(d["p95"], 95);
+        assert_eq!(d["p99"], 99);
+        assert_eq!(d["mean"], 50.5);
+        assert_eq!(distribution(&mut [])["p50"], Value::Null);
+    }
+}
