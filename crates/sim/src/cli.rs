@@ -49,6 +49,10 @@ pub struct RunArgs {
     /// Skip (and count) trace rows that cannot be read instead of stopping at the first.
     #[arg(long)]
     pub skip_bad_rows: bool,
+    /// Submit every job to this LocalQueue, for traces whose queue names the fleet does not
+    /// define (tenants stay as in the trace).
+    #[arg(long)]
+    pub queue: Option<String>,
     /// Stop the simulation after this many hours of simulated time.
     #[arg(long)]
     pub horizon_hours: Option<f64>,

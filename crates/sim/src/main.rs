@@ -39,6 +39,12 @@ fn run(args: RunArgs) -> Result<()> {
             args.trace.display()
         );
     }
+    let mut jobs = read.jobs;
+    if let Some(queue) = &args.queue {
+        for job in &mut jobs {
+            job.queue = alloc_core::LocalQueueName::new(queue.as_str());
+        }
+    }
     let policy = sim::policy_preset(&args.policy)?;
     let options = EngineOptions {
         seed: Seed(args.seed),
@@ -54,7 +60,7 @@ fn run(args: RunArgs) -> Result<()> {
     let plan = RunPlan {
         config,
         nodes,
-        workload: read.jobs,
+        workload: jobs,
         policy_name: args.policy.clone(),
         policy,
         options,

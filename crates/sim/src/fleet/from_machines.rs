@@ -9,7 +9,9 @@
 //!
 //! Machines without GPUs are dropped (counted). Identical machines are grouped into one node
 //! group. Every GPU model gets one flavor (label `gpu.model`) with a tier by generation — GOLD:
-//! A100/A800/H100/H800; SILVER: V100*, A10, G2, G3, 24 GB Philly GPUs; BRONZE: the rest — and one
+//! A100/A800/H100/H800; SILVER: V100*, A10, G2, G3, 24 GB Philly GPUs; BRONZE: the rest; tiers
+//! are then shifted up together until the best model present is GOLD, so every tier a trace
+//! asks for exists in the fleet (Philly: 24 GB GOLD, 12 GB SILVER) — and one
 //! ClusterQueue `default` (LocalQueue `default`) whose nominal quota is the whole fleet.
 //! VRAM and relative speed come from a table of known models (unknown codes: 16 GiB, 1.0×).
 
@@ -178,6 +180,22 @@ fn profile(model: &str) -> (u64, u32, u32, Tier) {
     }
 }
 
+fn tier_rank(tier: Tier) -> u8 {
+    match tier {
+        Tier::Bronze => 0,
+        Tier::Silver => 1,
+        Tier::Gold => 2,
+    }
+}
+
+fn shift_up(tier: Tier, steps: u8) -> Tier {
+    match tier_rank(tier) + steps {
+        0 => Tier::Bronze,
+        1 => Tier::Silver,
+        _ => Tier::Gold,
+    }
+}
+
 fn assemble(machines: &[Machine]) -> FleetFile {
     let cluster = ClusterName::new("private");
     let mut groups: BTreeMap<&Machine, u32> = BTreeMap::new();
@@ -192,6 +210,12 @@ fn assemble(machines: &[Machine]) -> FleetFile {
         entry.2 += machine.memory_mib;
     }
     let flavor_name = |model: &str| FlavorName::new(model.to_lowercase());
+    let best = capacity
+        .keys()
+        .map(|model| profile(model).3)
+        .max()
+        .unwrap_or(Tier::Gold);
+    let tier_of = |model: &str| shift_up(profile(model).3, tier_rank(Tier::Gold) - tier_rank(best));
     let gpu_models = capacity
         .keys()
         .map(|model| {
@@ -208,7 +232,7 @@ fn assemble(machines: &[Machine]) -> FleetFile {
         .keys()
         .map(|model| Flavor {
             name: flavor_name(model),
-            tier: profile(model).3,
+            tier: tier_of(model),
             cluster: cluster.clone(),
             node_labels: BTreeMap::from([("gpu.model".to_string(), model.to_string())]),
             gpu_model: Some(GpuModelName::new(*model)),
@@ -286,7 +310,9 @@ mod tests {
         assert_eq!(built.fleet.nodes.iter().map(|g| g.count).sum::<u32>(), 3);
         let (config, nodes) = built.fleet.resolve(&path).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(nodes.len(), 3);
-        assert_eq!(config.flavors[&FlavorName::new("g2")].tier, Tier::Silver);
+        // No GOLD model in this fleet: tiers shift up one, so G2 is GOLD and P100 SILVER.
+        assert_eq!(config.flavors[&FlavorName::new("g2")].tier, Tier::Gold);
+        assert_eq!(config.flavors[&FlavorName::new("p100")].tier, Tier::Silver);
         std::fs::remove_dir_all(&dir).ok();
     }
 

@@ -8,6 +8,7 @@
 //!   order (file order, then row order).
 //! - `user` (a Philly VC, `vc_<hash>`) → `tenant` and `queue`, as for Philly itself.
 //! - `num_gpu` → `gpus` (whole GPUs; `gpu_milli` = 1000).
+//! - `spread` = true for jobs of more than one GPU (distributed training may span nodes).
 //! - `submit_time` (s from trace start) → `submit_ms` (× 1000), clock kept as is.
 //! - `duration` (s at full speed) → `runtime_ms` (× 1000).
 //! - `job_type` → `min_tier` and `deadline_ms`:
@@ -84,6 +85,8 @@ fn map_row(row: &Row<'_>) -> Result<Mapped> {
     }
     let mut job = TraceJob::new(0, submit_ms, runtime_ms);
     job.gpus = gpus;
+    // Multi-GPU jobs in these clusters are distributed training: they may span nodes.
+    job.spread = gpus > 1;
     job.tenant = vc.to_string();
     job.queue = vc.to_string();
     job.min_tier = tier;

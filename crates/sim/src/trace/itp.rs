@@ -10,6 +10,7 @@
 //!   as is, so concatenated clusters share one clock starting at collection start.
 //! - `duration` (s) → `runtime_ms` (× 1000).
 //! - `num_gpu` → `gpus` (whole GPUs; `gpu_milli` = 1000).
+//! - `spread` = true for jobs of more than one GPU (distributed training may span nodes).
 //! - the file name without extension (`cluster04`) → `tenant` and `queue`: each ITP cluster
 //!   becomes a tenant with its own LocalQueue, so per-cluster load stays visible.
 //! - `deadline` (s, absolute, same clock; ElasticFlow files only) → `deadline_ms` (× 1000) and
@@ -60,6 +61,8 @@ fn map_row(row: &Row<'_>, cluster: &str) -> Result<Mapped> {
     }
     let mut job = TraceJob::new(0, submit_ms, runtime_ms);
     job.gpus = gpus;
+    // Multi-GPU jobs in these clusters are distributed training: they may span nodes.
+    job.spread = gpus > 1;
     job.tenant = cluster.to_string();
     job.queue = cluster.to_string();
     if let Some(deadline_ms) = deadline_ms {

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 /// Native columns in the order [`write_native`] writes them.
-pub const COLUMNS: [&str; 21] = [
+pub const COLUMNS: [&str; 22] = [
     "job_id",
     "submit_ms",
     "tenant",
@@ -20,6 +20,7 @@ pub const COLUMNS: [&str; 21] = [
     "gpus",
     "gpu_milli",
     "vram_mib",
+    "spread",
     "cpu_milli",
     "memory_mib",
     "gpu_models",
@@ -58,6 +59,8 @@ pub struct TraceJob {
     pub gpu_milli: u32,
     /// Per-GPU VRAM the job needs, MiB; 0 = no explicit need.
     pub vram_mib: u64,
+    /// Whole-GPU jobs: may the GPUs come from several nodes (distributed training)?
+    pub spread: bool,
     pub cpu_milli: u64,
     pub memory_mib: u64,
     /// Allowed GPU model names; empty = any model.
@@ -90,6 +93,7 @@ impl TraceJob {
             gpus: 0,
             gpu_milli: 1000,
             vram_mib: 0,
+            spread: false,
             cpu_milli: 1000,
             memory_mib: 4096,
             gpu_models: Vec::new(),
@@ -238,6 +242,7 @@ fn parse_row(row: &Row<'_>) -> Result<TraceJob> {
     job.vram_mib = row
         .parse_opt("vram_mib", "an unsigned integer (MiB)")?
         .unwrap_or(0);
+    job.spread = row.convert_opt("spread", parse_bool)?.unwrap_or(false);
     job.cpu_milli = row
         .parse_opt("cpu_milli", "an unsigned integer (milli-CPU)")?
         .unwrap_or(1000);
@@ -358,7 +363,7 @@ fn check_names(job: &TraceJob) -> Result<(), (&'static str, String)> {
     Ok(())
 }
 
-fn cells(job: &TraceJob) -> [String; 21] {
+fn cells(job: &TraceJob) -> [String; 22] {
     let optional = |value: Option<u64>| value.map(|v| v.to_string()).unwrap_or_default();
     [
         job.job_id.to_string(),
@@ -369,6 +374,7 @@ fn cells(job: &TraceJob) -> [String; 21] {
         job.gpus.to_string(),
         job.gpu_milli.to_string(),
         job.vram_mib.to_string(),
+        job.spread.to_string(),
         job.cpu_milli.to_string(),
         job.memory_mib.to_string(),
         job.gpu_models.join("|"),

@@ -7,6 +7,7 @@
 //!   source gives no zone).
 //! - `duration` (s, decimal) → `runtime_ms` (× 1000, sub-millisecond digits rounded half up).
 //! - `num_gpus` → `gpus` (whole GPUs; Philly has no fractions, so `gpu_milli` = 1000).
+//! - `spread` = true for jobs of more than one GPU (distributed training may span nodes).
 //! - `cluster` (the virtual cluster, VC) → `tenant` and `queue`: each VC is a tenant with its
 //!   own LocalQueue, which is how Philly shares GPUs.
 //! - `job_id`: the file has no ids, so jobs are numbered 0, 1, ... in input order (file order,
@@ -57,6 +58,8 @@ fn map_row(row: &Row<'_>) -> Result<Mapped> {
     }
     let mut job = TraceJob::new(0, submit_ms, runtime_ms);
     job.gpus = gpus;
+    // Multi-GPU jobs in these clusters are distributed training: they may span nodes.
+    job.spread = gpus > 1;
     job.tenant = vc.to_string();
     job.queue = vc.to_string();
     Ok(Mapped::Job {

@@ -47,7 +47,7 @@ pub fn to_job(row: &TraceJob) -> Job {
         tenant: TenantName::new(row.tenant.as_str()),
         user: UserName::new(row.user.as_str()),
         gpu,
-        spread: false,
+        spread: row.spread,
         cpu: CpuMilli(row.cpu_milli),
         memory: MemMib(row.memory_mib),
         min_tier: match row.min_tier {
@@ -100,6 +100,7 @@ pub fn to_row(job: &Job) -> TraceJob {
         gpus,
         gpu_milli,
         vram_mib,
+        spread: job.spread,
         cpu_milli: job.cpu.0,
         memory_mib: job.memory.0,
         gpu_models: job

@@ -1,6 +1,8 @@
 //! End-to-end replays through the engine: conservation, determinism, failures.
 #![allow(clippy::unwrap_used)]
 
+mod real;
+
 use sim::engine::EngineOptions;
 use sim::fleet::{FailureModel, FleetFile};
 use sim::record::jobs::Outcome;

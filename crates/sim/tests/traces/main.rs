@@ -25,6 +25,7 @@ fn full_job(job_id: u64) -> TraceJob {
         gpus: 1,
         gpu_milli: 250,
         vram_mib: 8_192,
+        spread: true,
         cpu_milli: 4_000,
         memory_mib: 32_768,
         gpu_models: vec!["A100".into(), "H100".into()],
@@ -90,7 +91,7 @@ fn absent_columns_and_empty_cells_mean_defaults() {
         vec![TraceJob::new(9, 5, 60_000), TraceJob::new(7, 10, 60_000)]
     );
 
-    let empty_cells = format!("{}\n7,10,,,,,,,,,,,,60000,,,,,,,\n", COLUMNS.join(","));
+    let empty_cells = format!("{}\n7,10,,,,,,,,,,,,,60000,,,,,,,\n", COLUMNS.join(","));
     let path = write(&dir, "empty.csv", &empty_cells);
     assert_eq!(
         read_native(&path, false).unwrap().jobs,
@@ -109,8 +110,8 @@ fn absent_columns_and_empty_cells_mean_defaults() {
 /// A native file whose line 2 is good and line 3 has `value` in `column`.
 fn bad_cell_file(dir: &TempDir, column: &str, value: &str) -> PathBuf {
     let good = [
-        "1", "0", "t", "u", "q", "1", "1000", "0", "1000", "4096", "", "bronze", "0", "60000", "",
-        "flex", "", "false", "internal", "", "0",
+        "1", "0", "t", "u", "q", "1", "1000", "0", "false", "1000", "4096", "", "bronze", "0",
+        "60000", "", "flex", "", "false", "internal", "", "0",
     ];
     let mut bad = good;
     bad[0] = "2";
@@ -456,6 +457,7 @@ openb-pod-0005,1000,1024,0,0,,Guaranteed,Failed,30,40,45
         assert_eq!(dropped(&report), vec![("num_gpus = 0", 1)]);
         let mut first = TraceJob::new(1, 0, 2_951_500);
         (first.gpus, first.tenant, first.queue) = (8, "vc2".into(), "vc2".into());
+        first.spread = true;
         let mut second = TraceJob::new(0, 25_316_000, 66_000);
         (second.gpus, second.tenant, second.queue) = (1, "vc1".into(), "vc1".into());
         assert_eq!(report.jobs, vec![first, second]);
@@ -898,6 +900,7 @@ mod round_trip_property {
                     queue,
                     gpus,
                     gpu_milli: if gpus > 1 { 1000 } else { milli },
+                    spread: gpus > 1,
                     vram_mib: vram,
                     cpu_milli: cpu,
                     memory_mib: memory,
