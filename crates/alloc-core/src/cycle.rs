@@ -72,6 +72,14 @@ impl Scheduler {
             let decision = self.decide(job, &mut blocked, &mut no_room);
             match &decision {
                 Decision::Admit { placement, .. } => self.admit(id, placement.clone(), now),
+                Decision::Preempt {
+                    placement, victims, ..
+                } => {
+                    for victim in victims {
+                        self.requeue(*victim);
+                    }
+                    self.admit(id, placement.clone(), now);
+                }
                 Decision::Reject { .. } => self.reject(id),
                 Decision::Wait { .. } => {}
             }
@@ -270,6 +278,7 @@ impl Scheduler {
                 nodes,
                 borrowing: mode == Mode::Borrow,
                 passed_over: misses.clone(),
+                public: None,
             };
             match (mode, queue.fungibility.when_can_borrow) {
                 (Mode::Fit, _) | (Mode::Borrow, WhenCanBorrow::MayStopSearch) => {

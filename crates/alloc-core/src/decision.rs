@@ -16,6 +16,13 @@ pub enum Decision {
     Admit { job: JobId, placement: Placement },
     /// Not now; the reason says what would change that.
     Wait { job: JobId, reason: WaitReason },
+    /// Start the job now, here, after evicting `victims`: the scheduler has already sent them
+    /// back to pending and booked the job's resources. The shell stops the victims first.
+    Preempt {
+        job: JobId,
+        placement: Placement,
+        victims: Vec<JobId>,
+    },
     /// Never, as things are configured; the job leaves the queue.
     Reject { job: JobId, reason: RejectReason },
 }
@@ -24,6 +31,7 @@ impl Decision {
     pub fn job(&self) -> JobId {
         match self {
             Decision::Admit { job, .. }
+            | Decision::Preempt { job, .. }
             | Decision::Wait { job, .. }
             | Decision::Reject { job, .. } => *job,
         }
@@ -34,6 +42,20 @@ impl fmt::Display for Decision {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Decision::Admit { job, placement } => write!(f, "{job}: admitted: {placement}"),
+            Decision::Preempt {
+                job,
+                placement,
+                victims,
+            } => {
+                write!(f, "{job}: admitted by preempting ")?;
+                for (i, victim) in victims.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{victim}")?;
+                }
+                write!(f, ": {placement}")
+            }
             Decision::Wait { job, reason } => {
                 write!(
                     f,
@@ -59,6 +81,24 @@ pub struct Placement {
     pub borrowing: bool,
     /// Flavors tried first, and why each was passed over.
     pub passed_over: Vec<FlavorMiss>,
+    /// Set when the job bursts to a public offer: it has no node here, the cloud provides one.
+    pub public: Option<PublicLease>,
+}
+
+/// A burst to a public offer: what is rented, what it is expected to cost, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PublicLease {
+    pub gpu_model: crate::ids::GpuModelName,
+    /// Whole GPUs rented (a fraction rents one GPU).
+    pub gpus: u32,
+    /// Price × GPUs × (provisioning latency + runtime on the offer's model), rounded up; what
+    /// the budgets are charged.
+    pub expected_cost: crate::units::Money,
+    /// When the GPUs are expected to be ready.
+    pub ready_at: crate::units::Time,
+    /// Expected end: ready time + runtime on the offer's model.
+    pub expected_end: crate::units::Time,
+    pub reason: String,
 }
 
 impl Placement {
@@ -74,6 +114,13 @@ impl fmt::Display for Placement {
             "flavor {} ({}) in cluster {} on ",
             self.flavor, self.tier, self.cluster
         )?;
+        if let Some(lease) = &self.public {
+            return write!(
+                f,
+                "{} rented {} GPU(s), ready at {}, expected cost {}: {}",
+                lease.gpus, lease.gpu_model, lease.ready_at, lease.expected_cost, lease.reason
+            );
+        }
         for (i, share) in self.nodes.iter().enumerate() {
             if i > 0 {
                 f.write_str(" + ")?;

@@ -52,6 +52,7 @@
 //! println!("{}", decisions[2]);
 //! ```
 
+pub mod burst;
 mod cycle;
 pub mod decision;
 pub mod error;
@@ -64,8 +65,10 @@ mod order;
 pub mod packing;
 pub mod placement;
 pub mod policy;
+pub mod preemption;
 mod quota;
 mod scheduler;
+pub mod score;
 pub mod state;
 pub mod testing;
 pub mod units;

@@ -222,6 +222,13 @@ impl Scheduler {
         }
     }
 
+    /// Sends a running job back to pending (a preemption victim).
+    pub(crate) fn requeue(&mut self, id: JobId) {
+        if let Ok(job) = self.stop(id) {
+            self.enqueue(job);
+        }
+    }
+
     pub(crate) fn reject(&mut self, id: JobId) {
         if let Some(job) = self.pending.remove(&id) {
             self.queue_order.remove(&PendingKey::of(&job));

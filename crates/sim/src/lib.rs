@@ -27,6 +27,7 @@ pub fn policy_preset(name: &str) -> Result<alloc_core::Policy> {
         "default" => Ok(alloc_core::Policy::default()),
         "tier-upgrade" => Ok(alloc_core::Policy {
             allow_tier_upgrade: true,
+            ..alloc_core::Policy::default()
         }),
         other => Err(SimError::BadArgument {
             flag: "--policy".into(),

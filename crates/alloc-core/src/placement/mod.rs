@@ -11,6 +11,16 @@ use crate::ids::FlavorName;
 use crate::model::{GpuRequest, Job};
 use crate::state::{Fleet, NodeState};
 use crate::units::MilliGpu;
+use serde::{Deserialize, Serialize};
+
+/// How MPS fractions choose a GPU.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MpsPacking {
+    /// The GPU left with the least free milli-GPU.
+    #[default]
+    BestFit,
+}
 
 /// Finds room for `job` on `flavor`'s nodes, or says how close the flavor came.
 pub fn place(fleet: &Fleet, flavor: &FlavorName, job: &Job) -> Result<Vec<NodeShare>, Miss> {

@@ -158,6 +158,7 @@ fn with_upgrade_a_job_lands_on_gold_and_says_why() {
             JobBuilder::gpus(1).id(2),
             Policy {
                 allow_tier_upgrade: true,
+                ..Policy::default()
             },
         ),
     ] {

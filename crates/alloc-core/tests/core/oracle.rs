@@ -295,6 +295,7 @@ fn check_lone_job(
             prop_assert!(quota && room, "admitted without room: {}", decisions[0])
         }
         Decision::Reject { .. } => prop_assert!(requested > nominal, "{}", decisions[0]),
+        Decision::Preempt { .. } => prop_assert!(false, "preemption is off: {}", decisions[0]),
         Decision::Wait { reason, .. } => {
             prop_assert!(requested <= nominal && !(quota && room), "{}", decisions[0]);
             let WaitReason::NoFlavorFits { misses } = reason else {

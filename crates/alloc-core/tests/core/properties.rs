@@ -280,6 +280,9 @@ impl Run {
                     let running = self.s.running_job(job.id).map(|r| &r.placement);
                     prop_assert_eq!(running, Some(placement));
                 }
+                Decision::Preempt { .. } => {
+                    prop_assert!(false, "preemption is off in these histories: {decision}");
+                }
                 Decision::Wait { reason, .. } => {
                     prop_assert!(self.s.pending().any(|j| j.id == job.id));
                     if let WaitReason::NoFlavorFits { misses } = reason {

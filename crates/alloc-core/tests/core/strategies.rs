@@ -268,6 +268,7 @@ pub fn world() -> impl Strategy<Value = World> {
                 config: builder.build(),
                 policy: Policy {
                     allow_tier_upgrade: upgrade,
+                    ..Policy::default()
                 },
                 nodes,
             }

@@ -353,6 +353,20 @@ impl Engine {
                     admitted = true;
                     self.start(job, placement, now);
                 }
+                Decision::Preempt {
+                    job,
+                    placement,
+                    victims,
+                } => {
+                    admitted = true;
+                    for victim in victims {
+                        self.close_attempt(victim, now, true);
+                        if let Some(state) = self.jobs.get_mut(&victim) {
+                            state.record.preemptions += 1;
+                        }
+                    }
+                    self.start(job, placement, now);
+                }
                 Decision::Reject { job, reason } => {
                     rejected += 1;
                     if let Some(state) = self.jobs.get_mut(&job) {
