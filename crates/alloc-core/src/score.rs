@@ -10,3 +10,16 @@ pub enum Ordering {
     #[default]
     PriorityFifo,
 }
+
+use crate::ids::JobId;
+use crate::scheduler::Scheduler;
+use crate::units::Time;
+
+impl Scheduler {
+    /// Pending jobs in the order this cycle considers them.
+    pub(crate) fn consideration_order(&self, _now: Time) -> Vec<JobId> {
+        match self.policy.ordering {
+            Ordering::PriorityFifo => self.queue_order.iter().map(|key| key.job()).collect(),
+        }
+    }
+}
