@@ -134,6 +134,7 @@ impl ConfigBuilder {
             weight: 1,
             max_running_jobs,
             max_gpus,
+            public_budget: None,
         });
         self
     }

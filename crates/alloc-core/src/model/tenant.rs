@@ -14,6 +14,10 @@ pub struct Tenant {
     pub max_running_jobs: Option<u32>,
     #[serde(default)]
     pub max_gpus: Option<MilliGpu>,
+    /// Most the tenant may spend on public GPUs over the whole run; `None` = no limit. Never
+    /// exceeded: bursts are charged their expected cost up front.
+    #[serde(default)]
+    pub public_budget: Option<crate::units::Money>,
 }
 
 /// A person submitting jobs, belonging to one tenant.
