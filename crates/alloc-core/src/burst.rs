@@ -1,34 +1,533 @@
 //! Burst: when a job that cannot start privately goes to a public offer.
+//!
+//! A job bursts when all of these hold:
+//! 1. the policy's mode is not `Never`; the job is `burstable` and its data is not `sensitive`;
+//! 2. an offer fits it: the offer's flavor tier ≥ the job's tier, its GPU model is one the job
+//!    accepts with the VRAM it needs, the job's flavor list (if any) names it, and the offer has
+//!    GPUs left under its cap;
+//! 3. the budget allows the expected cost (price × GPUs × (provisioning + runtime on the
+//!    offer's model)): a `fixed` budget must cover it with what the job already spent, a `flex`
+//!    one within `flex_overrun_percent` above its limit; the tenant's `public_budget`, if any,
+//!    must cover it too;
+//! 4. the job has waited at least X: `Always` → X = 0; `Threshold` → X from the waiting rule
+//!    (Starburst's family: constant, ∝ runtime, ∝ GPUs, ∝ GPU-hours), shrunk by deadline slack
+//!    when `deadline_aware`: X × clamp(slack ÷ `slack_reference`, 0, 1), where slack = deadline −
+//!    predicted private end; when the private prediction already misses the deadline, X = 0.
+//!
+//! Among the fitting, affordable offers: the cheapest that meets the deadline (ties: earlier
+//! end, then flavor name); with no deadline the cheapest; when none meets it, the earliest end.
+//! Burst is monotone in waiting time: every term of X only shrinks as `now` grows.
 
+use crate::decision::{Decision, Placement, PublicLease, WaitReason};
+use crate::ids::FlavorName;
+use crate::model::{BudgetKind, DataClass, Flavor, GpuRequest, Job, Offer};
+use crate::scheduler::Scheduler;
+use crate::units::{MilliGpu, Millis, Money, Time};
 use serde::{Deserialize, Serialize};
 
 /// When to burst.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct BurstPolicy {
-    /// Never burst when false.
-    #[serde(default)]
-    pub enabled: bool,
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BurstMode {
+    /// Never rent public GPUs.
+    #[default]
+    Never,
+    /// Rent as soon as a job cannot start privately.
+    Always,
+    /// Rent once the job has waited its threshold.
+    Threshold,
 }
 
-use crate::decision::{Decision, WaitReason};
-use crate::model::{Flavor, Job};
-use crate::scheduler::Scheduler;
-use crate::units::Time;
+/// How long a job waits privately before it may burst (Starburst, ATC'24, waiting policies).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub enum WaitRule {
+    /// The same wait for every job.
+    Constant { wait: Millis },
+    /// `permille` ‰ of the job's reference runtime.
+    PerRuntime { permille: u32 },
+    /// `per_gpu` for each GPU asked for (a fraction counts as one).
+    PerGpu { per_gpu: Millis },
+    /// `permille` ‰ of the job's GPU-time (runtime × GPUs).
+    PerGpuHour { permille: u32 },
+}
+
+impl Default for WaitRule {
+    fn default() -> Self {
+        WaitRule::Constant {
+            wait: Millis::minutes(30),
+        }
+    }
+}
+
+impl WaitRule {
+    pub fn threshold(&self, job: &Job) -> Millis {
+        let gpus = gpus_rented(job);
+        match *self {
+            WaitRule::Constant { wait } => wait,
+            WaitRule::PerRuntime { permille } => {
+                Millis(job.runtime.0.saturating_mul(u64::from(permille)) / 1000)
+            }
+            WaitRule::PerGpu { per_gpu } => Millis(per_gpu.0.saturating_mul(u64::from(gpus))),
+            WaitRule::PerGpuHour { permille } => Millis(
+                job.runtime
+                    .0
+                    .saturating_mul(u64::from(gpus))
+                    .saturating_mul(u64::from(permille))
+                    / 1000,
+            ),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BurstPolicy {
+    #[serde(default)]
+    pub mode: BurstMode,
+    #[serde(default)]
+    pub wait: WaitRule,
+    /// Shrink the wait as the deadline nears, and burst at once when the private prediction
+    /// misses the deadline.
+    #[serde(default = "yes")]
+    pub deadline_aware: bool,
+    /// Slack at or above which the full wait applies.
+    #[serde(default = "four_hours")]
+    pub slack_reference: Millis,
+    /// How far above its limit a `flex` budget may go, in percent.
+    #[serde(default = "twenty_five")]
+    pub flex_overrun_percent: u32,
+}
+
+fn yes() -> bool {
+    true
+}
+fn four_hours() -> Millis {
+    Millis::hours(4)
+}
+fn twenty_five() -> u32 {
+    25
+}
+
+impl Default for BurstPolicy {
+    fn default() -> Self {
+        BurstPolicy {
+            mode: BurstMode::Never,
+            wait: WaitRule::default(),
+            deadline_aware: true,
+            slack_reference: four_hours(),
+            flex_overrun_percent: twenty_five(),
+        }
+    }
+}
+
+impl BurstPolicy {
+    /// Named presets: `never`, `always`, `tiered` (30 min, deadline-aware — the platform's
+    /// default), and Starburst's waiting policies `starburst-constant` (30 min),
+    /// `starburst-runtime` (25% of runtime), `starburst-gpus` (15 min per GPU) and
+    /// `starburst-gpu-hours` (25% of GPU-time), none deadline-aware.
+    pub fn preset(name: &str) -> Option<BurstPolicy> {
+        let threshold = |wait: WaitRule, deadline_aware: bool| BurstPolicy {
+            mode: BurstMode::Threshold,
+            wait,
+            deadline_aware,
+            ..BurstPolicy::default()
+        };
+        Some(match name {
+            "never" => BurstPolicy::default(),
+            "always" => BurstPolicy {
+                mode: BurstMode::Always,
+                ..BurstPolicy::default()
+            },
+            "tiered" => threshold(WaitRule::default(), true),
+            "starburst-constant" => threshold(WaitRule::default(), false),
+            "starburst-runtime" => threshold(WaitRule::PerRuntime { permille: 250 }, false),
+            "starburst-gpus" => threshold(
+                WaitRule::PerGpu {
+                    per_gpu: Millis::minutes(15),
+                },
+                false,
+            ),
+            "starburst-gpu-hours" => threshold(WaitRule::PerGpuHour { permille: 250 }, false),
+            _ => return None,
+        })
+    }
+
+    pub const PRESETS: [&'static str; 7] = [
+        "never",
+        "always",
+        "tiered",
+        "starburst-constant",
+        "starburst-runtime",
+        "starburst-gpus",
+        "starburst-gpu-hours",
+    ];
+}
+
+/// Whole GPUs a burst rents: the count for whole-GPU jobs, one for a fraction.
+pub fn gpus_rented(job: &Job) -> u32 {
+    match job.gpu {
+        GpuRequest::None => 0,
+        GpuRequest::Whole { count, .. } => count,
+        GpuRequest::Fraction { .. } => 1,
+    }
+}
+
+/// One offer priced for one job.
+#[derive(Debug, Clone)]
+pub(crate) struct Quote<'a> {
+    pub flavor: &'a Flavor,
+    pub offer: &'a Offer,
+    pub cost: Money,
+    pub ready_at: Time,
+    pub end: Time,
+}
 
 impl Scheduler {
+    /// Offers that could run `job` now, priced; budget and cap not yet checked.
+    pub(crate) fn quotes(&self, job: &Job, now: Time) -> Vec<Quote<'_>> {
+        if job.data_class == DataClass::Sensitive || matches!(job.gpu, GpuRequest::None) {
+            return Vec::new();
+        }
+        let gpus = gpus_rented(job);
+        let mut quotes = Vec::new();
+        for cluster in self.config.clusters.values().filter(|c| c.is_public()) {
+            for offer in &cluster.offers {
+                let (Some(flavor), Some(model)) = (
+                    self.config.flavors.get(&offer.flavor),
+                    self.config.gpu_models.get(&offer.gpu_model),
+                ) else {
+                    continue;
+                };
+                let vram_needed = match job.gpu {
+                    GpuRequest::Whole { min_vram, .. } => min_vram,
+                    GpuRequest::Fraction { vram, .. } => vram,
+                    GpuRequest::None => crate::units::VramMib::ZERO,
+                };
+                let fits = flavor.tier >= job.min_tier
+                    && job.accepts_model(Some(&offer.gpu_model))
+                    && model.vram >= vram_needed
+                    && job
+                        .allowed_flavors
+                        .as_ref()
+                        .is_none_or(|allowed| allowed.contains(&flavor.name));
+                if !fits {
+                    continue;
+                }
+                let runtime = model.runtime(job.runtime);
+                let ready_at = now + offer.provisioning_latency;
+                let billed = offer.provisioning_latency + runtime;
+                quotes.push(Quote {
+                    flavor,
+                    offer,
+                    cost: Money::for_gpu_time(
+                        offer.price_per_gpu_hour,
+                        MilliGpu::whole(u64::from(gpus)),
+                        billed,
+                    ),
+                    ready_at,
+                    end: ready_at + runtime,
+                });
+            }
+        }
+        quotes
+    }
+
+    /// Whether `cost` fits the job's and its tenant's budgets given what they already spent.
+    pub(crate) fn affordable(&self, job: &Job, cost: Money) -> bool {
+        let spent = self.spend.job(job.id);
+        let job_ok = match (job.budget.kind, job.budget.limit) {
+            (_, None) => true,
+            (BudgetKind::Fixed, Some(limit)) => spent + cost <= limit,
+            (BudgetKind::Flex, Some(limit)) => {
+                let overrun =
+                    i128::from(limit.0) * i128::from(self.policy.burst.flex_overrun_percent) / 100;
+                i128::from((spent + cost).0) <= i128::from(limit.0) + overrun
+            }
+        };
+        let tenant_ok = self
+            .config
+            .tenants
+            .get(&job.tenant)
+            .and_then(|t| t.public_budget)
+            .is_none_or(|budget| self.spend.tenant(&job.tenant) + cost <= budget);
+        job_ok && tenant_ok
+    }
+
     /// Step 6 of the cycle: an admission to a public offer for a job that cannot start
     /// privately now, when the policy says it should burst; `None` otherwise.
     pub(crate) fn burst_for(
         &self,
-        _job: &Job,
-        _candidates: &[&Flavor],
-        _why_waiting: &WaitReason,
-        _now: Time,
+        job: &Job,
+        candidates: &[&Flavor],
+        why_waiting: &WaitReason,
+        now: Time,
     ) -> Option<Decision> {
-        if !self.policy.burst.enabled {
+        let policy = &self.policy.burst;
+        if policy.mode == BurstMode::Never || !job.burstable {
             return None;
         }
-        None
+        let gpus = gpus_rented(job);
+        let mut quotes: Vec<Quote<'_>> = self
+            .quotes(job, now)
+            .into_iter()
+            .filter(|q| self.ledgers.public.in_use(&q.offer.flavor) + gpus <= q.offer.gpu_cap)
+            .filter(|q| self.affordable(job, q.cost))
+            .collect();
+        let meets = |q: &Quote<'_>| job.deadline.is_none_or(|deadline| q.end <= deadline);
+        if quotes.iter().any(meets) {
+            quotes.retain(meets);
+            quotes.sort_by(|a, b| {
+                a.cost
+                    .cmp(&b.cost)
+                    .then(a.end.cmp(&b.end))
+                    .then(a.flavor.name.cmp(&b.flavor.name))
+            });
+        } else {
+            quotes.sort_by(|a, b| {
+                a.end
+                    .cmp(&b.end)
+                    .then(a.cost.cmp(&b.cost))
+                    .then(a.flavor.name.cmp(&b.flavor.name))
+            });
+        }
+        let chosen = quotes.into_iter().next()?;
+        let waited = now.since(job.submit_time);
+        let threshold = match policy.mode {
+            BurstMode::Never => return None,
+            BurstMode::Always => Millis::ZERO,
+            BurstMode::Threshold => self.threshold(job, candidates, now),
+        };
+        if waited < threshold {
+            return None;
+        }
+        let reason = match policy.mode {
+            BurstMode::Always => format!("policy bursts at once; waiting privately: {why_waiting}"),
+            _ => format!(
+                "waited {} min, threshold {} min; waiting privately: {why_waiting}",
+                waited.0 / 60_000,
+                threshold.0 / 60_000
+            ),
+        };
+        let placement = Placement {
+            cluster: chosen.flavor.cluster.clone(),
+            flavor: chosen.flavor.name.clone(),
+            tier: chosen.flavor.tier,
+            queue: self
+                .config
+                .local_queues
+                .get(&job.queue)
+                .map(|local| local.cluster_queue.clone())
+                .unwrap_or_else(|| crate::ids::QueueName::new(job.queue.as_str())),
+            nodes: Vec::new(),
+            borrowing: false,
+            passed_over: Vec::new(),
+            public: Some(PublicLease {
+                gpu_model: chosen.offer.gpu_model.clone(),
+                gpus,
+                expected_cost: chosen.cost,
+                ready_at: chosen.ready_at,
+                expected_end: chosen.end,
+                reason,
+            }),
+        };
+        Some(Decision::Admit {
+            job: job.id,
+            placement,
+        })
+    }
+
+    /// X for a `Threshold` policy at `now`.
+    fn threshold(&self, job: &Job, candidates: &[&Flavor], now: Time) -> Millis {
+        let policy = &self.policy.burst;
+        let base = policy.wait.threshold(job);
+        let Some(deadline) = job.deadline.filter(|_| policy.deadline_aware) else {
+            return base;
+        };
+        let private_end = self.predicted_private_end(job, candidates, now);
+        if private_end > deadline {
+            return Millis::ZERO;
+        }
+        let slack = deadline.since(private_end);
+        let reference = policy.slack_reference.0.max(1);
+        Millis(base.0.saturating_mul(slack.0.min(reference)) / reference)
+    }
+
+    /// When the job would finish privately: the earliest time one of its private candidate
+    /// flavors has enough GPUs free, counting running jobs as ending at their expected end,
+    /// plus the runtime there. An estimate: it ignores other waiting jobs and node shapes.
+    pub(crate) fn predicted_private_end(
+        &self,
+        job: &Job,
+        candidates: &[&Flavor],
+        now: Time,
+    ) -> Time {
+        let needed = job.gpu.milli().0;
+        let mut best: Option<Time> = None;
+        for flavor in candidates {
+            if self
+                .config
+                .clusters
+                .get(&flavor.cluster)
+                .is_none_or(|c| c.is_public())
+            {
+                continue;
+            }
+            let speed = self.flavor_speed(&flavor.name);
+            let Some(speed) = speed else { continue };
+            let runtime = Millis(
+                job.runtime
+                    .0
+                    .saturating_mul(1000)
+                    .div_ceil(u64::from(speed.max(1))),
+            );
+            let mut free: u64 = self
+                .ledgers
+                .fleet
+                .nodes_of(&flavor.name)
+                .flat_map(|n| n.gpus.iter())
+                .map(|g| g.free.0)
+                .sum();
+            let mut start = now;
+            if free < needed {
+                let mut ends: Vec<(Time, u64)> = self
+                    .running
+                    .values()
+                    .filter(|r| r.placement.flavor == flavor.name && r.placement.public.is_none())
+                    .map(|r| (self.expected_end(r), r.job.gpu.milli().0))
+                    .collect();
+                ends.sort_unstable();
+                let mut found = false;
+                for (end, milli) in ends {
+                    free += milli;
+                    if free >= needed {
+                        start = end.max(now);
+                        found = true;
+                        break;
+                    }
+                }
+                if !found {
+                    continue;
+                }
+            }
+            let end = start + runtime;
+            best = Some(best.map_or(end, |b: Time| b.min(end)));
+        }
+        // No private flavor could ever hold it: it never finishes privately.
+        best.unwrap_or(Time(u64::MAX))
+    }
+
+    /// The fastest GPU model among the flavor's nodes (or its declared model).
+    pub(crate) fn flavor_speed(&self, flavor: &FlavorName) -> Option<u32> {
+        let declared = self
+            .config
+            .flavors
+            .get(flavor)
+            .and_then(|f| f.gpu_model.as_ref())
+            .and_then(|m| self.config.gpu_models.get(m))
+            .map(|m| m.speed_permille);
+        declared.or_else(|| {
+            self.ledgers
+                .fleet
+                .nodes_of(flavor)
+                .filter_map(|n| n.spec.gpu_model.as_ref())
+                .filter_map(|m| self.config.gpu_models.get(m))
+                .map(|m| m.speed_permille)
+                .max()
+        })
+    }
+
+    /// Expected end of a running job: start + its runtime on the slowest model it runs on.
+    pub(crate) fn expected_end(&self, running: &crate::scheduler::Running) -> Time {
+        if let Some(lease) = &running.placement.public {
+            return lease.expected_end;
+        }
+        let speed = running
+            .placement
+            .nodes
+            .iter()
+            .filter_map(|share| self.ledgers.fleet.nodes.get(&share.node))
+            .filter_map(|n| n.spec.gpu_model.as_ref())
+            .filter_map(|m| self.config.gpu_models.get(m))
+            .map(|m| m.speed_permille)
+            .min()
+            .unwrap_or(1000);
+        running.started
+            + Millis(
+                running
+                    .job
+                    .runtime
+                    .0
+                    .saturating_mul(1000)
+                    .div_ceil(u64::from(speed.max(1))),
+            )
+    }
+}
+
+impl Scheduler {
+    /// Rejections that need prices and runtimes: a deadline no flavor or offer can meet even
+    /// if the job started now (only when the policy asks), and a fixed budget below the
+    /// cheapest offer for a job that has no private flavor.
+    pub(crate) fn screen_deadline_and_budget(
+        &self,
+        job: &Job,
+        candidates: &[&Flavor],
+        now: Time,
+    ) -> Result<(), crate::decision::RejectReason> {
+        let private: Vec<&&Flavor> = candidates
+            .iter()
+            .filter(|f| {
+                self.config
+                    .clusters
+                    .get(&f.cluster)
+                    .is_some_and(|c| !c.is_public())
+            })
+            .collect();
+        let may_burst = self.policy.burst.mode != BurstMode::Never && job.burstable;
+        let quotes = if may_burst {
+            self.quotes(job, now)
+        } else {
+            Vec::new()
+        };
+        if private.is_empty() && job.budget.kind == BudgetKind::Fixed {
+            if let (Some(limit), Some(cheapest)) =
+                (job.budget.limit, quotes.iter().map(|q| q.cost).min())
+            {
+                if !self.affordable(job, cheapest) {
+                    return Err(crate::decision::RejectReason::BudgetTooSmall { limit, cheapest });
+                }
+            }
+        }
+        let Some(deadline) = job
+            .deadline
+            .filter(|_| self.policy.reject_infeasible_deadlines)
+        else {
+            return Ok(());
+        };
+        let private_end = private
+            .iter()
+            .filter_map(|f| self.flavor_speed(&f.name))
+            .map(|speed| {
+                now + Millis(
+                    job.runtime
+                        .0
+                        .saturating_mul(1000)
+                        .div_ceil(u64::from(speed.max(1))),
+                )
+            })
+            .min();
+        let public_end = quotes.iter().map(|q| q.end).min();
+        let earliest = match (private_end, public_end) {
+            (Some(a), Some(b)) => a.min(b),
+            (Some(a), None) | (None, Some(a)) => a,
+            (None, None) => return Ok(()),
+        };
+        if earliest > deadline {
+            return Err(crate::decision::RejectReason::DeadlineInfeasible {
+                deadline,
+                earliest_end: earliest,
+            });
+        }
+        Ok(())
     }
 }

@@ -99,7 +99,10 @@ impl Scheduler {
         blocked: &mut BTreeMap<QueueName, JobId>,
         no_room: &mut BTreeMap<Shape, WaitReason>,
     ) -> Decision {
-        let (queue, candidates) = match self.screen(job) {
+        let (queue, candidates) = match self.screen(job).and_then(|(queue, candidates)| {
+            self.screen_deadline_and_budget(job, &candidates, now)?;
+            Ok((queue, candidates))
+        }) {
             Ok(found) => found,
             Err(reason) => {
                 return Decision::Reject {

@@ -445,6 +445,16 @@ pub enum RejectReason {
         queue: QueueName,
         misses: Vec<FlavorMiss>,
     },
+    /// Even started now, no flavor or offer would finish before the deadline.
+    DeadlineInfeasible {
+        deadline: crate::units::Time,
+        earliest_end: crate::units::Time,
+    },
+    /// Only public offers could run the job and its fixed budget covers none of them.
+    BudgetTooSmall {
+        limit: crate::units::Money,
+        cheapest: crate::units::Money,
+    },
     /// The request alone exceeds a user or tenant GPU cap.
     ExceedsCap {
         who: String,
@@ -456,6 +466,17 @@ pub enum RejectReason {
 impl fmt::Display for RejectReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            RejectReason::DeadlineInfeasible {
+                deadline,
+                earliest_end,
+            } => write!(
+                f,
+                "the deadline {deadline} cannot be met: started now it would end at {earliest_end} at the earliest"
+            ),
+            RejectReason::BudgetTooSmall { limit, cheapest } => write!(
+                f,
+                "only public offers can run it and its fixed budget {limit} is below the cheapest, {cheapest}"
+            ),
             RejectReason::UnknownQueue(queue) => write!(f, "local queue {queue} does not exist"),
             RejectReason::InvalidRequest(why) => write!(f, "invalid request: {why}"),
             RejectReason::NoMatchingFlavor { queue, min_tier, upgrade_allowed } => write!(

@@ -52,6 +52,7 @@ impl Scheduler {
         self.check_capacity(&mut violations);
         self.check_limits(&mut violations);
         self.check_data_class(&mut violations);
+        self.check_public(&mut violations);
         if self.rebuilt_ledgers() != self.ledgers {
             violations
                 .push("incremental ledgers differ from a rebuild from the running jobs".into());
@@ -124,6 +125,53 @@ impl Scheduler {
                 || tenant.max_gpus.is_some_and(|max| held.gpus > max)
             {
                 violations.push(format!("tenant {} is over a cap: {held:?}", tenant.name));
+            }
+        }
+    }
+
+    /// Leases within each offer's GPU cap; fixed job budgets and tenant public budgets never
+    /// exceeded by committed spend.
+    fn check_public(&self, violations: &mut Vec<String>) {
+        for cluster in self.config.clusters.values() {
+            for offer in &cluster.offers {
+                let leased: u32 = self
+                    .running
+                    .values()
+                    .filter(|r| r.placement.flavor == offer.flavor)
+                    .filter_map(|r| r.placement.public.as_ref())
+                    .map(|lease| lease.gpus)
+                    .sum();
+                if leased > offer.gpu_cap {
+                    violations.push(format!(
+                        "offer {}: {leased} GPUs leased over its cap {}",
+                        offer.flavor, offer.gpu_cap
+                    ));
+                }
+            }
+        }
+        for (job, spent) in &self.spend.by_job {
+            let Some(running_or_pending) = self
+                .running
+                .get(job)
+                .map(|r| &r.job)
+                .or_else(|| self.pending.get(job))
+            else {
+                continue;
+            };
+            let budget = running_or_pending.budget;
+            if budget.kind == crate::model::BudgetKind::Fixed
+                && budget.limit.is_some_and(|limit| *spent > limit)
+            {
+                violations.push(format!("{job} spent {spent} over its fixed budget"));
+            }
+        }
+        for tenant in self.config.tenants.values() {
+            let spent = self.spend.tenant(&tenant.name);
+            if tenant.public_budget.is_some_and(|budget| spent > budget) {
+                violations.push(format!(
+                    "tenant {} spent {spent} over its public budget",
+                    tenant.name
+                ));
             }
         }
     }

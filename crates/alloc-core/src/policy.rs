@@ -25,4 +25,49 @@ pub struct Policy {
     /// When a job that cannot start privately goes to a public offer.
     #[serde(default)]
     pub burst: BurstPolicy,
+    /// Reject a job whose deadline no flavor or offer could meet even if it started now.
+    #[serde(default)]
+    pub reject_infeasible_deadlines: bool,
+}
+
+impl Policy {
+    /// Named policies both shells accept:
+    /// - `tiered-burst` (also `default`): burst after 30 min, sooner as a deadline nears
+    ///   (never for sensitive data), infeasible deadlines rejected;
+    /// - `never-burst`, `always-burst`: the same without bursting, or bursting at once;
+    /// - `tier-upgrade`: never burst, but any job may run on a higher tier;
+    /// - `starburst-constant`, `starburst-runtime`, `starburst-gpus`, `starburst-gpu-hours`:
+    ///   Starburst's waiting policies (ATC'24), not deadline-aware.
+    pub fn preset(name: &str) -> Option<Policy> {
+        let with_burst = |burst: &str| {
+            Some(Policy {
+                burst: BurstPolicy::preset(burst)?,
+                reject_infeasible_deadlines: true,
+                ..Policy::default()
+            })
+        };
+        match name {
+            "default" | "tiered-burst" => with_burst("tiered"),
+            "never-burst" => with_burst("never"),
+            "always-burst" => with_burst("always"),
+            "tier-upgrade" => Some(Policy {
+                allow_tier_upgrade: true,
+                ..Policy::default()
+            }),
+            starburst if starburst.starts_with("starburst-") => with_burst(starburst),
+            _ => None,
+        }
+    }
+
+    pub const PRESETS: [&'static str; 9] = [
+        "default",
+        "tiered-burst",
+        "never-burst",
+        "always-burst",
+        "tier-upgrade",
+        "starburst-constant",
+        "starburst-runtime",
+        "starburst-gpus",
+        "starburst-gpu-hours",
+    ];
 }

@@ -9,7 +9,7 @@ use crate::input::{Applied, Input};
 use crate::model::{Config, Job, NodeSpec, Quota, Resource};
 use crate::order::PendingKey;
 use crate::policy::Policy;
-use crate::state::{Ledgers, NodeState};
+use crate::state::{Ledgers, NodeState, Spend};
 use crate::units::Time;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -31,6 +31,7 @@ pub struct Scheduler {
     pub(crate) pending: BTreeMap<JobId, Job>,
     pub(crate) queue_order: BTreeSet<PendingKey>,
     pub(crate) running: BTreeMap<JobId, Running>,
+    pub(crate) spend: Spend,
 }
 
 impl Scheduler {
@@ -45,6 +46,7 @@ impl Scheduler {
             pending: BTreeMap::new(),
             queue_order: BTreeSet::new(),
             running: BTreeMap::new(),
+            spend: Spend::default(),
         })
     }
 
@@ -58,6 +60,11 @@ impl Scheduler {
 
     pub fn ledgers(&self) -> &Ledgers {
         &self.ledgers
+    }
+
+    /// Public spend committed so far, per job and tenant.
+    pub fn spend(&self) -> &Spend {
+        &self.spend
     }
 
     /// Pending jobs in the order the next cycle considers them.
@@ -211,6 +218,9 @@ impl Scheduler {
         if let Some(job) = self.pending.remove(&id) {
             self.queue_order.remove(&PendingKey::of(&job));
             self.ledgers.book(&job, &placement);
+            if let Some(lease) = &placement.public {
+                self.spend.commit(job.id, &job.tenant, lease.expected_cost);
+            }
             self.running.insert(
                 id,
                 Running {

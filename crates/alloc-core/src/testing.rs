@@ -20,6 +20,7 @@ pub struct ConfigBuilder {
     queues: Vec<ClusterQueue>,
     tenants: Vec<Tenant>,
     users: Vec<User>,
+    offers: Vec<Offer>,
 }
 
 impl Default for ConfigBuilder {
@@ -48,6 +49,7 @@ impl ConfigBuilder {
             queues: Vec::new(),
             tenants: Vec::new(),
             users: Vec::new(),
+            offers: Vec::new(),
         }
     }
 
@@ -74,6 +76,40 @@ impl ConfigBuilder {
 
     pub fn public_flavor(self, name: &str, tier: Tier) -> Self {
         self.flavor(name, tier, "cloud")
+    }
+
+    /// A public offer with its own flavor `name` in cluster `cloud`: `model` GPUs at
+    /// `price_per_gpu_hour` (whole currency units), ready `latency_minutes` after a burst,
+    /// at most `cap` GPUs at once.
+    pub fn offer(
+        mut self,
+        name: &str,
+        tier: Tier,
+        model: &str,
+        price_per_gpu_hour: i64,
+        latency_minutes: u64,
+        cap: u32,
+    ) -> Self {
+        self = self.flavor(name, tier, "cloud");
+        if let Some(flavor) = self.flavors.last_mut() {
+            flavor.gpu_model = Some(GpuModelName::new(model));
+        }
+        self.offers.push(Offer {
+            flavor: FlavorName::new(name),
+            gpu_model: GpuModelName::new(model),
+            price_per_gpu_hour: Money::units(price_per_gpu_hour),
+            provisioning_latency: Millis::minutes(latency_minutes),
+            gpu_cap: cap,
+        });
+        self
+    }
+
+    /// Sets the public budget of tenant `name` (added earlier with `tenant`).
+    pub fn tenant_public_budget(mut self, name: &str, budget: i64) -> Self {
+        if let Some(tenant) = self.tenants.iter_mut().find(|t| t.name.as_str() == name) {
+            tenant.public_budget = Some(Money::units(budget));
+        }
+        self
     }
 
     /// A ClusterQueue without cohort; `quotas` are GPU quotas in milli-GPU.
@@ -158,7 +194,7 @@ impl ConfigBuilder {
     pub fn try_build(self) -> Result<Config, crate::ConfigError> {
         let clusters = vec![
             Cluster::private("private"),
-            Cluster::public("cloud", Vec::new()),
+            Cluster::public("cloud", self.offers),
         ];
         let locals = self
             .queues
@@ -345,6 +381,18 @@ impl JobBuilder {
     }
     pub fn deadline(mut self, at: Time) -> Self {
         self.0.deadline = Some(at);
+        self
+    }
+    pub fn burstable(mut self) -> Self {
+        self.0.burstable = true;
+        self
+    }
+    /// A budget of `limit` whole currency units.
+    pub fn budget(mut self, kind: BudgetKind, limit: i64) -> Self {
+        self.0.budget = Budget {
+            kind,
+            limit: Some(Money::units(limit)),
+        };
         self
     }
     pub fn build(self) -> Job {

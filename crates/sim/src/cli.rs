@@ -43,8 +43,9 @@ pub struct RunArgs {
     /// Seed of every random stream (node failures, ...); written into every output.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// Scheduling policy preset.
-    #[arg(long, default_value = "default", value_parser = ["default", "tier-upgrade"])]
+    /// Scheduling policy preset: default (= tiered-burst), never-burst, always-burst,
+    /// tier-upgrade, starburst-constant, starburst-runtime, starburst-gpus, starburst-gpu-hours.
+    #[arg(long, default_value = "default")]
     pub policy: String,
     /// Skip (and count) trace rows that cannot be read instead of stopping at the first.
     #[arg(long)]

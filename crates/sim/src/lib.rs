@@ -21,17 +21,13 @@ mod yaml;
 
 pub use error::{Result, SimError};
 
-/// The scheduling policy named on the command line.
+/// The scheduling policy named on the command line (see [`alloc_core::Policy::preset`]).
 pub fn policy_preset(name: &str) -> Result<alloc_core::Policy> {
-    match name {
-        "default" => Ok(alloc_core::Policy::default()),
-        "tier-upgrade" => Ok(alloc_core::Policy {
-            allow_tier_upgrade: true,
-            ..alloc_core::Policy::default()
-        }),
-        other => Err(SimError::BadArgument {
-            flag: "--policy".into(),
-            reason: format!("unknown policy {other:?}; known: default, tier-upgrade"),
-        }),
-    }
+    alloc_core::Policy::preset(name).ok_or_else(|| SimError::BadArgument {
+        flag: "--policy".into(),
+        reason: format!(
+            "unknown policy {name:?}; known: {}",
+            alloc_core::Policy::PRESETS.join(", ")
+        ),
+    })
 }

@@ -5,7 +5,15 @@ use sim::fleet::FleetFile;
 use sim::rng::Seed;
 use sim::run::{simulate, write_outputs, RunPlan};
 use sim::{Result, SimError};
+use std::io::Write;
 use std::process::ExitCode;
+
+/// Prints a line of data on stdout; a closed pipe (`sim ... | head`) is not an error.
+macro_rules! say {
+    ($($arg:tt)*) => {
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    };
+}
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -70,8 +78,8 @@ fn run(args: RunArgs) -> Result<()> {
     let (output, summary, manifest) = simulate(plan, |done, _| bar.set_position(done))?;
     bar.finish_and_clear();
     write_outputs(&args.out, &output, &summary, &manifest)?;
-    println!("{}", sim::run::headline(&summary));
-    println!("outputs in {}", args.out.display());
+    say!("{}", sim::run::headline(&summary));
+    say!("outputs in {}", args.out.display());
     Ok(())
 }
 
@@ -86,7 +94,7 @@ fn import(args: ImportArgs) -> Result<()> {
     let report = sim::trace::import(format, &args.inputs, args.skip_bad_rows)?;
     sim::trace::native::write_native(&args.output, &report.jobs)?;
     eprintln!("{report}");
-    println!(
+    say!(
         "wrote {} jobs to {}",
         report.jobs.len(),
         args.output.display()
@@ -103,7 +111,7 @@ fn generate(args: GenerateArgs) -> Result<()> {
     };
     let jobs = sim::workload::synthetic::generate(&spec, Seed(args.seed));
     sim::workload::from_trace::write_jobs(&args.output, &jobs)?;
-    println!("wrote {} jobs to {}", jobs.len(), args.output.display());
+    say!("wrote {} jobs to {}", jobs.len(), args.output.display());
     Ok(())
 }
 
@@ -119,7 +127,7 @@ fn fleet(args: FleetArgs) -> Result<()> {
     let yaml = serde_norway::to_string(&built.fleet)
         .map_err(|e| SimError::io(&args.output, std::io::Error::other(e)))?;
     std::fs::write(&args.output, yaml).map_err(|e| SimError::io(&args.output, e))?;
-    println!(
+    say!(
         "wrote {}: {} machines, {} GPUs in {} node groups ({} machines without GPUs dropped)",
         args.output.display(),
         built.machines,
@@ -144,7 +152,7 @@ fn pack(args: PackArgs) -> Result<()> {
     for line in report.seed_lines() {
         eprintln!("{line}");
     }
-    println!("{}", report.fragmentation_line());
-    println!("{}", report.final_line());
+    say!("{}", report.fragmentation_line());
+    say!("{}", report.final_line());
     Ok(())
 }

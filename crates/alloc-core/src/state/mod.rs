@@ -4,10 +4,12 @@
 
 mod fleet;
 mod holdings;
+mod public;
 mod quota_usage;
 
 pub use fleet::{Fleet, GpuState, NodeState};
 pub use holdings::{Holding, Holdings};
+pub use public::{PublicLeases, Spend};
 pub use quota_usage::QuotaUsage;
 
 use crate::decision::Placement;
@@ -19,20 +21,33 @@ pub struct Ledgers {
     pub fleet: Fleet,
     pub quota: QuotaUsage,
     pub holdings: Holdings,
+    pub public: PublicLeases,
 }
 
 impl Ledgers {
+    /// A burst to a public offer holds leased GPUs instead of node capacity and quota: the
+    /// cloud provides the node and the budget, not the queue, governs it.
     pub(crate) fn book(&mut self, job: &Job, placement: &Placement) {
-        self.fleet.book(placement);
-        self.quota
-            .add(&placement.queue, &placement.flavor, &job.quota_usage());
+        match &placement.public {
+            Some(lease) => self.public.add(&placement.flavor, lease.gpus),
+            None => {
+                self.fleet.book(placement);
+                self.quota
+                    .add(&placement.queue, &placement.flavor, &job.quota_usage());
+            }
+        }
         self.holdings.add(job);
     }
 
     pub(crate) fn release(&mut self, job: &Job, placement: &Placement) {
-        self.fleet.release(placement);
-        self.quota
-            .subtract(&placement.queue, &placement.flavor, &job.quota_usage());
+        match &placement.public {
+            Some(lease) => self.public.subtract(&placement.flavor, lease.gpus),
+            None => {
+                self.fleet.release(placement);
+                self.quota
+                    .subtract(&placement.queue, &placement.flavor, &job.quota_usage());
+            }
+        }
         self.holdings.subtract(job);
     }
 }

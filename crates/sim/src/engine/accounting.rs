@@ -102,10 +102,6 @@ impl Accounting {
         [0, 1, 2].map(|i| self.allocated_tier[i].current)
     }
 
-    pub fn allocated_in(&self, cluster: &ClusterName) -> u64 {
-        self.allocated_cluster.get(cluster).map_or(0, |l| l.current)
-    }
-
     pub fn utilisation(&self) -> Utilisation {
         let ratio = |a: u128, c: u128| (c > 0).then(|| a as f64 / c as f64);
         let mut out = Utilisation::default();

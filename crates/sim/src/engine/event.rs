@@ -1,6 +1,6 @@
 //! The closed set of things that happen in the twin, and the order of same-instant events.
 
-use alloc_core::{JobId, NodeName};
+use alloc_core::{JobId, NodeName, Time};
 
 /// Same-instant order: resources are released before anything new arrives, and the cycle
 /// sees both; samples see the cycle's outcome.
@@ -23,6 +23,8 @@ pub enum Event {
     NodeDown(NodeName),
     /// A failed node is repaired.
     NodeUp(NodeName),
+    /// A rented public node idle since `idle_since` is released unless reused meanwhile.
+    PublicRelease { node: u64, idle_since: Time },
     /// A scheduling cycle.
     Cycle,
     /// A row of the time series.
@@ -32,7 +34,9 @@ pub enum Event {
 impl Event {
     pub fn phase(&self) -> Phase {
         match self {
-            Event::Finish { .. } | Event::NodeDown(_) => Phase::Release,
+            Event::Finish { .. } | Event::NodeDown(_) | Event::PublicRelease { .. } => {
+                Phase::Release
+            }
             Event::NodeUp(_) => Phase::Fleet,
             Event::Arrival(_) => Phase::Arrival,
             Event::Cycle => Phase::Cycle,

@@ -4,10 +4,12 @@
 
 mod accounting;
 mod event;
+mod public_cloud;
 mod queue;
 
 pub use accounting::{tier_index, Utilisation};
 pub use event::{Event, Phase};
+pub use public_cloud::PublicCloud;
 pub use queue::EventQueue;
 
 use crate::fleet::FailureModel;
@@ -35,6 +37,8 @@ pub struct EngineOptions {
     pub horizon: Option<Time>,
     pub runtime: RuntimeModel,
     pub failures: Option<FailureModel>,
+    /// How long an idle rented public node is kept warm before it is released.
+    pub public_scale_down: Millis,
 }
 
 impl Default for EngineOptions {
@@ -46,6 +50,7 @@ impl Default for EngineOptions {
             horizon: None,
             runtime: RuntimeModel::default(),
             failures: None,
+            public_scale_down: Millis::minutes(10),
         }
     }
 }
@@ -57,6 +62,8 @@ pub struct RunOutput {
     pub samples: Vec<Sample>,
     pub utilisation: Utilisation,
     pub end: Time,
+    /// Everything the public cloud billed, idle and provisioning time included.
+    pub public_spend: Money,
     pub events: u64,
     pub cycles: u64,
 }
@@ -67,7 +74,19 @@ struct Active {
     attempt: Attempt,
     placement: Placement,
     milli: u64,
-    price_per_gpu_hour: Option<Money>,
+    /// For a burst: the rented node, its GPUs, price, and when billing for this job began.
+    rented: Option<RentedFor>,
+    /// For a job placed on a node listed in a public cluster: its offer's price, billed for the
+    /// job's own GPU time.
+    static_price: Option<Money>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct RentedFor {
+    node: u64,
+    gpus: u32,
+    price_per_gpu_hour: Money,
+    billed_from: Time,
 }
 
 struct JobState {
@@ -89,7 +108,8 @@ pub struct Engine {
     failure_rng: ChaCha8Rng,
     accounting: Accounting,
     samples: Vec<Sample>,
-    spend: Money,
+    cloud: PublicCloud,
+    static_public_spend: Money,
     cycle_at: BTreeSet<Time>,
     /// Arrival, Finish and NodeUp events still queued: while none are, only cycles and samples
     /// remain and the run can end.
@@ -97,7 +117,7 @@ pub struct Engine {
     last_cycle_admitted: bool,
     events: u64,
     cycles: u64,
-    prices: BTreeMap<alloc_core::FlavorName, Money>,
+    offers: BTreeMap<alloc_core::FlavorName, alloc_core::Offer>,
     public_clusters: BTreeSet<ClusterName>,
 }
 
@@ -113,13 +133,13 @@ impl Engine {
             flag: "fleet".into(),
             reason,
         };
-        let mut prices = BTreeMap::new();
+        let mut offers = BTreeMap::new();
         let mut public_clusters = BTreeSet::new();
         for cluster in config.clusters.values() {
             if cluster.is_public() {
                 public_clusters.insert(cluster.name.clone());
                 for offer in &cluster.offers {
-                    prices.insert(offer.flavor.clone(), offer.price_per_gpu_hour);
+                    offers.insert(offer.flavor.clone(), offer.clone());
                 }
             }
         }
@@ -151,13 +171,14 @@ impl Engine {
             failure_rng,
             accounting,
             samples: Vec::new(),
-            spend: Money::ZERO,
+            cloud: PublicCloud::default(),
+            static_public_spend: Money::ZERO,
             cycle_at: BTreeSet::new(),
             live: 0,
             last_cycle_admitted: false,
             events: 0,
             cycles: 0,
-            prices,
+            offers,
             public_clusters,
         };
         for (index, job) in engine.workload.iter().enumerate() {
@@ -204,6 +225,9 @@ impl Engine {
                     done += self.cycle(now);
                 }
                 Event::Sample => self.sample(now),
+                Event::PublicRelease { node, idle_since } => {
+                    self.cloud.release_if_idle(node, idle_since, now);
+                }
             }
             if self.events.is_multiple_of(4096) {
                 progress(done, total);
@@ -277,10 +301,28 @@ impl Engine {
             active.milli,
         );
         state.record.gpu_ms += active.milli * elapsed.0 / 1000;
-        if let Some(price) = active.price_per_gpu_hour {
+        if let Some(price) = active.static_price {
             let cost = Money::for_gpu_time(price, alloc_core::MilliGpu(active.milli), elapsed);
             state.record.cost = state.record.cost + cost;
-            self.spend = self.spend + cost;
+            self.static_public_spend = self.static_public_spend + cost;
+        }
+        if let Some(rented) = active.rented {
+            let billed = now.since(rented.billed_from);
+            let gpus = alloc_core::MilliGpu::whole(u64::from(rented.gpus));
+            state.record.cost =
+                state.record.cost + Money::for_gpu_time(rented.price_per_gpu_hour, gpus, billed);
+            if let Some(release_at) =
+                self.cloud
+                    .idle(rented.node, now, self.options.public_scale_down)
+            {
+                self.queue.push(
+                    release_at,
+                    Event::PublicRelease {
+                        node: rented.node,
+                        idle_since: now,
+                    },
+                );
+            }
         }
         if interrupted {
             let (remaining, lost) =
@@ -390,23 +432,46 @@ impl Engine {
     }
 
     fn start(&mut self, id: JobId, placement: Placement, now: Time) {
-        let fleet = &self.scheduler.ledgers().fleet;
-        let models = crate::runtime_model::placement_models(&placement, fleet);
-        let clients = placement
-            .nodes
-            .first()
-            .and_then(|share| {
-                let gpu = share.gpus.first()?;
-                (gpu.milli.0 < 1000).then(|| {
-                    fleet
-                        .nodes
-                        .get(&share.node)?
-                        .gpus
-                        .get(gpu.index as usize)
-                        .map(|g| g.clients)
-                })?
+        let public = self.public_clusters.contains(&placement.cluster);
+        // A burst runs on a rented node once it is ready; other jobs on their placed nodes now.
+        let (models, clients, begins, rented) = match &placement.public {
+            Some(lease) => {
+                let offer = self.offers.get(&placement.flavor);
+                let price = offer.map_or(Money::ZERO, |o| o.price_per_gpu_hour);
+                let latency = offer.map_or(Millis::ZERO, |o| o.provisioning_latency);
+                let node = self
+                    .cloud
+                    .rent(&placement.flavor, lease.gpus, price, latency, now);
+                let rented = RentedFor {
+                    node: node.node,
+                    gpus: lease.gpus,
+                    price_per_gpu_hour: price,
+                    billed_from: now,
+                };
+                (
+                    vec![lease.gpu_model.clone()],
+                    1,
+                    node.ready_at,
+                    Some(rented),
+                )
+            }
+            None => {
+                let fleet = &self.scheduler.ledgers().fleet;
+                (
+                    crate::runtime_model::placement_models(&placement, fleet),
+                    mps_clients(&placement, fleet),
+                    now,
+                    None,
+                )
+            }
+        };
+        let static_price = (public && rented.is_none())
+            .then(|| {
+                self.offers
+                    .get(&placement.flavor)
+                    .map(|o| o.price_per_gpu_hour)
             })
-            .unwrap_or(1);
+            .flatten();
         let Some(state) = self.jobs.get_mut(&id) else {
             return;
         };
@@ -417,7 +482,7 @@ impl Engine {
             clients,
             remaining: state.remaining,
             resumed,
-            now,
+            now: begins,
         };
         let attempt = self
             .options
@@ -426,17 +491,16 @@ impl Engine {
         let milli = job.gpu.milli().0;
         self.accounting
             .allocate(placement.tier, &placement.cluster, milli);
-        let public = self.public_clusters.contains(&placement.cluster);
         let record = &mut state.record;
-        record.first_start.get_or_insert(now);
+        record.first_start.get_or_insert(begins);
         record.cluster = Some(placement.cluster.clone());
         record.flavor = Some(placement.flavor.clone());
         record.tier = Some(placement.tier);
-        record.gpus = placement.gpu_count() as u32;
+        record.gpus = placement
+            .public
+            .as_ref()
+            .map_or(placement.gpu_count() as u32, |lease| lease.gpus);
         record.public |= public;
-        let price = public
-            .then(|| self.prices.get(&placement.flavor).copied())
-            .flatten();
         self.queue.push(
             attempt.end(),
             Event::Finish {
@@ -449,24 +513,20 @@ impl Engine {
             attempt,
             placement,
             milli,
-            price_per_gpu_hour: price,
+            rented,
+            static_price,
         });
     }
 
     fn sample(&mut self, now: Time) {
         let allocated = self.accounting.allocated_now().map(|m| m as f64 / 1000.0);
-        let public_milli: u64 = self
-            .public_clusters
-            .iter()
-            .map(|c| self.accounting.allocated_in(c))
-            .sum();
         let sample = Sample {
             at: now,
             allocated,
             pending: self.scheduler.pending_count() as u64,
             running: self.scheduler.running().count() as u64,
-            public_gpus: public_milli as f64 / 1000.0,
-            spend: self.spend,
+            public_gpus: self.cloud.rented_gpus() as f64,
+            spend: self.public_spend(now),
         };
         if self.samples.last().is_some_and(|last| last.at == now) {
             self.samples.pop();
@@ -476,6 +536,10 @@ impl Engine {
             self.queue
                 .push(now + self.options.sample_period, Event::Sample);
         }
+    }
+
+    fn public_spend(&self, now: Time) -> Money {
+        self.cloud.spend(now) + self.static_public_spend
     }
 
     fn finish_run(mut self, end: Time) -> RunOutput {
@@ -488,6 +552,8 @@ impl Engine {
         for id in running {
             self.close_attempt(id, end, false);
         }
+        self.cloud.release_all(end);
+        let public_spend = self.public_spend(end);
         let arrived: BTreeSet<JobId> = self.jobs.keys().copied().collect();
         let mut records: Vec<JobRecord> = self.jobs.into_values().map(|s| s.record).collect();
         // Jobs that never arrived before the horizon are reported too: nothing is lost.
@@ -503,8 +569,28 @@ impl Engine {
             samples: self.samples,
             utilisation: self.accounting.utilisation(),
             end,
+            public_spend,
             events: self.events,
             cycles: self.cycles,
         }
     }
+}
+
+/// MPS clients on the job's GPU including itself (1 for whole GPUs), read after booking.
+fn mps_clients(placement: &Placement, fleet: &alloc_core::state::Fleet) -> u32 {
+    placement
+        .nodes
+        .first()
+        .and_then(|share| {
+            let gpu = share.gpus.first()?;
+            (gpu.milli.0 < 1000).then(|| {
+                fleet
+                    .nodes
+                    .get(&share.node)?
+                    .gpus
+                    .get(gpu.index as usize)
+                    .map(|g| g.clients)
+            })?
+        })
+        .unwrap_or(1)
 }

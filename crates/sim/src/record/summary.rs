@@ -84,7 +84,7 @@ pub fn summary(policy: &str, seed: u64, output: &RunOutput) -> Value {
     let with_deadline: Vec<bool> = records.iter().filter_map(|r| r.deadline_met()).collect();
     let met = with_deadline.iter().filter(|m| **m).count();
     let public_gpu_ms: u64 = records.iter().filter(|r| r.public).map(|r| r.gpu_ms).sum();
-    let public_cost: i64 = records.iter().map(|r| r.cost.0).sum();
+    let public_cost = output.public_spend.0;
     let lost_gpu_ms: u64 = records.iter().map(|r| r.lost_gpu_ms).sum();
     json!({
         "policy": policy,

@@ -165,3 +165,32 @@ fn a_horizon_reports_unfinished_work() {
     );
     assert!(summary["jobs"]["unfinished"].as_u64().unwrap() > 0);
 }
+
+#[test]
+fn bursts_rent_public_nodes_within_budgets_and_never_for_sensitive_data() {
+    let mut plan = plan(300, 1, None);
+    plan.policy = alloc_core::Policy::preset("tiered-burst").unwrap();
+    plan.policy_name = "tiered-burst".into();
+    let (output, summary, _) = simulate(plan, |_, _| {}).unwrap();
+    let public: Vec<_> = output.records.iter().filter(|r| r.public).collect();
+    assert!(!public.is_empty(), "a busy department bursts some jobs");
+    assert_eq!(summary["sensitive_on_public"], 0);
+    for record in &public {
+        assert!(record.job.burstable && record.job.data_class != alloc_core::DataClass::Sensitive);
+        if record.job.budget.kind == alloc_core::BudgetKind::Fixed {
+            assert!(
+                record
+                    .job
+                    .budget
+                    .limit
+                    .is_none_or(|limit| record.cost <= limit),
+                "{record:?}"
+            );
+        }
+    }
+    // The cloud bills jobs' own time plus provisioning and warm-idle time: at least the sum.
+    let job_costs: i64 = output.records.iter().map(|r| r.cost.0).sum();
+    assert!(output.public_spend.0 >= job_costs && job_costs > 0);
+    assert!(summary["public_gpu_hours"].as_f64().unwrap() > 0.0);
+    assert!(output.samples.iter().any(|s| s.public_gpus > 0.0));
+}
