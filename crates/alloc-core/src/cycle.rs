@@ -1,4 +1,5 @@
-//! One scheduling cycle. For each pending job, in [`PendingKey`] order:
+//! One scheduling cycle. For each pending job, in the policy's order ([`PendingKey`] or the
+//! score, see `score`):
 //!
 //! 1. **screen** — reject what can never run: unknown queue, malformed request, no flavor of
 //!    the right tier, a request above the queue's quota ceiling on every flavor or above a
@@ -281,7 +282,9 @@ impl Scheduler {
                     continue;
                 }
             };
-            let nodes = match placement::place(&self.ledgers.fleet, &flavor.name, job) {
+            let fleet = &self.ledgers.fleet;
+            let packing = self.policy.mps_packing;
+            let nodes = match placement::place(fleet, &flavor.name, job, packing, &self.mix) {
                 Ok(nodes) => nodes,
                 Err(shortfall) => {
                     misses.push(miss(shortfall));

@@ -16,7 +16,9 @@
 //! borrowing and lending limits; LocalQueues point at ClusterQueues; tenants and users have caps.
 //!
 //! ## The cycle
-//! Pending jobs are taken in Kueue's order (priority, submit time, id). Each is screened
+//! Pending jobs are taken in Kueue's order (priority, submit time, id) or, under a scored
+//! policy, by a weighted score of priority, aging, deadline urgency, fair share and budget
+//! ([`score`]). Each is screened
 //! (reject what can never run), held by StrictFIFO heads and user/tenant caps, then tried on its
 //! candidate flavors in fungibility order (its tier first, higher tiers only when upgrades are
 //! allowed): quota as Kueue computes it, then best-fit placement on the flavor's nodes. See the
@@ -84,5 +86,7 @@ pub use invariants::{QuotaOverrun, QuotaScope};
 pub use model::*;
 pub use order::PendingKey;
 pub use policy::Policy;
+pub use score::{Ordering, Score, ScoreBreakdown, ScoreWeights};
+pub use burst::{BurstMode, BurstPolicy, WaitRule};
 pub use scheduler::{Running, Scheduler};
 pub use units::*;

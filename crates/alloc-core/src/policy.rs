@@ -4,7 +4,7 @@
 use crate::burst::BurstPolicy;
 use crate::placement::MpsPacking;
 use crate::preemption::PreemptionPolicy;
-use crate::score::Ordering;
+use crate::score::{Ordering, ScoreWeights};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -32,15 +32,25 @@ pub struct Policy {
 
 impl Policy {
     /// Named policies both shells accept:
-    /// - `tiered-burst` (also `default`): burst after 30 min, sooner as a deadline nears
-    ///   (never for sensitive data), infeasible deadlines rejected;
+    /// - `tiered-burst` (also `default`): the `balanced` score order (priority, aging, deadline
+    ///   urgency, fair share, budget); burst after 30 min, sooner as a deadline nears (never for
+    ///   sensitive data); infeasible deadlines rejected;
     /// - `never-burst`, `always-burst`: the same without bursting, or bursting at once;
     /// - `tier-upgrade`: never burst, but any job may run on a higher tier;
     /// - `starburst-constant`, `starburst-runtime`, `starburst-gpus`, `starburst-gpu-hours`:
-    ///   Starburst's waiting policies (ATC'24), not deadline-aware.
+    ///   Starburst's waiting policies (ATC'24), not deadline-aware;
+    /// - `scored-<weights>`: `default` with the score order under those weights
+    ///   ([`ScoreWeights::preset`]: `scored-balanced`, `scored-deadline-first`, …).
     pub fn preset(name: &str) -> Option<Policy> {
+        if let Some(weights) = name.strip_prefix("scored-") {
+            return Some(Policy {
+                ordering: Ordering::Scored(ScoreWeights::preset(weights)?),
+                ..Policy::preset("default")?
+            });
+        }
         let with_burst = |burst: &str| {
             Some(Policy {
+                ordering: Ordering::Scored(ScoreWeights::default()),
                 burst: BurstPolicy::preset(burst)?,
                 reject_infeasible_deadlines: true,
                 ..Policy::default()
@@ -57,6 +67,12 @@ impl Policy {
             starburst if starburst.starts_with("starburst-") => with_burst(starburst),
             _ => None,
         }
+    }
+
+    /// Every name [`Policy::preset`] accepts.
+    pub fn preset_names() -> Vec<String> {
+        let scored = crate::score::PRESET_NAMES.iter().map(|w| format!("scored-{w}"));
+        Self::PRESETS.iter().map(|p| p.to_string()).chain(scored).collect()
     }
 
     pub const PRESETS: [&'static str; 9] = [

@@ -8,6 +8,7 @@ use crate::ids::{CohortName, JobId, QueueName};
 use crate::input::{Applied, Input};
 use crate::model::{Config, Job, NodeSpec, Quota, Resource};
 use crate::order::PendingKey;
+use crate::placement::MixTracker;
 use crate::policy::Policy;
 use crate::state::{Ledgers, NodeState, Spend};
 use crate::units::Time;
@@ -32,6 +33,8 @@ pub struct Scheduler {
     pub(crate) queue_order: BTreeSet<PendingKey>,
     pub(crate) running: BTreeMap<JobId, Running>,
     pub(crate) spend: Spend,
+    /// The request mix of recent submissions, for the fragmentation-aware MPS policies.
+    pub(crate) mix: MixTracker,
 }
 
 impl Scheduler {
@@ -47,7 +50,20 @@ impl Scheduler {
             queue_order: BTreeSet::new(),
             running: BTreeMap::new(),
             spend: Spend::default(),
+            mix: MixTracker::default(),
         })
+    }
+
+    /// Learns the target mix of the fragmentation-aware MPS policies from the last `window`
+    /// submissions (default [`MixTracker::DEFAULT_WINDOW`]); forgets what was learned so far.
+    pub fn with_mix_window(mut self, window: usize) -> Scheduler {
+        self.mix = MixTracker::new(window);
+        self
+    }
+
+    /// The request mix learned from recent submissions.
+    pub fn mix(&self) -> &MixTracker {
+        &self.mix
     }
 
     pub fn config(&self) -> &Config {
@@ -67,7 +83,8 @@ impl Scheduler {
         &self.spend
     }
 
-    /// Pending jobs in the order the next cycle considers them.
+    /// Pending jobs in Kueue's order (priority, submit time, id). Under a scored policy the
+    /// cycle reorders them: see [`Scheduler::consideration_order`].
     pub fn pending(&self) -> impl Iterator<Item = &Job> {
         self.queue_order
             .iter()
@@ -94,6 +111,7 @@ impl Scheduler {
                 if self.pending.contains_key(&job.id) || self.running.contains_key(&job.id) {
                     return Err(InputError::DuplicateJob(job.id));
                 }
+                self.mix.record(&job);
                 self.enqueue(job);
             }
             Input::JobFinished(id) => {

@@ -27,7 +27,7 @@ pub fn policy_preset(name: &str) -> Result<alloc_core::Policy> {
         flag: "--policy".into(),
         reason: format!(
             "unknown policy {name:?}; known: {}",
-            alloc_core::Policy::PRESETS.join(", ")
+            alloc_core::Policy::preset_names().join(", ")
         ),
     })
 }

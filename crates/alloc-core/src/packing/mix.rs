@@ -1,14 +1,15 @@
-//! FGD's target workload mix M: the popular pod classes and how often each arrives. It is built
-//! once from the original trace and never changes during a run.
+//! FGD's target workload mix M: the popular pod classes and how often each arrives. The static
+//! experiment builds it once from the original trace; the live cycle rebuilds it from a window
+//! of recent submissions (`placement::MixTracker`).
 
 use super::shape::PodShape;
 use crate::ids::GpuModelName;
 use crate::state::NodeState;
-use crate::units::{CpuMilli, MilliGpu};
+use crate::units::{CpuMilli, MilliGpu, VramMib};
 use std::collections::BTreeMap;
 
-/// One class of M: pods alike in CPU, per-GPU milli, GPU count and allowed models (memory is
-/// not part of the class: FGD's fragmentation ignores it).
+/// One class of M: pods alike in CPU, per-GPU milli, GPU count, allowed models and per-GPU
+/// VRAM (memory is not part of the class: FGD's fragmentation ignores it).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MixClass {
     pub cpu: CpuMilli,
@@ -16,6 +17,9 @@ pub struct MixClass {
     pub gpu_count: u32,
     /// Empty means any model.
     pub allowed_models: Vec<GpuModelName>,
+    /// VRAM each of its GPUs needs free: an MPS share's VRAM, a whole GPU's minimum. The static
+    /// experiment's pods ask for none.
+    pub vram: VramMib,
     /// Pods of the trace in this class; the popularity is `count / TargetMix::total`.
     pub count: u64,
 }
@@ -28,7 +32,30 @@ pub struct TargetMix {
     total: u64,
 }
 
-type ClassKey = (CpuMilli, MilliGpu, u32, Vec<GpuModelName>);
+/// What makes two requests one class, ordered (CPU, milli, count, models, VRAM) — the order the
+/// reference sorts equal counts in, VRAM last so VRAM-free shapes keep that order.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ClassKey {
+    pub cpu: CpuMilli,
+    pub gpu_milli: MilliGpu,
+    pub gpu_count: u32,
+    /// Sorted, no duplicates; empty means any model.
+    pub allowed_models: Vec<GpuModelName>,
+    pub vram: VramMib,
+}
+
+impl ClassKey {
+    /// The class of a static-experiment pod shape (no VRAM).
+    pub fn of_shape(shape: &PodShape) -> ClassKey {
+        ClassKey {
+            cpu: shape.cpu,
+            gpu_milli: shape.gpu_milli,
+            gpu_count: shape.gpu_count,
+            allowed_models: shape.allowed_models.clone(),
+            vram: VramMib::ZERO,
+        }
+    }
+}
 
 impl TargetMix {
     /// FGD keeps the smallest prefix of classes covering at least this share of pods.
@@ -45,32 +72,45 @@ impl TargetMix {
     pub fn with_coverage(shapes: &[PodShape], percent: u64) -> TargetMix {
         let mut counts: BTreeMap<ClassKey, u64> = BTreeMap::new();
         for shape in shapes {
-            let key = (
-                shape.cpu,
-                shape.gpu_milli,
-                shape.gpu_count,
-                shape.allowed_models.clone(),
-            );
-            *counts.entry(key).or_default() += 1;
+            *counts.entry(ClassKey::of_shape(shape)).or_default() += 1;
         }
-        let mut sorted: Vec<(ClassKey, u64)> = counts.into_iter().collect();
+        TargetMix::from_counts(&counts, percent, usize::MAX)
+    }
+
+    /// M from per-class counts: classes sorted by count (most first; equal counts by the
+    /// larger key first, as the reference's reversed sort does), the smallest prefix with at
+    /// least `percent`% of all counted requests, cut to at most `max_classes`, normalised over
+    /// what is kept. Classes with a zero count are ignored.
+    pub fn from_counts(
+        counts: &BTreeMap<ClassKey, u64>,
+        percent: u64,
+        max_classes: usize,
+    ) -> TargetMix {
         // The map iterates in increasing key order; a stable sort by count keeps, among equal
-        // counts, the larger key first once reversed within the group.
-        sorted.reverse();
+        // counts, the larger key first once reversed.
+        let mut sorted: Vec<(&ClassKey, u64)> = counts
+            .iter()
+            .filter(|(_, count)| **count > 0)
+            .map(|(key, count)| (key, *count))
+            .rev()
+            .collect();
         sorted.sort_by_key(|(_, count)| std::cmp::Reverse(*count));
-        let all = shapes.len() as u64;
+        let all: u64 = sorted.iter().map(|(_, count)| count).sum();
         let mut classes = Vec::new();
         let mut total = 0u64;
-        for ((cpu, gpu_milli, gpu_count, allowed_models), count) in sorted {
-            if total.saturating_mul(100) >= all.saturating_mul(percent) {
+        for (key, count) in sorted {
+            if total.saturating_mul(100) >= all.saturating_mul(percent)
+                || classes.len() >= max_classes
+            {
                 break;
             }
             total += count;
             classes.push(MixClass {
-                cpu,
-                gpu_milli,
-                gpu_count,
-                allowed_models,
+                cpu: key.cpu,
+                gpu_milli: key.gpu_milli,
+                gpu_count: key.gpu_count,
+                allowed_models: key.allowed_models.clone(),
+                vram: key.vram,
                 count,
             });
         }
@@ -95,23 +135,29 @@ impl TargetMix {
         }
     }
 
-    /// F_n in milli-GPU, computed directly from the definition (the packer keeps an
-    /// incremental copy; this one is the oracle tests compare it with).
+    /// F_n in milli-GPU as the static experiment defines it (no VRAM or client limits),
+    /// computed directly from the definition (the packer keeps an incremental copy; this one
+    /// is the oracle tests compare it with).
     pub fn node_fragmentation(&self, node: &NodeState) -> f64 {
         if self.total == 0 {
             return 0.0;
         }
-        let scaled: u64 = self
-            .classes
+        self.scaled_fragmentation(node, u32::MAX) as f64 / self.total as f64
+    }
+
+    /// Σ_m count_m · frag_n(m), straight from the definition, where a GPU hosts a class's GPU
+    /// only if it has the class's milli and VRAM free and, for a fraction, fewer than
+    /// `max_clients` MPS clients. F_n is this over [`TargetMix::total`].
+    pub fn scaled_fragmentation(&self, node: &NodeState, max_clients: u32) -> u64 {
+        self.classes
             .iter()
-            .map(|class| class.count * class_fragmentation(class, node))
-            .sum();
-        scaled as f64 / self.total as f64
+            .map(|class| class.count * class_fragmentation(class, node, max_clients))
+            .sum()
     }
 }
 
 /// frag_n(m): the idle milli-GPU of `node` that a pod of `class` cannot use.
-fn class_fragmentation(class: &MixClass, node: &NodeState) -> u64 {
+fn class_fragmentation(class: &MixClass, node: &NodeState, max_clients: u32) -> u64 {
     let idle: u64 = node.gpus.iter().map(|gpu| gpu.free.0).sum();
     let model_allowed = class.allowed_models.is_empty()
         || node
@@ -122,15 +168,16 @@ fn class_fragmentation(class: &MixClass, node: &NodeState) -> u64 {
     if class.gpu_milli == MilliGpu::ZERO || !model_allowed {
         return idle;
     }
-    let hosting = node
-        .gpus
-        .iter()
-        .filter(|g| g.free >= class.gpu_milli)
-        .count();
+    let hosts = |gpu: &&crate::state::GpuState| {
+        gpu.free >= class.gpu_milli
+            && gpu.free_vram >= class.vram
+            && (class.gpu_milli >= MilliGpu::WHOLE || gpu.clients < max_clients)
+    };
+    let hosting = node.gpus.iter().filter(hosts).count();
     if hosting >= class.gpu_count as usize && node.free_cpu >= class.cpu {
         node.gpus
             .iter()
-            .filter(|g| g.free < class.gpu_milli)
+            .filter(|g| !hosts(g))
             .map(|g| g.free.0)
             .sum()
     } else {

@@ -15,18 +15,22 @@
 //! - **Scores** are integers, higher better; among equal scores the node with the lowest
 //!   caller-given priority wins, and within a node the lowest GPU index.
 //!
+//! The fragmentation formula and the policies' keys (`frag`, `policy`) are the same code the
+//! live cycle's fragmentation-aware MPS policies use (`placement::MpsPacking::Fgd`, `FgdPack`);
+//! the live side adds per-GPU VRAM and MPS client limits, which this experiment does not model.
+//!
 //! ## Speed
 //! F_n is kept per node and recomputed only for the node that changed; F_n after a trial
 //! placement costs O(|M|) from per-class ledgers; FGD's per-node best for each pod shape is
 //! cached until that node changes. No allocation happens per pod.
 
-mod frag;
+pub(crate) mod frag;
 mod mix;
 mod packer;
-mod policy;
+pub(crate) mod policy;
 mod shape;
 
-pub use mix::{MixClass, TargetMix};
+pub use mix::{ClassKey, MixClass, TargetMix};
 pub use packer::{Demand, PackError, Packer};
 pub use policy::{PackPolicy, UnknownPolicy};
 pub use shape::{Choice, GpuSet, PodShape, ShapeError};

@@ -3,21 +3,20 @@
 //! the fragmentation policies a cache of each node's best score per pod shape, valid until the
 //! node next changes (only the node a pod lands on changes, so most entries survive).
 
-use super::frag::{scaled_fragmentation, Class, ClassStat, NodeView, Trial};
+use super::frag::{
+    self, scaled_fragmentation, Class, ClassStat, Fraction, ModelBits, NodeView, Trial,
+    UNLIMITED_CLIENTS,
+};
 use super::mix::TargetMix;
 use super::policy::{self, PackPolicy};
 use super::shape::{Choice, GpuSet, PodShape, ShapeError};
-use crate::ids::{GpuModelName, NodeName};
+use crate::ids::NodeName;
 use crate::state::NodeState;
 use crate::units::MilliGpu;
 use std::collections::BTreeMap;
 
 mod fit;
 
-/// Model bit of nodes without a GPU model; only "any model" pods reach them.
-const NO_MODEL: u64 = 1 << 63;
-/// Mask of a pod that accepts any model.
-const ANY_MODEL: u64 = u64::MAX;
 const WHOLE: u64 = MilliGpu::WHOLE.0;
 
 /// Why a packer cannot be built or a placement applied.
@@ -92,14 +91,15 @@ struct CacheEntry {
 
 type ShapeKey = (u64, u64, u32, u64);
 
-/// Places pods one at a time under one [`PackPolicy`]; see the module docs for the rules.
+/// Places pods one at a time under one [`PackPolicy`]; see the module docs for the rules. The
+/// experiment models no MPS client limit and no VRAM: any GPU takes any number of fractions.
 #[derive(Debug, Clone)]
 pub struct Packer {
     policy: PackPolicy,
     nodes: Vec<NodeState>,
     priorities: Vec<u32>,
     summaries: Vec<Summary>,
-    model_bits: BTreeMap<GpuModelName, u64>,
+    model_bits: ModelBits,
     classes: Vec<Class>,
     mix_total: u64,
     /// Node-major: `node * classes.len() + class`.
@@ -131,7 +131,7 @@ impl Packer {
                 priorities: priorities.len(),
             });
         }
-        let mut model_bits = BTreeMap::new();
+        let mut model_bits = ModelBits::default();
         for node in &nodes {
             if node.gpus.len() > 64 {
                 return Err(PackError::TooManyGpus {
@@ -140,16 +140,12 @@ impl Packer {
                 });
             }
             if let Some(model) = &node.spec.gpu_model {
-                if !model_bits.contains_key(model) {
-                    if model_bits.len() >= 63 {
-                        return Err(PackError::TooManyModels);
-                    }
-                    let bit = 1u64 << model_bits.len();
-                    model_bits.insert(model.clone(), bit);
+                if model_bits.insert(model) == frag::OTHER_MODEL {
+                    return Err(PackError::TooManyModels);
                 }
             }
         }
-        let classes = Class::compile(mix, |names| mask(&model_bits, names));
+        let classes = Class::compile(mix, |names| model_bits.mask(names));
         let count = nodes.len();
         let capacity = nodes.iter().map(|n| n.gpus.len() as u64 * WHOLE).sum();
         let mut packer = Packer {
@@ -181,7 +177,7 @@ impl Packer {
     /// Compiles `shape` for this packer; reuse the result for every pod of that shape.
     pub fn demand(&mut self, shape: &PodShape) -> Result<Demand, PackError> {
         shape.validate()?;
-        let models = mask(&self.model_bits, &shape.allowed_models);
+        let models = self.model_bits.mask(&shape.allowed_models);
         let key = (shape.cpu.0, shape.gpu_milli.0, shape.gpu_count, models);
         let next = self.shapes.len();
         let slot = *self.shapes.entry(key).or_insert(next);
@@ -293,12 +289,7 @@ impl Packer {
         let summary = Summary {
             cpu: node.free_cpu.0,
             memory: node.free_memory.0,
-            model: node
-                .spec
-                .gpu_model
-                .as_ref()
-                .and_then(|m| self.model_bits.get(m).copied())
-                .unwrap_or(NO_MODEL),
+            model: self.model_bits.node(node.spec.gpu_model.as_ref()),
             gpu_free: gpus.iter().map(|g| g.free.0).sum(),
             max_free: gpus.iter().map(|g| g.free.0).max().unwrap_or(0),
             whole_free: gpus.iter().filter(|g| g.free.0 >= WHOLE).count() as u32,
@@ -306,17 +297,9 @@ impl Packer {
         };
         let width = self.classes.len();
         let stats = &mut self.stats[index * width..(index + 1) * width];
-        for (stat, class) in stats.iter_mut().zip(&self.classes) {
-            *stat = ClassStat::of(class, gpus);
-        }
+        ClassStat::fill(stats, &self.classes, gpus, UNLIMITED_CLIENTS);
         self.summaries[index] = summary;
-        let unchanged = Trial {
-            cpu_left: summary.cpu,
-            idle: summary.gpu_free,
-            old: 0,
-            new: 0,
-            times: 0,
-        };
+        let unchanged = Trial::none(summary.cpu, summary.gpu_free);
         self.frag[index] = scaled_fragmentation(&self.classes, &self.view(index), &unchanged);
     }
 
@@ -324,6 +307,7 @@ impl Packer {
         let width = self.classes.len();
         NodeView {
             model: self.summaries[index].model,
+            max_clients: UNLIMITED_CLIENTS,
             stats: &self.stats[index * width..(index + 1) * width],
         }
     }
@@ -369,37 +353,25 @@ impl Packer {
     fn evaluate(&self, index: usize, demand: &Demand) -> (i64, GpuSet) {
         let summary = &self.summaries[index];
         let view = self.view(index);
-        let mut trial = Trial {
-            cpu_left: summary.cpu - demand.cpu,
-            idle: summary.gpu_free - demand.total_milli().0,
-            old: WHOLE,
-            new: 0,
-            times: demand.count,
-        };
+        let base = Trial::none(
+            summary.cpu - demand.cpu,
+            summary.gpu_free - demand.total_milli().0,
+        );
         if !demand.fractional() {
-            let after = scaled_fragmentation(&self.classes, &view, &trial);
+            let after = frag::after_whole(&self.classes, &view, base, demand.count, 0);
             let key = self.key(index, after, 0);
             return (key, self.whole_gpus(index, demand.count));
         }
+        let fraction = Fraction {
+            milli: demand.milli,
+            vram: 0,
+        };
         let gpus = &self.nodes[index].gpus;
-        let mut best: Option<(i64, usize)> = None;
-        for (gpu, state) in gpus.iter().enumerate() {
-            let free = state.free.0;
-            // Equal free milli gives an equal score, and the first such GPU would win anyway.
-            if free < demand.milli || gpus[..gpu].iter().any(|g| g.free.0 == free) {
-                continue;
-            }
-            trial.old = free;
-            trial.new = free - demand.milli;
-            let after = scaled_fragmentation(&self.classes, &view, &trial);
-            let key = self.key(index, after, trial.new);
-            if best.is_none_or(|(k, _)| key > k) {
-                best = Some((key, gpu));
-            }
-        }
-        best.map_or((i64::MIN, GpuSet::EMPTY), |(key, gpu)| {
-            (key, GpuSet::single(gpu))
-        })
+        let key = |after, gpu_left| self.key(index, after, gpu_left);
+        frag::best_gpu(&self.classes, &view, gpus, base, fraction, key)
+            .map_or((i64::MIN, GpuSet::EMPTY), |(key, gpu)| {
+                (key, GpuSet::single(gpu))
+            })
     }
 
     /// The comparable key of a trial placement on node `index` leaving scaled F `after` and
@@ -410,17 +382,5 @@ impl Packer {
             PackPolicy::FgdPack => policy::fgd_pack_key(drop, self.mix_total, gpu_left),
             _ => policy::fgd_score(drop, self.mix_total),
         }
-    }
-}
-
-/// The model mask of a list of allowed models; empty means any (CPU-only nodes included).
-fn mask(bits: &BTreeMap<GpuModelName, u64>, names: &[GpuModelName]) -> u64 {
-    if names.is_empty() {
-        ANY_MODEL
-    } else {
-        names
-            .iter()
-            .filter_map(|n| bits.get(n))
-            .fold(0, |m, b| m | b)
     }
 }

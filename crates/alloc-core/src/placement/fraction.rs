@@ -1,20 +1,23 @@
-//! MPS fractions: best fit over single GPUs. The chosen GPU is the one left with the least free
-//! milli-GPU, then the node left with the least CPU (ties by node name, then GPU index), so
-//! partly used GPUs fill before idle ones are broken into.
+//! MPS fractions by fit over single GPUs. Best fit: the GPU left with the least free milli-GPU,
+//! then the node left with the least CPU (ties by node name, then GPU index), so partly used
+//! GPUs fill before idle ones are broken into. Worst fit mirrors it: the most free milli-GPU
+//! left, then the most CPU left (ties by node name, then GPU index), spreading load.
 
 use super::fits_host;
 use crate::decision::{GpuShare, NodeShare};
 use crate::model::Job;
 use crate::state::NodeState;
 use crate::units::{MilliGpu, VramMib};
+use std::cmp::Reverse;
 
 pub fn place<'a>(
     nodes: impl Iterator<Item = &'a NodeState>,
     job: &Job,
     milli: MilliGpu,
     vram: VramMib,
+    worst: bool,
 ) -> Option<Vec<NodeShare>> {
-    nodes
+    let candidates = nodes
         .filter(|node| node.max_mps_clients > 0 && fits_host(node, job))
         .flat_map(|node| {
             node.gpus
@@ -26,18 +29,31 @@ pub fn place<'a>(
                         && gpu.clients < node.max_mps_clients;
                     room.then_some((node, index, gpu.free - milli))
                 })
+        });
+    let cpu_left = |node: &NodeState| node.free_cpu - job.cpu;
+    let chosen = if worst {
+        candidates.min_by_key(|(node, index, left)| {
+            (
+                Reverse(*left),
+                Reverse(cpu_left(node)),
+                &node.spec.name,
+                *index,
+            )
         })
-        .min_by_key(|(node, index, left)| (*left, node.free_cpu - job.cpu, &node.spec.name, *index))
-        .map(|(node, index, _)| {
-            vec![NodeShare {
-                node: node.spec.name.clone(),
-                gpus: vec![GpuShare {
-                    index: index as u32,
-                    milli,
-                    vram,
-                }],
-                cpu: job.cpu,
-                memory: job.memory,
-            }]
-        })
+    } else {
+        candidates
+            .min_by_key(|(node, index, left)| (*left, cpu_left(node), &node.spec.name, *index))
+    };
+    chosen.map(|(node, index, _)| {
+        vec![NodeShare {
+            node: node.spec.name.clone(),
+            gpus: vec![GpuShare {
+                index: index as u32,
+                milli,
+                vram,
+            }],
+            cpu: job.cpu,
+            memory: job.memory,
+        }]
+    })
 }

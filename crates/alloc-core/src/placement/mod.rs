@@ -1,10 +1,21 @@
 //! Placement: which node(s) and GPUs of a flavor take a job, given free capacity now.
-//! Whole GPUs go best-fit by node; MPS fractions best-fit by GPU; CPU-only work avoids GPU
-//! nodes. Packing policies for fractions grow here (issue: policies).
+//!
+//! - **MPS fractions** go to one GPU chosen by the [`MpsPacking`] policy: best fit, worst fit,
+//!   or fragmentation-aware (FGD, FGD-pack) over the mix a [`MixTracker`] learns from
+//!   submissions. Every policy only considers GPUs of an MPS-capable model (client limit > 0)
+//!   with the milli-GPU and VRAM free and fewer clients than the limit, on nodes with the CPU
+//!   and memory free — so milli ≤ 1000, VRAM ≤ capacity and clients ≤ the limit always hold.
+//! - **Whole GPUs** go best-fit by node, or by FGD's score under FGD and FGD-pack (FGD scores
+//!   every pod); spreading over nodes, when one node cannot take them all, is the same for all.
+//! - **CPU-only work** avoids GPU nodes.
 
 mod cpu_only;
+mod fgd;
 mod fraction;
+mod mix_tracker;
 mod whole_gpu;
+
+pub use mix_tracker::MixTracker;
 
 use crate::decision::{Miss, NodeShare};
 use crate::ids::FlavorName;
@@ -13,29 +24,73 @@ use crate::state::{Fleet, NodeState};
 use crate::units::MilliGpu;
 use serde::{Deserialize, Serialize};
 
-/// How MPS fractions choose a GPU.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+/// How MPS fractions (and, under the fragmentation policies, whole GPUs) choose where to go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum MpsPacking {
-    /// The GPU left with the least free milli-GPU.
+    /// The GPU left with the least free milli-GPU; ties: least CPU left on the node, then node
+    /// name, then GPU index.
     #[default]
     BestFit,
+    /// The GPU left with the most free milli-GPU; ties: most CPU left, then node name, then GPU
+    /// index.
+    WorstFit,
+    /// Fragmentation Gradient Descent: the GPU (or, for whole GPUs, the node) whose use
+    /// removes the most expected fragmentation, ⌊100·sigmoid(Δ/1000)⌋; ties: node name, then
+    /// GPU index.
+    Fgd,
+    /// FGD with a coarser score, ⌊50·sigmoid(Δ/1000)⌋, whose ties go to the GPU left with the
+    /// least free milli-GPU, then node name, then GPU index (ours; it packs the openb trace
+    /// slightly better than FGD).
+    FgdPack,
 }
 
-/// Finds room for `job` on `flavor`'s nodes, or says how close the flavor came.
-pub fn place(fleet: &Fleet, flavor: &FlavorName, job: &Job) -> Result<Vec<NodeShare>, Miss> {
+impl MpsPacking {
+    pub const ALL: [MpsPacking; 4] = [
+        MpsPacking::BestFit,
+        MpsPacking::WorstFit,
+        MpsPacking::Fgd,
+        MpsPacking::FgdPack,
+    ];
+
+    /// Whether placement scores by fragmentation (and so needs the mix).
+    pub fn is_fragmentation_aware(self) -> bool {
+        matches!(self, MpsPacking::Fgd | MpsPacking::FgdPack)
+    }
+}
+
+/// Finds room for `job` on `flavor`'s nodes under `packing`, or says how close the flavor came.
+/// `mix` is read only by the fragmentation-aware policies.
+pub fn place(
+    fleet: &Fleet,
+    flavor: &FlavorName,
+    job: &Job,
+    packing: MpsPacking,
+    mix: &MixTracker,
+) -> Result<Vec<NodeShare>, Miss> {
     let nodes = || fleet.nodes_of(flavor).filter(|node| accepts(job, node));
     let found = match job.gpu {
         GpuRequest::None => cpu_only::place(nodes(), job),
         GpuRequest::Whole { count, min_vram } => {
             let fitting = || nodes().filter(move |n| n.vram_per_gpu >= min_vram);
-            whole_gpu::place(fitting(), job, count).or_else(|| {
+            let single = if packing.is_fragmentation_aware() {
+                fgd::place_whole(fitting(), job, count, mix.compiled(), packing)
+            } else {
+                whole_gpu::place(fitting(), job, count)
+            };
+            single.or_else(|| {
                 (job.spread && count > 1)
                     .then(|| whole_gpu::spread(fitting(), job, count))
                     .flatten()
             })
         }
-        GpuRequest::Fraction { milli, vram } => fraction::place(nodes(), job, milli, vram),
+        GpuRequest::Fraction { milli, vram } if packing.is_fragmentation_aware() => {
+            fgd::place_fraction(nodes(), job, milli, vram, mix.compiled(), packing)
+        }
+        GpuRequest::Fraction { milli, vram } => {
+            let worst = packing == MpsPacking::WorstFit;
+            fraction::place(nodes(), job, milli, vram, worst)
+        }
     };
     found.ok_or_else(|| shortfall(nodes()))
 }

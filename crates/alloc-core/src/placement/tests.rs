@@ -2,7 +2,7 @@
 //! and client limits), CPU-only placement and the capacity shortfall report.
 #![allow(clippy::unwrap_used)]
 
-use super::place;
+use super::{place as place_with, MixTracker, MpsPacking};
 use crate::decision::{Miss, NodeShare};
 use crate::ids::FlavorName;
 use crate::model::{Config, GpuModel, Job, NodeSpec, Quota, Tier};
@@ -57,6 +57,17 @@ fn share(fleet: &mut Fleet, node: &str, index: usize, milli: u64, vram: u64) {
     gpu.free -= MilliGpu(milli);
     gpu.free_vram -= VramMib(vram);
     gpu.clients += 1;
+}
+
+/// Best-fit placement, the default policy these examples describe.
+fn place(fleet: &Fleet, flavor: &FlavorName, job: &Job) -> Result<Vec<NodeShare>, Miss> {
+    place_with(
+        fleet,
+        flavor,
+        job,
+        MpsPacking::BestFit,
+        &MixTracker::default(),
+    )
 }
 
 fn f() -> FlavorName {

@@ -71,7 +71,7 @@ fn proportion(total: u64, part: u32, whole: u32) -> u64 {
     (total * u64::from(part)).div_ceil(u64::from(whole.max(1)))
 }
 
-fn share(node: &NodeState, count: u32, cpu: CpuMilli, memory: MemMib) -> NodeShare {
+pub(super) fn share(node: &NodeState, count: u32, cpu: CpuMilli, memory: MemMib) -> NodeShare {
     let gpus = node
         .gpus
         .iter()
