@@ -33,7 +33,7 @@ pub struct Policy {
 impl Policy {
     /// Named policies both shells accept:
     /// - `tiered-burst` (also `default`): the `balanced` score order (priority, aging, deadline
-    ///   urgency, fair share, budget); burst after 30 min, sooner as a deadline nears (never for
+    ///   urgency, fair share, budget); MPS fractions packed by FGD-pack; burst after 30 min, sooner as a deadline nears (never for
     ///   sensitive data); infeasible deadlines rejected;
     /// - `never-burst`, `always-burst`: the same without bursting, or bursting at once;
     /// - `tier-upgrade`: never burst, but any job may run on a higher tier;
@@ -51,6 +51,7 @@ impl Policy {
         let with_burst = |burst: &str| {
             Some(Policy {
                 ordering: Ordering::Scored(ScoreWeights::default()),
+                mps_packing: MpsPacking::FgdPack,
                 burst: BurstPolicy::preset(burst)?,
                 reject_infeasible_deadlines: true,
                 ..Policy::default()

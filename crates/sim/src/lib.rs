@@ -12,6 +12,7 @@ pub mod fleet;
 pub mod pack;
 pub mod progress;
 pub mod record;
+pub mod report;
 pub mod rng;
 pub mod run;
 pub mod runtime_model;
