@@ -49,12 +49,21 @@ impl fmt::Display for Decision {
             } => {
                 write!(f, "{job}: admitted by preempting ")?;
                 for (i, victim) in victims.iter().enumerate() {
-                    if i > 0 {
-                        f.write_str(", ")?;
+                    match i {
+                        0 => {}
+                        _ if i + 1 == victims.len() => f.write_str(" and ")?,
+                        _ => f.write_str(", ")?,
                     }
                     write!(f, "{victim}")?;
                 }
-                write!(f, ": {placement}")
+                let (rank, resume) = match victims.len() {
+                    1 => ("ranks", "resumes from its"),
+                    _ => ("rank", "resume from their"),
+                };
+                write!(
+                    f,
+                    ", which {rank} below it and {resume} last checkpoint: {placement}"
+                )
             }
             Decision::Wait { job, reason } => {
                 write!(

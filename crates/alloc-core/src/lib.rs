@@ -75,6 +75,7 @@ pub mod state;
 pub mod testing;
 pub mod units;
 
+pub use burst::{BurstMode, BurstPolicy, WaitRule};
 pub use decision::{
     Decision, FlavorMiss, GpuShare, Limit, Miss, NodeShare, Placement, RejectReason, Unblock,
     WaitReason,
@@ -86,7 +87,6 @@ pub use invariants::{QuotaOverrun, QuotaScope};
 pub use model::*;
 pub use order::PendingKey;
 pub use policy::Policy;
-pub use score::{Ordering, Score, ScoreBreakdown, ScoreWeights};
-pub use burst::{BurstMode, BurstPolicy, WaitRule};
 pub use scheduler::{Running, Scheduler};
+pub use score::{Ordering, Score, ScoreBreakdown, ScoreWeights};
 pub use units::*;

@@ -33,7 +33,8 @@ pub struct Policy {
 impl Policy {
     /// Named policies both shells accept:
     /// - `tiered-burst` (also `default`): the `balanced` score order (priority, aging, deadline
-    ///   urgency, fair share, budget); MPS fractions packed by FGD-pack; burst after 30 min, sooner as a deadline nears (never for
+    ///   urgency, fair share, budget); MPS fractions packed by FGD-pack; preemption of lower
+    ///   priorities and of cohort borrowers at the least lost work; burst after 30 min, sooner as a deadline nears (never for
     ///   sensitive data); infeasible deadlines rejected;
     /// - `never-burst`, `always-burst`: the same without bursting, or bursting at once;
     /// - `tier-upgrade`: never burst, but any job may run on a higher tier;
@@ -52,6 +53,10 @@ impl Policy {
             Some(Policy {
                 ordering: Ordering::Scored(ScoreWeights::default()),
                 mps_packing: MpsPacking::FgdPack,
+                preemption: PreemptionPolicy {
+                    enabled: true,
+                    ..PreemptionPolicy::default()
+                },
                 burst: BurstPolicy::preset(burst)?,
                 reject_infeasible_deadlines: true,
                 ..Policy::default()
@@ -72,8 +77,14 @@ impl Policy {
 
     /// Every name [`Policy::preset`] accepts.
     pub fn preset_names() -> Vec<String> {
-        let scored = crate::score::PRESET_NAMES.iter().map(|w| format!("scored-{w}"));
-        Self::PRESETS.iter().map(|p| p.to_string()).chain(scored).collect()
+        let scored = crate::score::PRESET_NAMES
+            .iter()
+            .map(|w| format!("scored-{w}"));
+        Self::PRESETS
+            .iter()
+            .map(|p| p.to_string())
+            .chain(scored)
+            .collect()
     }
 
     pub const PRESETS: [&'static str; 9] = [

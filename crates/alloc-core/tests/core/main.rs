@@ -9,6 +9,7 @@ mod explain;
 mod inputs;
 mod mps;
 mod oracle;
+mod preemption;
 mod properties;
 mod quota_and_caps;
 mod regressions;

@@ -235,6 +235,8 @@ impl Run {
         head_job_gains_from_capacity(&self.s, now)?;
         let pending: Vec<Job> = self.s.pending().cloned().collect();
         let overruns_before = self.s.quota_overruns();
+        let preempting = self.s.policy().preemption.enabled;
+        let before = preempting.then(|| self.s.clone());
         self.trace.push(Traced::Cycle(now));
         let decisions = self.s.cycle(now);
         self.outcomes.push(Outcome::Cycle(decisions.clone()));
@@ -258,9 +260,21 @@ impl Run {
         }
 
         // Settled: capacity, quota and caps only shrink during a cycle, so a second cycle with
-        // nothing new admits and rejects nothing.
-        let again = self.s.clone().cycle(now);
-        if let Some(changed) = again.iter().find(|d| !matches!(d, Decision::Wait { .. })) {
+        // nothing new admits and rejects nothing. Preemption frees room and sends victims back
+        // (which may then evict others), so with it only the decisions before the second
+        // cycle's first eviction are checked, and only when the first cycle evicted nobody.
+        let evicted = decisions
+            .iter()
+            .any(|d| matches!(d, Decision::Preempt { .. }));
+        let again = if evicted {
+            Vec::new()
+        } else {
+            self.s.clone().cycle(now)
+        };
+        let mut settled = again
+            .iter()
+            .take_while(|d| !(preempting && matches!(d, Decision::Preempt { .. })));
+        if let Some(changed) = settled.find(|d| !matches!(d, Decision::Wait { .. })) {
             return Err(TestCaseError::fail(format!(
                 "a second cycle with no new input decided {changed}"
             )));
@@ -280,8 +294,9 @@ impl Run {
                     let running = self.s.running_job(job.id).map(|r| &r.placement);
                     prop_assert_eq!(running, Some(placement));
                 }
-                Decision::Preempt { .. } => {
-                    prop_assert!(false, "preemption is off in these histories: {decision}");
+                Decision::Preempt { placement, .. } => {
+                    prop_assert!(preempting, "preemption is off: {decision}");
+                    self.check_placement(job, placement)?;
                 }
                 Decision::Wait { reason, .. } => {
                     prop_assert!(self.s.pending().any(|j| j.id == job.id));
@@ -295,6 +310,9 @@ impl Run {
                     prop_assert!(!known_jobs(&self.s).contains(&job.id));
                 }
             }
+        }
+        if let Some(before) = &before {
+            crate::preemption::check_evictions(before, &self.s, &decisions, now)?;
         }
         Ok(())
     }

@@ -2,10 +2,13 @@
 //! (some public), queues with and without a cohort and valid Kueue limits, users and tenants
 //! with optional caps, and sequences of inputs and cycles.
 
+use alloc_core::placement::MpsPacking;
+use alloc_core::preemption::{PreemptionPolicy, ReclaimWithinCohort, WithinClusterQueue};
 use alloc_core::testing::{ConfigBuilder, FLAVOR_LABEL};
 use alloc_core::{
     BudgetKind, Config, DataClass, GpuRequest, Job, JobId, LocalQueueName, MilliGpu, Millis,
-    NodeSpec, Policy, Quota, TenantName, Tier, Time, UserName, VramMib, WhenCanBorrow,
+    NodeSpec, Policy, QueueingStrategy, Quota, TenantName, Tier, Time, UserName, VramMib,
+    WhenCanBorrow, WhenCanPreempt,
 };
 use proptest::collection::vec;
 use proptest::prelude::*;
@@ -78,12 +81,35 @@ pub struct JobShape {
     pub priority: i32,
     pub data_class: DataClass,
     pub model: Option<usize>,
+    /// Checkpoints, restore cost and deadline; only the preemption histories set them.
+    pub extras: Option<JobExtras>,
+}
+
+/// What makes an eviction cheap or forbidden: checkpoints, restore cost, a deadline.
+#[derive(Debug, Clone, Copy)]
+pub struct JobExtras {
+    pub checkpoint_ms: Option<u64>,
+    pub restore_ms: u64,
+    /// Deadline = submit time + runtime + this.
+    pub deadline_slack_ms: Option<u64>,
 }
 
 impl JobShape {
     /// The job with its id and submit time, in one of `config`'s queues (index 3: a queue
     /// that does not exist).
     pub fn job(&self, id: u64, at: Time, config: &Config) -> Job {
+        let mut job = self.plain_job(id, at, config);
+        if let Some(extras) = self.extras {
+            job.checkpoint_interval = extras.checkpoint_ms.map(Millis);
+            job.restore_cost = Millis(extras.restore_ms);
+            job.deadline = extras
+                .deadline_slack_ms
+                .map(|slack| at + job.runtime + Millis(slack));
+        }
+        job
+    }
+
+    fn plain_job(&self, id: u64, at: Time, config: &Config) -> Job {
         let (user, tenant) = USERS[self.user];
         let queue = match self.queue {
             3 => "nope",
@@ -352,6 +378,7 @@ pub fn job_shape() -> impl Strategy<Value = JobShape> {
                     priority,
                     data_class,
                     model,
+                    extras: None,
                 }
             },
         )
@@ -374,4 +401,108 @@ pub fn step() -> impl Strategy<Value = Step> {
 
 pub fn history(max_steps: usize) -> impl Strategy<Value = Vec<Step>> {
     vec(step(), 1..=max_steps)
+}
+
+pub fn job_extras() -> impl Strategy<Value = JobExtras> {
+    (
+        proptest::option::weighted(0.6, 500u64..=4_000),
+        prop_oneof![1 => Just(0u64), 1 => 0u64..=3_000],
+        proptest::option::weighted(0.4, prop_oneof![Just(0u64), 0u64..=10_000, Just(3_600_000)]),
+    )
+        .prop_map(|(checkpoint_ms, restore_ms, deadline_slack_ms)| JobExtras {
+            checkpoint_ms,
+            restore_ms,
+            deadline_slack_ms,
+        })
+}
+
+pub fn preemption_policy() -> impl Strategy<Value = PreemptionPolicy> {
+    (
+        prop_oneof![
+            Just(WithinClusterQueue::Never),
+            Just(WithinClusterQueue::LowerPriority),
+            Just(WithinClusterQueue::LowerOrNewerEqualPriority),
+        ],
+        prop_oneof![
+            Just(ReclaimWithinCohort::Never),
+            Just(ReclaimWithinCohort::LowerPriority),
+            Just(ReclaimWithinCohort::Any),
+        ],
+        any::<bool>(),
+        proptest::option::weighted(0.3, 1u32..=3),
+    )
+        .prop_map(
+            |(within_cluster_queue, reclaim_within_cohort, allow_deadline_misses, max_victims)| {
+                PreemptionPolicy {
+                    enabled: true,
+                    within_cluster_queue,
+                    reclaim_within_cohort,
+                    allow_deadline_misses,
+                    max_victims,
+                }
+            },
+        )
+}
+
+/// A world whose policy preempts, with either `whenCanPreempt` on its queues and any MPS
+/// packing; in half of them no user or tenant caps and no StrictFIFO, so that more jobs get as
+/// far as preemption.
+pub fn world_with_preemption() -> impl Strategy<Value = World> {
+    let packing = proptest::sample::select(MpsPacking::ALL.to_vec());
+    (
+        world(),
+        preemption_policy(),
+        any::<bool>(),
+        any::<bool>(),
+        packing,
+    )
+        .prop_map(|(mut world, preemption, first, open, packing)| {
+            world.policy.preemption = preemption;
+            world.policy.mps_packing = packing;
+            for queue in world.config.cluster_queues.values_mut() {
+                if first {
+                    queue.fungibility.when_can_preempt = WhenCanPreempt::MayStopSearch;
+                }
+                if open {
+                    queue.strategy = QueueingStrategy::BestEffortFIFO;
+                }
+            }
+            if open {
+                for user in world.config.users.values_mut() {
+                    (user.max_running_jobs, user.max_gpus) = (None, None);
+                }
+                for tenant in world.config.tenants.values_mut() {
+                    (tenant.max_running_jobs, tenant.max_gpus) = (None, None);
+                }
+            }
+            world
+        })
+}
+
+/// A history whose jobs checkpoint, restore and have deadlines now and then; busier than
+/// `history` (more submissions, fewer finishes) so that jobs contend.
+pub fn history_with_extras(max_steps: usize) -> impl Strategy<Value = Vec<Step>> {
+    let busy = prop_oneof![
+        10 => job_shape().prop_map(Step::Submit),
+        1 => any::<Index>().prop_map(Step::Finish),
+        1 => any::<Index>().prop_map(Step::Requeue),
+        1 => node_shape().prop_map(Step::AddNode),
+        1 => any::<Index>().prop_map(Step::RemoveNode),
+        1 => (any::<Index>(), any::<Index>(), quota_shape())
+            .prop_map(|(queue, flavor, quota)| Step::ChangeQuota { queue, flavor, quota }),
+        5 => Just(Step::Cycle),
+    ];
+    let job = (job_extras(), 0i32..=4, any::<bool>());
+    (vec(busy, 1..=max_steps), vec(job, max_steps)).prop_map(|(mut steps, jobs)| {
+        for (step, (extras, priority, upgrade)) in steps.iter_mut().zip(jobs) {
+            if let Step::Submit(shape) = step {
+                // fewer constraints, so that jobs meet on the same flavors and nodes
+                shape.extras = Some(extras);
+                shape.priority = priority;
+                shape.upgrade |= upgrade;
+                shape.model = None;
+            }
+        }
+        steps
+    })
 }

@@ -1,0 +1,339 @@
+//! The search for the cheapest way to make room.
+//!
+//! For each candidate flavor of the job, in fungibility order (only up to the first flavor
+//! where preemption works when the queue's `whenCanPreempt` is `MayStopSearch`; all of them
+//! with `TryNextFlavor` — that no flavor fits without preemption is why this step runs at all):
+//! 1. the lower-ranked jobs on the flavor are the candidates, taken cheapest first
+//!    (`Candidate::order`); nothing is tried when even evicting all of them would leave the
+//!    queue's quota short;
+//! 2. when a node has room for the job already (only quota is short), candidates are taken
+//!    until the queue's quota admits the job;
+//! 3. otherwise, for each node that runs candidates, that node's candidates are taken first,
+//!    then the others, until the job fits on a freed node and its queue's quota admits it.
+//!    Nodes are tried in the order of a lower bound on what making room there costs (the
+//!    cheapest candidates that could free enough GPUs), and skipped when the bound shows they
+//!    cannot fit the job or cannot beat the best plan found;
+//! 4. a reclaim victim (another queue of the cohort) is skipped once its queue would no longer
+//!    borrow, and a set with reclaim victims must let the job fit *without* borrowing (Kueue's
+//!    rule against two queues taking turns evicting each other);
+//! 5. the set is made minimal: each victim, most expensive first, is dropped if the others
+//!    suffice.
+//!
+//! The plan chosen is the one with the least total cost, then the fewest victims, then the
+//! earliest flavor in fungibility order, then the node name. Its placement is computed by the
+//! placement code on the flavor's nodes with the victims' resources released, so it is exactly
+//! what admission would choose once they are gone.
+
+use super::rank::Candidate;
+use super::trial::{release_quota, Trial};
+use crate::decision::Decision;
+use crate::ids::NodeName;
+use crate::model::{ClusterQueue, Flavor, GpuRequest, Job, ResourceAmounts, WhenCanPreempt};
+use crate::placement;
+use crate::scheduler::Scheduler;
+use crate::state::NodeState;
+use crate::units::Time;
+use std::cell::OnceCell;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The job and the flavor being searched.
+pub(super) struct Target<'t> {
+    pub job: &'t Job,
+    pub queue: &'t ClusterQueue,
+    pub flavor: &'t Flavor,
+    /// The flavor's place in fungibility order.
+    pub position: usize,
+    pub request: ResourceAmounts,
+}
+
+/// The candidates on one flavor; sorted cheapest first only when a search needs all of them.
+struct Pool<'a> {
+    candidates: Vec<Candidate<'a>>,
+    sorted: OnceCell<Vec<usize>>,
+}
+
+impl Pool<'_> {
+    fn sorted(&self) -> &[usize] {
+        self.sorted.get_or_init(|| {
+            let mut order: Vec<usize> = (0..self.candidates.len()).collect();
+            order.sort_by(|a, b| self.candidates[*a].order(&self.candidates[*b]));
+            order
+        })
+    }
+}
+
+/// One way to make room: these victims on the flavor at `position` in fungibility order.
+pub(super) struct Plan<'a> {
+    pub position: usize,
+    /// The node whose candidates were taken first; `None` when only quota was short.
+    pub node: Option<&'a NodeName>,
+    pub victims: Vec<Candidate<'a>>,
+    pub cost: u128,
+}
+
+impl Plan<'_> {
+    fn key(&self) -> (u128, usize, usize, Option<&NodeName>) {
+        (self.cost, self.victims.len(), self.position, self.node)
+    }
+}
+
+impl Scheduler {
+    /// Step 5 of the cycle: a `Decision::Preempt` that makes room for `job` by evicting
+    /// lower-ranked running jobs, when the policy allows it; `None` otherwise.
+    pub(crate) fn preempt_for(
+        &self,
+        job: &Job,
+        queue: &ClusterQueue,
+        candidates: &[&Flavor],
+        now: Time,
+    ) -> Option<Decision> {
+        if !self.policy.preemption.enabled {
+            return None;
+        }
+        let pools = self.victim_pools(job, queue, candidates, now);
+        if pools.iter().all(Vec::is_empty) {
+            return None;
+        }
+        let stop_early = queue.fungibility.when_can_preempt == WhenCanPreempt::MayStopSearch;
+        let mut plans = Vec::new();
+        for (position, (flavor, pool)) in candidates.iter().zip(pools).enumerate() {
+            if pool.is_empty() {
+                continue;
+            }
+            let target = Target {
+                job,
+                queue,
+                flavor,
+                position,
+                request: job.quota_usage(),
+            };
+            let pool = Pool {
+                candidates: pool,
+                sorted: OnceCell::new(),
+            };
+            let before = plans.len();
+            self.plans_on(&target, &pool, &mut plans);
+            if stop_early && plans.len() > before {
+                break;
+            }
+        }
+        plans.sort_by(|a, b| a.key().cmp(&b.key()));
+        plans
+            .iter()
+            .find_map(|plan| self.realize(job, queue, candidates, plan))
+    }
+
+    /// Steps 1–5 of the module docs on one flavor; plans found are pushed onto `plans`.
+    fn plans_on<'a>(&'a self, target: &Target<'_>, pool: &Pool<'a>, plans: &mut Vec<Plan<'a>>) {
+        let (job, flavor) = (target.job, &target.flavor.name);
+        if self
+            .quota_view()
+            .exceeds_ceiling(target.queue, flavor, &target.request)
+            .is_some()
+        {
+            return;
+        }
+        let mut all_gone = self.ledgers.quota.clone();
+        for candidate in &pool.candidates {
+            release_quota(&mut all_gone, candidate);
+        }
+        if self
+            .quota_mode(target.queue, flavor, &target.request, &all_gone)
+            .is_none()
+        {
+            return;
+        }
+        if placement::place(
+            &self.ledgers.fleet,
+            flavor,
+            job,
+            self.policy.mps_packing,
+            &self.mix,
+        )
+        .is_ok()
+        {
+            plans.extend(self.grow(target, pool, &[], None));
+            return;
+        }
+        // the candidates on each node of the flavor, cheapest first
+        let members = self.ledgers.fleet.by_flavor.get(flavor);
+        let mut by_node: BTreeMap<&'a NodeName, Vec<usize>> = BTreeMap::new();
+        for (index, candidate) in pool.candidates.iter().enumerate() {
+            for share in &candidate.running.placement.nodes {
+                if members.is_some_and(|m| m.contains(&share.node)) {
+                    by_node.entry(&share.node).or_default().push(index);
+                }
+            }
+        }
+        let mut nodes: Vec<((u128, usize), &'a NodeName, Vec<usize>)> = by_node
+            .into_iter()
+            .filter_map(|(name, mut on_node)| {
+                on_node.sort_by(|a, b| pool.candidates[*a].order(&pool.candidates[*b]));
+                let node = self.ledgers.fleet.nodes.get(name)?;
+                let bound = lower_bound(node, job, &on_node, &pool.candidates)?;
+                Some((bound, name, on_node))
+            })
+            .collect();
+        nodes.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+        let mut best = plans.iter().map(|p| (p.cost, p.victims.len())).min();
+        for (bound, node, on_node) in nodes {
+            if best.is_some_and(|best| bound >= best) {
+                continue;
+            }
+            // room on this node with all its candidates gone? Otherwise skip it at once
+            let on = on_node.iter().map(|index| &pool.candidates[*index]);
+            if !Trial::without(self, false, flavor, on).has_room(self, flavor, job) {
+                continue;
+            }
+            if let Some(plan) = self.grow(target, pool, &on_node, Some(node)) {
+                let key = (plan.cost, plan.victims.len());
+                best = Some(best.map_or(key, |best| best.min(key)));
+                plans.push(plan);
+            }
+        }
+    }
+
+    /// Takes victims until the job is admitted (steps 2–4): the pool entries `first` (a
+    /// node's candidates, cheapest first) and then the rest of the pool, cheapest first; then
+    /// drops those not needed (step 5).
+    fn grow<'a>(
+        &'a self,
+        target: &Target<'_>,
+        pool: &Pool<'a>,
+        first: &[usize],
+        node: Option<&'a NodeName>,
+    ) -> Option<Plan<'a>> {
+        let flavor = &target.flavor.name;
+        let room_now = node.is_none();
+        let max = self
+            .policy
+            .preemption
+            .max_victims
+            .map_or(usize::MAX, |max| max as usize);
+        let rest = std::iter::once(()).flat_map(|()| {
+            let first: BTreeSet<usize> = first.iter().copied().collect();
+            pool.sorted()
+                .iter()
+                .copied()
+                .filter(move |index| !first.contains(index))
+        });
+        let mut trial = Trial::new(self, room_now);
+        let mut chosen: Vec<Candidate<'a>> = Vec::new();
+        let mut admitted = false;
+        for candidate in first
+            .iter()
+            .copied()
+            .chain(rest)
+            .map(|i| &pool.candidates[i])
+        {
+            if chosen.len() >= max {
+                break;
+            }
+            let placement = &candidate.running.placement;
+            if candidate.reclaim
+                && !self.borrowing(
+                    &trial.usage,
+                    &placement.queue,
+                    &placement.flavor,
+                    &target.request,
+                )
+            {
+                continue;
+            }
+            trial.remove(self, flavor, candidate);
+            chosen.push(*candidate);
+            if self.admits(&mut trial, target, &chosen) {
+                admitted = true;
+                break;
+            }
+        }
+        if !admitted {
+            return None;
+        }
+        for index in (0..chosen.len()).rev() {
+            let mut fewer = chosen.clone();
+            fewer.remove(index);
+            let mut trial = Trial::without(self, room_now, flavor, &fewer);
+            if self.admits(&mut trial, target, &fewer) {
+                chosen = fewer;
+            }
+        }
+        if chosen.is_empty() {
+            return None;
+        }
+        Some(Plan {
+            position: target.position,
+            node,
+            cost: chosen.iter().map(|c| c.cost.gpu_milli_ms).sum(),
+            victims: chosen,
+        })
+    }
+}
+
+/// A lower bound on (cost, victims) of making room for `job` on `node` from its candidates
+/// `on_node` (cheapest first), or `None` when even all of them could not make room there:
+/// too little VRAM per GPU, a GPU model the job refuses, or fewer GPUs idle and held by the
+/// candidates than the job needs; CPU or memory short even with all of them gone.
+fn lower_bound(
+    node: &NodeState,
+    job: &Job,
+    on_node: &[usize],
+    pool: &[Candidate<'_>],
+) -> Option<(u128, usize)> {
+    let shares = || {
+        on_node.iter().filter_map(|index| {
+            pool[*index]
+                .running
+                .placement
+                .nodes
+                .iter()
+                .find(|share| share.node == node.spec.name)
+        })
+    };
+    let spread = job.spread && matches!(job.gpu, GpuRequest::Whole { count, .. } if count > 1);
+    if spread {
+        // its room may span nodes: only the cheapest candidate bounds it
+        return pool
+            .get(*on_node.first()?)
+            .map(|cheapest| (cheapest.cost.gpu_milli_ms, 1));
+    }
+    let cpu: u64 = shares().map(|share| share.cpu.0).sum();
+    let memory: u64 = shares().map(|share| share.memory.0).sum();
+    if node.free_cpu.0 + cpu < job.cpu.0 || node.free_memory.0 + memory < job.memory.0 {
+        return None;
+    }
+    let mut fewest = 1;
+    if let GpuRequest::Whole { count, min_vram } = job.gpu {
+        if node.vram_per_gpu < min_vram || !job.accepts_model(node.spec.gpu_model.as_ref()) {
+            return None;
+        }
+        // GPUs each candidate holds here; GPUs that could become idle
+        let mut held: Vec<u32> = shares().map(|share| share.gpus.len() as u32).collect();
+        let touched: BTreeSet<u32> = shares()
+            .flat_map(|share| share.gpus.iter().map(|gpu| gpu.index))
+            .collect();
+        let idle = node.idle_gpus();
+        let needed = count.saturating_sub(idle);
+        if touched.len() as u32 + idle < count {
+            return None;
+        }
+        if needed > 0 {
+            held.sort_unstable_by(|a, b| b.cmp(a));
+            let mut freed = 0;
+            fewest = held
+                .iter()
+                .position(|gpus| {
+                    freed += gpus;
+                    freed >= needed
+                })
+                .map_or(held.len(), |at| at + 1)
+                .max(1);
+        }
+    }
+    let cost = on_node
+        .iter()
+        .take(fewest)
+        .map(|index| pool[*index].cost.gpu_milli_ms)
+        .sum();
+    Some((cost, fewest))
+}

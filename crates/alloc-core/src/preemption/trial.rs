@@ -1,0 +1,214 @@
+//! Hypothetical states: what quota and nodes would look like without some victims, and the
+//! exact decision once a victim set is chosen.
+
+use super::rank::Candidate;
+use super::search::{Plan, Target};
+use crate::decision::{Decision, FlavorMiss, Placement};
+use crate::ids::{FlavorName, JobId};
+use crate::model::{ClusterQueue, Flavor, Job, ResourceAmounts};
+use crate::placement;
+use crate::quota::{Mode, QuotaView};
+use crate::scheduler::Scheduler;
+use crate::state::{Fleet, QuotaUsage};
+
+/// Quota usage without some victims and, while the job has found no room yet, the nodes they
+/// free (copied in from the real fleet on first touch).
+pub(super) struct Trial {
+    pub usage: QuotaUsage,
+    fleet: Fleet,
+    /// A node has room for the job. Freeing more never takes room away, so once found it
+    /// stays; before that, only freed nodes can have room (no node had any).
+    room: bool,
+}
+
+impl Trial {
+    /// The state as it is; `room` when a node already has room for the job.
+    pub fn new(scheduler: &Scheduler, room: bool) -> Trial {
+        Trial {
+            usage: scheduler.ledgers.quota.clone(),
+            fleet: Fleet::default(),
+            room,
+        }
+    }
+
+    /// The state without `victims`.
+    pub fn without<'v, 'a: 'v>(
+        scheduler: &Scheduler,
+        room: bool,
+        flavor: &FlavorName,
+        victims: impl IntoIterator<Item = &'v Candidate<'a>>,
+    ) -> Trial {
+        let mut trial = Trial::new(scheduler, room);
+        for victim in victims {
+            trial.remove(scheduler, flavor, victim);
+        }
+        trial
+    }
+
+    /// Releases `victim`'s quota and, while room is still sought, its share of `flavor`'s
+    /// nodes.
+    pub fn remove(&mut self, scheduler: &Scheduler, flavor: &FlavorName, victim: &Candidate<'_>) {
+        release_quota(&mut self.usage, victim);
+        if self.room {
+            return;
+        }
+        let real = &scheduler.ledgers.fleet;
+        let members = real.by_flavor.get(flavor);
+        for share in &victim.running.placement.nodes {
+            if self.fleet.nodes.contains_key(&share.node)
+                || !members.is_some_and(|m| m.contains(&share.node))
+            {
+                continue;
+            }
+            if let Some(node) = real.nodes.get(&share.node) {
+                self.fleet.nodes.insert(share.node.clone(), node.clone());
+                self.fleet
+                    .by_flavor
+                    .entry(flavor.clone())
+                    .or_default()
+                    .insert(share.node.clone());
+            }
+        }
+        self.fleet.release(&victim.running.placement);
+    }
+
+    /// A node of `flavor` has room for the job (as the policy's packing places it).
+    pub fn has_room(&mut self, scheduler: &Scheduler, flavor: &FlavorName, job: &Job) -> bool {
+        if !self.room {
+            let packing = scheduler.policy.mps_packing;
+            let placed = placement::place(&self.fleet, flavor, job, packing, &scheduler.mix);
+            self.room = placed.is_ok();
+        }
+        self.room
+    }
+}
+
+pub(super) fn release_quota(usage: &mut QuotaUsage, victim: &Candidate<'_>) {
+    let placement = &victim.running.placement;
+    usage.subtract(
+        &placement.queue,
+        &placement.flavor,
+        &victim.running.job.quota_usage(),
+    );
+}
+
+impl Scheduler {
+    /// The job fits the trial's quota — without borrowing when `victims` include reclaim
+    /// victims — and a node.
+    pub(super) fn admits(
+        &self,
+        trial: &mut Trial,
+        target: &Target<'_>,
+        victims: &[Candidate<'_>],
+    ) -> bool {
+        let Some(mode) = self.quota_mode(
+            target.queue,
+            &target.flavor.name,
+            &target.request,
+            &trial.usage,
+        ) else {
+            return false;
+        };
+        if mode == Mode::Borrow && victims.iter().any(|c| c.reclaim) {
+            return false;
+        }
+        trial.has_room(self, &target.flavor.name, target.job)
+    }
+
+    pub(super) fn quota_mode(
+        &self,
+        queue: &ClusterQueue,
+        flavor: &FlavorName,
+        request: &ResourceAmounts,
+        usage: &QuotaUsage,
+    ) -> Option<Mode> {
+        let view = QuotaView {
+            config: &self.config,
+            cohort_members: &self.cohort_members,
+            usage,
+        };
+        view.assess(queue, flavor, request).ok()
+    }
+
+    /// The decision for `plan`: quota assessed and the job placed by the placement code on
+    /// all of the flavor's nodes with the victims gone, exactly as admission would there;
+    /// `None` if that disagrees with the search (it should not).
+    pub(super) fn realize(
+        &self,
+        job: &Job,
+        queue: &ClusterQueue,
+        candidates: &[&Flavor],
+        plan: &Plan<'_>,
+    ) -> Option<Decision> {
+        let flavor = candidates.get(plan.position)?;
+        let mut fleet = Fleet::default();
+        let real = &self.ledgers.fleet;
+        for name in real.by_flavor.get(&flavor.name).into_iter().flatten() {
+            if let Some(node) = real.nodes.get(name) {
+                fleet.nodes.insert(name.clone(), node.clone());
+                fleet
+                    .by_flavor
+                    .entry(flavor.name.clone())
+                    .or_default()
+                    .insert(name.clone());
+            }
+        }
+        let mut usage = self.ledgers.quota.clone();
+        for victim in &plan.victims {
+            fleet.release(&victim.running.placement);
+            release_quota(&mut usage, victim);
+        }
+        let mode = self.quota_mode(queue, &flavor.name, &job.quota_usage(), &usage)?;
+        if mode == Mode::Borrow && plan.victims.iter().any(|c| c.reclaim) {
+            return None;
+        }
+        let nodes = placement::place(
+            &fleet,
+            &flavor.name,
+            job,
+            self.policy.mps_packing,
+            &self.mix,
+        )
+        .ok()?;
+        let passed_over = candidates[..plan.position]
+            .iter()
+            .filter_map(|earlier| self.miss_now(job, queue, earlier))
+            .collect();
+        let mut victims: Vec<JobId> = plan.victims.iter().map(|c| c.running.job.id).collect();
+        victims.sort();
+        Some(Decision::Preempt {
+            job: job.id,
+            placement: Placement {
+                cluster: flavor.cluster.clone(),
+                flavor: flavor.name.clone(),
+                tier: flavor.tier,
+                queue: queue.name.clone(),
+                nodes,
+                borrowing: mode == Mode::Borrow,
+                passed_over,
+                public: None,
+            },
+            victims,
+        })
+    }
+
+    /// Why `flavor` cannot take the job as things stand (as admission found it).
+    fn miss_now(&self, job: &Job, queue: &ClusterQueue, flavor: &Flavor) -> Option<FlavorMiss> {
+        let request = job.quota_usage();
+        let miss = match self.quota_view().assess(queue, &flavor.name, &request) {
+            Err(miss) => miss,
+            Ok(_) => placement::place(
+                &self.ledgers.fleet,
+                &flavor.name,
+                job,
+                self.policy.mps_packing,
+                &self.mix,
+            )
+            .err()?,
+        };
+        Some(FlavorMiss {
+            flavor: flavor.name.clone(),
+            miss,
+        })
+    }
+}
