@@ -15,7 +15,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Replay a native trace on a fleet and write jobs, time series, summary and manifest.
+    /// Replay a native trace on a fleet and write jobs, time series, summary, manifest and an
+    /// HTML report.
     Run(RunArgs),
     /// Convert a public trace to the native CSV format (see traces/README.md).
     Import(ImportArgs),

@@ -80,6 +80,7 @@ fn run(args: RunArgs) -> Result<()> {
     write_outputs(&args.out, &output, &summary, &manifest)?;
     say!("{}", sim::run::headline(&summary));
     say!("outputs in {}", args.out.display());
+    say!("report: {}", args.out.join("report.html").display());
     Ok(())
 }
 

@@ -38,7 +38,7 @@ pub fn simulate(
     Ok((output, summary, manifest))
 }
 
-/// Writes jobs, time series, summary and manifest into `dir` (created if needed).
+/// Writes jobs, time series, summary, report and manifest into `dir` (created if needed).
 pub fn write_outputs(
     dir: &Path,
     output: &RunOutput,
@@ -49,6 +49,10 @@ pub fn write_outputs(
     jobs::table(&output.records).write_both(dir, "jobs")?;
     timeseries::table(&output.samples).write_both(dir, "timeseries")?;
     table::write_json(&dir.join("summary.json"), summary)?;
+    crate::report::write(
+        &dir.join("report.html"),
+        &crate::report::single(&crate::report::RunView::new(output, summary)),
+    )?;
     table::write_json(&dir.join("manifest.json"), manifest)
 }
 

@@ -121,6 +121,7 @@ fn same_seed_gives_byte_identical_outputs_and_another_seed_differs() {
             "jobs.csv",
             "jobs.parquet",
             "manifest.json",
+            "report.html",
             "summary.json",
             "timeseries.csv",
             "timeseries.parquet"
@@ -193,4 +194,56 @@ fn bursts_rent_public_nodes_within_budgets_and_never_for_sensitive_data() {
     assert!(output.public_spend.0 >= job_costs && job_costs > 0);
     assert!(summary["public_gpu_hours"].as_f64().unwrap() > 0.0);
     assert!(output.samples.iter().any(|s| s.public_gpus > 0.0));
+}
+
+#[test]
+fn a_high_priority_job_preempts_a_checkpointing_one_which_resumes_and_finishes() {
+    use alloc_core::preemption::PreemptionPolicy;
+    use alloc_core::testing::{ConfigBuilder, JobBuilder, NodeBuilder};
+    use alloc_core::{Millis, Policy, Quota, Tier, Time};
+    const MIN: u64 = 60_000;
+    let config = ConfigBuilder::new()
+        .private_flavor("f", Tier::Bronze)
+        .queue("q", &[("f", Quota::nominal(2_000))])
+        .build();
+    // two hours of work on both GPUs, checkpointed every 10 minutes, 1 minute to restore
+    let mut low = JobBuilder::gpus(2).id(1).runtime(Millis::hours(2)).build();
+    low.checkpoint_interval = Some(Millis::minutes(10));
+    low.restore_cost = Millis::minutes(1);
+    let high = JobBuilder::gpus(2)
+        .id(2)
+        .priority(5)
+        .runtime(Millis::minutes(30))
+        .submitted(Time(45 * MIN))
+        .build();
+    let plan = RunPlan {
+        config,
+        nodes: vec![NodeBuilder::new("n", "f", 2).build()],
+        workload: vec![low, high],
+        policy_name: "preempting".into(),
+        policy: Policy {
+            preemption: PreemptionPolicy {
+                enabled: true,
+                ..PreemptionPolicy::default()
+            },
+            ..Policy::default()
+        },
+        options: EngineOptions::default(),
+        inputs: Vec::new(),
+    };
+    let (output, _, _) = simulate(plan, |_, _| {}).unwrap();
+    let record = |id: u64| output.records.iter().find(|r| r.job.id.0 == id).unwrap();
+    let (victim, preemptor) = (record(1), record(2));
+    assert_eq!(preemptor.first_start, Some(Time(45 * MIN)), "{preemptor:?}");
+    assert_eq!(preemptor.preemptions, 0);
+    assert_eq!(victim.preemptions, 1, "{victim:?}");
+    // 45 minutes in, the last checkpoint was at 40: five minutes on two GPUs are lost
+    assert_eq!(victim.lost_gpu_ms, 2 * 5 * MIN);
+    assert!(
+        victim.lost_gpu_ms < 2 * 10 * MIN,
+        "less than a checkpoint interval"
+    );
+    assert_eq!(victim.outcome, Outcome::Finished);
+    // resumes when the preemptor ends (75 min), restores for a minute, then 80 minutes left
+    assert_eq!(victim.end, Some(Time((75 + 1 + 80) * MIN)), "{victim:?}");
 }
