@@ -13,7 +13,7 @@ use super::fits_host;
 use super::mix_tracker::CompiledMix;
 use super::whole_gpu;
 use super::MpsPacking;
-use crate::decision::{GpuShare, NodeShare};
+use crate::decision::NodeShare;
 use crate::model::Job;
 use crate::packing::frag::{self, scaled_fragmentation, ClassStat, Fraction, NodeView, Trial};
 use crate::packing::policy;
@@ -126,16 +126,7 @@ pub(super) fn place_fraction<'a>(
         }
     }
     let (_, node, index) = best?;
-    Some(vec![NodeShare {
-        node: node.spec.name.clone(),
-        gpus: vec![GpuShare {
-            index: index as u32,
-            milli,
-            vram,
-        }],
-        cpu: job.cpu,
-        memory: job.memory,
-    }])
+    Some(super::fraction_share(node, index, job, milli, vram))
 }
 
 /// `count` whole GPUs on the node with the highest key (ties: first by name).

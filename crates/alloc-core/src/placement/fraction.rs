@@ -4,7 +4,7 @@
 //! left, then the most CPU left (ties by node name, then GPU index), spreading load.
 
 use super::fits_host;
-use crate::decision::{GpuShare, NodeShare};
+use crate::decision::NodeShare;
 use crate::model::Job;
 use crate::state::NodeState;
 use crate::units::{MilliGpu, VramMib};
@@ -44,16 +44,5 @@ pub fn place<'a>(
         candidates
             .min_by_key(|(node, index, left)| (*left, cpu_left(node), &node.spec.name, *index))
     };
-    chosen.map(|(node, index, _)| {
-        vec![NodeShare {
-            node: node.spec.name.clone(),
-            gpus: vec![GpuShare {
-                index: index as u32,
-                milli,
-                vram,
-            }],
-            cpu: job.cpu,
-            memory: job.memory,
-        }]
-    })
+    chosen.map(|(node, index, _)| super::fraction_share(node, index, job, milli, vram))
 }

@@ -127,3 +127,23 @@ fn shortfall<'a>(nodes: impl Iterator<Item = &'a NodeState>) -> Miss {
 
 #[cfg(test)]
 mod tests;
+
+/// The one-GPU share a fraction takes on GPU `index` of `node`.
+fn fraction_share(
+    node: &NodeState,
+    index: usize,
+    job: &Job,
+    milli: MilliGpu,
+    vram: crate::units::VramMib,
+) -> Vec<NodeShare> {
+    vec![NodeShare {
+        node: node.spec.name.clone(),
+        gpus: vec![crate::decision::GpuShare {
+            index: index as u32,
+            milli,
+            vram,
+        }],
+        cpu: job.cpu,
+        memory: job.memory,
+    }]
+}
