@@ -375,12 +375,7 @@ impl Scheduler {
             }
             let speed = self.flavor_speed(&flavor.name);
             let Some(speed) = speed else { continue };
-            let runtime = Millis(
-                job.runtime
-                    .0
-                    .saturating_mul(1000)
-                    .div_ceil(u64::from(speed.max(1))),
-            );
+            let runtime = job.runtime.at_speed(speed);
             let mut free: u64 = self
                 .ledgers
                 .fleet
@@ -452,15 +447,7 @@ impl Scheduler {
             .map(|m| m.speed_permille)
             .min()
             .unwrap_or(1000);
-        running.started
-            + Millis(
-                running
-                    .job
-                    .runtime
-                    .0
-                    .saturating_mul(1000)
-                    .div_ceil(u64::from(speed.max(1))),
-            )
+        running.started + running.job.runtime.at_speed(speed)
     }
 }
 
@@ -507,14 +494,7 @@ impl Scheduler {
         let private_end = private
             .iter()
             .filter_map(|f| self.flavor_speed(&f.name))
-            .map(|speed| {
-                now + Millis(
-                    job.runtime
-                        .0
-                        .saturating_mul(1000)
-                        .div_ceil(u64::from(speed.max(1))),
-                )
-            })
+            .map(|speed| now + job.runtime.at_speed(speed))
             .min();
         let public_end = quotes.iter().map(|q| q.end).min();
         let earliest = match (private_end, public_end) {

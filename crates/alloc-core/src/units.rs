@@ -100,6 +100,16 @@ impl MilliGpu {
 }
 
 impl Millis {
+    /// This much reference-GPU work on a GPU of `speed_permille` (1000 = the reference),
+    /// rounded up so an estimate is never optimistic.
+    pub fn at_speed(self, speed_permille: u32) -> Millis {
+        Millis(
+            self.0
+                .saturating_mul(1000)
+                .div_ceil(u64::from(speed_permille.max(1))),
+        )
+    }
+
     pub fn seconds(s: u64) -> Millis {
         Millis(s.saturating_mul(1_000))
     }

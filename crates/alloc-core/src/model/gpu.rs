@@ -24,7 +24,6 @@ impl GpuModel {
 
     /// Runtime on this model of work that takes `reference` on the reference GPU, rounded up.
     pub fn runtime(&self, reference: crate::units::Millis) -> crate::units::Millis {
-        let speed = u64::from(self.speed_permille.max(1));
-        crate::units::Millis((reference.0.saturating_mul(1000)).div_ceil(speed))
+        reference.at_speed(self.speed_permille)
     }
 }

@@ -16,8 +16,7 @@ pub fn hours_waited(submit_time: Time, now: Time) -> f64 {
 /// Runtime on a GPU of `speed_permille` of work that takes `reference` on the reference GPU,
 /// rounded up (as [`crate::model::GpuModel::runtime`]).
 pub fn runtime_at(reference: Millis, speed_permille: u32) -> Millis {
-    let speed = u64::from(speed_permille.max(1));
-    Millis(reference.0.saturating_mul(1000).div_ceil(speed))
+    reference.at_speed(speed_permille)
 }
 
 /// Slack in milliseconds: `deadline − now − runtime`, negative when the job can no longer
