@@ -470,13 +470,19 @@ impl Scheduler {
                     .is_some_and(|c| !c.is_public())
             })
             .collect();
+        let checks_budget = private.is_empty() && job.budget.kind == BudgetKind::Fixed;
+        let checks_deadline = job.deadline.is_some() && self.policy.reject_infeasible_deadlines;
+        if !checks_budget && !checks_deadline {
+            // Every pending job passes here each cycle: price offers only when a rule needs them.
+            return Ok(());
+        }
         let may_burst = self.policy.burst.mode != BurstMode::Never && job.burstable;
         let quotes = if may_burst {
             self.quotes(job, now)
         } else {
             Vec::new()
         };
-        if private.is_empty() && job.budget.kind == BudgetKind::Fixed {
+        if checks_budget {
             if let (Some(limit), Some(cheapest)) =
                 (job.budget.limit, quotes.iter().map(|q| q.cost).min())
             {
