@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// A place jobs can run: the department's private fleet, or a public cloud with offers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Cluster {
     pub name: ClusterName,
@@ -14,6 +15,7 @@ pub struct Cluster {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ClusterKind {
     Private,
@@ -44,6 +46,7 @@ impl Cluster {
 
 /// Rentable capacity in a public cluster.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Offer {
     /// The flavor a job lands on when it takes this offer.

@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 /// Everything configured about the platform except nodes (which come and go as inputs) and
 /// jobs. Maps are keyed by name, so lookups and iteration are ordered.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Config {
     pub gpu_models: BTreeMap<GpuModelName, GpuModel>,
     pub clusters: BTreeMap<ClusterName, Cluster>,

@@ -8,6 +8,7 @@ use std::fmt;
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
 )]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Tier {
     #[default]
@@ -29,6 +30,7 @@ impl fmt::Display for Tier {
 /// A Kueue ResourceFlavor with the tier it sells. A node belongs to a flavor when it is in the
 /// flavor's cluster and carries every label of `node_labels`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Flavor {
     pub name: FlavorName,

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// A GPU model as the fleet sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct GpuModel {
     pub name: GpuModelName,

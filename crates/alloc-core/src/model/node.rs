@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 /// A node's allocatable capacity. Its free capacity lives in the scheduler's ledger.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NodeSpec {
     pub name: NodeName,

@@ -6,6 +6,7 @@ use std::fmt;
 /// The resources quotas are kept for. GPU quota is counted in milli-GPU so whole GPUs and MPS
 /// fractions share one ledger (a whole GPU is 1000).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Resource {
     Gpu,
@@ -38,6 +39,7 @@ impl fmt::Display for Resource {
 
 /// An amount of each quota resource, in the units of [`Resource::unit`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ResourceAmounts {
     pub gpu: u64,
     pub cpu: u64,
@@ -76,6 +78,7 @@ impl ResourceAmounts {
 
 /// Kueue's quota for one flavor and resource of a ClusterQueue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Quota {
     pub nominal: u64,
@@ -113,6 +116,7 @@ impl Quota {
 /// The quotas of one flavor in a ClusterQueue. A resource without a quota cannot be used on
 /// that flavor at all, as in Kueue.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct FlavorQuotas {
     pub flavor: FlavorName,
@@ -121,6 +125,7 @@ pub struct FlavorQuotas {
 
 /// Kueue's queueing strategies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum QueueingStrategy {
     /// The head of the queue blocks everything behind it until it is admitted.
     StrictFIFO,
@@ -131,6 +136,7 @@ pub enum QueueingStrategy {
 
 /// Kueue's `flavorFungibility.whenCanBorrow`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum WhenCanBorrow {
     /// Take the first flavor that fits by borrowing (Kueue's `MayStopSearch`, formerly `Borrow`).
     #[default]
@@ -141,6 +147,7 @@ pub enum WhenCanBorrow {
 
 /// Kueue's `flavorFungibility.whenCanPreempt`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum WhenCanPreempt {
     /// Preempt in the first flavor where preemption would make room.
     MayStopSearch,
@@ -150,6 +157,7 @@ pub enum WhenCanPreempt {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct FlavorFungibility {
     #[serde(default)]
@@ -160,6 +168,7 @@ pub struct FlavorFungibility {
 
 /// A Kueue ClusterQueue: flavors in the order they are tried, with quotas.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ClusterQueue {
     pub name: QueueName,
@@ -183,6 +192,7 @@ impl ClusterQueue {
 
 /// A Kueue LocalQueue: where users submit; it points at one ClusterQueue.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct LocalQueue {
     pub name: LocalQueueName,
@@ -191,6 +201,7 @@ pub struct LocalQueue {
 
 /// A Kueue Cohort: ClusterQueues that lend unused quota to each other.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Cohort {
     pub name: CohortName,

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// A lab or group: the unit of fair share and budget.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Tenant {
     pub name: TenantName,
@@ -22,6 +23,7 @@ pub struct Tenant {
 
 /// A person submitting jobs, belonging to one tenant.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct User {
     pub name: UserName,

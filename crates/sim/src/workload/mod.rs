@@ -1,4 +1,7 @@
-//! Workloads: jobs from a trace file or from a generator.
+//! Workloads: jobs from a trace file or from a generator, and notebook sessions.
 
 pub mod from_trace;
+pub mod session;
 pub mod synthetic;
+
+pub use session::{Cell, Session, Workload};
