@@ -68,13 +68,13 @@ fn run(args: RunArgs) -> Result<()> {
     let plan = RunPlan {
         config,
         nodes,
-        workload: jobs,
+        workload: sim::workload::Workload::batch(jobs),
         policy_name: args.policy.clone(),
         policy,
         options,
         inputs: vec![args.trace.clone(), args.fleet.clone()],
     };
-    let bar = sim::progress::bar(plan.workload.len() as u64, "replaying");
+    let bar = sim::progress::bar(plan.workload.job_count() as u64, "replaying");
     let (output, summary, manifest) = simulate(plan, |done, _| bar.set_position(done))?;
     bar.finish_and_clear();
     write_outputs(&args.out, &output, &summary, &manifest)?;

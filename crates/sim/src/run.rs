@@ -3,7 +3,8 @@
 use crate::engine::{Engine, EngineOptions, RunOutput};
 use crate::error::{Result, SimError};
 use crate::record::{jobs, summary, table, timeseries};
-use alloc_core::{Config, Job, NodeSpec, Policy};
+use crate::workload::Workload;
+use alloc_core::{Config, NodeSpec, Policy};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 
@@ -11,7 +12,7 @@ use std::path::{Path, PathBuf};
 pub struct RunPlan {
     pub config: Config,
     pub nodes: Vec<NodeSpec>,
-    pub workload: Vec<Job>,
+    pub workload: Workload,
     pub policy_name: String,
     pub policy: Policy,
     pub options: EngineOptions,
@@ -73,7 +74,9 @@ fn manifest(plan: &RunPlan) -> Result<Value> {
         "policy": plan.policy_name,
         "policy_parameters": serde_json::to_value(&plan.policy).unwrap_or(Value::Null),
         "inputs": inputs,
-        "jobs": plan.workload.len(),
+        "jobs": plan.workload.jobs.len(),
+        "sessions": plan.workload.sessions.len(),
+        "cells": plan.workload.job_count() - plan.workload.jobs.len(),
         "nodes": plan.nodes.len(),
         "cycle_period_ms": plan.options.cycle_period.map(|p| p.0),
         "sample_period_ms": plan.options.sample_period.0,

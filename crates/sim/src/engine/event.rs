@@ -25,6 +25,16 @@ pub enum Event {
     NodeUp(NodeName),
     /// A rented public node idle since `idle_since` is released unless reused meanwhile.
     PublicRelease { node: u64, idle_since: Time },
+    /// A notebook session opens (index into the workload's sessions).
+    SessionOpen(usize),
+    /// A session's next cell is run by its user.
+    CellArrive(usize),
+    /// A notebook lease finished starting up; stale if it was stopped since.
+    LeaseReady { lease: JobId, attempt: u32 },
+    /// A cell's compute ends; stale if the session moved on (`generation` differs).
+    CellDone { session: usize, generation: u64 },
+    /// A session's idle lease is released unless a cell came meanwhile.
+    LeaseRelease { session: usize, generation: u64 },
     /// A scheduling cycle.
     Cycle,
     /// A row of the time series.
@@ -34,13 +44,23 @@ pub enum Event {
 impl Event {
     pub fn phase(&self) -> Phase {
         match self {
-            Event::Finish { .. } | Event::NodeDown(_) | Event::PublicRelease { .. } => {
-                Phase::Release
-            }
-            Event::NodeUp(_) => Phase::Fleet,
-            Event::Arrival(_) => Phase::Arrival,
+            Event::Finish { .. }
+            | Event::NodeDown(_)
+            | Event::PublicRelease { .. }
+            | Event::CellDone { .. }
+            | Event::LeaseRelease { .. } => Phase::Release,
+            Event::NodeUp(_) | Event::LeaseReady { .. } => Phase::Fleet,
+            Event::Arrival(_) | Event::SessionOpen(_) | Event::CellArrive(_) => Phase::Arrival,
             Event::Cycle => Phase::Cycle,
             Event::Sample => Phase::Sample,
         }
+    }
+
+    /// Events that stand for work still to come: while one is queued the run goes on.
+    pub fn keeps_run_alive(&self) -> bool {
+        !matches!(
+            self,
+            Event::NodeDown(_) | Event::PublicRelease { .. } | Event::Cycle | Event::Sample
+        )
     }
 }

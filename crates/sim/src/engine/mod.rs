@@ -4,11 +4,13 @@
 
 mod accounting;
 mod event;
+mod notebooks;
 mod public_cloud;
 mod queue;
 
 pub use accounting::{tier_index, Utilisation};
 pub use event::{Event, Phase};
+pub use notebooks::{NotebookHold, NotebookOptions, NotebookStats};
 pub use public_cloud::PublicCloud;
 pub use queue::EventQueue;
 
@@ -17,11 +19,13 @@ use crate::record::jobs::{JobRecord, Outcome};
 use crate::record::timeseries::Sample;
 use crate::rng::Seed;
 use crate::runtime_model::{Attempt, RuntimeModel, Start};
+use crate::workload::Workload;
 use accounting::Accounting;
 use alloc_core::{
     ClusterName, Config, Decision, Input, Job, JobId, Millis, Money, NodeName, NodeSpec, Placement,
     Policy, Scheduler, Time,
 };
+use notebooks::Notebooks;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use std::collections::{BTreeMap, BTreeSet};
@@ -39,6 +43,8 @@ pub struct EngineOptions {
     pub failures: Option<FailureModel>,
     /// How long an idle rented public node is kept warm before it is released.
     pub public_scale_down: Millis,
+    /// What holds a GPU between a notebook session's cells.
+    pub notebooks: NotebookOptions,
 }
 
 impl Default for EngineOptions {
@@ -51,6 +57,7 @@ impl Default for EngineOptions {
             runtime: RuntimeModel::default(),
             failures: None,
             public_scale_down: Millis::minutes(10),
+            notebooks: NotebookOptions::default(),
         }
     }
 }
@@ -66,6 +73,8 @@ pub struct RunOutput {
     pub public_spend: Money,
     pub events: u64,
     pub cycles: u64,
+    /// Notebook sessions' GPU holding and cell starts (all zero without sessions).
+    pub notebook: NotebookStats,
 }
 
 /// A job's current attempt.
@@ -97,6 +106,17 @@ struct JobState {
     active: Option<Active>,
 }
 
+impl JobState {
+    fn new(job: Job) -> JobState {
+        JobState {
+            remaining: job.runtime,
+            record: JobRecord::new(job),
+            attempt_no: 0,
+            active: None,
+        }
+    }
+}
+
 pub struct Engine {
     scheduler: Scheduler,
     options: EngineOptions,
@@ -111,14 +131,15 @@ pub struct Engine {
     cloud: PublicCloud,
     static_public_spend: Money,
     cycle_at: BTreeSet<Time>,
-    /// Arrival, Finish and NodeUp events still queued: while none are, only cycles and samples
-    /// remain and the run can end.
+    /// Events still queued that stand for work to come ([`Event::keeps_run_alive`]): while
+    /// none are, only cycles, samples and releases remain and the run can end.
     live: u64,
     last_cycle_admitted: bool,
     events: u64,
     cycles: u64,
     offers: BTreeMap<alloc_core::FlavorName, alloc_core::Offer>,
     public_clusters: BTreeSet<ClusterName>,
+    notebooks: Notebooks,
 }
 
 impl Engine {
@@ -126,7 +147,7 @@ impl Engine {
         config: Config,
         policy: Policy,
         nodes: Vec<NodeSpec>,
-        workload: Vec<Job>,
+        workload: Workload,
         options: EngineOptions,
     ) -> Result<Engine, crate::SimError> {
         let bad = |reason: String| crate::SimError::BadArgument {
@@ -154,11 +175,22 @@ impl Engine {
                 .map_err(|e| bad(e.to_string()))?;
         }
         let mut seen = BTreeSet::new();
-        for job in &workload {
-            if !seen.insert(job.id) {
-                return Err(bad(format!("{} appears twice in the workload", job.id)));
+        let cell_ids = workload
+            .sessions
+            .iter()
+            .flat_map(|s| (0..s.cells.len() as u64).map(|i| JobId(s.first_cell_id.0 + i)));
+        for id in workload.jobs.iter().map(|j| j.id).chain(cell_ids) {
+            if !seen.insert(id) {
+                return Err(bad(format!("{id} appears twice in the workload")));
             }
         }
+        let notebooks = Notebooks::new(
+            workload.sessions,
+            options.notebooks,
+            // Leases are numbered after every id the workload uses.
+            seen.last().map_or(JobId(1), |id| JobId(id.0 + 1)),
+        );
+        let workload = workload.jobs;
         let failure_rng = options.seed.stream("failures");
         let mut engine = Engine {
             scheduler,
@@ -180,10 +212,20 @@ impl Engine {
             cycles: 0,
             offers,
             public_clusters,
+            notebooks,
         };
-        for (index, job) in engine.workload.iter().enumerate() {
-            engine.queue.push(job.submit_time, Event::Arrival(index));
-            engine.live += 1;
+        let arrivals: Vec<Time> = engine.workload.iter().map(|j| j.submit_time).collect();
+        for (index, at) in arrivals.into_iter().enumerate() {
+            engine.push(at, Event::Arrival(index));
+        }
+        let opens: Vec<Time> = engine
+            .notebooks
+            .sessions()
+            .iter()
+            .map(|s| s.opened)
+            .collect();
+        for (index, at) in opens.into_iter().enumerate() {
+            engine.push(at, Event::SessionOpen(index));
         }
         let names: Vec<NodeName> = engine.node_specs.keys().cloned().collect();
         for name in names {
@@ -195,7 +237,13 @@ impl Engine {
 
     /// Runs to the end; `progress` is called now and then with (jobs done, jobs in total).
     pub fn run(mut self, mut progress: impl FnMut(u64, u64)) -> RunOutput {
-        let total = self.workload.len() as u64;
+        let total = (self.workload.len()
+            + self
+                .notebooks
+                .sessions()
+                .iter()
+                .map(|s| s.cells.len())
+                .sum::<usize>()) as u64;
         let mut done = 0u64;
         let mut now = Time::ZERO;
         while let Some((at, event)) = self.queue.pop() {
@@ -205,10 +253,7 @@ impl Engine {
             now = at;
             self.accounting.advance(now.0);
             self.events += 1;
-            if matches!(
-                event,
-                Event::Arrival(_) | Event::Finish { .. } | Event::NodeUp(_)
-            ) {
+            if event.keeps_run_alive() {
                 self.live -= 1;
             }
             match event {
@@ -228,6 +273,21 @@ impl Engine {
                 Event::PublicRelease { node, idle_since } => {
                     self.cloud.release_if_idle(node, idle_since, now);
                 }
+                Event::SessionOpen(session) => self.session_open(session, now),
+                Event::CellArrive(session) => self.cell_arrive(session, now),
+                Event::LeaseReady { lease, attempt } => self.lease_ready(lease, attempt, now),
+                Event::CellDone {
+                    session,
+                    generation,
+                } => {
+                    if self.cell_done(session, generation, now) {
+                        done += 1;
+                    }
+                }
+                Event::LeaseRelease {
+                    session,
+                    generation,
+                } => self.lease_release(session, generation, now),
             }
             if self.events.is_multiple_of(4096) {
                 progress(done, total);
@@ -244,6 +304,14 @@ impl Engine {
         self.finish_run(now)
     }
 
+    /// Queues `event`, counting it if it stands for work to come.
+    fn push(&mut self, at: Time, event: Event) {
+        if event.keeps_run_alive() {
+            self.live += 1;
+        }
+        self.queue.push(at, event);
+    }
+
     fn request_cycle(&mut self, at: Time) {
         if self.cycle_at.insert(at) {
             self.queue.push(at, Event::Cycle);
@@ -254,13 +322,7 @@ impl Engine {
         let Some(job) = self.workload.get(index).cloned() else {
             return;
         };
-        let state = JobState {
-            record: JobRecord::new(job.clone()),
-            attempt_no: 0,
-            remaining: job.runtime,
-            active: None,
-        };
-        self.jobs.insert(job.id, state);
+        self.jobs.insert(job.id, JobState::new(job.clone()));
         if self.scheduler.apply(Input::JobSubmitted(job)).is_ok() {
             self.request_cycle(now);
         }
@@ -342,17 +404,17 @@ impl Engine {
             if let Some(state) = self.jobs.get_mut(&id) {
                 state.record.interruptions += 1;
             }
+            self.lease_stopped(id, false, now);
         }
         if let Some(spec) = self.node_specs.get(&node) {
             self.accounting.node(self.scheduler.config(), spec, false);
         }
         self.down.insert(node.clone());
         let repair = self.options.failures.map_or(0.0, |f| f.repair_hours);
-        self.queue.push(
+        self.push(
             now + Millis((repair * 3_600_000.0) as u64),
             Event::NodeUp(node),
         );
-        self.live += 1;
         self.request_cycle(now);
     }
 
@@ -406,8 +468,12 @@ impl Engine {
                         if let Some(state) = self.jobs.get_mut(&victim) {
                             state.record.preemptions += 1;
                         }
+                        self.lease_stopped(victim, true, now);
                     }
                     self.start(job, placement, now);
+                }
+                Decision::Reject { job, reason } if self.notebooks.is_lease(job) => {
+                    rejected += self.lease_rejected(job, &reason.to_string(), now);
                 }
                 Decision::Reject { job, reason } => {
                     rejected += 1;
@@ -484,6 +550,7 @@ impl Engine {
             resumed,
             now: begins,
         };
+        let lease = self.notebooks.is_lease(id).then(|| start.clone());
         let attempt = self
             .options
             .runtime
@@ -501,14 +568,7 @@ impl Engine {
             .as_ref()
             .map_or(placement.gpu_count() as u32, |lease| lease.gpus);
         record.public |= public;
-        self.queue.push(
-            attempt.end(),
-            Event::Finish {
-                job: id,
-                attempt: state.attempt_no,
-            },
-        );
-        self.live += 1;
+        let attempt_no = state.attempt_no;
         state.active = Some(Active {
             attempt,
             placement,
@@ -516,6 +576,17 @@ impl Engine {
             rented,
             static_price,
         });
+        // A lease has no end of its own: its session releases it.
+        match lease {
+            Some(start) => self.lease_started(id, begins, start),
+            None => self.push(
+                attempt.end(),
+                Event::Finish {
+                    job: id,
+                    attempt: attempt_no,
+                },
+            ),
+        }
     }
 
     fn sample(&mut self, now: Time) {
@@ -555,7 +626,15 @@ impl Engine {
         self.cloud.release_all(end);
         let public_spend = self.public_spend(end);
         let arrived: BTreeSet<JobId> = self.jobs.keys().copied().collect();
-        let mut records: Vec<JobRecord> = self.jobs.into_values().map(|s| s.record).collect();
+        let (leases, jobs): (Vec<JobState>, Vec<JobState>) = self
+            .jobs
+            .into_values()
+            .partition(|s| self.notebooks.is_lease(s.record.job.id));
+        let mut records: Vec<JobRecord> = jobs.into_iter().map(|s| s.record).collect();
+        let (cells, notebook) = self
+            .notebooks
+            .finish(leases.into_iter().map(|s| s.record), end);
+        records.extend(cells);
         // Jobs that never arrived before the horizon are reported too: nothing is lost.
         records.extend(
             self.workload
@@ -572,6 +651,7 @@ impl Engine {
             public_spend,
             events: self.events,
             cycles: self.cycles,
+            notebook,
         }
     }
 }

@@ -42,6 +42,8 @@ pub struct JobRecord {
     /// GPU-milliseconds actually held (milli-GPU × ms ÷ 1000), lost work included.
     pub gpu_ms: u64,
     pub reject_reason: Option<String>,
+    /// The notebook session a cell belongs to; `None` for batch jobs.
+    pub session: Option<u64>,
 }
 
 impl JobRecord {
@@ -62,6 +64,7 @@ impl JobRecord {
             lost_gpu_ms: 0,
             gpu_ms: 0,
             reject_reason: None,
+            session: None,
         }
     }
 
@@ -90,6 +93,11 @@ pub fn table(records: &[JobRecord]) -> Table {
     let text = |f: &dyn Fn(&JobRecord) -> Option<String>| records.iter().map(f).collect::<Vec<_>>();
     Table::new()
         .int("job_id", col(&|r| int(r.job.id.0)))
+        .text(
+            "kind",
+            text(&|r| Some(if r.session.is_some() { "cell" } else { "batch" }.to_string())),
+        )
+        .int("session_id", col(&|r| r.session.and_then(int)))
         .text("tenant", text(&|r| Some(r.job.tenant.to_string())))
         .text("user", text(&|r| Some(r.job.user.to_string())))
         .text("queue", text(&|r| Some(r.job.queue.to_string())))

@@ -2,7 +2,7 @@
 //! `traces/README.md` ("Outputs").
 
 use super::jobs::{JobRecord, Outcome};
-use crate::engine::{RunOutput, Utilisation};
+use crate::engine::{NotebookStats, RunOutput, Utilisation};
 use alloc_core::{DataClass, TenantName};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
@@ -35,7 +35,7 @@ fn ratio(part: usize, whole: usize) -> Value {
 
 /// Jain's index over tenants of each tenant's mean service rate (reference runtime ÷ job
 /// completion time over its finished jobs): 1 when every tenant's jobs are slowed alike.
-pub fn jain_over_tenants(records: &[JobRecord]) -> Option<f64> {
+pub fn jain_over_tenants<'a>(records: impl IntoIterator<Item = &'a JobRecord>) -> Option<f64> {
     let mut rates: BTreeMap<&TenantName, (f64, u64)> = BTreeMap::new();
     for record in records {
         let (Some(jct), Outcome::Finished) = (record.completion(), record.outcome) else {
@@ -64,11 +64,38 @@ fn utilisation(u: &Utilisation) -> Value {
     })
 }
 
+/// Notebook figures: cells by outcome, cell latency (queueing + cold start + restore, zero on
+/// a warm lease), and the GPU time sessions held, computed on, or left idle.
+fn notebook(cells: &[&JobRecord], stats: &NotebookStats) -> Value {
+    let count = |outcome: Outcome| cells.iter().filter(|r| r.outcome == outcome).count();
+    let mut latency: Vec<u64> = cells.iter().filter_map(|r| r.wait()).map(|m| m.0).collect();
+    let hours = |gpu_ms: u64| round(gpu_ms as f64 / 3_600_000.0);
+    json!({
+        "sessions": stats.sessions,
+        "cells": {
+            "total": cells.len(),
+            "finished": count(Outcome::Finished),
+            "rejected": count(Outcome::Rejected),
+            "unfinished": count(Outcome::Unfinished),
+        },
+        "cold_starts": stats.cold_starts,
+        "warm_starts": stats.warm_starts,
+        "cell_latency_ms": distribution(&mut latency),
+        "held_gpu_hours": hours(stats.held_gpu_ms),
+        "busy_gpu_hours": hours(stats.busy_gpu_ms),
+        "setup_gpu_hours": hours(stats.setup_gpu_ms),
+        "idle_gpu_hours": round(stats.idle_gpu_hours()),
+    })
+}
+
 pub fn summary(policy: &str, seed: u64, output: &RunOutput) -> Value {
-    let records = &output.records;
+    let (cells, batch): (Vec<&JobRecord>, Vec<&JobRecord>) =
+        output.records.iter().partition(|r| r.session.is_some());
+    let records = &batch[..];
     let count = |outcome: Outcome| records.iter().filter(|r| r.outcome == outcome).count();
     let finished: Vec<&JobRecord> = records
         .iter()
+        .copied()
         .filter(|r| r.outcome == Outcome::Finished)
         .collect();
     let mut jct: Vec<u64> = finished
@@ -83,7 +110,13 @@ pub fn summary(policy: &str, seed: u64, output: &RunOutput) -> Value {
         .collect();
     let with_deadline: Vec<bool> = records.iter().filter_map(|r| r.deadline_met()).collect();
     let met = with_deadline.iter().filter(|m| **m).count();
-    let public_gpu_ms: u64 = records.iter().filter(|r| r.public).map(|r| r.gpu_ms).sum();
+    // Notebook leases on public GPUs count too: the cells' share of them.
+    let public_gpu_ms: u64 = output
+        .records
+        .iter()
+        .filter(|r| r.public)
+        .map(|r| r.gpu_ms)
+        .sum();
     let public_cost = output.public_spend.0;
     let lost_gpu_ms: u64 = records.iter().map(|r| r.lost_gpu_ms).sum();
     json!({
@@ -106,7 +139,8 @@ pub fn summary(policy: &str, seed: u64, output: &RunOutput) -> Value {
         "interruptions": records.iter().map(|r| u64::from(r.interruptions)).sum::<u64>(),
         "lost_gpu_hours": round(lost_gpu_ms as f64 / 3_600_000.0),
         "sensitive_on_public": records.iter().filter(|r| r.public && r.job.data_class == DataClass::Sensitive).count(),
-        "jain_fairness_tenants": jain_over_tenants(records),
+        "jain_fairness_tenants": jain_over_tenants(records.iter().copied()),
+        "notebook": notebook(&cells, &output.notebook),
         "end_ms": output.end.0,
         "events": output.events,
         "cycles": output.cycles,

@@ -1,5 +1,5 @@
 //! The distribution and per-tenant sections: the wait-time CDF, deadlines met by tenant, and
-//! the notebook extension point; plus the figure wrapper every section uses. Each takes every
+//! idle GPU-hours vs notebook cell latency; plus the figure wrapper every section uses. Each takes every
 //! run being shown (one for a single report, several for a comparison).
 
 use super::bars::{BarSeries, Bars};
@@ -174,8 +174,7 @@ pub(crate) fn deadlines(runs: &[Shown]) -> String {
     out
 }
 
-/// Extension point: idle GPU-hours against notebook cell latency, one point per run, once the
-/// simulator models notebook sessions and fills [`super::RunView::notebook`].
+/// Idle GPU-hours against notebook cell latency, one point per run with notebook sessions.
 pub(crate) fn notebook(runs: &[Shown]) -> String {
     let mut out =
         String::from("<section id=\"notebook\"><h2>Idle GPU-hours vs notebook cell latency</h2>");
@@ -193,7 +192,7 @@ pub(crate) fn notebook(runs: &[Shown]) -> String {
         .collect();
     if points.is_empty() {
         out.push_str(&missing(
-            "Not available yet: the simulator does not model notebook sessions, so no run has idle GPU-hours or cell latencies to plot. This section fills in when runs carry RunView::notebook (report::NotebookCells).",
+            "No notebook sessions in this workload, so there are no idle GPU-hours or cell latencies to plot. Scenarios with sessions (semester-peak, notebook-day) fill this section.",
         ));
         out.push_str("</section>");
         return out;

@@ -7,8 +7,7 @@
 //! thinned (`data`) so a 100k-job page stays well under a megabyte.
 //!
 //! Sections: the summary table, allocated GPUs per tier, queue length, the wait-time CDF,
-//! public spend, deadlines met by tenant, and idle GPU-hours vs notebook cell latency — the
-//! last is an extension point ([`NotebookCells`]) until the simulator models notebooks.
+//! public spend, deadlines met by tenant, and idle GPU-hours vs notebook cell latency.
 
 mod bars;
 mod charts;
@@ -38,15 +37,13 @@ pub struct RunView<'a> {
     pub samples: &'a [Sample],
     /// The run's `summary.json` value.
     pub summary: &'a Value,
-    /// Notebook-session figures, for the idle GPU-hours vs cell latency plot. Nothing fills
-    /// this yet: the engine does not model notebook sessions. Until it does the section says
-    /// the data is missing.
+    /// Notebook-session figures, for the idle GPU-hours vs cell latency plot; `None` for a run
+    /// without sessions.
     pub notebook: Option<NotebookCells>,
 }
 
-/// Extension point: what a run would contribute to the "idle GPU-hours vs cell latency" plot
-/// once notebook sessions are simulated (static allocation holds GPUs idle between cells;
-/// dynamic allocation makes each cell wait for a GPU).
+/// What a run contributes to the "idle GPU-hours vs cell latency" plot: holding GPUs between
+/// cells leaves them idle, releasing them makes cells wait for a GPU and a cold start.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct NotebookCells {
     /// GPU-hours that GPUs were held by notebook sessions while no cell ran.
@@ -64,7 +61,14 @@ impl<'a> RunView<'a> {
             records: &output.records,
             samples: &output.samples,
             summary,
-            notebook: None,
+            notebook: (output.notebook.sessions > 0).then(|| NotebookCells {
+                idle_gpu_hours: output.notebook.idle_gpu_hours(),
+                cell_latency_p50: Millis(
+                    summary["notebook"]["cell_latency_ms"]["p50"]
+                        .as_u64()
+                        .unwrap_or(0),
+                ),
+            }),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! End-to-end replays through the engine: conservation, determinism, failures.
 #![allow(clippy::unwrap_used)]
 
+mod notebooks;
 mod real;
 
 use sim::engine::EngineOptions;
@@ -29,7 +30,7 @@ fn plan(jobs: usize, seed: u64, failures: Option<FailureModel>) -> RunPlan {
     RunPlan {
         config,
         nodes,
-        workload,
+        workload: sim::workload::Workload::batch(workload),
         policy_name: "default".into(),
         policy: alloc_core::Policy::default(),
         options: EngineOptions {
@@ -219,7 +220,7 @@ fn a_high_priority_job_preempts_a_checkpointing_one_which_resumes_and_finishes()
     let plan = RunPlan {
         config,
         nodes: vec![NodeBuilder::new("n", "f", 2).build()],
-        workload: vec![low, high],
+        workload: sim::workload::Workload::batch(vec![low, high]),
         policy_name: "preempting".into(),
         policy: Policy {
             preemption: PreemptionPolicy {

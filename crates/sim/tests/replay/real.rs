@@ -39,7 +39,7 @@ fn replay(format: Format, files: &[&str], machines: (MachineList, &str), importe
     let plan = RunPlan {
         config,
         nodes,
-        workload,
+        workload: sim::workload::Workload::batch(workload),
         policy_name: "tier-upgrade".into(),
         policy: sim::policy_preset("tier-upgrade").unwrap(),
         options: EngineOptions {

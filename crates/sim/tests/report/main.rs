@@ -25,7 +25,7 @@ fn run(jobs: usize, policy: &str) -> (RunOutput, serde_json::Value) {
     let plan = RunPlan {
         config,
         nodes,
-        workload,
+        workload: sim::workload::Workload::batch(workload),
         policy_name: policy.into(),
         policy: sim::policy_preset(policy).unwrap(),
         options: EngineOptions {
@@ -83,8 +83,8 @@ fn a_single_report_has_every_section_and_the_summary_numbers() {
         );
     }
     assert!(
-        html.contains("Not available yet"),
-        "notebook extension point"
+        html.contains("No notebook sessions in this workload"),
+        "a batch trace says why the notebook chart is empty"
     );
     // self-contained: no scripts, no external resources
     assert!(!html.contains("<script"));

@@ -1,0 +1,510 @@
+//! Notebook sessions in the twin: when a session holds a GPU, and what each cell waits for.
+//!
+//! A session's cells run one after another. The GPU share a cell runs on is a *lease*: an
+//! ordinary alloc-core job, submitted by the engine on the session's behalf, that the scheduler
+//! admits, places, preempts or bursts like any other. How long a lease lives is the notebook
+//! mode ([`NotebookHold`]):
+//! - `per-cell` (the platform): a lease is asked for when a cell arrives and no lease is held;
+//!   when the cell ends the lease is kept for `keep_alive`, then released. A cell arriving
+//!   within the window runs at once on the warm lease.
+//! - `whole-session` (what a Kubeflow notebook with a GPU does): one whole GPU is asked for
+//!   when the session opens and held until the user closes it.
+//!
+//! Each new lease pays `cold_start` (container and CUDA context) plus `restore` (reloading the
+//! session's state) before a cell can compute. A cell's latency (its `wait` in `jobs.csv`) is
+//! therefore queueing + cold start + restore on a new lease, and zero on a warm one. A lease
+//! stopped by preemption or a node failure loses the running cell's compute (cells do not
+//! checkpoint); the lease goes back to the queue and the cell reruns when it is placed again.
+//! Idle GPU time is what leases held while no cell computed and no lease was starting up.
+
+use super::{Engine, Event};
+use crate::record::jobs::{JobRecord, Outcome};
+use crate::runtime_model::Start;
+use crate::workload::Session;
+use alloc_core::{GpuRequest, Input, Job, JobId, Millis, Time, VramMib};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// What holds a GPU between a session's cells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum NotebookHold {
+    /// Each cell's own request (usually an MPS fraction), released `keep_alive` after the
+    /// cell ends.
+    PerCell,
+    /// One whole GPU from the moment the session opens until it closes.
+    WholeSession,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NotebookOptions {
+    pub hold: NotebookHold,
+    /// `per-cell` only: how long an idle lease stays with its session after a cell ends.
+    pub keep_alive: Millis,
+    /// Starting a lease's container and CUDA context.
+    pub cold_start: Millis,
+    /// Reloading the session's state onto a new lease.
+    pub restore: Millis,
+}
+
+impl Default for NotebookOptions {
+    fn default() -> Self {
+        NotebookOptions {
+            hold: NotebookHold::PerCell,
+            keep_alive: Millis::ZERO,
+            cold_start: Millis::seconds(20),
+            restore: Millis::seconds(15),
+        }
+    }
+}
+
+/// What the sessions of a run add up to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct NotebookStats {
+    pub sessions: u64,
+    /// Cells that ran on a lease started for them.
+    pub cold_starts: u64,
+    /// Cells that ran on a lease kept warm.
+    pub warm_starts: u64,
+    /// milli-GPU × ms that leases held, and of that: computing cells, starting up.
+    pub held_gpu_ms: u64,
+    pub busy_gpu_ms: u64,
+    pub setup_gpu_ms: u64,
+}
+
+impl NotebookStats {
+    /// GPU-hours held while no cell computed and no lease was starting.
+    pub fn idle_gpu_hours(&self) -> f64 {
+        let idle = self
+            .held_gpu_ms
+            .saturating_sub(self.busy_gpu_ms + self.setup_gpu_ms);
+        idle as f64 / 3_600_000.0
+    }
+}
+
+pub(super) struct Notebooks {
+    pub(super) options: NotebookOptions,
+    sessions: Vec<Session>,
+    states: Vec<SessionState>,
+    /// Lease job → session index.
+    leases: BTreeMap<JobId, usize>,
+    next_lease: u64,
+    /// Cells that finished or were rejected.
+    records: Vec<JobRecord>,
+    stats: NotebookStats,
+}
+
+#[derive(Default)]
+struct SessionState {
+    next_cell: usize,
+    cell: Option<CellInFlight>,
+    lease: Option<Lease>,
+    /// Bumped whenever a scheduled session event may have become stale.
+    generation: u64,
+}
+
+struct CellInFlight {
+    index: usize,
+    record: JobRecord,
+    computing_since: Option<Time>,
+}
+
+struct Lease {
+    id: JobId,
+    milli: u64,
+    /// Where the lease runs, once placed; cells are planned on it.
+    placed: Option<Start>,
+    ready: bool,
+}
+
+impl Notebooks {
+    pub(super) fn new(
+        sessions: Vec<Session>,
+        options: NotebookOptions,
+        first_lease: JobId,
+    ) -> Self {
+        Notebooks {
+            options,
+            states: sessions.iter().map(|_| SessionState::default()).collect(),
+            stats: NotebookStats {
+                sessions: sessions.len() as u64,
+                ..NotebookStats::default()
+            },
+            sessions,
+            leases: BTreeMap::new(),
+            next_lease: first_lease.0,
+            records: Vec::new(),
+        }
+    }
+
+    pub(super) fn sessions(&self) -> &[Session] {
+        &self.sessions
+    }
+
+    pub(super) fn is_lease(&self, id: JobId) -> bool {
+        self.leases.contains_key(&id)
+    }
+
+    /// Cell records, every cell of every session included (those that never ran are
+    /// unfinished), and the totals. Lease records are folded into the totals.
+    pub(super) fn finish(
+        mut self,
+        lease_records: impl Iterator<Item = JobRecord>,
+        end: Time,
+    ) -> (Vec<JobRecord>, NotebookStats) {
+        for lease in lease_records {
+            self.stats.held_gpu_ms += lease.gpu_ms;
+        }
+        for (session, state) in self.sessions.iter().zip(&mut self.states) {
+            let mut next = state.next_cell;
+            if let Some(cell) = state.cell.take() {
+                self.records.push(cell.record);
+                next = cell.index + 1;
+            }
+            for index in next..session.cells.len() {
+                if let Some(job) = session.cell_job(index, end) {
+                    self.records.push(cell_record(job, session.id));
+                }
+            }
+        }
+        (self.records, self.stats)
+    }
+}
+
+fn cell_record(job: Job, session: u64) -> JobRecord {
+    let mut record = JobRecord::new(job);
+    record.session = Some(session);
+    record
+}
+
+impl Engine {
+    pub(super) fn session_open(&mut self, s: usize, now: Time) {
+        let Some(first) = self.notebooks.sessions.get(s).and_then(|x| x.cells.first()) else {
+            return;
+        };
+        let arrive = now + first.think;
+        if self.notebooks.options.hold == NotebookHold::WholeSession {
+            self.submit_lease(s, now);
+        }
+        self.push(arrive, Event::CellArrive(s));
+    }
+
+    pub(super) fn cell_arrive(&mut self, s: usize, now: Time) {
+        let (Some(session), Some(state)) = (
+            self.notebooks.sessions.get(s),
+            self.notebooks.states.get_mut(s),
+        ) else {
+            return;
+        };
+        let index = state.next_cell;
+        let Some(job) = session.cell_job(index, now) else {
+            return;
+        };
+        state.cell = Some(CellInFlight {
+            index,
+            record: cell_record(job, session.id),
+            computing_since: None,
+        });
+        // A warm lease's pending release is off.
+        state.generation += 1;
+        match &state.lease {
+            Some(lease) if lease.ready => {
+                self.notebooks.stats.warm_starts += 1;
+                self.compute_cell(s, now);
+            }
+            Some(_) => {}
+            None => self.submit_lease(s, now),
+        }
+    }
+
+    fn submit_lease(&mut self, s: usize, now: Time) {
+        let options = self.notebooks.options;
+        let Some(session) = self.notebooks.sessions.get(s) else {
+            return;
+        };
+        let state = &self.notebooks.states[s];
+        let upcoming: Millis = session
+            .cells
+            .iter()
+            .skip(state.next_cell)
+            .map(|c| c.compute)
+            .fold(Millis::ZERO, |a, b| a + b);
+        let (gpu, runtime) = match options.hold {
+            NotebookHold::PerCell => (
+                session.template.gpu.clone(),
+                session
+                    .cells
+                    .get(state.next_cell)
+                    .map_or(Millis::ZERO, |c| c.compute)
+                    + options.keep_alive,
+            ),
+            NotebookHold::WholeSession => (
+                GpuRequest::Whole {
+                    count: 1,
+                    min_vram: VramMib::ZERO,
+                },
+                upcoming
+                    + session
+                        .cells
+                        .iter()
+                        .skip(state.next_cell)
+                        .map(|c| c.think)
+                        .fold(session.close_after, |a, b| a + b),
+            ),
+        };
+        let id = JobId(self.notebooks.next_lease);
+        self.notebooks.next_lease += 1;
+        let job = Job {
+            id,
+            gpu,
+            runtime: runtime + options.cold_start + options.restore,
+            submit_time: now,
+            deadline: None,
+            checkpoint_interval: None,
+            restore_cost: options.restore,
+            ..session.template.clone()
+        };
+        let milli = job.gpu.milli().0;
+        self.notebooks.leases.insert(id, s);
+        self.notebooks.states[s].lease = Some(Lease {
+            id,
+            milli,
+            placed: None,
+            ready: false,
+        });
+        self.jobs.insert(id, super::JobState::new(job.clone()));
+        if self.scheduler.apply(Input::JobSubmitted(job)).is_ok() {
+            self.request_cycle(now);
+        }
+    }
+
+    /// The scheduler placed lease `id`; it can serve cells once started up.
+    pub(super) fn lease_started(&mut self, id: JobId, begins: Time, start: Start) {
+        let Some(&s) = self.notebooks.leases.get(&id) else {
+            return;
+        };
+        let options = self.notebooks.options;
+        let Some(lease) = self.notebooks.states[s].lease.as_mut() else {
+            return;
+        };
+        lease.placed = Some(start);
+        self.notebooks.stats.setup_gpu_ms +=
+            lease.milli * (options.cold_start + options.restore).0 / 1000;
+        let attempt = self.jobs.get(&id).map_or(0, |j| j.attempt_no);
+        self.push(
+            begins + options.cold_start + options.restore,
+            Event::LeaseReady { lease: id, attempt },
+        );
+    }
+
+    /// Lease `id` finished starting up, unless it was stopped since (`attempt` differs).
+    pub(super) fn lease_ready(&mut self, id: JobId, attempt: u32, now: Time) {
+        let current = self.jobs.get(&id).is_some_and(|j| j.attempt_no == attempt);
+        let Some(&s) = self.notebooks.leases.get(&id) else {
+            return;
+        };
+        let state = &mut self.notebooks.states[s];
+        let Some(lease) = state
+            .lease
+            .as_mut()
+            .filter(|l| current && l.id == id && l.placed.is_some())
+        else {
+            return;
+        };
+        lease.ready = true;
+        if state
+            .cell
+            .as_ref()
+            .is_some_and(|c| c.computing_since.is_none())
+        {
+            self.notebooks.stats.cold_starts += 1;
+            self.compute_cell(s, now);
+        }
+    }
+
+    fn compute_cell(&mut self, s: usize, now: Time) {
+        let state = &mut self.notebooks.states[s];
+        let (Some(cell), Some(lease)) = (state.cell.as_mut(), state.lease.as_ref()) else {
+            return;
+        };
+        let Some(placed) = lease.placed.as_ref() else {
+            return;
+        };
+        let lease_record = self.jobs.get(&lease.id).map(|j| &j.record);
+        let start = Start {
+            remaining: cell.record.job.runtime,
+            resumed: false,
+            now,
+            ..placed.clone()
+        };
+        let attempt = self
+            .options
+            .runtime
+            .plan(self.scheduler.config(), &cell.record.job, &start);
+        cell.computing_since = Some(now);
+        let record = &mut cell.record;
+        record.first_start.get_or_insert(now);
+        if let Some(lease_record) = lease_record {
+            record.cluster.clone_from(&lease_record.cluster);
+            record.flavor.clone_from(&lease_record.flavor);
+            record.tier = lease_record.tier;
+            record.gpus = lease_record.gpus;
+            record.public = lease_record.public;
+        }
+        state.generation += 1;
+        let generation = state.generation;
+        self.push(
+            attempt.end(),
+            Event::CellDone {
+                session: s,
+                generation,
+            },
+        );
+    }
+
+    /// Returns true when a cell finished.
+    pub(super) fn cell_done(&mut self, s: usize, generation: u64, now: Time) -> bool {
+        let options = self.notebooks.options;
+        let (Some(session), Some(state)) = (
+            self.notebooks.sessions.get(s),
+            self.notebooks.states.get_mut(s),
+        ) else {
+            return false;
+        };
+        if state.generation != generation {
+            return false;
+        }
+        let Some(mut cell) = state.cell.take() else {
+            return false;
+        };
+        let (Some(since), Some(lease)) = (cell.computing_since, state.lease.as_ref()) else {
+            state.cell = Some(cell);
+            return false;
+        };
+        cell.record.end = Some(now);
+        cell.record.outcome = Outcome::Finished;
+        let busy = lease.milli * now.since(since).0 / 1000;
+        cell.record.gpu_ms += busy;
+        self.notebooks.stats.busy_gpu_ms += busy;
+        self.notebooks.records.push(cell.record);
+        state.next_cell = cell.index + 1;
+        let next = session.cells.get(state.next_cell).copied();
+        let close_after = session.close_after;
+        state.generation += 1;
+        let generation = state.generation;
+        if let Some(next) = next {
+            self.push(now + next.think, Event::CellArrive(s));
+        }
+        let hold = match (options.hold, next) {
+            (NotebookHold::WholeSession, Some(_)) => None,
+            (NotebookHold::WholeSession, None) => Some(close_after),
+            (NotebookHold::PerCell, Some(_)) => Some(options.keep_alive),
+            (NotebookHold::PerCell, None) => Some(options.keep_alive.min(close_after)),
+        };
+        match hold {
+            Some(Millis::ZERO) => self.release_lease(s, now),
+            Some(hold) => self.push(
+                now + hold,
+                Event::LeaseRelease {
+                    session: s,
+                    generation,
+                },
+            ),
+            None => {}
+        }
+        true
+    }
+
+    pub(super) fn lease_release(&mut self, s: usize, generation: u64, now: Time) {
+        let current = self
+            .notebooks
+            .states
+            .get(s)
+            .is_some_and(|state| state.generation == generation && state.cell.is_none());
+        if current {
+            self.release_lease(s, now);
+        }
+    }
+
+    fn release_lease(&mut self, s: usize, now: Time) {
+        let Some(lease) = self.notebooks.states[s].lease.take() else {
+            return;
+        };
+        if self.scheduler.apply(Input::JobFinished(lease.id)).is_ok() {
+            self.close_attempt(lease.id, now, false);
+            if let Some(state) = self.jobs.get_mut(&lease.id) {
+                state.record.end = Some(now);
+                state.record.outcome = Outcome::Finished;
+            }
+            self.request_cycle(now);
+        }
+    }
+
+    /// Lease `id` was stopped (preempted, or its node failed) and is pending again. The
+    /// running cell loses its compute; an idle per-cell lease is withdrawn instead.
+    pub(super) fn lease_stopped(&mut self, id: JobId, preempted: bool, now: Time) {
+        let Some(&s) = self.notebooks.leases.get(&id) else {
+            return;
+        };
+        let hold = self.notebooks.options.hold;
+        let state = &mut self.notebooks.states[s];
+        state.generation += 1;
+        if let Some(lease) = state.lease.as_mut() {
+            lease.placed = None;
+            lease.ready = false;
+        }
+        match state.cell.as_mut() {
+            Some(cell) => {
+                if let Some(since) = cell.computing_since.take() {
+                    let milli = state.lease.as_ref().map_or(0, |l| l.milli);
+                    cell.record.lost_gpu_ms += milli * now.since(since).0 / 1000;
+                }
+                if preempted {
+                    cell.record.preemptions += 1;
+                } else {
+                    cell.record.interruptions += 1;
+                }
+            }
+            None if hold == NotebookHold::PerCell => {
+                state.lease = None;
+                if self.scheduler.apply(Input::JobCancelled(id)).is_ok() {
+                    if let Some(lease) = self.jobs.get_mut(&id) {
+                        lease.record.end = Some(now);
+                    }
+                }
+            }
+            None => {}
+        }
+    }
+
+    /// The scheduler rejected lease `id`: the session's cells can never run. Returns how many
+    /// cells that settles.
+    pub(super) fn lease_rejected(&mut self, id: JobId, reason: &str, now: Time) -> u64 {
+        let Some(&s) = self.notebooks.leases.get(&id) else {
+            return 0;
+        };
+        let session = &self.notebooks.sessions[s];
+        let state = &mut self.notebooks.states[s];
+        state.lease = None;
+        state.generation += 1;
+        let mut first = state.next_cell;
+        let mut settled = Vec::new();
+        if let Some(cell) = state.cell.take() {
+            first = cell.index + 1;
+            settled.push(cell.record);
+        }
+        for index in first..session.cells.len() {
+            if let Some(job) = session.cell_job(index, now) {
+                settled.push(cell_record(job, session.id));
+            }
+        }
+        state.next_cell = session.cells.len();
+        let count = settled.len() as u64;
+        for mut record in settled {
+            record.outcome = Outcome::Rejected;
+            record.reject_reason = Some(reason.to_string());
+            self.notebooks.records.push(record);
+        }
+        count
+    }
+}
