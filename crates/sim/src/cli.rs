@@ -5,16 +5,53 @@ use std::path::PathBuf;
 
 /// A discrete-event twin of a private + public GPU fleet, scheduled by alloc-core.
 ///
+/// Start with `sim --scenario semester-peak`: a 16-week university term on the bundled
+/// department fleet under the default policy, written to out/semester-peak/ with a
+/// self-contained report.html. `sim compare --scenario semester-peak` runs the six baselines
+/// side by side. Scenario files are documented in scenarios/README.md.
+///
 /// Exit codes: 0 success; 2 bad input (a file, row or argument; the message names it).
 #[derive(Debug, Parser)]
-#[command(name = "sim", version, about, long_about = None, propagate_version = true)]
+#[command(
+    name = "sim",
+    version,
+    about,
+    propagate_version = true,
+    args_conflicts_with_subcommands = true,
+    arg_required_else_help = true
+)]
 pub struct Cli {
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub scenario: ScenarioArgs,
+}
+
+/// `sim --scenario <name|path>`: run one scenario.
+#[derive(Debug, Args)]
+pub struct ScenarioArgs {
+    /// Scenario to run: a name in scenarios/ (semester-peak, notebook-day, conference-deadline,
+    /// openb-replay, philly-replay, itp-deadlines) or a path to a scenario YAML file.
+    #[arg(long)]
+    pub scenario: Option<String>,
+    /// Output directory [default: out/<scenario name>].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Run under this policy instead of the scenario's (see `sim compare --help` for names).
+    #[arg(long)]
+    pub policy: Option<String>,
+    /// Override the scenario's seed.
+    #[arg(long)]
+    pub seed: Option<u64>,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run one scenario under several policies side by side (in parallel; results identical
+    /// to running them one by one), print the comparison table and write report.html.
+    Compare(CompareArgs),
+    /// Write the JSON Schema of scenario files (scenarios/scenario.schema.json).
+    Schema(SchemaArgs),
     /// Replay a native trace on a fleet and write jobs, time series, summary, manifest and an
     /// HTML report.
     Run(RunArgs),
@@ -138,4 +175,38 @@ pub struct PackArgs {
     /// Worker threads across seeds (0 = all cores); results do not depend on it.
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// Scenario: a name in scenarios/ or a path to a scenario YAML file.
+    #[arg(long)]
+    pub scenario: String,
+    /// Comma-separated policies [default: the scenario's `compare` list, else the six
+    /// baselines]. Baselines: static-notebook (Kueue-like, a whole GPU per open notebook),
+    /// fifo (StrictFIFO, never burst), kueue-like (BestEffortFIFO, cohort borrowing, priority
+    /// preemption, never burst), never-burst, always-burst, tiered-burst (the default: scored
+    /// order, burst after 30 min, sooner near a deadline, never for sensitive data). Any
+    /// alloc-core preset works too (starburst-gpus, scored-fair-share, …). Overrides after
+    /// `@`: keep-alive=<duration> (notebook GPU kept after a cell), burst-after=<duration>,
+    /// e.g. tiered-burst@keep-alive=10m,burst-after=15m.
+    #[arg(long, value_delimiter = ',')]
+    pub policies: Vec<String>,
+    /// Output directory [default: out/<scenario name>-compare]: one folder per policy plus
+    /// compare.csv, compare.parquet and report.html.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Runs at once (0 = one per core).
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+    /// Override the scenario's seed.
+    #[arg(long)]
+    pub seed: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    /// Where to write it; standard output when absent.
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
 }

@@ -28,6 +28,9 @@ pub enum SimError {
     /// A command-line value is not usable.
     #[error("{flag}: {reason}")]
     BadArgument { flag: String, reason: String },
+    /// A bug of ours, not of the input.
+    #[error("internal error: {0}")]
+    Internal(String),
 }
 
 impl SimError {
@@ -41,14 +44,28 @@ impl SimError {
     /// A line of advice printed under the error, if there is one worth giving.
     pub fn hint(&self) -> Option<&'static str> {
         match self {
+            SimError::BadRow { path, .. } if is_yaml(path) => {
+                Some("scenarios/README.md describes scenario and fleet files")
+            }
             SimError::BadRow { .. } => {
                 Some("fix the row, or pass --skip-bad-rows to count and skip such rows")
+            }
+            SimError::BadFile { path, .. } if is_yaml(path) => {
+                Some("scenarios/README.md describes scenario and fleet files")
             }
             SimError::BadFile { .. } => Some("see traces/README.md for the expected columns"),
             SimError::Io { .. } => None,
             SimError::BadArgument { .. } => Some("run with --help for the accepted values"),
+            SimError::Internal(_) => {
+                Some("this is a bug in sim; please report it with the command you ran")
+            }
         }
     }
+}
+
+fn is_yaml(path: &std::path::Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml"))
 }
 
 pub type Result<T, E = SimError> = std::result::Result<T, E>;

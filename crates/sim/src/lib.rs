@@ -6,6 +6,7 @@
 //! (native format and importers), [`record`] (outputs), [`run`] (a whole replay).
 
 pub mod cli;
+pub mod compare;
 pub mod engine;
 pub mod error;
 pub mod fleet;
@@ -16,6 +17,7 @@ pub mod report;
 pub mod rng;
 pub mod run;
 pub mod runtime_model;
+pub mod scenario;
 pub mod trace;
 pub mod workload;
 mod yaml;

@@ -1,11 +1,16 @@
 use clap::Parser;
-use sim::cli::{Cli, Command, FleetArgs, GenerateArgs, ImportArgs, PackArgs, RunArgs};
+use sim::cli::{
+    Cli, Command, CompareArgs, FleetArgs, GenerateArgs, ImportArgs, PackArgs, RunArgs,
+    ScenarioArgs, SchemaArgs,
+};
 use sim::engine::EngineOptions;
 use sim::fleet::FleetFile;
 use sim::rng::Seed;
 use sim::run::{simulate, write_outputs, RunPlan};
+use sim::scenario::Scenario;
 use sim::{Result, SimError};
 use std::io::Write;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 /// Prints a line of data on stdout; a closed pipe (`sim ... | head`) is not an error.
@@ -18,11 +23,14 @@ macro_rules! say {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
-        Command::Run(args) => run(args),
-        Command::Import(args) => import(args),
-        Command::Generate(args) => generate(args),
-        Command::Fleet(args) => fleet(args),
-        Command::Pack(args) => pack(args),
+        None => scenario(cli.scenario),
+        Some(Command::Compare(args)) => compare(args),
+        Some(Command::Schema(args)) => schema(args),
+        Some(Command::Run(args)) => run(args),
+        Some(Command::Import(args)) => import(args),
+        Some(Command::Generate(args)) => generate(args),
+        Some(Command::Fleet(args)) => fleet(args),
+        Some(Command::Pack(args)) => pack(args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -34,6 +42,71 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+fn scenario(args: ScenarioArgs) -> Result<()> {
+    let Some(name) = args.scenario else {
+        return Err(SimError::BadArgument {
+            flag: "--scenario".into(),
+            reason: "name a scenario (e.g. --scenario semester-peak) or a subcommand".into(),
+        });
+    };
+    let scenario = Scenario::load(&name, args.seed)?;
+    let policy = args.policy.unwrap_or_else(|| scenario.file.policy.clone());
+    let plan = scenario.plan(&sim::scenario::baseline::baseline(&policy)?)?;
+    let out = args
+        .out
+        .unwrap_or_else(|| PathBuf::from("out").join(&scenario.name));
+    eprintln!("{}", scenario.describe(&plan));
+    let bar = sim::progress::bar(plan.workload.job_count() as u64, "simulating");
+    let (output, summary, manifest) = simulate(plan, |done, _| bar.set_position(done))?;
+    bar.finish_and_clear();
+    write_outputs(&out, &output, &summary, &manifest)?;
+    say!("{}", sim::run::headline(&summary));
+    say!("outputs in {}", out.display());
+    say!("report: {}", out.join("report.html").display());
+    Ok(())
+}
+
+fn compare(args: CompareArgs) -> Result<()> {
+    let scenario = Scenario::load(&args.scenario, args.seed)?;
+    let policies = if args.policies.is_empty() {
+        scenario.compare_policies()
+    } else {
+        args.policies
+    };
+    let out = args
+        .out
+        .unwrap_or_else(|| PathBuf::from("out").join(format!("{}-compare", scenario.name)));
+    let plan = scenario.plan(&sim::scenario::baseline::baseline(&scenario.file.policy)?)?;
+    eprintln!("{}", scenario.describe(&plan));
+    eprintln!(
+        "running {} policies: {}",
+        policies.len(),
+        policies.join(", ")
+    );
+    let runs = sim::compare::run_all(&scenario, &policies, args.threads, |done| {
+        eprintln!(
+            "  {} done in {:.1} s",
+            done.baseline.label, done.wall_seconds
+        );
+    })?;
+    sim::compare::write_all(&out, &scenario, &runs)?;
+    say!("{}", sim::compare::markdown(&runs));
+    say!("outputs in {}", out.display());
+    say!("report: {}", out.join("report.html").display());
+    Ok(())
+}
+
+fn schema(args: SchemaArgs) -> Result<()> {
+    let text = sim::scenario::schema_json();
+    match args.output {
+        Some(path) => std::fs::write(&path, text).map_err(|e| SimError::io(&path, e))?,
+        None => {
+            let _ = write!(std::io::stdout(), "{text}");
+        }
+    }
+    Ok(())
 }
 
 fn run(args: RunArgs) -> Result<()> {

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 /// A fleet file (YAML). Field names follow alloc-core's model; see `scenarios/README.md`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FleetFile {
     pub gpu_models: Vec<GpuModel>,
@@ -27,7 +27,7 @@ pub struct FleetFile {
 }
 
 /// `count` identical nodes named `name-000`, `name-001`, … (just `name` when `count` is 1).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NodeGroup {
     pub name: String,
@@ -49,7 +49,7 @@ fn one() -> u32 {
 }
 
 /// Random node failures: exponential time between failures per node, fixed repair time.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FailureModel {
     pub mtbf_hours: f64,

@@ -73,6 +73,11 @@ impl<'a> RunView<'a> {
     }
 }
 
+/// A duration in milliseconds as the report writes it: "12.5 s", "3.2 min", "1.25 h".
+pub fn short_duration(ms: u64) -> String {
+    text::duration_ms(ms as f64)
+}
+
 /// A run with the label the page shows for it.
 pub(crate) struct Shown<'a> {
     label: String,

@@ -1,0 +1,214 @@
+//! The policies a scenario runs under, by name: what the department runs today and what the
+//! platform offers, all on the same core. A policy here is alloc-core's [`Policy`] plus what
+//! the shell controls: how notebooks hold GPUs and the queueing strategy the ClusterQueues
+//! are configured with.
+//!
+//! | name | queueing | order | preemption | burst | notebooks |
+//! |---|---|---|---|---|---|
+//! | `static-notebook` | BestEffortFIFO | priority, FIFO | Kueue priority | never | a whole GPU per open session |
+//! | `fifo` | StrictFIFO | priority, FIFO | none | never | per cell |
+//! | `kueue-like` | BestEffortFIFO | priority, FIFO | Kueue priority + cohort reclaim | never | per cell |
+//! | `never-burst` | as configured | scored | least lost work | never | per cell |
+//! | `always-burst` | as configured | scored | least lost work | at once | per cell |
+//! | `tiered-burst` | as configured | scored | least lost work | after 30 min, sooner near a deadline | per cell |
+//!
+//! Every alloc-core preset (`starburst-gpus`, `scored-fair-share`, …) is accepted too. A name
+//! may carry overrides after `@`: `tiered-burst@keep-alive=10m,burst-after=15m`.
+
+use crate::engine::NotebookHold;
+use crate::error::{Result, SimError};
+use alloc_core::burst::{BurstMode, WaitRule};
+use alloc_core::preemption::{PreemptionPolicy, ReclaimWithinCohort, WithinClusterQueue};
+use alloc_core::{Millis, Policy, QueueingStrategy};
+
+/// The six policies `sim compare` runs when none are named.
+pub const BASELINES: [&str; 6] = [
+    "static-notebook",
+    "fifo",
+    "kueue-like",
+    "never-burst",
+    "always-burst",
+    "tiered-burst",
+];
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Baseline {
+    /// The name as given, overrides included: what outputs and reports call the run.
+    pub label: String,
+    pub policy: Policy,
+    pub notebook_hold: NotebookHold,
+    /// Every ClusterQueue's strategy, overriding the fleet's; `None` keeps it.
+    pub queueing: Option<QueueingStrategy>,
+    /// Keep-alive for per-cell notebook leases, overriding the scenario's.
+    pub keep_alive: Option<Millis>,
+}
+
+/// Resolves `spec` (`name` or `name@key=value,…`).
+pub fn baseline(spec: &str) -> Result<Baseline> {
+    let (name, overrides) = spec.split_once('@').unwrap_or((spec, ""));
+    let mut baseline = named(name).ok_or_else(|| SimError::BadArgument {
+        flag: "--policy".into(),
+        reason: format!("unknown policy {name:?}; known: {}", known().join(", ")),
+    })?;
+    baseline.label = spec.to_string();
+    for pair in overrides.split(',').filter(|p| !p.is_empty()) {
+        apply(&mut baseline, pair).map_err(|reason| SimError::BadArgument {
+            flag: "--policy".into(),
+            reason: format!("{spec}: {reason}"),
+        })?;
+    }
+    Ok(baseline)
+}
+
+/// Every name [`baseline`] accepts.
+pub fn known() -> Vec<String> {
+    let mut names: Vec<String> = BASELINES.iter().map(|s| s.to_string()).collect();
+    for name in Policy::preset_names() {
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    names
+}
+
+fn named(name: &str) -> Option<Baseline> {
+    let platform = |policy: Policy| Baseline {
+        label: name.to_string(),
+        policy,
+        notebook_hold: NotebookHold::PerCell,
+        queueing: None,
+        keep_alive: None,
+    };
+    let kueue_preemption = PreemptionPolicy {
+        enabled: true,
+        within_cluster_queue: WithinClusterQueue::LowerPriority,
+        reclaim_within_cohort: ReclaimWithinCohort::Any,
+        ..PreemptionPolicy::default()
+    };
+    Some(match name {
+        "static-notebook" => Baseline {
+            notebook_hold: NotebookHold::WholeSession,
+            ..named("kueue-like")?
+        },
+        "fifo" => Baseline {
+            queueing: Some(QueueingStrategy::StrictFIFO),
+            ..platform(Policy::default())
+        },
+        "kueue-like" => Baseline {
+            queueing: Some(QueueingStrategy::BestEffortFIFO),
+            ..platform(Policy {
+                preemption: kueue_preemption,
+                ..Policy::default()
+            })
+        },
+        other => platform(Policy::preset(other)?),
+    })
+}
+
+/// One `key=value` override.
+fn apply(baseline: &mut Baseline, pair: &str) -> std::result::Result<(), String> {
+    let (key, value) = pair
+        .split_once('=')
+        .ok_or_else(|| format!("override {pair:?} is not key=value"))?;
+    match key {
+        "keep-alive" => baseline.keep_alive = Some(duration(value)?),
+        "burst-after" => {
+            let burst = &mut baseline.policy.burst;
+            if burst.mode == BurstMode::Never {
+                return Err("burst-after needs a policy that bursts".into());
+            }
+            burst.mode = BurstMode::Threshold;
+            burst.wait = WaitRule::Constant {
+                wait: duration(value)?,
+            };
+        }
+        other => {
+            return Err(format!(
+                "unknown override {other:?}; known: keep-alive, burst-after"
+            ))
+        }
+    }
+    Ok(())
+}
+
+/// `90s`, `10m`, `2h` or plain milliseconds.
+pub fn duration(text: &str) -> std::result::Result<Millis, String> {
+    let bad = || format!("{text:?} is not a duration like 90s, 10m or 2h");
+    let (number, unit) = match text.find(|c: char| !c.is_ascii_digit() && c != '.') {
+        Some(index) => text.split_at(index),
+        None => (text, "ms"),
+    };
+    let value: f64 = number.parse().map_err(|_| bad())?;
+    let scale = match unit {
+        "ms" => 1.0,
+        "s" => 1_000.0,
+        "m" | "min" => 60_000.0,
+        "h" => 3_600_000.0,
+        _ => return Err(bad()),
+    };
+    let millis = value * scale;
+    if !(millis.is_finite() && millis >= 0.0) {
+        return Err(bad());
+    }
+    Ok(Millis(millis.round() as u64))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_six_baselines_resolve_and_differ() {
+        let all: Vec<Baseline> = BASELINES.iter().map(|n| baseline(n).unwrap()).collect();
+        for (i, a) in all.iter().enumerate() {
+            for b in &all[i + 1..] {
+                assert!(
+                    (a.policy.clone(), a.notebook_hold, a.queueing)
+                        != (b.policy.clone(), b.notebook_hold, b.queueing),
+                    "{} and {} are the same policy",
+                    a.label,
+                    b.label
+                );
+            }
+        }
+        assert_eq!(
+            baseline("static-notebook").unwrap().notebook_hold,
+            NotebookHold::WholeSession
+        );
+        assert_eq!(
+            baseline("fifo").unwrap().queueing,
+            Some(QueueingStrategy::StrictFIFO)
+        );
+        assert!(baseline("kueue-like").unwrap().policy.preemption.enabled);
+        assert_eq!(
+            baseline("kueue-like").unwrap().policy.burst.mode,
+            BurstMode::Never
+        );
+    }
+
+    #[test]
+    fn overrides_after_at() {
+        let b = baseline("tiered-burst@keep-alive=10m,burst-after=90s").unwrap();
+        assert_eq!(b.label, "tiered-burst@keep-alive=10m,burst-after=90s");
+        assert_eq!(b.keep_alive, Some(Millis::minutes(10)));
+        assert_eq!(
+            b.policy.burst.wait,
+            WaitRule::Constant {
+                wait: Millis::seconds(90)
+            }
+        );
+        assert!(baseline("never-burst@burst-after=10m").is_err());
+        assert!(baseline("tiered-burst@colour=red").is_err());
+        assert!(baseline("tiered-burst@keep-alive=soon").is_err());
+        assert!(baseline("no-such-policy").is_err());
+        assert!(baseline("starburst-gpus").is_ok());
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(duration("1.5h"), Ok(Millis::minutes(90)));
+        assert_eq!(duration("250"), Ok(Millis(250)));
+        assert!(duration("-1m").is_err());
+        assert!(duration("m").is_err());
+    }
+}

@@ -1,0 +1,284 @@
+//! Scenarios: one YAML file names the fleet, the queues, the tenants, the workload, the policy,
+//! the horizon and the seed ([`file::ScenarioFile`]; documented in `scenarios/README.md`). A
+//! [`Scenario`] is a loaded file with its workload built once; [`Scenario::plan`] turns it
+//! into a run under any [`baseline::Baseline`], so every policy of a comparison sees the same
+//! jobs.
+
+pub mod baseline;
+pub mod file;
+pub mod kueue;
+mod queues;
+
+use crate::engine::{EngineOptions, NotebookOptions};
+use crate::error::{Result, SimError};
+use crate::fleet::FleetFile;
+use crate::rng::Seed;
+use crate::run::RunPlan;
+use crate::workload::{from_trace, Workload};
+use alloc_core::{LocalQueueName, Millis, Time};
+use baseline::Baseline;
+use file::{FleetSource, ScenarioFile, WorkloadSource};
+use std::path::{Path, PathBuf};
+
+/// Where `sim --scenario <name>` looks for `<name>.yaml`, in order.
+pub fn search_dirs() -> Vec<PathBuf> {
+    vec![
+        PathBuf::from("scenarios"),
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios"),
+    ]
+}
+
+/// A scenario file, resolved: fleet loaded, queues and tenants applied, workload built.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    pub name: String,
+    pub path: PathBuf,
+    pub file: ScenarioFile,
+    pub fleet: FleetFile,
+    /// Where the fleet came from, for messages and the manifest.
+    pub fleet_path: PathBuf,
+    pub workload: Workload,
+    /// Every file read, for the manifest.
+    pub inputs: Vec<PathBuf>,
+}
+
+impl Scenario {
+    /// Loads `name_or_path`: a path to a YAML file, or a name looked up in [`search_dirs`];
+    /// `seed` overrides the file's.
+    pub fn load(name_or_path: &str, seed: Option<u64>) -> Result<Scenario> {
+        let path = locate(name_or_path)?;
+        let mut file: ScenarioFile = crate::yaml::load(&path)?;
+        if let Some(seed) = seed {
+            file.seed = seed;
+        }
+        let base = path.parent().unwrap_or(Path::new(".")).to_path_buf();
+        let mut inputs = vec![path.clone()];
+        let (mut fleet, fleet_path) = load_fleet(&file.fleet, &base, &path)?;
+        if fleet_path != path {
+            inputs.push(fleet_path.clone());
+        }
+        if let Some(kueue) = &file.kueue {
+            if let Some(objects) = queues::apply(kueue, &mut fleet, &base, &path)? {
+                inputs.push(objects);
+            }
+        }
+        if let Some(tenants) = &file.tenants {
+            fleet.tenants.clone_from(tenants);
+        }
+        if let Some(users) = &file.users {
+            fleet.users.clone_from(users);
+        }
+        let workload = build_workload(&file, &base, &path, &mut inputs)?;
+        let name = file.name.clone().unwrap_or_else(|| {
+            path.file_stem()
+                .map_or_else(|| "scenario".into(), |s| s.to_string_lossy().into_owned())
+        });
+        let scenario = Scenario {
+            name,
+            path,
+            file,
+            fleet,
+            fleet_path,
+            workload,
+            inputs,
+        };
+        // Fail on a bad fleet or policy now, not in the middle of a comparison.
+        scenario.plan(&baseline::baseline(&scenario.file.policy)?)?;
+        Ok(scenario)
+    }
+
+    /// The policies `sim compare` runs by default: the file's list, else the six baselines.
+    pub fn compare_policies(&self) -> Vec<String> {
+        self.file.compare.clone().unwrap_or_else(|| {
+            baseline::BASELINES
+                .iter()
+                .map(|s| (*s).to_string())
+                .collect()
+        })
+    }
+
+    /// One line for the terminal: what is about to be simulated.
+    pub fn describe(&self, plan: &RunPlan) -> String {
+        let gpus: u64 = plan.nodes.iter().map(|n| u64::from(n.gpus)).sum();
+        let sessions = self.workload.sessions.len();
+        let cells = self.workload.job_count() - self.workload.jobs.len();
+        format!(
+            "scenario {}: {} batch jobs, {} notebook sessions ({} cells) on {} nodes / {} GPUs; policy {}; seed {}",
+            self.name,
+            self.workload.jobs.len(),
+            sessions,
+            cells,
+            plan.nodes.len(),
+            gpus,
+            plan.policy_name,
+            self.file.seed
+        )
+    }
+
+    /// A run of this scenario under `baseline`.
+    pub fn plan(&self, baseline: &Baseline) -> Result<RunPlan> {
+        let mut fleet = self.fleet.clone();
+        if let Some(strategy) = baseline.queueing {
+            for queue in &mut fleet.cluster_queues {
+                queue.strategy = strategy;
+            }
+        }
+        let (config, nodes) = fleet.resolve(&self.fleet_path)?;
+        let settings = &self.file;
+        let minutes = |m: f64| Millis((m.max(0.0) * 60_000.0) as u64);
+        let seconds = |s: f64| Millis((s.max(0.0) * 1_000.0) as u64);
+        let notebooks = NotebookOptions {
+            hold: baseline.notebook_hold,
+            keep_alive: baseline
+                .keep_alive
+                .unwrap_or_else(|| minutes(settings.notebooks.keep_alive_minutes)),
+            cold_start: seconds(settings.notebooks.cold_start_seconds),
+            restore: seconds(settings.notebooks.restore_seconds),
+        };
+        let engine = &settings.engine;
+        let options = EngineOptions {
+            seed: Seed(settings.seed),
+            cycle_period: (engine.cycle_every_s > 0).then(|| Millis::seconds(engine.cycle_every_s)),
+            sample_period: Millis::seconds(engine.sample_every_s.max(1)),
+            horizon: settings
+                .horizon_hours
+                .map(|h| Time((h.max(0.0) * 3_600_000.0) as u64)),
+            failures: fleet.failures,
+            public_scale_down: minutes(engine.public_scale_down_minutes),
+            notebooks,
+            ..EngineOptions::default()
+        };
+        let mut policy = baseline.policy.clone();
+        policy.allow_tier_upgrade |= settings.allow_tier_upgrade;
+        Ok(RunPlan {
+            config,
+            nodes,
+            workload: self.workload.clone(),
+            policy_name: baseline.label.clone(),
+            policy,
+            options,
+            inputs: self.inputs.clone(),
+        })
+    }
+}
+
+/// The JSON Schema of scenario files, as committed in `scenarios/scenario.schema.json`.
+pub fn schema_json() -> String {
+    let schema = schemars::schema_for!(ScenarioFile);
+    let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+fn locate(name_or_path: &str) -> Result<PathBuf> {
+    let direct = PathBuf::from(name_or_path);
+    if direct.is_file() {
+        return Ok(direct);
+    }
+    for dir in search_dirs() {
+        let candidate = dir.join(format!("{name_or_path}.yaml"));
+        if candidate.is_file() {
+            return Ok(candidate);
+        }
+    }
+    Err(SimError::BadArgument {
+        flag: "--scenario".into(),
+        reason: format!(
+            "no scenario {name_or_path:?}: not a file, and not a name in scenarios/; known: {}",
+            known_names().join(", ")
+        ),
+    })
+}
+
+/// Scenario names found in [`search_dirs`].
+pub fn known_names() -> Vec<String> {
+    let mut names = Vec::new();
+    for dir in search_dirs() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.extension().is_some_and(|e| e == "yaml") {
+                if let Some(stem) = path.file_stem() {
+                    names.push(stem.to_string_lossy().into_owned());
+                }
+            }
+        }
+        if !names.is_empty() {
+            break;
+        }
+    }
+    names.sort();
+    names.dedup();
+    names
+}
+
+fn load_fleet(source: &FleetSource, base: &Path, scenario: &Path) -> Result<(FleetFile, PathBuf)> {
+    match source {
+        FleetSource::File(path) => {
+            let path = base.join(path);
+            Ok((FleetFile::load(&path)?, path))
+        }
+        FleetSource::Inline(fleet) => Ok(((**fleet).clone(), scenario.to_path_buf())),
+        FleetSource::Machines { format, path } => {
+            let format: crate::fleet::from_machines::MachineList =
+                format.parse().map_err(|reason: String| SimError::BadFile {
+                    path: scenario.to_path_buf(),
+                    reason: format!("fleet.machines.format: {reason}"),
+                })?;
+            let path = base.join(path);
+            let built = crate::fleet::from_machines::build(format, &path)?;
+            Ok((built.fleet, path))
+        }
+    }
+}
+
+fn build_workload(
+    file: &ScenarioFile,
+    base: &Path,
+    scenario: &Path,
+    inputs: &mut Vec<PathBuf>,
+) -> Result<Workload> {
+    match &file.workload {
+        WorkloadSource::Generate(spec) => {
+            spec.generate(Seed(file.seed))
+                .map_err(|reason| SimError::BadFile {
+                    path: scenario.to_path_buf(),
+                    reason: format!("workload.generate.{}: {reason}", spec.name()),
+                })
+        }
+        WorkloadSource::Trace(trace) => {
+            let paths: Vec<PathBuf> = trace.paths.iter().map(|p| base.join(p)).collect();
+            let mut jobs = if trace.format == "native" {
+                let mut jobs = Vec::new();
+                for path in &paths {
+                    jobs.extend(from_trace::read_jobs(path, trace.skip_bad_rows)?.jobs);
+                }
+                jobs
+            } else {
+                let format: crate::trace::Format =
+                    trace
+                        .format
+                        .parse()
+                        .map_err(|reason: String| SimError::BadFile {
+                            path: scenario.to_path_buf(),
+                            reason: format!("workload.trace.format: {reason}"),
+                        })?;
+                let report = crate::trace::import(format, &paths, trace.skip_bad_rows)?;
+                report.jobs.iter().map(from_trace::to_job).collect()
+            };
+            jobs.sort_by_key(|j| (j.submit_time, j.id));
+            if let Some(limit) = trace.limit {
+                jobs.truncate(limit);
+            }
+            if let Some(queue) = &trace.queue {
+                for job in &mut jobs {
+                    job.queue = LocalQueueName::new(queue.as_str());
+                }
+            }
+            inputs.extend(paths);
+            Ok(Workload::batch(jobs))
+        }
+    }
+}
