@@ -81,10 +81,8 @@ pub struct RunArgs {
     /// Seed of every random stream (node failures, ...); written into every output.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// Scheduling policy preset: default (= tiered-burst: scored order, burst after 30 min,
-    /// sooner near a deadline), never-burst, always-burst, tier-upgrade, starburst-constant,
-    /// starburst-runtime, starburst-gpus, starburst-gpu-hours, or scored-<balanced|
-    /// deadline-first|fair-share|fifo-aging>.
+    /// Policy: default (= tiered-burst), or any name `sim compare --help` lists (static-notebook,
+    /// fifo, kueue-like, never-burst, always-burst, starburst-*, scored-*, …).
     #[arg(long, default_value = "default")]
     pub policy: String,
     /// Skip (and count) trace rows that cannot be read instead of stopping at the first.

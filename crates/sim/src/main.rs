@@ -110,7 +110,13 @@ fn schema(args: SchemaArgs) -> Result<()> {
 }
 
 fn run(args: RunArgs) -> Result<()> {
-    let fleet = FleetFile::load(&args.fleet)?;
+    let baseline = sim::scenario::baseline::baseline(&args.policy)?;
+    let mut fleet = FleetFile::load(&args.fleet)?;
+    if let Some(strategy) = baseline.queueing {
+        for queue in &mut fleet.cluster_queues {
+            queue.strategy = strategy;
+        }
+    }
     let (config, nodes) = fleet.resolve(&args.fleet)?;
     let read = sim::workload::from_trace::read_jobs(&args.trace, args.skip_bad_rows)?;
     if read.skipped > 0 {
@@ -126,7 +132,6 @@ fn run(args: RunArgs) -> Result<()> {
             job.queue = alloc_core::LocalQueueName::new(queue.as_str());
         }
     }
-    let policy = sim::policy_preset(&args.policy)?;
     let options = EngineOptions {
         seed: Seed(args.seed),
         cycle_period: (args.cycle_every_s > 0)
@@ -143,7 +148,7 @@ fn run(args: RunArgs) -> Result<()> {
         nodes,
         workload: sim::workload::Workload::batch(jobs),
         policy_name: args.policy.clone(),
-        policy,
+        policy: baseline.policy,
         options,
         inputs: vec![args.trace.clone(), args.fleet.clone()],
     };
