@@ -231,7 +231,7 @@ impl Engine {
             .fold(Millis::ZERO, |a, b| a + b);
         let (gpu, runtime) = match options.hold {
             NotebookHold::PerCell => (
-                session.template.gpu.clone(),
+                session.template.gpu,
                 session
                     .cells
                     .get(state.next_cell)

@@ -154,6 +154,7 @@ pub fn duration(text: &str) -> std::result::Result<Millis, String> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -1,0 +1,179 @@
+//! Kubernetes quantities (`4`, `1.5`, `500m`, `16Gi`, `100M`, `1e3`) in alloc-core's units:
+//! GPUs and CPUs in thousandths, memory in MiB. Arithmetic is exact (integers, no floats); a
+//! result that falls between two units is rounded down, so a quota never grants more than was
+//! written.
+
+use alloc_core::Resource;
+
+/// A non-negative decimal `mantissa × 10^exponent × 1024^binary`.
+struct Decimal {
+    mantissa: u128,
+    exponent: i32,
+    binary: u32,
+}
+
+/// Parses `text` as a quantity of `resource`, in that resource's alloc-core unit.
+pub(crate) fn to_units(text: &str, resource: Resource) -> Result<u64, String> {
+    let decimal = parse(text.trim())?;
+    let (multiply, divide): (u128, u128) = match resource {
+        Resource::Gpu | Resource::Cpu => (1000, 1),
+        Resource::Memory => (1, 1 << 20),
+    };
+    let too_large = || format!("quantity {text:?} is too large");
+    let mut numerator = decimal
+        .mantissa
+        .checked_mul(1024u128.checked_pow(decimal.binary).ok_or_else(too_large)?)
+        .and_then(|value| value.checked_mul(multiply))
+        .ok_or_else(too_large)?;
+    let mut denominator = divide;
+    if decimal.exponent >= 0 {
+        let scale = 10u128
+            .checked_pow(decimal.exponent.unsigned_abs())
+            .ok_or_else(too_large)?;
+        numerator = numerator.checked_mul(scale).ok_or_else(too_large)?;
+    } else {
+        match 10u128.checked_pow(decimal.exponent.unsigned_abs()) {
+            Some(scale) => denominator = denominator.saturating_mul(scale),
+            // Smaller than any unit: rounds down to nothing.
+            None => return Ok(0),
+        }
+    }
+    u64::try_from(numerator / denominator).map_err(|_| too_large())
+}
+
+/// Whether `text` is a quantity equal to zero (for resources whose unit we do not know).
+pub(crate) fn is_zero(text: &str) -> Result<bool, String> {
+    parse(text.trim()).map(|decimal| decimal.mantissa == 0)
+}
+
+fn parse(text: &str) -> Result<Decimal, String> {
+    let bad = |why: &str| format!("{text:?} is not a Kubernetes quantity: {why}");
+    let unsigned = text.strip_prefix('+').unwrap_or(text);
+    if unsigned.starts_with('-') {
+        return Err(format!("quantity {text:?} must not be negative"));
+    }
+    let number_end = unsigned
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(unsigned.len());
+    let (number, suffix) = unsigned.split_at(number_end);
+    let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
+    if whole.is_empty() && fraction.is_empty() {
+        return Err(bad("expected digits"));
+    }
+    if fraction.contains('.') {
+        return Err(bad("more than one decimal point"));
+    }
+    let mut mantissa: u128 = 0;
+    for digit in whole.chars().chain(fraction.chars()) {
+        mantissa = mantissa
+            .checked_mul(10)
+            .and_then(|value| value.checked_add(u128::from(digit.to_digit(10).unwrap_or(0))))
+            .ok_or_else(|| bad("too many digits"))?;
+    }
+    let fraction_digits = i32::try_from(fraction.len()).map_err(|_| bad("too many digits"))?;
+    let (exponent, binary) = suffix_scale(suffix).ok_or_else(|| {
+        bad("unknown suffix (use one of n u m k M G T P E Ki Mi Gi Ti Pi Ei, or e<exponent>)")
+    })?;
+    Ok(Decimal {
+        mantissa,
+        exponent: exponent - fraction_digits,
+        binary,
+    })
+}
+
+/// The power of ten and the power of 1024 a suffix stands for.
+fn suffix_scale(suffix: &str) -> Option<(i32, u32)> {
+    let binary = match suffix {
+        "Ki" => Some(1),
+        "Mi" => Some(2),
+        "Gi" => Some(3),
+        "Ti" => Some(4),
+        "Pi" => Some(5),
+        "Ei" => Some(6),
+        _ => None,
+    };
+    if let Some(power) = binary {
+        return Some((0, power));
+    }
+    let decimal = match suffix {
+        "" => 0,
+        "n" => -9,
+        "u" => -6,
+        "m" => -3,
+        "k" => 3,
+        "M" => 6,
+        "G" => 9,
+        "T" => 12,
+        "P" => 15,
+        "E" => 18,
+        // `1e3`, `5E-2`: Kubernetes' exponent form (a bare `E` above is exa).
+        _ => {
+            let exponent = suffix.strip_prefix(['e', 'E'])?;
+            let digits = exponent.strip_prefix(['+', '-']).unwrap_or(exponent);
+            if digits.is_empty() || !digits.chars().all(|c| c.is_ascii_digit()) {
+                return None;
+            }
+            let value: i32 = exponent.parse().ok()?;
+            return (-60..=60).contains(&value).then_some((value, 0));
+        }
+    };
+    Some((decimal, 0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn units(text: &str, resource: Resource) -> u64 {
+        match to_units(text, resource) {
+            Ok(value) => value,
+            Err(reason) => panic!("{text}: {reason}"),
+        }
+    }
+
+    #[test]
+    fn cpu_quantities_are_milli_cpu() {
+        assert_eq!(units("500m", Resource::Cpu), 500);
+        assert_eq!(units("2", Resource::Cpu), 2000);
+        assert_eq!(units("1.5", Resource::Cpu), 1500);
+        assert_eq!(units("+4", Resource::Cpu), 4000);
+        assert_eq!(units("1e3", Resource::Cpu), 1_000_000);
+        assert_eq!(units("100u", Resource::Cpu), 0);
+    }
+
+    #[test]
+    fn gpu_quantities_are_milli_gpu() {
+        assert_eq!(units("9", Resource::Gpu), 9000);
+        assert_eq!(units("0.5", Resource::Gpu), 500);
+        assert_eq!(units("250m", Resource::Gpu), 250);
+    }
+
+    #[test]
+    fn memory_quantities_are_mib_rounded_down() {
+        assert_eq!(units("16Gi", Resource::Memory), 16 * 1024);
+        assert_eq!(units("512Mi", Resource::Memory), 512);
+        assert_eq!(units("1Ti", Resource::Memory), 1024 * 1024);
+        // 10^9 bytes = 953.67 MiB; 10^8 bytes = 95.37 MiB.
+        assert_eq!(units("1G", Resource::Memory), 953);
+        assert_eq!(units("100M", Resource::Memory), 95);
+        assert_eq!(units("1048576", Resource::Memory), 1);
+        assert_eq!(units("1.5Gi", Resource::Memory), 1536);
+    }
+
+    #[test]
+    fn bad_quantities_say_why() {
+        for (text, why) in [
+            ("-1", "negative"),
+            ("lots", "expected digits"),
+            ("4x", "unknown suffix"),
+            ("1.2.3", "decimal point"),
+            ("1e99", "unknown suffix"),
+            ("100000000000000000000000Ei", "too large"),
+        ] {
+            match to_units(text, Resource::Memory) {
+                Ok(value) => panic!("{text} parsed as {value}"),
+                Err(reason) => assert!(reason.contains(why), "{text}: {reason}"),
+            }
+        }
+    }
+}
