@@ -78,11 +78,25 @@ fn compare(args: CompareArgs) -> Result<()> {
     let out = args
         .out
         .unwrap_or_else(|| PathBuf::from("out").join(format!("{}-compare", scenario.name)));
+    for policy in &policies {
+        sim::scenario::baseline::baseline(policy).map_err(|error| match error {
+            SimError::BadArgument { reason, .. } => SimError::BadArgument {
+                flag: "--policies".into(),
+                reason,
+            },
+            other => other,
+        })?;
+    }
     let plan = scenario.plan(&sim::scenario::baseline::baseline(&scenario.file.policy)?)?;
     eprintln!("{}", scenario.describe(&plan));
     eprintln!(
-        "running {} policies: {}",
+        "running {} {}: {}",
         policies.len(),
+        if policies.len() == 1 {
+            "policy"
+        } else {
+            "policies"
+        },
         policies.join(", ")
     );
     let runs = sim::compare::run_all(&scenario, &policies, args.threads, |done| {
