@@ -458,19 +458,10 @@ impl Scheduler {
     pub(crate) fn screen_deadline_and_budget(
         &self,
         job: &Job,
-        candidates: &[&Flavor],
+        screened: &crate::memo::Screened<'_>,
         now: Time,
     ) -> Result<(), crate::decision::RejectReason> {
-        let private: Vec<&&Flavor> = candidates
-            .iter()
-            .filter(|f| {
-                self.config
-                    .clusters
-                    .get(&f.cluster)
-                    .is_some_and(|c| !c.is_public())
-            })
-            .collect();
-        let checks_budget = private.is_empty() && job.budget.kind == BudgetKind::Fixed;
+        let checks_budget = !screened.has_private && job.budget.kind == BudgetKind::Fixed;
         let checks_deadline = job.deadline.is_some() && self.policy.reject_infeasible_deadlines;
         if !checks_budget && !checks_deadline {
             // Every pending job passes here each cycle: price offers only when a rule needs them.
@@ -497,10 +488,10 @@ impl Scheduler {
         else {
             return Ok(());
         };
-        let private_end = private
+        let private_end = screened
+            .private_speeds
             .iter()
-            .filter_map(|f| self.flavor_speed(&f.name))
-            .map(|speed| now + job.runtime.at_speed(speed))
+            .map(|speed| now + job.runtime.at_speed(*speed))
             .min();
         let public_end = quotes.iter().map(|q| q.end).min();
         let earliest = match (private_end, public_end) {

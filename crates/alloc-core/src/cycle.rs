@@ -13,68 +13,35 @@
 //!
 //! Within one cycle capacity and quota only shrink, so a request shape that found no flavor
 //! finds none later in the same cycle: its answer is reused (the cycle stays cheap with many
-//! identical pending jobs).
+//! identical pending jobs). The cycle's memo (`memo`) keeps that and the other answers that
+//! hold across jobs of one cycle — screening (`screen`) and failed preemption searches — and
+//! says what invalidates each.
 
-use crate::decision::{Decision, FlavorMiss, Limit, Miss, Placement, RejectReason, WaitReason};
-use crate::flavors;
-use crate::ids::{FlavorName, GpuModelName, JobId, QueueName};
-use crate::model::{
-    ClusterQueue, DataClass, Flavor, GpuRequest, Job, QueueingStrategy, Tier, WhenCanBorrow,
-};
+use crate::decision::{Decision, FlavorMiss, Limit, Miss, Placement, WaitReason};
+use crate::ids::{JobId, QueueName};
+use crate::memo::{CycleMemo, PreemptionKey, Shape};
+use crate::model::{ClusterQueue, Config, Flavor, Job, QueueingStrategy, WhenCanBorrow};
 use crate::placement;
 use crate::quota::{Mode, QuotaView};
 use crate::scheduler::Scheduler;
-use crate::units::{CpuMilli, MemMib, MilliGpu, Time};
-use std::collections::{BTreeMap, BTreeSet};
-
-/// The parts of a job that decide where it can go, so equal shapes share one answer per cycle.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-struct Shape {
-    queue: QueueName,
-    gpu: GpuRequest,
-    spread: bool,
-    cpu: CpuMilli,
-    memory: MemMib,
-    min_tier: Tier,
-    allow_upgrade: bool,
-    allowed_flavors: Option<BTreeSet<FlavorName>>,
-    gpu_models: Option<BTreeSet<GpuModelName>>,
-    data_class: DataClass,
-}
-
-impl Shape {
-    fn of(job: &Job, queue: &QueueName) -> Shape {
-        Shape {
-            queue: queue.clone(),
-            gpu: job.gpu,
-            spread: job.spread,
-            cpu: job.cpu,
-            memory: job.memory,
-            min_tier: job.min_tier,
-            allow_upgrade: job.allow_upgrade,
-            allowed_flavors: job.allowed_flavors.clone(),
-            gpu_models: job.gpu_models.clone(),
-            data_class: job.data_class,
-        }
-    }
-}
+use crate::units::{MilliGpu, Time};
+use std::sync::Arc;
 
 impl Scheduler {
     /// Decides for every pending job: admit (resources booked at once), wait or reject.
     pub fn cycle(&mut self, now: Time) -> Vec<Decision> {
         let order = self.consideration_order(now);
         let mut decisions = Vec::with_capacity(order.len());
-        let mut blocked: BTreeMap<QueueName, JobId> = BTreeMap::new();
-        let mut no_room: BTreeMap<Shape, WaitReason> = BTreeMap::new();
+        // The configuration does not change within a cycle; holding it apart from `self` lets the
+        // memo borrow from it while admissions change the rest.
+        let config = Arc::clone(&self.config);
+        let mut memo = CycleMemo::default();
         for id in order {
             let Some(job) = self.pending.get(&id) else {
                 continue;
             };
-            let decision = self.decide(job, now, &mut blocked, &mut no_room);
-            if matches!(decision, Decision::Preempt { .. }) {
-                // Evictions free room: answers cached for request shapes no longer hold.
-                no_room.clear();
-            }
+            let decision = self.decide(&config, job, now, &mut memo);
+            memo.after(&decision);
             match &decision {
                 Decision::Admit { placement, .. } => self.admit(id, placement.clone(), now),
                 Decision::Preempt {
@@ -93,36 +60,44 @@ impl Scheduler {
         decisions
     }
 
-    fn decide(
+    fn decide<'c>(
         &self,
+        config: &'c Config,
         job: &Job,
         now: Time,
-        blocked: &mut BTreeMap<QueueName, JobId>,
-        no_room: &mut BTreeMap<Shape, WaitReason>,
+        memo: &mut CycleMemo<'c>,
     ) -> Decision {
-        let (queue, candidates) = match self.screen(job).and_then(|(queue, candidates)| {
-            self.screen_deadline_and_budget(job, &candidates, now)?;
-            Ok((queue, candidates))
-        }) {
-            Ok(found) => found,
-            Err(reason) => {
-                return Decision::Reject {
-                    job: job.id,
-                    reason,
-                }
-            }
+        let reject = |reason| Decision::Reject {
+            job: job.id,
+            reason,
         };
+        let (index, request) = match self.screen(config, job, memo) {
+            Ok(found) => found,
+            Err(reason) => return reject(reason),
+        };
+        let CycleMemo {
+            screens,
+            blocked,
+            no_room,
+            no_preemption,
+            ..
+        } = memo;
+        let screened = &screens[index];
+        if let Err(reason) = self.screen_deadline_and_budget(job, screened, now) {
+            return reject(reason);
+        }
+        let (queue, candidates) = (screened.queue, screened.candidates.as_slice());
         let strict = queue.strategy == QueueingStrategy::StrictFIFO;
-        let wait = |reason: WaitReason, blocked: &mut BTreeMap<QueueName, JobId>| {
-            if strict {
-                blocked.entry(queue.name.clone()).or_insert(job.id);
+        let wait = |reason: WaitReason, blocked: &mut Vec<(&'c QueueName, JobId)>| {
+            if strict && !blocked.iter().any(|(name, _)| **name == queue.name) {
+                blocked.push((&queue.name, job.id));
             }
             Decision::Wait {
                 job: job.id,
                 reason,
             }
         };
-        if let Some(head) = blocked.get(&queue.name) {
+        if let Some((_, head)) = blocked.iter().find(|(name, _)| **name == queue.name) {
             let reason = WaitReason::BlockedByHead {
                 queue: queue.name.clone(),
                 head: *head,
@@ -135,10 +110,13 @@ impl Scheduler {
         if let Some(reason) = self.limit_reached(job) {
             return wait(reason, blocked);
         }
-        let shape = Shape::of(job, &queue.name);
+        let shape = Shape {
+            queue: &queue.name,
+            request,
+        };
         let reason = match no_room.get(&shape) {
             Some(reason) => reason.clone(),
-            None => match self.assign(job, queue, &candidates) {
+            None => match self.assign(job, queue, candidates) {
                 Ok(placement) => {
                     return Decision::Admit {
                         job: job.id,
@@ -146,77 +124,25 @@ impl Scheduler {
                     }
                 }
                 Err(reason) => {
-                    no_room.insert(shape, reason.clone());
+                    no_room.insert(shape.clone(), reason.clone());
                     reason
                 }
             },
         };
         // No room as things stand: step 5 may make room by preemption, step 6 may rent it.
-        if let Some(decision) = self.preempt_for(job, queue, &candidates, now) {
-            return decision;
+        if self.policy.preemption.enabled {
+            let key = PreemptionKey::of(shape, job, &self.policy.preemption);
+            if !no_preemption.contains(&key) {
+                if let Some(decision) = self.preempt_for(job, queue, candidates, now) {
+                    return decision;
+                }
+                no_preemption.insert(key);
+            }
         }
-        if let Some(decision) = self.burst_for(job, &candidates, &reason, now) {
+        if let Some(decision) = self.burst_for(job, candidates, &reason, now) {
             return decision;
         }
         wait(reason, blocked)
-    }
-
-    /// Step 1: what can never run is rejected with the reason.
-    fn screen(&self, job: &Job) -> Result<(&ClusterQueue, Vec<&Flavor>), RejectReason> {
-        let queue = self
-            .config
-            .local_queues
-            .get(&job.queue)
-            .and_then(|local| self.config.cluster_queues.get(&local.cluster_queue))
-            .ok_or_else(|| RejectReason::UnknownQueue(job.queue.clone()))?;
-        validate_request(job)?;
-        let candidates = flavors::candidates(&self.config, queue, job, &self.policy);
-        if candidates.is_empty() {
-            return Err(RejectReason::NoMatchingFlavor {
-                queue: queue.name.clone(),
-                min_tier: job.min_tier,
-                upgrade_allowed: job.allow_upgrade || self.policy.allow_tier_upgrade,
-            });
-        }
-        let view = self.quota_view();
-        let request = job.quota_usage();
-        let mut misses = Vec::new();
-        for flavor in &candidates {
-            match view.exceeds_ceiling(queue, &flavor.name, &request) {
-                Some(miss) => misses.push(FlavorMiss {
-                    flavor: flavor.name.clone(),
-                    miss,
-                }),
-                None => break,
-            }
-        }
-        if misses.len() == candidates.len() {
-            return Err(RejectReason::ExceedsQuotaCeiling {
-                queue: queue.name.clone(),
-                misses,
-            });
-        }
-        let requested = job.gpu.milli();
-        let caps = [
-            self.config
-                .users
-                .get(&job.user)
-                .and_then(|u| u.max_gpus)
-                .map(|max| (format!("user {}", job.user), max)),
-            self.config
-                .tenants
-                .get(&job.tenant)
-                .and_then(|t| t.max_gpus)
-                .map(|max| (format!("tenant {}", job.tenant), max)),
-        ];
-        if let Some((who, max)) = caps.into_iter().flatten().find(|(_, max)| requested > *max) {
-            return Err(RejectReason::ExceedsCap {
-                who,
-                requested,
-                max,
-            });
-        }
-        Ok((queue, candidates))
     }
 
     /// Step 3: per-user and per-tenant caps on running jobs and GPUs.
@@ -322,16 +248,5 @@ impl Scheduler {
             cohort_members: &self.cohort_members,
             usage: &self.ledgers.quota,
         }
-    }
-}
-
-fn validate_request(job: &Job) -> Result<(), RejectReason> {
-    let invalid = |why: &str| Err(RejectReason::InvalidRequest(why.to_string()));
-    match job.gpu {
-        GpuRequest::Whole { count: 0, .. } => invalid("a whole-GPU request needs at least one GPU"),
-        GpuRequest::Fraction { milli, .. } if milli.0 == 0 || milli >= MilliGpu::WHOLE => {
-            invalid("a fraction must be between 1 and 999 milli-GPU; ask for whole GPUs otherwise")
-        }
-        _ => Ok(()),
     }
 }

@@ -13,6 +13,7 @@ use crate::policy::Policy;
 use crate::state::{Ledgers, NodeState, Spend};
 use crate::units::Time;
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 /// A job that holds resources.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,7 +26,8 @@ pub struct Running {
 /// Makes every decision; fed by inputs, asked by `cycle(now)`.
 #[derive(Debug, Clone)]
 pub struct Scheduler {
-    pub(crate) config: Config,
+    /// Shared, so that a cycle can hold it apart from the state it changes.
+    pub(crate) config: Arc<Config>,
     pub(crate) policy: Policy,
     pub(crate) cohort_members: BTreeMap<CohortName, Vec<QueueName>>,
     pub(crate) ledgers: Ledgers,
@@ -42,7 +44,7 @@ impl Scheduler {
         config.validate()?;
         let cohort_members = cohort_members(&config);
         Ok(Scheduler {
-            config,
+            config: Arc::new(config),
             policy,
             cohort_members,
             ledgers: Ledgers::default(),
@@ -214,7 +216,7 @@ impl Scheduler {
         resource: Resource,
         quota: Quota,
     ) -> Result<(), InputError> {
-        let mut config = self.config.clone();
+        let mut config = Config::clone(&self.config);
         let place = format!("cluster_queues[{queue}]");
         let cluster_queue = config
             .cluster_queues
@@ -227,7 +229,7 @@ impl Scheduler {
             .ok_or_else(|| ConfigError::unknown(place, "flavors", flavor))?;
         flavor_quotas.resources.insert(resource, quota);
         config.validate()?;
-        self.config = config;
+        self.config = Arc::new(config);
         Ok(())
     }
 

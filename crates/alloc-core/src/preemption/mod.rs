@@ -36,6 +36,7 @@
 //! Victims go back to pending; the shell stops them and they resume from their last
 //! checkpoint, paying their restore cost.
 
+mod prune;
 mod rank;
 mod search;
 mod trial;

@@ -90,6 +90,13 @@ impl Scheduler {
         if !self.policy.preemption.enabled {
             return None;
         }
+        // Nothing to search where no victim set can work; see `prune`.
+        if candidates
+            .iter()
+            .all(|flavor| self.hopeless_on(job, queue, flavor))
+        {
+            return None;
+        }
         let pools = self.victim_pools(job, queue, candidates, now);
         if pools.iter().all(Vec::is_empty) {
             return None;
@@ -97,7 +104,8 @@ impl Scheduler {
         let stop_early = queue.fungibility.when_can_preempt == WhenCanPreempt::MayStopSearch;
         let mut plans = Vec::new();
         for (position, (flavor, pool)) in candidates.iter().zip(pools).enumerate() {
-            if pool.is_empty() {
+            // A hopeless flavor yields no plan, so skipping it leaves `stop_early` as it was.
+            if pool.is_empty() || self.hopeless_on(job, queue, flavor) {
                 continue;
             }
             let target = Target {

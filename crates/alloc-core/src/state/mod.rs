@@ -4,11 +4,13 @@
 
 mod fleet;
 mod holdings;
+mod priorities;
 mod public;
 mod quota_usage;
 
 pub use fleet::{Fleet, GpuState, NodeState};
 pub use holdings::{Holding, Holdings};
+pub use priorities::RunningPriorities;
 pub use public::{PublicLeases, Spend};
 pub use quota_usage::QuotaUsage;
 
@@ -22,6 +24,8 @@ pub struct Ledgers {
     pub quota: QuotaUsage,
     pub holdings: Holdings,
     pub public: PublicLeases,
+    /// Private running jobs by queue, flavor and priority, for the preemption step.
+    pub priorities: RunningPriorities,
 }
 
 impl Ledgers {
@@ -34,6 +38,8 @@ impl Ledgers {
                 self.fleet.book(placement);
                 self.quota
                     .add(&placement.queue, &placement.flavor, &job.quota_usage());
+                self.priorities
+                    .add(&placement.queue, &placement.flavor, job.priority);
             }
         }
         self.holdings.add(job);
@@ -46,6 +52,8 @@ impl Ledgers {
                 self.fleet.release(placement);
                 self.quota
                     .subtract(&placement.queue, &placement.flavor, &job.quota_usage());
+                self.priorities
+                    .subtract(&placement.queue, &placement.flavor, job.priority);
             }
         }
         self.holdings.subtract(job);

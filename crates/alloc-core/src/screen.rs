@@ -1,0 +1,133 @@
+//! Step 1 of the cycle: reject what can never run. Everything but the user's and tenant's caps
+//! depends only on the job's local queue and request, the configuration and the fleet's GPU
+//! models — none of which a cycle changes — so it is worked out once per distinct request per
+//! cycle and kept in the cycle's memo.
+
+use crate::decision::{FlavorMiss, RejectReason};
+use crate::flavors;
+use crate::memo::{CycleMemo, Request, Screened};
+use crate::model::{Config, GpuRequest, Job};
+use crate::quota::QuotaView;
+use crate::scheduler::Scheduler;
+use crate::units::MilliGpu;
+
+impl Scheduler {
+    /// Step 1: what can never run is rejected with the reason; otherwise the index of the
+    /// job's screening in `memo.screens`, and its request.
+    pub(crate) fn screen<'c>(
+        &self,
+        config: &'c Config,
+        job: &Job,
+        memo: &mut CycleMemo<'c>,
+    ) -> Result<(usize, Request), RejectReason> {
+        let Some((local, _)) = config.local_queues.get_key_value(&job.queue) else {
+            return Err(RejectReason::UnknownQueue(job.queue.clone()));
+        };
+        let key = (local, Request::of(job));
+        let screened = match memo.screened.get(&key) {
+            Some(screened) => screened.clone(),
+            None => {
+                let screened = self.screen_request(config, job, memo);
+                memo.screened.insert(key.clone(), screened.clone());
+                screened
+            }
+        };
+        let index = screened?;
+        let requested = job.gpu.milli();
+        // The user's cap first, then the tenant's; the name is formatted only for a rejection,
+        // as every pending job passes here every cycle.
+        let user_cap = config.users.get(&job.user).and_then(|u| u.max_gpus);
+        if let Some(max) = user_cap.filter(|max| requested > *max) {
+            return Err(RejectReason::ExceedsCap {
+                who: format!("user {}", job.user),
+                requested,
+                max,
+            });
+        }
+        let tenant_cap = config.tenants.get(&job.tenant).and_then(|t| t.max_gpus);
+        if let Some(max) = tenant_cap.filter(|max| requested > *max) {
+            return Err(RejectReason::ExceedsCap {
+                who: format!("tenant {}", job.tenant),
+                requested,
+                max,
+            });
+        }
+        Ok((index, key.1))
+    }
+
+    /// The part of step 1 that depends only on the job's local queue and request.
+    fn screen_request<'c>(
+        &self,
+        config: &'c Config,
+        job: &Job,
+        memo: &mut CycleMemo<'c>,
+    ) -> Result<usize, RejectReason> {
+        let queue = config
+            .local_queues
+            .get(&job.queue)
+            .and_then(|local| config.cluster_queues.get(&local.cluster_queue))
+            .ok_or_else(|| RejectReason::UnknownQueue(job.queue.clone()))?;
+        validate_request(job)?;
+        let candidates = flavors::candidates(config, queue, job, &self.policy);
+        if candidates.is_empty() {
+            return Err(RejectReason::NoMatchingFlavor {
+                queue: queue.name.clone(),
+                min_tier: job.min_tier,
+                upgrade_allowed: job.allow_upgrade || self.policy.allow_tier_upgrade,
+            });
+        }
+        let view = QuotaView {
+            config,
+            cohort_members: &self.cohort_members,
+            usage: &self.ledgers.quota,
+        };
+        let request = job.quota_usage();
+        let mut misses = Vec::new();
+        for flavor in &candidates {
+            match view.exceeds_ceiling(queue, &flavor.name, &request) {
+                Some(miss) => misses.push(FlavorMiss {
+                    flavor: flavor.name.clone(),
+                    miss,
+                }),
+                None => break,
+            }
+        }
+        if misses.len() == candidates.len() {
+            return Err(RejectReason::ExceedsQuotaCeiling {
+                queue: queue.name.clone(),
+                misses,
+            });
+        }
+        let private: Vec<_> = candidates
+            .iter()
+            .filter(|f| {
+                config
+                    .clusters
+                    .get(&f.cluster)
+                    .is_some_and(|c| !c.is_public())
+            })
+            .collect();
+        let screened = Screened {
+            queue,
+            has_private: !private.is_empty(),
+            private_speeds: private
+                .iter()
+                .filter_map(|f| self.flavor_speed(&f.name))
+                .collect(),
+            candidates,
+        };
+        memo.screens.push(screened);
+        Ok(memo.screens.len() - 1)
+    }
+}
+
+fn validate_request(job: &Job) -> Result<(), RejectReason> {
+    let invalid = |why: &str| Err(RejectReason::InvalidRequest(why.to_string()));
+    match job.gpu {
+        GpuRequest::Whole { count: 0, .. } => invalid("a whole-GPU request needs at least one GPU"),
+        GpuRequest::Fraction { milli, .. } if milli.0 == 0 || milli >= MilliGpu::WHOLE => {
+            invalid("a fraction must be between 1 and 999 milli-GPU; ask for whole GPUs otherwise")
+        }
+        _ => Ok(()),
+    }
+}
