@@ -90,7 +90,7 @@ pub(crate) fn waits(runs: &[Shown]) -> String {
         legend,
     };
     let mut caption = String::from(
-        "Share of all submitted jobs that had started within a given wait. A curve that ends below 100% left jobs unstarted (rejected or still pending at the end).",
+        "Share of all submitted batch jobs that had started within a given wait (notebook cells are in the last section). A curve that ends below 100% left jobs unstarted (rejected or still pending at the end).",
     );
     for note in &notes {
         let _ = write!(caption, "<br>{}.", escape(note));

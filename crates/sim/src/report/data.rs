@@ -95,15 +95,13 @@ pub(crate) struct WaitCdf {
     pub median_ms: Option<f64>,
 }
 
-/// The wait-time CDF over every job, so a run that leaves jobs unstarted ends below 1.
+/// The wait-time CDF over every batch job, so a run that leaves jobs unstarted ends below 1.
+/// Notebook cells are left out: their waits are cell latencies, shown in their own section.
 pub(crate) fn wait_cdf(records: &[JobRecord], floor_ms: f64) -> WaitCdf {
-    let mut waits: Vec<u64> = records
-        .iter()
-        .filter_map(|r| r.wait())
-        .map(|m| m.0)
-        .collect();
+    let batch = || records.iter().filter(|r| r.session.is_none());
+    let mut waits: Vec<u64> = batch().filter_map(|r| r.wait()).map(|m| m.0).collect();
     waits.sort_unstable();
-    let total = records.len();
+    let total = batch().count();
     let started = waits.len();
     let within_floor = waits.partition_point(|w| (*w as f64) <= floor_ms);
     let share = |count: usize| count as f64 / total.max(1) as f64;
