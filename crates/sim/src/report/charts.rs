@@ -174,20 +174,44 @@ pub(crate) fn deadlines(runs: &[Shown]) -> String {
     out
 }
 
+/// A latency already raised to the chart's floor, in words that do not overstate it.
+fn at_most_floor(ms: f64) -> String {
+    if ms <= WAIT_FLOOR_MS {
+        format!("≤ {}", duration_ms(WAIT_FLOOR_MS))
+    } else {
+        duration_ms(ms)
+    }
+}
+
 /// Idle GPU-hours against notebook cell latency, one point per run with notebook sessions.
 pub(crate) fn notebook(runs: &[Shown]) -> String {
     let mut out =
         String::from("<section id=\"notebook\"><h2>Idle GPU-hours vs notebook cell latency</h2>");
-    let points: Vec<(f64, f64, String)> = runs
+    let shown: Vec<(f64, f64, f64, String)> = runs
         .iter()
         .filter_map(|run| {
             run.view.notebook.map(|n| {
                 (
                     (n.cell_latency_p50.0 as f64).max(WAIT_FLOOR_MS),
+                    (n.cell_latency_p95.0 as f64).max(WAIT_FLOOR_MS),
                     n.idle_gpu_hours,
                     run.label.clone(),
                 )
             })
+        })
+        .collect();
+    let points: Vec<(f64, f64, String)> = shown
+        .iter()
+        .map(|(p50, _, idle, label)| (*p50, *idle, label.clone()))
+        .collect();
+    // Each run's spread of latencies: a line from its median out to its 95th percentile.
+    let spreads: Vec<Layer> = shown
+        .iter()
+        .filter(|(p50, p95, _, _)| p95 > p50)
+        .map(|(p50, p95, idle, _)| Layer::Line {
+            points: vec![(*p50, *idle), (*p95, *idle)],
+            colour: style(0).0,
+            dash: "4 3",
         })
         .collect();
     if points.is_empty() {
@@ -197,17 +221,18 @@ pub(crate) fn notebook(runs: &[Shown]) -> String {
         out.push_str("</section>");
         return out;
     }
-    let longest = points
+    let longest = shown
         .iter()
-        .map(|p| p.0)
+        .map(|p| p.1)
         .fold(WAIT_FLOOR_MS * 60.0, f64::max);
     let top = points.iter().map(|p| p.1).fold(0.0, f64::max);
-    let description: Vec<String> = points
+    let description: Vec<String> = shown
         .iter()
-        .map(|(latency, idle, label)| {
+        .map(|(p50, p95, idle, label)| {
             format!(
-                "{label}: {idle:.1} idle GPU-hours at median latency {}",
-                duration_ms(*latency)
+                "{label}: {idle:.1} idle GPU-hours at median latency {} (95th percentile {})",
+                at_most_floor(*p50),
+                at_most_floor(*p95)
             )
         })
         .collect();
@@ -221,14 +246,17 @@ pub(crate) fn notebook(runs: &[Shown]) -> String {
             longest,
         ),
         y: Axis::linear("GPU-hours held idle by notebooks", 0.0, top),
-        layers: vec![Layer::Points {
-            points,
-            colour: style(0).0,
-        }],
+        layers: spreads
+            .into_iter()
+            .chain([Layer::Points {
+                points,
+                colour: style(0).0,
+            }])
+            .collect(),
         legend: Vec::new(),
     };
     let mut caption =
-        String::from("One point per run: lower left is better (little idle GPU time, fast cells).");
+        String::from("One point per run at its median cell latency; the dashed line reaches its 95th percentile. Lower left is better (little idle GPU time, fast cells).");
     let without = runs
         .iter()
         .filter(|run| run.view.notebook.is_none())

@@ -50,6 +50,8 @@ pub struct NotebookCells {
     pub idle_gpu_hours: f64,
     /// Median time from a cell asking for a GPU to the cell running.
     pub cell_latency_p50: Millis,
+    /// The 95th percentile of the same.
+    pub cell_latency_p95: Millis,
 }
 
 impl<'a> RunView<'a> {
@@ -65,6 +67,11 @@ impl<'a> RunView<'a> {
                 idle_gpu_hours: output.notebook.idle_gpu_hours(),
                 cell_latency_p50: Millis(
                     summary["notebook"]["cell_latency_ms"]["p50"]
+                        .as_u64()
+                        .unwrap_or(0),
+                ),
+                cell_latency_p95: Millis(
+                    summary["notebook"]["cell_latency_ms"]["p95"]
                         .as_u64()
                         .unwrap_or(0),
                 ),
