@@ -160,11 +160,14 @@ fn the_notebook_plot_draws_runs_that_carry_notebook_figures() {
     with.notebook = Some(NotebookCells {
         idle_gpu_hours: 12.5,
         cell_latency_p50: Millis::seconds(40),
+        cell_latency_p95: Millis::seconds(90),
     });
     let html = compare(&[with, RunView::new(&b, &summary_b)]);
     let section = html.split("id=\"notebook\"").nth(1).unwrap();
     assert!(section.contains("<svg "));
-    assert!(section.contains("default: 12.5 idle GPU-hours at median latency 40.0 s"));
+    assert!(section.contains(
+        "default: 12.5 idle GPU-hours at median latency 40.0 s (95th percentile 1.5 min)"
+    ));
     assert!(section.contains("1 runs without notebook data are not shown"));
 }
 
