@@ -52,6 +52,13 @@ pub enum Command {
     Compare(CompareArgs),
     /// Write the JSON Schema of scenario files (scenarios/scenario.schema.json).
     Schema(SchemaArgs),
+    /// Scale sweep: synthetic workloads of each size on a department fleet scaled with it (≈70%
+    /// offered load), each in its own process; writes jobs, wall time, events/s and peak RSS
+    /// per size and prints the fitted growth exponent of wall time.
+    Sweep(SweepArgs),
+    /// One size of a sweep, measured in this process (used by `sim sweep`).
+    #[command(hide = true)]
+    SweepOne(SweepOneArgs),
     /// Replay a native trace on a fleet and write jobs, time series, summary, manifest and an
     /// HTML report.
     Run(RunArgs),
@@ -207,4 +214,25 @@ pub struct SchemaArgs {
     /// Where to write it; standard output when absent.
     #[arg(short, long)]
     pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct SweepArgs {
+    /// Comma-separated job counts.
+    #[arg(long, default_value = "10000,100000,1000000")]
+    pub jobs: String,
+    /// CSV to write (one row per size).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// The fleet one copy of which serves 2,000 jobs [default: scenarios/fleets/department.yaml].
+    #[arg(long)]
+    pub fleet: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct SweepOneArgs {
+    #[arg(long)]
+    pub jobs: usize,
+    #[arg(long)]
+    pub fleet: PathBuf,
 }

@@ -18,6 +18,7 @@ pub mod rng;
 pub mod run;
 pub mod runtime_model;
 pub mod scenario;
+pub mod sweep;
 pub mod trace;
 pub mod workload;
 mod yaml;

@@ -1,7 +1,7 @@
 use clap::Parser;
 use sim::cli::{
     Cli, Command, CompareArgs, FleetArgs, GenerateArgs, ImportArgs, PackArgs, RunArgs,
-    ScenarioArgs, SchemaArgs,
+    ScenarioArgs, SchemaArgs, SweepArgs, SweepOneArgs,
 };
 use sim::engine::EngineOptions;
 use sim::fleet::FleetFile;
@@ -26,6 +26,8 @@ fn main() -> ExitCode {
         None => scenario(cli.scenario),
         Some(Command::Compare(args)) => compare(args),
         Some(Command::Schema(args)) => schema(args),
+        Some(Command::Sweep(args)) => sweep(args),
+        Some(Command::SweepOne(args)) => sweep_one(args),
         Some(Command::Run(args)) => run(args),
         Some(Command::Import(args)) => import(args),
         Some(Command::Generate(args)) => generate(args),
@@ -109,6 +111,65 @@ fn compare(args: CompareArgs) -> Result<()> {
     say!("{}", sim::compare::markdown(&runs));
     say!("outputs in {}", out.display());
     say!("report: {}", out.join("report.html").display());
+    Ok(())
+}
+
+fn sweep(args: SweepArgs) -> Result<()> {
+    let sizes = sim::sweep::parse_sizes(&args.jobs)?;
+    let fleet = match args.fleet {
+        Some(path) => path,
+        None => sim::scenario::search_dirs()
+            .into_iter()
+            .map(|dir| dir.join("fleets/department.yaml"))
+            .find(|path| path.is_file())
+            .ok_or_else(|| SimError::BadArgument {
+                flag: "--fleet".into(),
+                reason: "scenarios/fleets/department.yaml not found; pass --fleet".into(),
+            })?,
+    };
+    let exe = std::env::current_exe().map_err(|e| SimError::io("sim", e))?;
+    let mut rows = Vec::new();
+    for jobs in sizes {
+        let child = std::process::Command::new(&exe)
+            .args(["sweep-one", "--jobs", &jobs.to_string(), "--fleet"])
+            .arg(&fleet)
+            .stderr(std::process::Stdio::inherit())
+            .output()
+            .map_err(|e| SimError::io(&exe, e))?;
+        let line = String::from_utf8_lossy(&child.stdout);
+        let row: serde_json::Value = serde_json::from_str(line.trim()).map_err(|_| {
+            SimError::Internal(format!("the run of {jobs} jobs failed ({})", child.status))
+        })?;
+        eprintln!(
+            "{jobs} jobs: {:.2} s, {:.0} events/s, peak RSS {:.0} MiB",
+            row["wall_s"].as_f64().unwrap_or(f64::NAN),
+            row["events_per_s"].as_f64().unwrap_or(f64::NAN),
+            row["peak_rss_mib"].as_f64().unwrap_or(f64::NAN)
+        );
+        rows.push(row);
+    }
+    let csv = sim::sweep::csv(&rows);
+    std::fs::write(&args.out, &csv).map_err(|e| SimError::io(&args.out, e))?;
+    say!("{}", csv.trim_end());
+    let points: Vec<(f64, f64)> = rows
+        .iter()
+        .filter_map(|r| Some((r["jobs"].as_f64()?, r["wall_s"].as_f64()?)))
+        .collect();
+    match sim::sweep::growth_exponent(&points) {
+        Some(exponent) => {
+            say!("growth exponent of wall time: {exponent:.2} (target ≤ 1.1)");
+        }
+        None => {
+            say!("growth exponent: needs two sizes or more");
+        }
+    }
+    say!("targets: 1M jobs < 10 s and < 1 GiB peak RSS on 2 cores");
+    Ok(())
+}
+
+fn sweep_one(args: SweepOneArgs) -> Result<()> {
+    let row = sim::sweep::measure_one(args.jobs, &args.fleet)?;
+    say!("{row}");
     Ok(())
 }
 
