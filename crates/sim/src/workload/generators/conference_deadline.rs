@@ -4,9 +4,7 @@
 
 use super::calendar::DAY;
 use super::check;
-use super::people::People;
-use super::semester_peak::style;
-use super::term::Term;
+use super::term::Behaviour;
 use crate::rng::Seed;
 use crate::workload::Workload;
 use serde::{Deserialize, Serialize};
@@ -83,70 +81,26 @@ impl Default for ConferenceDeadline {
 impl ConferenceDeadline {
     pub(crate) fn generate(&self, seed: Seed) -> Result<Workload, String> {
         let days = check::count(NAME, "days", self.days, 1, 366)?;
-        check::tenants(NAME, "tenants", &self.tenants)?;
-        let users = check::count(NAME, "users_per_tenant", self.users_per_tenant, 1, 10_000)?;
-        let term = Term {
+        let behaviour = Behaviour {
             generator: NAME,
-            days,
-            conferences: vec![f64::from(days) * DAY],
-            surge_days: days,
-            slack_hours: check::within(
-                NAME,
-                "deadline_slack_hours",
-                self.deadline_slack_hours,
-                0.0,
-                24.0 * 30.0,
-            )?,
-            people: People::new(&self.tenants, users),
-            main_authors_per_tenant: check::count(
-                NAME,
-                "main_authors_per_tenant",
-                self.main_authors_per_tenant,
-                0,
-                users,
-            )?,
-            main_author_daily_probability: check::probability(
-                NAME,
-                "main_author_daily_probability",
-                self.main_author_daily_probability,
-            )?,
-            max_paper_jobs_per_day: check::count(
-                NAME,
-                "max_paper_jobs_per_day",
-                self.max_paper_jobs_per_day,
-                1,
-                1000,
-            )?,
-            urgent_share: check::probability(NAME, "urgent_share", self.urgent_share)?,
-            training_jobs_per_week: check::rate(
-                NAME,
-                "training_jobs_per_week",
-                self.training_jobs_per_week,
-            )?,
-            sweeps_per_week: check::rate(NAME, "sweeps_per_week", self.sweeps_per_week)?,
-            surge_activity_factor: check::within(
-                NAME,
-                "surge_activity_factor",
-                self.surge_activity_factor,
-                0.0,
-                100.0,
-            )?,
-            sessions_per_user_per_weekday: check::within(
-                NAME,
-                "notebook_sessions_per_user_per_weekday",
-                self.notebook_sessions_per_user_per_weekday,
-                0.0,
-                100.0,
-            )?,
-            weekend_factor: check::within(NAME, "weekend_factor", self.weekend_factor, 0.0, 1.0)?,
-            style: style(
-                NAME,
-                self.sensitive_share,
-                self.budget_price_per_gpu_hour,
-                self.small_budget_share,
-            )?,
+            deadline_slack_hours: self.deadline_slack_hours,
+            tenants: &self.tenants,
+            users_per_tenant: self.users_per_tenant,
+            main_authors_per_tenant: self.main_authors_per_tenant,
+            main_author_daily_probability: self.main_author_daily_probability,
+            max_paper_jobs_per_day: self.max_paper_jobs_per_day,
+            urgent_share: self.urgent_share,
+            training_jobs_per_week: self.training_jobs_per_week,
+            sweeps_per_week: self.sweeps_per_week,
+            surge_activity_factor: self.surge_activity_factor,
+            notebook_sessions_per_user_per_weekday: self.notebook_sessions_per_user_per_weekday,
+            weekend_factor: self.weekend_factor,
+            sensitive_share: self.sensitive_share,
+            budget_price_per_gpu_hour: self.budget_price_per_gpu_hour,
+            small_budget_share: self.small_budget_share,
         };
-        term.check_size()?;
+        // The whole scenario is the surge before the one deadline at its end.
+        let term = behaviour.term(days, vec![f64::from(days) * DAY], days)?;
         Ok(term.generate(seed))
     }
 }

@@ -8,8 +8,7 @@
 use super::batch::Style;
 use super::calendar::DAY;
 use super::check;
-use super::people::People;
-use super::term::Term;
+use super::term::{Behaviour, Term};
 use crate::rng::Seed;
 use crate::workload::Workload;
 use alloc_core::Money;
@@ -95,75 +94,33 @@ impl SemesterPeak {
             check::count(NAME, "deadline_weeks", week, 1, weeks)?;
             conferences.push(f64::from(week) * 7.0 * DAY);
         }
-        check::tenants(NAME, "tenants", &self.tenants)?;
-        let users = check::count(NAME, "users_per_tenant", self.users_per_tenant, 1, 10_000)?;
-        let term = Term {
-            generator: NAME,
-            days: weeks * 7,
-            conferences,
-            surge_days: check::count(NAME, "surge_days", self.surge_days, 1, weeks * 7)?,
-            slack_hours: check::within(
-                NAME,
-                "deadline_slack_hours",
-                self.deadline_slack_hours,
-                0.0,
-                24.0 * 30.0,
-            )?,
-            people: People::new(&self.tenants, users),
-            main_authors_per_tenant: check::count(
-                NAME,
-                "main_authors_per_tenant",
-                self.main_authors_per_tenant,
-                0,
-                users,
-            )?,
-            main_author_daily_probability: check::probability(
-                NAME,
-                "main_author_daily_probability",
-                self.main_author_daily_probability,
-            )?,
-            max_paper_jobs_per_day: check::count(
-                NAME,
-                "max_paper_jobs_per_day",
-                self.max_paper_jobs_per_day,
-                1,
-                1000,
-            )?,
-            urgent_share: check::probability(NAME, "urgent_share", self.urgent_share)?,
-            training_jobs_per_week: check::rate(
-                NAME,
-                "training_jobs_per_week",
-                self.training_jobs_per_week,
-            )?,
-            sweeps_per_week: check::rate(NAME, "sweeps_per_week", self.sweeps_per_week)?,
-            surge_activity_factor: check::within(
-                NAME,
-                "surge_activity_factor",
-                self.surge_activity_factor,
-                0.0,
-                100.0,
-            )?,
-            sessions_per_user_per_weekday: check::within(
-                NAME,
-                "notebook_sessions_per_user_per_weekday",
-                self.notebook_sessions_per_user_per_weekday,
-                0.0,
-                100.0,
-            )?,
-            weekend_factor: check::within(NAME, "weekend_factor", self.weekend_factor, 0.0, 1.0)?,
-            style: style(
-                NAME,
-                self.sensitive_share,
-                self.budget_price_per_gpu_hour,
-                self.small_budget_share,
-            )?,
-        };
-        term.check_size()?;
-        Ok(term)
+        let surge_days = check::count(NAME, "surge_days", self.surge_days, 1, weeks * 7)?;
+        self.behaviour().term(weeks * 7, conferences, surge_days)
     }
 
     pub(crate) fn generate(&self, seed: Seed) -> Result<Workload, String> {
         Ok(self.term()?.generate(seed))
+    }
+
+    fn behaviour(&self) -> Behaviour<'_> {
+        Behaviour {
+            generator: NAME,
+            deadline_slack_hours: self.deadline_slack_hours,
+            tenants: &self.tenants,
+            users_per_tenant: self.users_per_tenant,
+            main_authors_per_tenant: self.main_authors_per_tenant,
+            main_author_daily_probability: self.main_author_daily_probability,
+            max_paper_jobs_per_day: self.max_paper_jobs_per_day,
+            urgent_share: self.urgent_share,
+            training_jobs_per_week: self.training_jobs_per_week,
+            sweeps_per_week: self.sweeps_per_week,
+            surge_activity_factor: self.surge_activity_factor,
+            notebook_sessions_per_user_per_weekday: self.notebook_sessions_per_user_per_weekday,
+            weekend_factor: self.weekend_factor,
+            sensitive_share: self.sensitive_share,
+            budget_price_per_gpu_hour: self.budget_price_per_gpu_hour,
+            small_budget_share: self.small_budget_share,
+        }
     }
 }
 

@@ -5,8 +5,10 @@
 
 use super::batch::{self, Style, TERM_TRAINING};
 use super::calendar::{Calendar, DAY};
+use super::check;
 use super::notebooks;
 use super::people::People;
+use super::semester_peak::style;
 use crate::rng::Seed;
 use crate::workload::{Session, Workload};
 use alloc_core::Job;
@@ -36,6 +38,105 @@ pub(crate) struct Term {
     pub sessions_per_user_per_weekday: f64,
     pub weekend_factor: f64,
     pub style: Style,
+}
+
+/// What `semester-peak` and `conference-deadline` share beyond the calendar, as the user wrote
+/// it: [`Behaviour::term`] checks it once for both and names the generator in every error.
+pub(crate) struct Behaviour<'a> {
+    pub generator: &'static str,
+    pub deadline_slack_hours: f64,
+    pub tenants: &'a [String],
+    pub users_per_tenant: u32,
+    pub main_authors_per_tenant: u32,
+    pub main_author_daily_probability: f64,
+    pub max_paper_jobs_per_day: u32,
+    pub urgent_share: f64,
+    pub training_jobs_per_week: f64,
+    pub sweeps_per_week: f64,
+    pub surge_activity_factor: f64,
+    pub notebook_sessions_per_user_per_weekday: f64,
+    pub weekend_factor: f64,
+    pub sensitive_share: f64,
+    pub budget_price_per_gpu_hour: f64,
+    pub small_budget_share: f64,
+}
+
+impl Behaviour<'_> {
+    /// The checked term over `days`, with these conference deadlines (ms since the start) and
+    /// `surge_days` of surge before each.
+    pub(crate) fn term(
+        &self,
+        days: u32,
+        conferences: Vec<f64>,
+        surge_days: u32,
+    ) -> Result<Term, String> {
+        let name = self.generator;
+        check::tenants(name, "tenants", self.tenants)?;
+        let users = check::count(name, "users_per_tenant", self.users_per_tenant, 1, 10_000)?;
+        let term = Term {
+            generator: name,
+            days,
+            conferences,
+            surge_days,
+            slack_hours: check::within(
+                name,
+                "deadline_slack_hours",
+                self.deadline_slack_hours,
+                0.0,
+                24.0 * 30.0,
+            )?,
+            people: People::new(self.tenants, users),
+            main_authors_per_tenant: check::count(
+                name,
+                "main_authors_per_tenant",
+                self.main_authors_per_tenant,
+                0,
+                users,
+            )?,
+            main_author_daily_probability: check::probability(
+                name,
+                "main_author_daily_probability",
+                self.main_author_daily_probability,
+            )?,
+            max_paper_jobs_per_day: check::count(
+                name,
+                "max_paper_jobs_per_day",
+                self.max_paper_jobs_per_day,
+                1,
+                1000,
+            )?,
+            urgent_share: check::probability(name, "urgent_share", self.urgent_share)?,
+            training_jobs_per_week: check::rate(
+                name,
+                "training_jobs_per_week",
+                self.training_jobs_per_week,
+            )?,
+            sweeps_per_week: check::rate(name, "sweeps_per_week", self.sweeps_per_week)?,
+            surge_activity_factor: check::within(
+                name,
+                "surge_activity_factor",
+                self.surge_activity_factor,
+                0.0,
+                100.0,
+            )?,
+            sessions_per_user_per_weekday: check::within(
+                name,
+                "notebook_sessions_per_user_per_weekday",
+                self.notebook_sessions_per_user_per_weekday,
+                0.0,
+                100.0,
+            )?,
+            weekend_factor: check::within(name, "weekend_factor", self.weekend_factor, 0.0, 1.0)?,
+            style: style(
+                name,
+                self.sensitive_share,
+                self.budget_price_per_gpu_hour,
+                self.small_budget_share,
+            )?,
+        };
+        term.check_size()?;
+        Ok(term)
+    }
 }
 
 impl Term {
