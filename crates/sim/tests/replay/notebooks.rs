@@ -55,29 +55,34 @@ fn run_with(
     failures: Option<FailureModel>,
     seed: u64,
 ) -> RunOutput {
+    let options = EngineOptions {
+        seed: Seed(seed),
+        failures,
+        notebooks: NotebookOptions {
+            hold,
+            keep_alive,
+            cold_start: COLD,
+            restore: RESTORE,
+        },
+        ..EngineOptions::default()
+    };
+    simulate(plan(workload, options), |_, _| {}).unwrap().0
+}
+
+/// The workload on the department fleet under the default policy.
+fn plan(workload: Workload, options: EngineOptions) -> RunPlan {
     let path = fleet_path();
     let fleet = FleetFile::load(&path).unwrap();
     let (config, nodes) = fleet.resolve(&path).unwrap();
-    let plan = RunPlan {
+    RunPlan {
         config,
         nodes,
         workload,
         policy_name: "default".into(),
         policy: alloc_core::Policy::default(),
-        options: EngineOptions {
-            seed: Seed(seed),
-            failures,
-            notebooks: NotebookOptions {
-                hold,
-                keep_alive,
-                cold_start: COLD,
-                restore: RESTORE,
-            },
-            ..EngineOptions::default()
-        },
+        options,
         inputs: vec![path],
-    };
-    simulate(plan, |_, _| {}).unwrap().0
+    }
 }
 
 fn cell_records(output: &RunOutput) -> Vec<&JobRecord> {
@@ -171,22 +176,11 @@ fn a_horizon_reports_cells_that_never_ran() {
         jobs: Vec::new(),
         sessions: vec![session(1, Time(0), cells(&[60, 3_600, 60], 30), 1)],
     };
-    let path = fleet_path();
-    let fleet = FleetFile::load(&path).unwrap();
-    let (config, nodes) = fleet.resolve(&path).unwrap();
-    let plan = RunPlan {
-        config,
-        nodes,
-        workload,
-        policy_name: "default".into(),
-        policy: alloc_core::Policy::default(),
-        options: EngineOptions {
-            horizon: Some(Time(Millis::minutes(30).0)),
-            ..EngineOptions::default()
-        },
-        inputs: vec![path],
+    let options = EngineOptions {
+        horizon: Some(Time(Millis::minutes(30).0)),
+        ..EngineOptions::default()
     };
-    let (output, summary, _) = simulate(plan, |_, _| {}).unwrap();
+    let (output, summary, _) = simulate(plan(workload, options), |_, _| {}).unwrap();
     let cells = cell_records(&output);
     assert_eq!(cells.len(), 3, "nothing lost");
     assert_eq!(cells[0].outcome, Outcome::Finished);
