@@ -59,7 +59,7 @@ fn scenario(args: ScenarioArgs) -> Result<()> {
     let out = args
         .out
         .unwrap_or_else(|| PathBuf::from("out").join(&scenario.name));
-    eprintln!("{}", scenario.describe(&plan));
+    eprintln!("{}", scenario.describe(&plan.policy_name));
     let bar = sim::progress::bar(plan.workload.job_count() as u64, "simulating");
     let (output, summary, manifest) = simulate(plan, |done, _| bar.set_position(done))?;
     bar.finish_and_clear();
@@ -89,18 +89,7 @@ fn compare(args: CompareArgs) -> Result<()> {
             other => other,
         })?;
     }
-    let plan = scenario.plan(&sim::scenario::baseline::baseline(&scenario.file.policy)?)?;
-    eprintln!("{}", scenario.describe(&plan));
-    eprintln!(
-        "running {} {}: {}",
-        policies.len(),
-        if policies.len() == 1 {
-            "policy"
-        } else {
-            "policies"
-        },
-        policies.join(", ")
-    );
+    eprintln!("{}", scenario.describe(&policies.join(", ")));
     let runs = sim::compare::run_all(&scenario, &policies, args.threads, |done| {
         eprintln!(
             "  {} done in {:.1} s",

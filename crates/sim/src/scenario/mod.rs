@@ -83,7 +83,8 @@ impl Scenario {
             inputs,
         };
         // Fail on a bad fleet or policy now, not in the middle of a comparison.
-        scenario.plan(&baseline::baseline(&scenario.file.policy)?)?;
+        scenario.fleet.resolve(&scenario.fleet_path)?;
+        baseline::baseline(&scenario.file.policy)?;
         Ok(scenario)
     }
 
@@ -97,20 +98,25 @@ impl Scenario {
         })
     }
 
-    /// One line for the terminal: what is about to be simulated.
-    pub fn describe(&self, plan: &RunPlan) -> String {
-        let gpus: u64 = plan.nodes.iter().map(|n| u64::from(n.gpus)).sum();
-        let sessions = self.workload.sessions.len();
+    /// One line for the terminal: what is about to be simulated, and under which policy.
+    pub fn describe(&self, policy: &str) -> String {
+        let nodes: u64 = self.fleet.nodes.iter().map(|g| u64::from(g.count)).sum();
+        let gpus: u64 = self
+            .fleet
+            .nodes
+            .iter()
+            .map(|g| u64::from(g.count) * u64::from(g.gpus))
+            .sum();
         let cells = self.workload.job_count() - self.workload.jobs.len();
         format!(
             "scenario {}: {} batch jobs, {} notebook sessions ({} cells) on {} nodes / {} GPUs; policy {}; seed {}",
             self.name,
             self.workload.jobs.len(),
-            sessions,
+            self.workload.sessions.len(),
             cells,
-            plan.nodes.len(),
+            nodes,
             gpus,
-            plan.policy_name,
+            policy,
             self.file.seed
         )
     }
