@@ -223,33 +223,22 @@ impl Engine {
             return;
         };
         let state = &self.notebooks.states[s];
-        let upcoming: Millis = session
-            .cells
-            .iter()
-            .skip(state.next_cell)
-            .map(|c| c.compute)
-            .fold(Millis::ZERO, |a, b| a + b);
+        // The lease's runtime estimate (for the scheduler's scoring and burst decisions): the
+        // next cell plus the keep-alive window, or what is left of the whole session.
+        let remaining = &session.cells[state.next_cell.min(session.cells.len())..];
         let (gpu, runtime) = match options.hold {
             NotebookHold::PerCell => (
                 session.template.gpu,
-                session
-                    .cells
-                    .get(state.next_cell)
-                    .map_or(Millis::ZERO, |c| c.compute)
-                    + options.keep_alive,
+                remaining.first().map_or(Millis::ZERO, |c| c.compute) + options.keep_alive,
             ),
             NotebookHold::WholeSession => (
                 GpuRequest::Whole {
                     count: 1,
                     min_vram: VramMib::ZERO,
                 },
-                upcoming
-                    + session
-                        .cells
-                        .iter()
-                        .skip(state.next_cell)
-                        .map(|c| c.think)
-                        .fold(session.close_after, |a, b| a + b),
+                remaining
+                    .iter()
+                    .fold(session.close_after, |total, c| total + c.think + c.compute),
             ),
         };
         let id = JobId(self.notebooks.next_lease);
