@@ -13,6 +13,7 @@
 use crate::engine::{Engine, EngineOptions};
 use crate::error::{Result, SimError};
 use crate::fleet::FleetFile;
+use crate::record::jobs::JobRecord;
 use crate::rng::Seed;
 use crate::workload::synthetic::{generate, SyntheticSpec};
 use crate::workload::Workload;
@@ -124,6 +125,7 @@ pub fn measure_one(jobs: usize, fleet_path: &Path) -> Result<Value> {
     let engine = Engine::new(config, policy, nodes, Workload::batch(workload), options)?;
     let output = engine.run(|_, _| {});
     let wall = started.elapsed().as_secs_f64();
+    let digest = outcome_digest(&output.records);
     Ok(json!({
         "jobs": jobs,
         "nodes": node_count,
@@ -133,7 +135,28 @@ pub fn measure_one(jobs: usize, fleet_path: &Path) -> Result<Value> {
         "wall_s": wall,
         "events_per_s": output.events as f64 / wall.max(1e-9),
         "peak_rss_mib": peak_rss_mib(),
+        "outcome_digest": format!("{digest:016x}"),
     }))
+}
+
+/// FNV-1a over every job record's debug text: two builds that decide alike print the same
+/// digest, so a speed-up can be checked for changed decisions at sizes too big to diff.
+pub fn outcome_digest(records: &[JobRecord]) -> u64 {
+    struct Fnv(u64);
+    impl std::fmt::Write for Fnv {
+        fn write_str(&mut self, text: &str) -> std::fmt::Result {
+            for byte in text.bytes() {
+                self.0 = (self.0 ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
+            }
+            Ok(())
+        }
+    }
+    let mut fnv = Fnv(0xcbf2_9ce4_8422_2325);
+    for record in records {
+        // Writing into the hasher cannot fail.
+        let _ = std::fmt::Write::write_fmt(&mut fnv, format_args!("{record:?}\n"));
+    }
+    fnv.0
 }
 
 /// The process's peak resident set (VmHWM), in MiB; `None` where /proc is not there.
@@ -155,6 +178,7 @@ pub fn csv(rows: &[Value]) -> String {
         "wall_s",
         "events_per_s",
         "peak_rss_mib",
+        "outcome_digest",
     ];
     let mut out = columns.join(",");
     out.push('\n');
@@ -166,6 +190,7 @@ pub fn csv(rows: &[Value]) -> String {
                     Some(i) => i.to_string(),
                     None => format!("{:.3}", n.as_f64().unwrap_or(f64::NAN)),
                 },
+                Value::String(text) => text.clone(),
                 _ => String::new(),
             })
             .collect();

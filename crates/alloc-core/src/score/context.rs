@@ -205,32 +205,13 @@ impl Points {
 /// ledger. Jobs running on leased public GPUs are paid from budgets and hold no node, so they
 /// do not count.
 fn tenant_shares(scheduler: &Scheduler) -> BTreeMap<&TenantName, TenantShare> {
-    let mut capacity = [0u64; 3];
-    for node in scheduler.ledgers.fleet.nodes.values() {
-        let spec = &node.spec;
-        for (total, amount) in capacity.iter_mut().zip([
-            u64::from(spec.gpus).saturating_mul(1000),
-            spec.cpu.0,
-            spec.memory.0,
-        ]) {
-            *total = total.saturating_add(amount);
-        }
-    }
-    let mut held: BTreeMap<&TenantName, [u64; 3]> = BTreeMap::new();
-    for running in scheduler.running.values() {
-        if running.placement.public.is_some() {
-            continue;
-        }
-        let usage = running.job.quota_usage();
-        let entry = held.entry(&running.job.tenant).or_default();
-        for (total, amount) in entry.iter_mut().zip([usage.gpu, usage.cpu, usage.memory]) {
-            *total = total.saturating_add(amount);
-        }
-    }
-    held.into_iter()
-        .map(|(tenant, held)| {
+    let capacity = scheduler.ledgers.fleet.capacity();
+    let private = &scheduler.ledgers.private_use.tenants;
+    private
+        .iter()
+        .map(|(tenant, usage)| {
             let weight = scheduler.config.tenants.get(tenant).map_or(1, |t| t.weight);
-            let dominant = terms::dominant_share(held, capacity);
+            let dominant = terms::dominant_share(usage.held, capacity);
             let share = TenantShare {
                 dominant,
                 weight,

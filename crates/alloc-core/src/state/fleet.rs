@@ -63,6 +63,8 @@ impl NodeState {
 pub struct Fleet {
     pub nodes: BTreeMap<NodeName, NodeState>,
     pub by_flavor: BTreeMap<FlavorName, BTreeSet<NodeName>>,
+    /// Every node's capacity added up: milli-GPU, CPU millicores, memory MiB.
+    capacity: [u64; 3],
 }
 
 impl Fleet {
@@ -73,6 +75,9 @@ impl Fleet {
                 .or_default()
                 .insert(node.spec.name.clone());
         }
+        for (total, amount) in self.capacity.iter_mut().zip(capacity_of(&node.spec)) {
+            *total += amount;
+        }
         self.nodes.insert(node.spec.name.clone(), node);
     }
 
@@ -82,7 +87,16 @@ impl Fleet {
         }
         // A flavor left without nodes is dropped so incremental state equals a rebuild.
         self.by_flavor.retain(|_, members| !members.is_empty());
-        self.nodes.remove(name)
+        let node = self.nodes.remove(name)?;
+        for (total, amount) in self.capacity.iter_mut().zip(capacity_of(&node.spec)) {
+            *total -= amount;
+        }
+        Some(node)
+    }
+
+    /// Every node's capacity added up: milli-GPU, CPU millicores, memory MiB.
+    pub fn capacity(&self) -> [u64; 3] {
+        self.capacity
     }
 
     pub fn nodes_of<'a>(&'a self, flavor: &FlavorName) -> impl Iterator<Item = &'a NodeState> + 'a {
@@ -130,4 +144,8 @@ impl Fleet {
             }
         }
     }
+}
+
+fn capacity_of(spec: &NodeSpec) -> [u64; 3] {
+    [u64::from(spec.gpus) * 1000, spec.cpu.0, spec.memory.0]
 }

@@ -5,12 +5,14 @@
 mod fleet;
 mod holdings;
 mod priorities;
+mod private_use;
 mod public;
 mod quota_usage;
 
 pub use fleet::{Fleet, GpuState, NodeState};
 pub use holdings::{Holding, Holdings};
 pub use priorities::RunningPriorities;
+pub use private_use::{PrivateUse, TenantUse};
 pub use public::{PublicLeases, Spend};
 pub use quota_usage::QuotaUsage;
 
@@ -26,6 +28,8 @@ pub struct Ledgers {
     pub public: PublicLeases,
     /// Private running jobs by queue, flavor and priority, for the preemption step.
     pub priorities: RunningPriorities,
+    /// What each tenant holds on private nodes, for the fair-share term.
+    pub private_use: PrivateUse,
 }
 
 impl Ledgers {
@@ -40,6 +44,7 @@ impl Ledgers {
                     .add(&placement.queue, &placement.flavor, &job.quota_usage());
                 self.priorities
                     .add(&placement.queue, &placement.flavor, job.priority);
+                self.private_use.add(job);
             }
         }
         self.holdings.add(job);
@@ -54,6 +59,7 @@ impl Ledgers {
                     .subtract(&placement.queue, &placement.flavor, &job.quota_usage());
                 self.priorities
                     .subtract(&placement.queue, &placement.flavor, job.priority);
+                self.private_use.subtract(job);
             }
         }
         self.holdings.subtract(job);
