@@ -187,11 +187,9 @@ pub fn apply(scheduler: &mut Scheduler, input: Input) {
 
 /// The flavor with the most nodes in `scheduler`'s fleet.
 pub fn largest_flavor(scheduler: &Scheduler) -> FlavorName {
-    scheduler
-        .ledgers()
-        .fleet
-        .by_flavor
-        .iter()
-        .max_by_key(|(name, nodes)| (nodes.len(), std::cmp::Reverse(*name)))
-        .map_or_else(|| FlavorName::new("g2"), |(name, _)| name.clone())
+    let fleet = &scheduler.ledgers().fleet;
+    fleet
+        .flavors()
+        .max_by_key(|name| (fleet.count_of(name), std::cmp::Reverse(*name)))
+        .map_or_else(|| FlavorName::new("g2"), |name| name.clone())
 }

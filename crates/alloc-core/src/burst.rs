@@ -441,7 +441,7 @@ impl Scheduler {
             .placement
             .nodes
             .iter()
-            .filter_map(|share| self.ledgers.fleet.nodes.get(&share.node))
+            .filter_map(|share| self.ledgers.fleet.node(&share.node))
             .filter_map(|n| n.spec.gpu_model.as_ref())
             .filter_map(|m| self.config.gpu_models.get(m))
             .map(|m| m.speed_permille)

@@ -28,7 +28,7 @@ impl Scheduler {
     /// Rebuilds every ledger from the node list and the running jobs.
     pub fn rebuilt_ledgers(&self) -> Ledgers {
         let mut ledgers = Ledgers::default();
-        for node in self.ledgers.fleet.nodes.values() {
+        for node in self.ledgers.fleet.nodes() {
             let model = node
                 .spec
                 .gpu_model
@@ -57,6 +57,9 @@ impl Scheduler {
             violations
                 .push("incremental ledgers differ from a rebuild from the running jobs".into());
         }
+        if !self.ledgers.fleet.free_indexes_match_nodes() {
+            violations.push("a flavor's free-capacity index differs from its nodes".into());
+        }
         if violations.is_empty() {
             Ok(())
         } else {
@@ -82,7 +85,7 @@ impl Scheduler {
             }
         }
         for (name, (cpu, memory, gpus)) in used {
-            let Some(node) = self.ledgers.fleet.nodes.get(name) else {
+            let Some(node) = self.ledgers.fleet.node(name) else {
                 violations.push(format!("a running job is placed on unknown node {name}"));
                 continue;
             };

@@ -132,7 +132,7 @@ impl Scheduler {
             }
             Input::NodeAdded(spec) => self.add_node(spec)?,
             Input::NodeRemoved(name) => {
-                if !self.ledgers.fleet.nodes.contains_key(&name) {
+                if !self.ledgers.fleet.contains(&name) {
                     return Err(InputError::UnknownNode(name));
                 }
                 let on_node: Vec<JobId> = self
@@ -179,7 +179,7 @@ impl Scheduler {
     }
 
     fn add_node(&mut self, spec: NodeSpec) -> Result<(), InputError> {
-        if self.ledgers.fleet.nodes.contains_key(&spec.name) {
+        if self.ledgers.fleet.contains(&spec.name) {
             return Err(InputError::DuplicateNode(spec.name));
         }
         let invalid = |reason: String| InputError::InvalidNode {

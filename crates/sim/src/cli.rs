@@ -227,6 +227,10 @@ pub struct SweepArgs {
     /// The fleet one copy of which serves 2,000 jobs [default: scenarios/fleets/department.yaml].
     #[arg(long)]
     pub fleet: Option<PathBuf>,
+    /// Policy to measure, with `@` overrides as for `sim run` (e.g. `default@packing=best-fit`);
+    /// tier upgrades are always allowed so the whole fleet serves the mix.
+    #[arg(long, default_value = "default")]
+    pub policy: String,
 }
 
 #[derive(Debug, Args)]
@@ -235,4 +239,6 @@ pub struct SweepOneArgs {
     pub jobs: usize,
     #[arg(long)]
     pub fleet: PathBuf,
+    #[arg(long, default_value = "default")]
+    pub policy: String,
 }

@@ -122,6 +122,7 @@ fn sweep(args: SweepArgs) -> Result<()> {
         let child = std::process::Command::new(&exe)
             .args(["sweep-one", "--jobs", &jobs.to_string(), "--fleet"])
             .arg(&fleet)
+            .args(["--policy", &args.policy])
             .stderr(std::process::Stdio::inherit())
             .output()
             .map_err(|e| SimError::io(&exe, e))?;
@@ -157,7 +158,7 @@ fn sweep(args: SweepArgs) -> Result<()> {
 }
 
 fn sweep_one(args: SweepOneArgs) -> Result<()> {
-    let row = sim::sweep::measure_one(args.jobs, &args.fleet)?;
+    let row = sim::sweep::measure_one(args.jobs, &args.fleet, &args.policy)?;
     say!("{row}");
     Ok(())
 }

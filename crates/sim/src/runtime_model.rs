@@ -125,7 +125,7 @@ pub fn placement_models(
     placement
         .nodes
         .iter()
-        .filter_map(|share| fleet.nodes.get(&share.node))
+        .filter_map(|share| fleet.node(&share.node))
         .filter_map(|node| node.spec.gpu_model.clone())
         .collect()
 }

@@ -15,6 +15,7 @@ use crate::error::{Result, SimError};
 use crate::fleet::FleetFile;
 use crate::record::jobs::JobRecord;
 use crate::rng::Seed;
+use crate::scenario::baseline::baseline;
 use crate::workload::synthetic::{generate, SyntheticSpec};
 use crate::workload::Workload;
 use alloc_core::{MilliGpu, Millis, Policy};
@@ -97,9 +98,16 @@ pub fn growth_exponent(points: &[(f64, f64)]) -> Option<f64> {
 }
 
 /// Runs one size in this process and returns its measurements (the child's side).
-pub fn measure_one(jobs: usize, fleet_path: &Path) -> Result<Value> {
+pub fn measure_one(jobs: usize, fleet_path: &Path, policy: &str) -> Result<Value> {
+    let baseline = baseline(policy)?;
+    let policy_label = baseline.label.clone();
     let copies = jobs.div_ceil(JOBS_PER_COPY).max(1) as u32;
-    let fleet = scaled_fleet(&FleetFile::load(fleet_path)?, copies);
+    let mut fleet = scaled_fleet(&FleetFile::load(fleet_path)?, copies);
+    if let Some(strategy) = baseline.queueing {
+        for queue in &mut fleet.cluster_queues {
+            queue.strategy = strategy;
+        }
+    }
     let (config, nodes) = fleet.resolve(fleet_path)?;
     let gpus: u64 = nodes.iter().map(|n| u64::from(n.gpus)).sum();
     let interarrival_ms = GPU_MINUTES_PER_JOB * 60_000.0 / (TARGET_LOAD * gpus as f64);
@@ -115,7 +123,7 @@ pub fn measure_one(jobs: usize, fleet_path: &Path) -> Result<Value> {
     // fleet's, not one tier's.
     let policy = Policy {
         allow_tier_upgrade: true,
-        ..Policy::preset("default").unwrap_or_default()
+        ..baseline.policy
     };
     let options = EngineOptions {
         seed: Seed(1),
@@ -128,6 +136,7 @@ pub fn measure_one(jobs: usize, fleet_path: &Path) -> Result<Value> {
     let digest = outcome_digest(&output.records);
     Ok(json!({
         "jobs": jobs,
+        "policy": policy_label,
         "nodes": node_count,
         "gpus": gpus,
         "events": output.events,
@@ -171,6 +180,7 @@ fn peak_rss_mib() -> Option<f64> {
 pub fn csv(rows: &[Value]) -> String {
     let columns = [
         "jobs",
+        "policy",
         "nodes",
         "gpus",
         "events",

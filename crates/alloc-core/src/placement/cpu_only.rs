@@ -1,14 +1,15 @@
 //! CPU-only work: best fit on CPU, preferring nodes with the fewest idle GPUs so that GPU
 //! nodes keep their host resources for GPU jobs.
 
-use super::fits_host;
 use crate::decision::NodeShare;
 use crate::model::Job;
 use crate::state::NodeState;
 
+/// The scan the free index replaces (`indexed::best_host`), kept as the tests' reference.
+#[cfg(test)]
 pub fn place<'a>(nodes: impl Iterator<Item = &'a NodeState>, job: &Job) -> Option<Vec<NodeShare>> {
     nodes
-        .filter(|node| fits_host(node, job))
+        .filter(|node| super::fits_host(node, job))
         .min_by_key(|node| {
             (
                 node.idle_gpus(),
@@ -17,12 +18,14 @@ pub fn place<'a>(nodes: impl Iterator<Item = &'a NodeState>, job: &Job) -> Optio
                 &node.spec.name,
             )
         })
-        .map(|node| {
-            vec![NodeShare {
-                node: node.spec.name.clone(),
-                gpus: Vec::new(),
-                cpu: job.cpu,
-                memory: job.memory,
-            }]
-        })
+        .map(|node| share(node, job))
+}
+
+pub(super) fn share(node: &NodeState, job: &Job) -> Vec<NodeShare> {
+    vec![NodeShare {
+        node: node.spec.name.clone(),
+        gpus: Vec::new(),
+        cpu: job.cpu,
+        memory: job.memory,
+    }]
 }

@@ -2,6 +2,8 @@
 //! then the node left with the least CPU (ties by node name, then GPU index), so partly used
 //! GPUs fill before idle ones are broken into. Worst fit mirrors it: the most free milli-GPU
 //! left, then the most CPU left (ties by node name, then GPU index), spreading load.
+//!
+//! This is the scan over every GPU that `indexed` replaces, kept as the tests' reference.
 
 use super::fits_host;
 use crate::decision::NodeShare;

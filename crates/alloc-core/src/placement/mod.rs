@@ -11,7 +11,9 @@
 
 mod cpu_only;
 mod fgd;
+#[cfg(test)]
 mod fraction;
+mod indexed;
 mod mix_tracker;
 mod whole_gpu;
 
@@ -68,15 +70,21 @@ pub fn place(
     packing: MpsPacking,
     mix: &MixTracker,
 ) -> Result<Vec<NodeShare>, Miss> {
+    let Some(index) = fleet.free_index(flavor) else {
+        return Err(shortfall(fleet, flavor, job));
+    };
     let nodes = || fleet.nodes_of(flavor).filter(|node| accepts(job, node));
     let found = match job.gpu {
-        GpuRequest::None => cpu_only::place(nodes(), job),
+        GpuRequest::None => indexed::best_host(fleet, index, job, 0, |_| true)
+            .map(|node| cpu_only::share(node, job)),
         GpuRequest::Whole { count, min_vram } => {
+            let fits = |node: &NodeState| accepts(job, node) && node.vram_per_gpu >= min_vram;
             let fitting = || nodes().filter(move |n| n.vram_per_gpu >= min_vram);
             let single = if packing.is_fragmentation_aware() {
                 fgd::place_whole(fitting(), job, count, mix.compiled(), packing)
             } else {
-                whole_gpu::place(fitting(), job, count)
+                indexed::best_host(fleet, index, job, count, fits)
+                    .map(|node| vec![whole_gpu::share(node, count, job.cpu, job.memory)])
             };
             single.or_else(|| {
                 (job.spread && count > 1)
@@ -88,11 +96,16 @@ pub fn place(
             fgd::place_fraction(nodes(), job, milli, vram, mix.compiled(), packing)
         }
         GpuRequest::Fraction { milli, vram } => {
-            let worst = packing == MpsPacking::WorstFit;
-            fraction::place(nodes(), job, milli, vram, worst)
+            let accept = |node: &NodeState| accepts(job, node);
+            let chosen = if packing == MpsPacking::WorstFit {
+                indexed::worst_gpu(fleet, index, job, milli, vram, accept)
+            } else {
+                indexed::best_gpu(fleet, index, job, milli, vram, accept)
+            };
+            chosen.map(|(node, gpu)| fraction_share(node, gpu, job, milli, vram))
         }
     };
-    found.ok_or_else(|| shortfall(nodes()))
+    found.ok_or_else(|| shortfall(fleet, flavor, job))
 }
 
 /// The node's GPU model is one the job accepts (any model for CPU-only work).
@@ -105,7 +118,24 @@ fn fits_host(node: &NodeState, job: &Job) -> bool {
     node.free_cpu >= job.cpu && node.free_memory >= job.memory
 }
 
-fn shortfall<'a>(nodes: impl Iterator<Item = &'a NodeState>) -> Miss {
+/// How close the flavor came: its nodes that accept the job, the most idle GPUs on one of
+/// them and the most free milli-GPU on one MPS-capable GPU. Read off the free index unless the
+/// job restricts GPU models (then its nodes are counted one by one).
+fn shortfall(fleet: &Fleet, flavor: &FlavorName, job: &Job) -> Miss {
+    match fleet.free_index(flavor) {
+        Some(index) if job.gpu_models.is_none() => Miss::Capacity {
+            nodes: match job.gpu {
+                GpuRequest::None => index.hosts.len(),
+                _ => index.gpu_nodes,
+            } as u32,
+            most_free_gpus: index.hosts.last().map_or(0, |key| key.0),
+            most_free_milli: index.gpus.last().map_or(MilliGpu::ZERO, |key| key.0),
+        },
+        _ => shortfall_by_scan(fleet.nodes_of(flavor).filter(|node| accepts(job, node))),
+    }
+}
+
+fn shortfall_by_scan<'a>(nodes: impl Iterator<Item = &'a NodeState>) -> Miss {
     let mut count = 0;
     let mut most_free_gpus = 0;
     let mut most_free_milli = MilliGpu::ZERO;
@@ -125,6 +155,8 @@ fn shortfall<'a>(nodes: impl Iterator<Item = &'a NodeState>) -> Miss {
     }
 }
 
+#[cfg(test)]
+mod index_tests;
 #[cfg(test)]
 mod tests;
 

@@ -44,19 +44,22 @@ fn node(name: &str, gpus: u32) -> NodeBuilder {
 
 /// Marks GPUs of a node busy (whole) so that only the others are idle.
 fn occupy(fleet: &mut Fleet, node: &str, indices: &[usize]) {
-    let state = fleet.nodes.get_mut(&node.into()).unwrap();
-    for &index in indices {
-        state.gpus[index].free = MilliGpu::ZERO;
-        state.gpus[index].free_vram = VramMib::ZERO;
-    }
+    fleet.update_node(&node.into(), |state| {
+        for &index in indices {
+            state.gpus[index].free = MilliGpu::ZERO;
+            state.gpus[index].free_vram = VramMib::ZERO;
+        }
+    });
 }
 
 /// Books an MPS share on one GPU as the ledger would.
 fn share(fleet: &mut Fleet, node: &str, index: usize, milli: u64, vram: u64) {
-    let gpu = &mut fleet.nodes.get_mut(&node.into()).unwrap().gpus[index];
-    gpu.free -= MilliGpu(milli);
-    gpu.free_vram -= VramMib(vram);
-    gpu.clients += 1;
+    fleet.update_node(&node.into(), |state| {
+        let gpu = &mut state.gpus[index];
+        gpu.free -= MilliGpu(milli);
+        gpu.free_vram -= VramMib(vram);
+        gpu.clients += 1;
+    });
 }
 
 /// Best-fit placement, the default policy these examples describe.

@@ -164,11 +164,11 @@ impl Scheduler {
             return;
         }
         // the candidates on each node of the flavor, cheapest first
-        let members = self.ledgers.fleet.by_flavor.get(flavor);
+        let fleet = &self.ledgers.fleet;
         let mut by_node: BTreeMap<&'a NodeName, Vec<usize>> = BTreeMap::new();
         for (index, candidate) in pool.candidates.iter().enumerate() {
             for share in &candidate.running.placement.nodes {
-                if members.is_some_and(|m| m.contains(&share.node)) {
+                if fleet.is_member(flavor, &share.node) {
                     by_node.entry(&share.node).or_default().push(index);
                 }
             }
@@ -177,7 +177,7 @@ impl Scheduler {
             .into_iter()
             .filter_map(|(name, mut on_node)| {
                 on_node.sort_by(|a, b| pool.candidates[*a].order(&pool.candidates[*b]));
-                let node = self.ledgers.fleet.nodes.get(name)?;
+                let node = fleet.node(name)?;
                 let bound = lower_bound(node, job, &on_node, &pool.candidates)?;
                 Some((bound, name, on_node))
             })

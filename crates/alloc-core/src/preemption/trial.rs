@@ -53,20 +53,12 @@ impl Trial {
             return;
         }
         let real = &scheduler.ledgers.fleet;
-        let members = real.by_flavor.get(flavor);
         for share in &victim.running.placement.nodes {
-            if self.fleet.nodes.contains_key(&share.node)
-                || !members.is_some_and(|m| m.contains(&share.node))
-            {
+            if self.fleet.contains(&share.node) || !real.is_member(flavor, &share.node) {
                 continue;
             }
-            if let Some(node) = real.nodes.get(&share.node) {
-                self.fleet.nodes.insert(share.node.clone(), node.clone());
-                self.fleet
-                    .by_flavor
-                    .entry(flavor.clone())
-                    .or_default()
-                    .insert(share.node.clone());
+            if let Some(node) = real.node(&share.node) {
+                self.fleet.insert(node.clone(), [flavor.clone()]);
             }
         }
         self.fleet.release(&victim.running.placement);
@@ -142,16 +134,8 @@ impl Scheduler {
     ) -> Option<Decision> {
         let flavor = candidates.get(plan.position)?;
         let mut fleet = Fleet::default();
-        let real = &self.ledgers.fleet;
-        for name in real.by_flavor.get(&flavor.name).into_iter().flatten() {
-            if let Some(node) = real.nodes.get(name) {
-                fleet.nodes.insert(name.clone(), node.clone());
-                fleet
-                    .by_flavor
-                    .entry(flavor.name.clone())
-                    .or_default()
-                    .insert(name.clone());
-            }
+        for node in self.ledgers.fleet.nodes_of(&flavor.name) {
+            fleet.insert(node.clone(), [flavor.name.clone()]);
         }
         let mut usage = self.ledgers.quota.clone();
         for victim in &plan.victims {

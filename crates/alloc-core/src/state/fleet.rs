@@ -1,8 +1,9 @@
+use super::free_index::FreeIndex;
 use crate::decision::Placement;
 use crate::ids::{FlavorName, NodeName};
 use crate::model::{Flavor, GpuModel, NodeSpec};
 use crate::units::{CpuMilli, MemMib, MilliGpu, VramMib};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 /// Free capacity of one GPU.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,39 +60,189 @@ impl NodeState {
 }
 
 /// Every node with its free capacity, and which flavors select it.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+///
+/// Nodes live in slots so that a flavor's members are read without a name lookup each, and
+/// each flavor keeps a [`FreeIndex`] of its free capacity for the fit-based placements. Slots
+/// of removed nodes are reused, so two fleets are equal when they hold the same nodes under
+/// the same names and flavors, whatever their slots.
+#[derive(Debug, Clone, Default)]
 pub struct Fleet {
-    pub nodes: BTreeMap<NodeName, NodeState>,
-    pub by_flavor: BTreeMap<FlavorName, BTreeSet<NodeName>>,
+    slots: Vec<Option<Slot>>,
+    free_slots: Vec<usize>,
+    by_name: BTreeMap<NodeName, usize>,
+    by_flavor: BTreeMap<FlavorName, Members>,
     /// Every node's capacity added up: milli-GPU, CPU millicores, memory MiB.
     capacity: [u64; 3],
 }
 
+#[derive(Debug, Clone)]
+struct Slot {
+    node: NodeState,
+    /// Ordered like node names (see `free_index`).
+    rank: u64,
+    flavors: Vec<FlavorName>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Members {
+    /// Slots in node-name order.
+    slots: Vec<usize>,
+    free: FreeIndex,
+}
+
+/// Spacing of name ranks, so that most insertions between two names find a free rank.
+const RANK_GAP: u64 = 1 << 32;
+
+impl PartialEq for Fleet {
+    fn eq(&self, other: &Fleet) -> bool {
+        let members = |fleet: &Fleet| -> BTreeMap<FlavorName, Vec<NodeName>> {
+            fleet
+                .flavors()
+                .map(|flavor| {
+                    let names = fleet.nodes_of(flavor).map(|n| n.spec.name.clone());
+                    (flavor.clone(), names.collect())
+                })
+                .collect()
+        };
+        self.capacity == other.capacity
+            && self.nodes().eq(other.nodes())
+            && members(self) == members(other)
+    }
+}
+
+impl Eq for Fleet {}
+
 impl Fleet {
+    /// Adds a node under every configured flavor that selects it.
     pub(crate) fn add(&mut self, node: NodeState, flavors: &BTreeMap<FlavorName, Flavor>) {
-        for flavor in flavors.values().filter(|f| f.selects(&node.spec)) {
-            self.by_flavor
-                .entry(flavor.name.clone())
-                .or_default()
-                .insert(node.spec.name.clone());
-        }
+        let selecting: Vec<FlavorName> = flavors
+            .values()
+            .filter(|f| f.selects(&node.spec))
+            .map(|f| f.name.clone())
+            .collect();
+        self.insert(node, selecting);
+    }
+
+    /// Adds (or replaces) a node as a member of `flavors`, whether or not their selectors
+    /// match: for fleets built by hand (trials, fixtures).
+    pub fn insert(&mut self, node: NodeState, flavors: impl IntoIterator<Item = FlavorName>) {
+        self.remove(&node.spec.name);
         for (total, amount) in self.capacity.iter_mut().zip(capacity_of(&node.spec)) {
             *total += amount;
         }
-        self.nodes.insert(node.spec.name.clone(), node);
+        let name = node.spec.name.clone();
+        let rank = self.free_rank(&name);
+        let mut flavors: Vec<FlavorName> = flavors.into_iter().collect();
+        flavors.sort();
+        flavors.dedup();
+        let slot = match self.free_slots.pop() {
+            Some(slot) => slot,
+            None => {
+                self.slots.push(None);
+                self.slots.len() - 1
+            }
+        };
+        for flavor in &flavors {
+            let members = self.by_flavor.entry(flavor.clone()).or_default();
+            let slots = &self.slots;
+            let at = members.slots.partition_point(|&other| {
+                slots[other]
+                    .as_ref()
+                    .is_some_and(|other| other.node.spec.name < name)
+            });
+            members.slots.insert(at, slot);
+            members.free.add(slot, rank, &node);
+        }
+        self.slots[slot] = Some(Slot {
+            node,
+            rank,
+            flavors,
+        });
+        self.by_name.insert(name, slot);
     }
 
     pub(crate) fn remove(&mut self, name: &NodeName) -> Option<NodeState> {
-        for members in self.by_flavor.values_mut() {
-            members.remove(name);
+        let slot = self.by_name.remove(name)?;
+        let taken = self.slots[slot].take()?;
+        for flavor in &taken.flavors {
+            if let Some(members) = self.by_flavor.get_mut(flavor) {
+                members.slots.retain(|&member| member != slot);
+                members.free.remove(slot, taken.rank, &taken.node);
+                // A flavor left without nodes is dropped so incremental state equals a rebuild.
+                if members.slots.is_empty() {
+                    self.by_flavor.remove(flavor);
+                }
+            }
         }
-        // A flavor left without nodes is dropped so incremental state equals a rebuild.
-        self.by_flavor.retain(|_, members| !members.is_empty());
-        let node = self.nodes.remove(name)?;
-        for (total, amount) in self.capacity.iter_mut().zip(capacity_of(&node.spec)) {
+        self.free_slots.push(slot);
+        for (total, amount) in self.capacity.iter_mut().zip(capacity_of(&taken.node.spec)) {
             *total -= amount;
         }
-        Some(node)
+        Some(taken.node)
+    }
+
+    /// A rank between the names around `name`; every rank is renumbered when none is left.
+    fn free_rank(&mut self, name: &NodeName) -> u64 {
+        let rank_of = |slot: &usize| self.slots[*slot].as_ref().map(|s| s.rank);
+        let below = self
+            .by_name
+            .range(..name)
+            .next_back()
+            .and_then(|(_, s)| rank_of(s));
+        let above = self
+            .by_name
+            .range(name..)
+            .find(|(other, _)| *other != name)
+            .and_then(|(_, s)| rank_of(s));
+        let between = match (below, above) {
+            (None, None) => Some(u64::MAX / 2),
+            (Some(low), None) => low.checked_add(RANK_GAP),
+            (None, Some(high)) => high.checked_sub(RANK_GAP),
+            (Some(low), Some(high)) => (high - low > 1).then(|| low + (high - low) / 2),
+        };
+        match between {
+            Some(rank) => rank,
+            None => {
+                self.renumber();
+                self.free_rank(name)
+            }
+        }
+    }
+
+    /// Spaces every rank evenly again and rebuilds the indexes (rare: only when insertions
+    /// used up the gap between two names).
+    fn renumber(&mut self) {
+        for (position, &slot) in self.by_name.values().enumerate() {
+            if let Some(entry) = self.slots[slot].as_mut() {
+                entry.rank = RANK_GAP * (position as u64 + 1);
+            }
+        }
+        for members in self.by_flavor.values_mut() {
+            members.free = FreeIndex::default();
+            for &slot in &members.slots {
+                if let Some(entry) = self.slots[slot].as_ref() {
+                    members.free.add(slot, entry.rank, &entry.node);
+                }
+            }
+        }
+    }
+
+    /// Changes one node, keeping its flavors' free indexes in step.
+    fn reindex(&mut self, slot: usize, change: impl FnOnce(&mut NodeState)) {
+        let Some(entry) = self.slots.get_mut(slot).and_then(Option::as_mut) else {
+            return;
+        };
+        for flavor in &entry.flavors {
+            if let Some(members) = self.by_flavor.get_mut(flavor) {
+                members.free.remove(slot, entry.rank, &entry.node);
+            }
+        }
+        change(&mut entry.node);
+        for flavor in &entry.flavors {
+            if let Some(members) = self.by_flavor.get_mut(flavor) {
+                members.free.add(slot, entry.rank, &entry.node);
+            }
+        }
     }
 
     /// Every node's capacity added up: milli-GPU, CPU millicores, memory MiB.
@@ -99,49 +250,127 @@ impl Fleet {
         self.capacity
     }
 
+    pub fn node(&self, name: &NodeName) -> Option<&NodeState> {
+        self.slot(*self.by_name.get(name)?)
+    }
+
+    /// For fixtures that set up free capacity by hand; the scheduler changes nodes only by
+    /// booking and releasing placements.
+    pub fn update_node(&mut self, name: &NodeName, change: impl FnOnce(&mut NodeState)) {
+        if let Some(&slot) = self.by_name.get(name) {
+            self.reindex(slot, change);
+        }
+    }
+
+    pub fn contains(&self, name: &NodeName) -> bool {
+        self.by_name.contains_key(name)
+    }
+
+    pub fn len(&self) -> usize {
+        self.by_name.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_name.is_empty()
+    }
+
+    /// Every node, by name.
+    pub fn nodes(&self) -> impl Iterator<Item = &NodeState> + '_ {
+        self.by_name.values().filter_map(|&slot| self.slot(slot))
+    }
+
+    /// The flavors with at least one node, by name.
+    pub fn flavors(&self) -> impl Iterator<Item = &FlavorName> + '_ {
+        self.by_flavor.keys()
+    }
+
+    /// The nodes a flavor selects, by name.
     pub fn nodes_of<'a>(&'a self, flavor: &FlavorName) -> impl Iterator<Item = &'a NodeState> + 'a {
         self.by_flavor
             .get(flavor)
             .into_iter()
-            .flatten()
-            .filter_map(|name| self.nodes.get(name))
+            .flat_map(|members| &members.slots)
+            .filter_map(|&slot| self.slot(slot))
+    }
+
+    /// How many nodes a flavor selects.
+    pub fn count_of(&self, flavor: &FlavorName) -> usize {
+        self.by_flavor.get(flavor).map_or(0, |m| m.slots.len())
+    }
+
+    /// The flavor's free-capacity index; `None` for a flavor without nodes.
+    pub fn free_index(&self, flavor: &FlavorName) -> Option<&FreeIndex> {
+        self.by_flavor.get(flavor).map(|m| &m.free)
+    }
+
+    /// The flavor selects the node.
+    pub fn is_member(&self, flavor: &FlavorName, node: &NodeName) -> bool {
+        let Some(&slot) = self.by_name.get(node) else {
+            return false;
+        };
+        self.slots[slot]
+            .as_ref()
+            .is_some_and(|entry| entry.flavors.contains(flavor))
+    }
+
+    /// Every flavor's free index equals one built afresh from its nodes: the check that the
+    /// increments of booking and releasing added up.
+    pub fn free_indexes_match_nodes(&self) -> bool {
+        self.by_flavor.values().all(|members| {
+            let mut rebuilt = FreeIndex::default();
+            for &slot in &members.slots {
+                if let Some(entry) = self.slots[slot].as_ref() {
+                    rebuilt.add(slot, entry.rank, &entry.node);
+                }
+            }
+            rebuilt == members.free
+        })
+    }
+
+    /// The node in `slot` (slots come from a [`FreeIndex`] key).
+    pub fn slot(&self, slot: usize) -> Option<&NodeState> {
+        Some(&self.slots.get(slot)?.as_ref()?.node)
     }
 
     pub(crate) fn book(&mut self, placement: &Placement) {
         for share in &placement.nodes {
-            let Some(node) = self.nodes.get_mut(&share.node) else {
+            let Some(&slot) = self.by_name.get(&share.node) else {
                 continue;
             };
-            node.free_cpu -= share.cpu;
-            node.free_memory -= share.memory;
-            for gpu in &share.gpus {
-                if let Some(state) = node.gpus.get_mut(gpu.index as usize) {
-                    state.free -= gpu.milli;
-                    state.free_vram -= gpu.vram;
-                    if gpu.milli < MilliGpu::WHOLE {
-                        state.clients += 1;
+            self.reindex(slot, |node| {
+                node.free_cpu -= share.cpu;
+                node.free_memory -= share.memory;
+                for gpu in &share.gpus {
+                    if let Some(state) = node.gpus.get_mut(gpu.index as usize) {
+                        state.free -= gpu.milli;
+                        state.free_vram -= gpu.vram;
+                        if gpu.milli < MilliGpu::WHOLE {
+                            state.clients += 1;
+                        }
                     }
                 }
-            }
+            });
         }
     }
 
     pub(crate) fn release(&mut self, placement: &Placement) {
         for share in &placement.nodes {
-            let Some(node) = self.nodes.get_mut(&share.node) else {
+            let Some(&slot) = self.by_name.get(&share.node) else {
                 continue;
             };
-            node.free_cpu += share.cpu;
-            node.free_memory += share.memory;
-            for gpu in &share.gpus {
-                if let Some(state) = node.gpus.get_mut(gpu.index as usize) {
-                    state.free += gpu.milli;
-                    state.free_vram += gpu.vram;
-                    if gpu.milli < MilliGpu::WHOLE {
-                        state.clients = state.clients.saturating_sub(1);
+            self.reindex(slot, |node| {
+                node.free_cpu += share.cpu;
+                node.free_memory += share.memory;
+                for gpu in &share.gpus {
+                    if let Some(state) = node.gpus.get_mut(gpu.index as usize) {
+                        state.free += gpu.milli;
+                        state.free_vram += gpu.vram;
+                        if gpu.milli < MilliGpu::WHOLE {
+                            state.clients = state.clients.saturating_sub(1);
+                        }
                     }
                 }
-            }
+            });
         }
     }
 }

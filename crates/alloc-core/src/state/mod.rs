@@ -3,6 +3,7 @@
 //! can be rebuilt from the running jobs to check that the increments added up.
 
 mod fleet;
+mod free_index;
 mod holdings;
 mod priorities;
 mod private_use;
@@ -10,6 +11,7 @@ mod public;
 mod quota_usage;
 
 pub use fleet::{Fleet, GpuState, NodeState};
+pub use free_index::{FreeIndex, GpuKey, HostKey};
 pub use holdings::{Holding, Holdings};
 pub use priorities::RunningPriorities;
 pub use private_use::{PrivateUse, TenantUse};

@@ -346,7 +346,7 @@ fn a_finished_job_frees_its_gpus_for_the_next_cycle() {
     ));
     s.apply(Input::JobFinished(JobId(1))).unwrap();
     assert!(s.running_job(JobId(1)).is_none());
-    assert_eq!(s.ledgers().fleet.nodes[&"n".into()].idle_gpus(), 1);
+    assert_eq!(s.ledgers().fleet.node(&"n".into()).unwrap().idle_gpus(), 1);
     let d = s.checked_cycle(1);
     assert_eq!(nodes(admitted(&d, 2)), ["n"]);
     assert_eq!(s.running_job(JobId(2)).map(|r| r.started), Some(Time(1)));
@@ -369,7 +369,10 @@ fn fractions_share_a_gpu_until_it_is_full() {
         waiting(&d, 5),
         WaitReason::NoFlavorFits { misses } if matches!(misses[0].miss, Miss::Capacity { most_free_milli: alloc_core::MilliGpu(0), .. })
     ));
-    assert_eq!(s.ledgers().fleet.nodes[&"n".into()].gpus[0].clients, 4);
+    assert_eq!(
+        s.ledgers().fleet.node(&"n".into()).unwrap().gpus[0].clients,
+        4
+    );
 }
 
 #[test]

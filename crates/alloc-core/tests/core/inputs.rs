@@ -69,7 +69,7 @@ fn removing_a_node_requeues_a_spread_job_from_every_node() {
     assert_eq!(nodes(admitted(&d, 1)), ["a", "b"]);
     let applied = s.apply(Input::NodeRemoved("b".into())).unwrap();
     assert_eq!(applied.requeued, [JobId(1)]);
-    assert_eq!(s.ledgers().fleet.nodes[&"a".into()].idle_gpus(), 2);
+    assert_eq!(s.ledgers().fleet.node(&"a".into()).unwrap().idle_gpus(), 2);
     assert_eq!(s.check_invariants(), Ok(()));
 }
 

@@ -80,12 +80,7 @@ fn fleet(nodes: &[Node]) -> Fleet {
             gpu.free_vram = VramMib(model.vram.0.saturating_sub(shape.vram_used));
             gpu.clients = shape.clients;
         }
-        fleet
-            .by_flavor
-            .entry(FlavorName::new("f"))
-            .or_default()
-            .insert(state.spec.name.clone());
-        fleet.nodes.insert(state.spec.name.clone(), state);
+        fleet.insert(state, [FlavorName::new("f")]);
     }
     fleet
 }
@@ -242,7 +237,7 @@ fn a_gpu_at_its_client_limit_is_fragment_and_takes_no_fraction() {
         );
     }
     let mix = tracker(&seen);
-    let node = &fleet.nodes[&"n0".into()];
+    let node = fleet.node(&"n0".into()).unwrap();
     // The 800 free on the full GPU cannot host a 200 job: all of it is fragment.
     assert_eq!(
         mix.mix().scaled_fragmentation(node, node.max_mps_clients),
@@ -276,7 +271,7 @@ fn a_gpu_without_the_vram_is_fragment_for_the_class() {
         );
     }
     let mix = tracker(&seen);
-    let node = &fleet.nodes[&"n0".into()];
+    let node = fleet.node(&"n0".into()).unwrap();
     assert_eq!(
         mix.mix().scaled_fragmentation(node, node.max_mps_clients),
         3 * 900
@@ -388,7 +383,7 @@ fn oracle_key(packing: MpsPacking, drop_scaled: i64, total: u64, gpu_left: u64) 
 fn candidates(fleet: &Fleet, job: &Job, packing: MpsPacking, mix: &MixTracker) -> Vec<Candidate> {
     let mix = mix.mix();
     let mut found = Vec::new();
-    for (index, node) in fleet.nodes.values().enumerate() {
+    for (index, node) in fleet.nodes().enumerate() {
         if node.free_cpu < job.cpu
             || node.free_memory < job.memory
             || !job.accepts_model(node.spec.gpu_model.as_ref())
@@ -516,7 +511,7 @@ proptest! {
         for other in seen.iter().chain([&job]) {
             mix.record(other);
         }
-        let names: Vec<_> = fleet.nodes.keys().cloned().collect();
+        let names: Vec<_> = fleet.nodes().map(|n| n.spec.name.clone()).collect();
         for packing in MpsPacking::ALL {
             let all = candidates(&fleet, &job, packing, &mix);
             let placed = place(&fleet, &FlavorName::new("f"), &job, packing, &mix);

@@ -180,8 +180,7 @@ fn usage(s: &Scheduler) -> Vec<Usage> {
     let mut nodes: BTreeMap<_, Usage> = s
         .ledgers()
         .fleet
-        .nodes
-        .values()
+        .nodes()
         .map(|n| {
             (
                 n.spec.name.clone(),

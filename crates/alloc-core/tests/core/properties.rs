@@ -113,7 +113,7 @@ impl Run {
     }
 
     fn add_node(&mut self, shape: &NodeShape) -> Checked {
-        if self.s.ledgers().fleet.nodes.len() >= 6 {
+        if self.s.ledgers().fleet.len() >= 6 {
             return Ok(());
         }
         let spec = shape.spec(format!("n{}", self.next_node), self.s.config());
@@ -178,8 +178,13 @@ impl Run {
             }
             Step::AddNode(shape) => self.add_node(shape)?,
             Step::RemoveNode(index) => {
-                let mut names: Vec<NodeName> =
-                    self.s.ledgers().fleet.nodes.keys().cloned().collect();
+                let mut names: Vec<NodeName> = self
+                    .s
+                    .ledgers()
+                    .fleet
+                    .nodes()
+                    .map(|n| n.spec.name.clone())
+                    .collect();
                 names.push(NodeName::new("ghost"));
                 let name = names[index.index(names.len())].clone();
                 if name.as_str() == "ghost" {
@@ -200,7 +205,7 @@ impl Run {
                 for id in on_node {
                     prop_assert!(self.s.pending().any(|j| j.id == id));
                 }
-                prop_assert!(!self.s.ledgers().fleet.nodes.contains_key(&name));
+                prop_assert!(!self.s.ledgers().fleet.contains(&name));
             }
             Step::ChangeQuota {
                 queue,
@@ -338,12 +343,11 @@ impl Run {
             .iter()
             .any(|f| f.flavor == placement.flavor));
         let fleet = &self.s.ledgers().fleet;
-        let members = fleet.by_flavor.get(&placement.flavor);
         let mut cpu = 0;
         let mut memory = 0;
         for share in &placement.nodes {
-            prop_assert!(members.is_some_and(|m| m.contains(&share.node)));
-            let node = &fleet.nodes[&share.node];
+            prop_assert!(fleet.is_member(&placement.flavor, &share.node));
+            let node = fleet.node(&share.node).unwrap();
             cpu += share.cpu.0;
             memory += share.memory.0;
             if !matches!(job.gpu, GpuRequest::None) {
@@ -367,14 +371,20 @@ impl Run {
                 }
                 for share in &placement.nodes {
                     prop_assert!(!share.gpus.is_empty());
-                    prop_assert!(fleet.nodes[&share.node].vram_per_gpu >= min_vram);
+                    prop_assert!(fleet.node(&share.node).unwrap().vram_per_gpu >= min_vram);
                 }
             }
             GpuRequest::Fraction { milli, vram } => {
                 prop_assert_eq!(placement.nodes.len(), 1);
                 prop_assert_eq!(gpus.len(), 1);
                 prop_assert_eq!((gpus[0].milli, gpus[0].vram), (milli, vram));
-                prop_assert!(fleet.nodes[&placement.nodes[0].node].max_mps_clients > 0);
+                prop_assert!(
+                    fleet
+                        .node(&placement.nodes[0].node)
+                        .unwrap()
+                        .max_mps_clients
+                        > 0
+                );
             }
         }
         Ok(())

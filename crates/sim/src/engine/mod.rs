@@ -665,8 +665,7 @@ fn mps_clients(placement: &Placement, fleet: &alloc_core::state::Fleet) -> u32 {
             let gpu = share.gpus.first()?;
             (gpu.milli.0 < 1000).then(|| {
                 fleet
-                    .nodes
-                    .get(&share.node)?
+                    .node(&share.node)?
                     .gpus
                     .get(gpu.index as usize)
                     .map(|g| g.clients)

@@ -18,6 +18,7 @@
 use crate::engine::NotebookHold;
 use crate::error::{Result, SimError};
 use alloc_core::burst::{BurstMode, WaitRule};
+use alloc_core::placement::MpsPacking;
 use alloc_core::preemption::{PreemptionPolicy, ReclaimWithinCohort, WithinClusterQueue};
 use alloc_core::{Millis, Policy, QueueingStrategy};
 
@@ -122,9 +123,22 @@ fn apply(baseline: &mut Baseline, pair: &str) -> std::result::Result<(), String>
                 wait: duration(value)?,
             };
         }
+        "packing" => {
+            baseline.policy.mps_packing = match value {
+                "best-fit" => MpsPacking::BestFit,
+                "worst-fit" => MpsPacking::WorstFit,
+                "fgd" => MpsPacking::Fgd,
+                "fgd-pack" => MpsPacking::FgdPack,
+                other => {
+                    return Err(format!(
+                        "unknown packing {other:?}; known: best-fit, worst-fit, fgd, fgd-pack"
+                    ))
+                }
+            }
+        }
         other => {
             return Err(format!(
-                "unknown override {other:?}; known: keep-alive, burst-after"
+                "unknown override {other:?}; known: keep-alive, burst-after, packing"
             ))
         }
     }

@@ -1,0 +1,170 @@
+//! The indexed fit placements against the scans they replace, on random fleets driven through
+//! random bookings and releases (in random name order, so ranks are inserted between names
+//! and renumbered): the same answer every time, shortfall included, and free indexes that
+//! always equal a rebuild from the nodes.
+#![allow(clippy::unwrap_used)]
+
+use super::MpsPacking;
+use super::{accepts, cpu_only, fraction, place, shortfall_by_scan, whole_gpu, MixTracker};
+use crate::decision::{Miss, NodeShare, Placement};
+use crate::ids::{FlavorName, QueueName};
+use crate::model::{Config, GpuModel, GpuRequest, Job, Tier};
+use crate::state::{Fleet, NodeState};
+use crate::testing::{ConfigBuilder, JobBuilder, NodeBuilder};
+use crate::units::VramMib;
+use proptest::prelude::*;
+
+fn config() -> Config {
+    let model = |name: &str, vram: u64, clients: u32| GpuModel {
+        name: name.into(),
+        vram: VramMib(vram),
+        speed_permille: 1000,
+        max_mps_clients: clients,
+    };
+    ConfigBuilder::new()
+        .gpu_model(model("K80", 12_288, 0))
+        .gpu_model(model("T4", 16_384, 3))
+        .private_flavor("f", Tier::Bronze)
+        .build()
+}
+
+const MODELS: [&str; 3] = ["V100", "K80", "T4"];
+
+/// What the placement did before the free index: a scan of the flavor's nodes in name order.
+fn place_by_scan(
+    fleet: &Fleet,
+    flavor: &FlavorName,
+    job: &Job,
+    worst: bool,
+) -> Result<Vec<NodeShare>, Miss> {
+    let nodes = || fleet.nodes_of(flavor).filter(|node| accepts(job, node));
+    let found = match job.gpu {
+        GpuRequest::None => cpu_only::place(nodes(), job),
+        GpuRequest::Whole { count, min_vram } => {
+            let fitting = || nodes().filter(move |n| n.vram_per_gpu >= min_vram);
+            whole_gpu::place(fitting(), job, count).or_else(|| {
+                (job.spread && count > 1)
+                    .then(|| whole_gpu::spread(fitting(), job, count))
+                    .flatten()
+            })
+        }
+        GpuRequest::Fraction { milli, vram } => fraction::place(nodes(), job, milli, vram, worst),
+    };
+    found.ok_or_else(|| shortfall_by_scan(nodes()))
+}
+
+#[derive(Debug, Clone)]
+struct NodePlan {
+    name: u8,
+    model: usize,
+    gpus: u32,
+    cpu: u64,
+    memory: u64,
+}
+
+fn node_plan() -> impl Strategy<Value = NodePlan> {
+    (0u8..40, 0usize..3, 0u32..5, 1u64..9, 1u64..9).prop_map(|(name, model, gpus, cpu, memory)| {
+        NodePlan {
+            name,
+            model,
+            gpus,
+            cpu: cpu * 4000,
+            memory: memory * 16_384,
+        }
+    })
+}
+
+fn job_plan() -> impl Strategy<Value = Job> {
+    let request = prop_oneof![
+        Just(GpuRequest::None),
+        (1u32..4, 0u64..3).prop_map(|(count, vram)| GpuRequest::Whole {
+            count,
+            min_vram: VramMib(vram * 8192),
+        }),
+        (1u64..8, 0u64..4).prop_map(|(eighths, vram)| GpuRequest::Fraction {
+            milli: crate::units::MilliGpu(eighths * 125),
+            vram: VramMib(vram * 2048),
+        }),
+    ];
+    (
+        request,
+        0u64..5,
+        0u64..5,
+        any::<bool>(),
+        proptest::option::of(0usize..3),
+    )
+        .prop_map(|(gpu, cpu, memory, spread, model)| {
+            let mut builder = match gpu {
+                GpuRequest::None => JobBuilder::cpu_only(),
+                GpuRequest::Whole { count, .. } => JobBuilder::gpus(count),
+                GpuRequest::Fraction { milli, vram } => JobBuilder::fraction(milli.0, vram.0),
+            }
+            .cpu(cpu * 2000)
+            .memory(memory * 8192);
+            if spread {
+                builder = builder.spread();
+            }
+            if let Some(model) = model {
+                builder = builder.models(&[MODELS[model]]);
+            }
+            let mut job = builder.build();
+            job.gpu = gpu;
+            job
+        })
+}
+
+fn booking(nodes: Vec<NodeShare>) -> Placement {
+    Placement {
+        cluster: "private".into(),
+        flavor: FlavorName::new("f"),
+        tier: Tier::Bronze,
+        queue: QueueName::new("q"),
+        nodes,
+        borrowing: false,
+        passed_over: Vec::new(),
+        public: None,
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn indexed_fit_placement_equals_the_scan(
+        nodes in proptest::collection::vec(node_plan(), 1..14),
+        jobs in proptest::collection::vec((job_plan(), any::<bool>(), any::<bool>()), 1..40),
+    ) {
+        let config = config();
+        let flavor = FlavorName::new("f");
+        let mut fleet = Fleet::default();
+        for plan in &nodes {
+            let mut spec = NodeBuilder::new(&format!("n{:02}", plan.name), "f", plan.gpus)
+                .model(MODELS[plan.model])
+                .cpu(plan.cpu)
+                .memory(plan.memory)
+                .build();
+            if plan.gpus == 0 {
+                spec.gpu_model = None;
+            }
+            let model = spec.gpu_model.as_ref().and_then(|m| config.gpu_models.get(m));
+            fleet.add(NodeState::new(spec, model), &config.flavors);
+        }
+        let mut booked: Vec<Placement> = Vec::new();
+        for (job, worst, release) in jobs {
+            let packing = if worst { MpsPacking::WorstFit } else { MpsPacking::BestFit };
+            let indexed = place(&fleet, &flavor, &job, packing, &MixTracker::default());
+            let scanned = place_by_scan(&fleet, &flavor, &job, worst);
+            prop_assert_eq!(&indexed, &scanned, "job {:?}", job);
+            if let Ok(shares) = indexed {
+                let placement = booking(shares);
+                fleet.book(&placement);
+                booked.push(placement);
+            }
+            if release && !booked.is_empty() {
+                let placement = booked.remove(booked.len() / 2);
+                fleet.release(&placement);
+            }
+            prop_assert!(fleet.free_indexes_match_nodes());
+        }
+    }
+}

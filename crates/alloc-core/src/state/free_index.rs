@@ -1,0 +1,68 @@
+//! Per-flavor indexes of free capacity, kept as nodes are booked and released, so that the
+//! fit-based placements find their node by a range query instead of reading every node of the
+//! flavor: at thousands of nodes that read dominated each placement.
+//!
+//! Keys carry a node's *name rank* — a number ordered like node names — so that ties go to the
+//! first node by name exactly as the scanning placements break them, without comparing strings.
+
+use super::fleet::NodeState;
+use crate::units::{CpuMilli, MemMib, MilliGpu};
+use std::collections::BTreeSet;
+
+/// A node in the host index: idle GPUs, free CPU, free memory, name rank, slot.
+pub type HostKey = (u32, CpuMilli, MemMib, u64, usize);
+/// The GPUs of an MPS-capable node with one amount of free milli-GPU: that amount, the node's
+/// free CPU, name rank, slot. One key per distinct amount, not per GPU, so that booking a
+/// node rewrites a few keys (an idle node has one).
+pub type GpuKey = (MilliGpu, CpuMilli, u64, usize);
+
+/// One flavor's nodes by free host capacity, and its MPS-capable GPUs by free milli-GPU.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FreeIndex {
+    pub(crate) hosts: BTreeSet<HostKey>,
+    pub(crate) gpus: BTreeSet<GpuKey>,
+    /// Nodes with at least one GPU.
+    pub(crate) gpu_nodes: usize,
+}
+
+impl FreeIndex {
+    pub(crate) fn add(&mut self, slot: usize, rank: u64, node: &NodeState) {
+        self.hosts.insert(host_key(slot, rank, node));
+        self.gpus.extend(gpu_keys(slot, rank, node));
+        self.gpu_nodes += usize::from(node.spec.gpus > 0);
+    }
+
+    pub(crate) fn remove(&mut self, slot: usize, rank: u64, node: &NodeState) {
+        self.hosts.remove(&host_key(slot, rank, node));
+        for key in gpu_keys(slot, rank, node) {
+            self.gpus.remove(&key);
+        }
+        self.gpu_nodes -= usize::from(node.spec.gpus > 0);
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.hosts.is_empty()
+    }
+}
+
+fn host_key(slot: usize, rank: u64, node: &NodeState) -> HostKey {
+    (
+        node.idle_gpus(),
+        node.free_cpu,
+        node.free_memory,
+        rank,
+        slot,
+    )
+}
+
+fn gpu_keys(slot: usize, rank: u64, node: &NodeState) -> impl Iterator<Item = GpuKey> + '_ {
+    let mut amounts: Vec<MilliGpu> = Vec::new();
+    if node.max_mps_clients > 0 {
+        amounts.extend(node.gpus.iter().map(|gpu| gpu.free));
+        amounts.sort_unstable();
+        amounts.dedup();
+    }
+    amounts
+        .into_iter()
+        .map(move |free| (free, node.free_cpu, rank, slot))
+}
