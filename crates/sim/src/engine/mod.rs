@@ -191,11 +191,14 @@ impl Engine {
             seen.last().map_or(JobId(1), |id| JobId(id.0 + 1)),
         );
         let workload = workload.jobs;
+        let queue = EventQueue::with_arrivals(workload.iter().map(|job| job.submit_time));
         let failure_rng = options.seed.stream("failures");
         let mut engine = Engine {
             scheduler,
             options,
-            queue: EventQueue::default(),
+            queue,
+            // every arrival is work to come
+            live: workload.len() as u64,
             workload,
             jobs: BTreeMap::new(),
             node_specs,
@@ -206,7 +209,6 @@ impl Engine {
             cloud: PublicCloud::default(),
             static_public_spend: Money::ZERO,
             cycle_at: BTreeSet::new(),
-            live: 0,
             last_cycle_admitted: false,
             events: 0,
             cycles: 0,
@@ -214,10 +216,6 @@ impl Engine {
             public_clusters,
             notebooks,
         };
-        let arrivals: Vec<Time> = engine.workload.iter().map(|j| j.submit_time).collect();
-        for (index, at) in arrivals.into_iter().enumerate() {
-            engine.push(at, Event::Arrival(index));
-        }
         let opens: Vec<Time> = engine
             .notebooks
             .sessions()
