@@ -4,6 +4,7 @@
 
 mod accounting;
 mod event;
+mod job_table;
 mod notebooks;
 mod public_cloud;
 mod queue;
@@ -21,6 +22,7 @@ use crate::rng::Seed;
 use crate::runtime_model::{Attempt, RuntimeModel, Start};
 use crate::workload::Workload;
 use accounting::Accounting;
+use job_table::JobTable;
 use alloc_core::{
     ClusterName, Config, Decision, Input, Job, JobId, Millis, Money, NodeName, NodeSpec, Placement,
     Policy, Scheduler, Time,
@@ -103,7 +105,8 @@ struct JobState {
     attempt_no: u32,
     /// Reference work still to do.
     remaining: Millis,
-    active: Option<Active>,
+    /// Boxed: only running jobs have one, and a million-job run keeps every state.
+    active: Option<Box<Active>>,
 }
 
 impl JobState {
@@ -121,8 +124,7 @@ pub struct Engine {
     scheduler: Scheduler,
     options: EngineOptions,
     queue: EventQueue,
-    workload: Vec<Job>,
-    jobs: BTreeMap<JobId, JobState>,
+    jobs: JobTable,
     node_specs: BTreeMap<NodeName, NodeSpec>,
     down: BTreeSet<NodeName>,
     failure_rng: ChaCha8Rng,
@@ -190,17 +192,15 @@ impl Engine {
             // Leases are numbered after every id the workload uses.
             seen.last().map_or(JobId(1), |id| JobId(id.0 + 1)),
         );
-        let workload = workload.jobs;
-        let queue = EventQueue::with_arrivals(workload.iter().map(|job| job.submit_time));
+        let queue = EventQueue::with_arrivals(workload.jobs.iter().map(|job| job.submit_time));
         let failure_rng = options.seed.stream("failures");
         let mut engine = Engine {
             scheduler,
             options,
             queue,
             // every arrival is work to come
-            live: workload.len() as u64,
-            workload,
-            jobs: BTreeMap::new(),
+            live: workload.jobs.len() as u64,
+            jobs: JobTable::new(workload.jobs),
             node_specs,
             down: BTreeSet::new(),
             failure_rng,
@@ -235,7 +235,7 @@ impl Engine {
 
     /// Runs to the end; `progress` is called now and then with (jobs done, jobs in total).
     pub fn run(mut self, mut progress: impl FnMut(u64, u64)) -> RunOutput {
-        let total = (self.workload.len()
+        let total = (self.jobs.workload_len()
             + self
                 .notebooks
                 .sessions()
@@ -317,10 +317,9 @@ impl Engine {
     }
 
     fn arrive(&mut self, index: usize, now: Time) {
-        let Some(job) = self.workload.get(index).cloned() else {
+        let Some(job) = self.jobs.workload_job(index).cloned() else {
             return;
         };
-        self.jobs.insert(job.id, JobState::new(job.clone()));
         if self.scheduler.apply(Input::JobSubmitted(job)).is_ok() {
             self.request_cycle(now);
         }
@@ -567,13 +566,13 @@ impl Engine {
             .map_or(placement.gpu_count() as u32, |lease| lease.gpus);
         record.public |= public;
         let attempt_no = state.attempt_no;
-        state.active = Some(Active {
+        state.active = Some(Box::new(Active {
             attempt,
             placement,
             milli,
             rented,
             static_price,
-        });
+        }));
         // A lease has no end of its own: its session releases it.
         match lease {
             Some(start) => self.lease_started(id, begins, start),
@@ -623,23 +622,13 @@ impl Engine {
         }
         self.cloud.release_all(end);
         let public_spend = self.public_spend(end);
-        let arrived: BTreeSet<JobId> = self.jobs.keys().copied().collect();
-        let (leases, jobs): (Vec<JobState>, Vec<JobState>) = self
-            .jobs
-            .into_values()
-            .partition(|s| self.notebooks.is_lease(s.record.job.id));
-        let mut records: Vec<JobRecord> = jobs.into_iter().map(|s| s.record).collect();
+        // Jobs that never arrived before the horizon are reported too (as they were
+        // submitted): nothing is lost.
+        let (mut records, leases) = self.jobs.into_records();
         let (cells, notebook) = self
             .notebooks
             .finish(leases.into_iter().map(|s| s.record), end);
         records.extend(cells);
-        // Jobs that never arrived before the horizon are reported too: nothing is lost.
-        records.extend(
-            self.workload
-                .into_iter()
-                .filter(|job| !arrived.contains(&job.id))
-                .map(JobRecord::new),
-        );
         records.sort_by_key(|r| (r.job.submit_time, r.job.id));
         RunOutput {
             records,

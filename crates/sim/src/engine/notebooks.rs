@@ -261,7 +261,7 @@ impl Engine {
             placed: None,
             ready: false,
         });
-        self.jobs.insert(id, super::JobState::new(job.clone()));
+        self.jobs.insert(super::JobState::new(job.clone()));
         if self.scheduler.apply(Input::JobSubmitted(job)).is_ok() {
             self.request_cycle(now);
         }

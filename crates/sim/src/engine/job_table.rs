@@ -1,0 +1,80 @@
+//! Every job's state, in one vector found by id: workload jobs from the start (so the workload
+//! is not kept beside them), notebook leases as they are made. At the end the workload's states
+//! turn into records in place, so a million-job run never holds two copies of its jobs.
+
+use super::JobState;
+use crate::record::jobs::JobRecord;
+use alloc_core::{Job, JobId};
+use std::collections::BTreeMap;
+
+pub(super) struct JobTable {
+    states: Vec<JobState>,
+    by_id: BTreeMap<JobId, usize>,
+    /// The first states are the workload's, in workload order.
+    workload: usize,
+}
+
+impl JobTable {
+    /// States for the workload's jobs, none of them arrived yet; ids must be unique.
+    pub fn new(workload: Vec<Job>) -> JobTable {
+        let by_id = workload
+            .iter()
+            .enumerate()
+            .map(|(index, job)| (job.id, index))
+            .collect();
+        let states: Vec<JobState> = workload.into_iter().map(JobState::new).collect();
+        JobTable {
+            workload: states.len(),
+            states,
+            by_id,
+        }
+    }
+
+    /// The workload's job at `index` (arrivals name jobs by workload index).
+    pub fn workload_job(&self, index: usize) -> Option<&Job> {
+        self.states[..self.workload]
+            .get(index)
+            .map(|state| &state.record.job)
+    }
+
+    pub fn workload_len(&self) -> usize {
+        self.workload
+    }
+
+    /// Adds the state of a job made during the run (a notebook lease).
+    pub fn insert(&mut self, state: JobState) {
+        let id = state.record.job.id;
+        match self.by_id.get(&id) {
+            Some(&index) => self.states[index] = state,
+            None => {
+                self.by_id.insert(id, self.states.len());
+                self.states.push(state);
+            }
+        }
+    }
+
+    pub fn get(&self, id: &JobId) -> Option<&JobState> {
+        self.by_id.get(id).map(|&index| &self.states[index])
+    }
+
+    pub fn get_mut(&mut self, id: &JobId) -> Option<&mut JobState> {
+        self.by_id.get(id).map(|&index| &mut self.states[index])
+    }
+
+    /// Every job, by id.
+    pub fn iter(&self) -> impl Iterator<Item = (&JobId, &JobState)> {
+        self.by_id
+            .iter()
+            .map(|(id, &index)| (id, &self.states[index]))
+    }
+
+    /// The workload's records (in workload order) and the states made during the run.
+    pub fn into_records(self) -> (Vec<JobRecord>, Vec<JobState>) {
+        let mut states = self.states;
+        drop(self.by_id);
+        let made = states.split_off(self.workload);
+        // Same-size-or-smaller items: the vector's buffer is reused, not copied.
+        let records = states.into_iter().map(|state| state.record).collect();
+        (records, made)
+    }
+}
