@@ -1,9 +1,14 @@
 //! Identifiers. Names of configured objects are strings (they come from Kubernetes objects and
 //! scenario files and appear in explanations); jobs are numbered. All are ordered, so maps keyed
 //! by them iterate deterministically.
+//!
+//! A name's text is shared (`Arc<str>`): every job, placement and ledger entry carries names,
+//! and cloning one is then a count increment instead of an allocation; equal names cloned from
+//! one another also compare equal without reading their text.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
+use std::sync::Arc;
 
 macro_rules! name_id {
     ($($(#[$meta:meta])* $name:ident;)*) => {$(
@@ -11,11 +16,11 @@ macro_rules! name_id {
         #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
         #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
         #[serde(transparent)]
-        pub struct $name(pub String);
+        pub struct $name(Arc<str>);
 
         impl $name {
             pub fn new(name: impl Into<String>) -> Self {
-                $name(name.into())
+                $name(Arc::from(name.into()))
             }
             pub fn as_str(&self) -> &str {
                 &self.0
@@ -30,7 +35,13 @@ macro_rules! name_id {
 
         impl From<&str> for $name {
             fn from(name: &str) -> Self {
-                $name(name.to_string())
+                $name(Arc::from(name))
+            }
+        }
+
+        impl From<String> for $name {
+            fn from(name: String) -> Self {
+                $name(Arc::from(name))
             }
         }
     )*};

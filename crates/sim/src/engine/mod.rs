@@ -22,11 +22,11 @@ use crate::rng::Seed;
 use crate::runtime_model::{Attempt, RuntimeModel, Start};
 use crate::workload::Workload;
 use accounting::Accounting;
-use job_table::JobTable;
 use alloc_core::{
     ClusterName, Config, Decision, Input, Job, JobId, Millis, Money, NodeName, NodeSpec, Placement,
     Policy, Scheduler, Time,
 };
+use job_table::JobTable;
 use notebooks::Notebooks;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;

@@ -272,7 +272,7 @@ fn build_workload(
                             reason: format!("workload.trace.format: {reason}"),
                         })?;
                 let report = crate::trace::import(format, &paths, trace.skip_bad_rows)?;
-                report.jobs.iter().map(from_trace::to_job).collect()
+                from_trace::to_jobs(&report.jobs)
             };
             jobs.sort_by_key(|j| (j.submit_time, j.id));
             if let Some(limit) = trace.limit {

@@ -7,6 +7,7 @@ use alloc_core::{
     Budget, BudgetKind, CpuMilli, DataClass, GpuModelName, GpuRequest, Job, JobId, LocalQueueName,
     MemMib, MilliGpu, Millis, Money, TenantName, Tier, Time, UserName, VramMib,
 };
+use std::collections::BTreeSet;
 use std::path::Path;
 
 /// Jobs read from a native trace, and how many rows were skipped.
@@ -19,7 +20,7 @@ pub fn read_jobs(path: &Path, skip_bad_rows: bool) -> Result<ReadJobs> {
     let report = native::read_native(path, skip_bad_rows)?;
     let skipped = report.skipped.len() as u64;
     Ok(ReadJobs {
-        jobs: report.jobs.iter().map(to_job).collect(),
+        jobs: to_jobs(&report.jobs),
         skipped,
     })
 }
@@ -27,6 +28,52 @@ pub fn read_jobs(path: &Path, skip_bad_rows: bool) -> Result<ReadJobs> {
 pub fn write_jobs(path: &Path, jobs: &[Job]) -> Result<()> {
     let rows: Vec<TraceJob> = jobs.iter().map(to_row).collect();
     native::write_native(path, &rows)
+}
+
+/// Jobs of trace rows, sharing one value per distinct queue, tenant, user and GPU model name.
+pub fn to_jobs(rows: &[TraceJob]) -> Vec<Job> {
+    let mut names = Names::default();
+    rows.iter()
+        .map(|row| {
+            let mut job = to_job(row);
+            job.queue = names.queues.share(job.queue);
+            job.tenant = names.tenants.share(job.tenant);
+            job.user = names.users.share(job.user);
+            job.gpu_models = job
+                .gpu_models
+                .map(|models| models.into_iter().map(|m| names.models.share(m)).collect());
+            job
+        })
+        .collect()
+}
+
+#[derive(Default)]
+struct Names {
+    queues: Shared<LocalQueueName>,
+    tenants: Shared<TenantName>,
+    users: Shared<UserName>,
+    models: Shared<GpuModelName>,
+}
+
+/// The first value seen of each name, handed out for every later equal one.
+struct Shared<T>(BTreeSet<T>);
+
+impl<T> Default for Shared<T> {
+    fn default() -> Self {
+        Shared(BTreeSet::new())
+    }
+}
+
+impl<T: Ord + Clone> Shared<T> {
+    fn share(&mut self, name: T) -> T {
+        match self.0.get(&name) {
+            Some(known) => known.clone(),
+            None => {
+                self.0.insert(name.clone());
+                name
+            }
+        }
+    }
 }
 
 pub fn to_job(row: &TraceJob) -> Job {

@@ -9,6 +9,7 @@ use alloc_core::{
 };
 use rand::Rng;
 use rand_distr::{Distribution, Exp, LogNormal};
+use std::collections::BTreeMap;
 
 #[derive(Debug, Clone)]
 pub struct SyntheticSpec {
@@ -41,6 +42,9 @@ pub fn generate(spec: &SyntheticSpec, seed: Seed) -> Vec<Job> {
     let long = LogNormal::new((60.0f64 * 60_000.0).ln(), 1.0).ok();
     let mut now = 0f64;
     let mut jobs = Vec::with_capacity(spec.jobs);
+    // One shared set of names per (lab, user), not a copy per job.
+    let mut names: BTreeMap<(usize, usize), (LocalQueueName, TenantName, UserName)> =
+        BTreeMap::new();
     for index in 0..spec.jobs {
         now += arrivals.map_or(spec.mean_interarrival.0 as f64, |d| d.sample(&mut rng));
         let tenant = rng.gen_range(0..spec.tenants.max(1));
@@ -79,11 +83,21 @@ pub fn generate(spec: &SyntheticSpec, seed: Seed) -> Vec<Job> {
             .gen_bool(1.0 / 3.0)
             .then(|| submit + Millis(runtime.0 * rng.gen_range(2..=6)));
         let gpus = gpu.milli().0.div_ceil(1000).max(1);
+        let (queue, tenant, user) = names
+            .entry((tenant, user))
+            .or_insert_with(|| {
+                (
+                    LocalQueueName::new(format!("lab-{tenant}")),
+                    TenantName::new(format!("lab-{tenant}")),
+                    UserName::new(format!("lab-{tenant}-user-{user}")),
+                )
+            })
+            .clone();
         jobs.push(Job {
             id: JobId(index as u64 + 1),
-            queue: LocalQueueName::new(format!("lab-{tenant}")),
-            tenant: TenantName::new(format!("lab-{tenant}")),
-            user: UserName::new(format!("lab-{tenant}-user-{user}")),
+            queue,
+            tenant,
+            user,
             gpu,
             spread: false,
             cpu: CpuMilli(4000 * gpus),

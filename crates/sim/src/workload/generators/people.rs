@@ -16,13 +16,25 @@ pub(crate) struct Who {
 pub(crate) struct People {
     tenants: Vec<String>,
     users_per_tenant: u32,
+    /// Every lab's users, made once: each job then shares its names instead of owning copies.
+    members: Vec<Vec<Who>>,
 }
 
 impl People {
     pub(crate) fn new(tenants: &[String], users_per_tenant: u32) -> People {
+        let users_per_tenant = users_per_tenant.max(1);
+        let members = tenants
+            .iter()
+            .map(|lab| {
+                (0..users_per_tenant)
+                    .map(|user| People::who(lab, &format!("{lab}-user-{user}")))
+                    .collect()
+            })
+            .collect();
         People {
             tenants: tenants.to_vec(),
-            users_per_tenant: users_per_tenant.max(1),
+            users_per_tenant,
+            members,
         }
     }
 
@@ -35,6 +47,9 @@ impl People {
     }
 
     fn member(&self, tenant: usize, user: u32) -> Who {
+        if let Some(who) = self.members.get(tenant).and_then(|m| m.get(user as usize)) {
+            return who.clone();
+        }
         let lab = self.tenants.get(tenant).map_or("lab-0", String::as_str);
         People::who(lab, &format!("{lab}-user-{user}"))
     }
