@@ -3,7 +3,7 @@ use crate::decision::Placement;
 use crate::ids::{FlavorName, NodeName};
 use crate::model::{Flavor, GpuModel, NodeSpec};
 use crate::units::{CpuMilli, MemMib, MilliGpu, VramMib};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// Free capacity of one GPU.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,7 +69,10 @@ impl NodeState {
 pub struct Fleet {
     slots: Vec<Option<Slot>>,
     free_slots: Vec<usize>,
+    /// Slots in name order, for ordered walks and ranks.
     by_name: BTreeMap<NodeName, usize>,
+    /// The same, for lookups: booking and releasing find nodes by name on every event.
+    lookup: HashMap<NodeName, usize>,
     by_flavor: BTreeMap<FlavorName, Members>,
     /// Every node's capacity added up: milli-GPU, CPU millicores, memory MiB.
     capacity: [u64; 3],
@@ -158,11 +161,13 @@ impl Fleet {
             rank,
             flavors,
         });
+        self.lookup.insert(name.clone(), slot);
         self.by_name.insert(name, slot);
     }
 
     pub(crate) fn remove(&mut self, name: &NodeName) -> Option<NodeState> {
         let slot = self.by_name.remove(name)?;
+        self.lookup.remove(name);
         let taken = self.slots[slot].take()?;
         for flavor in &taken.flavors {
             if let Some(members) = self.by_flavor.get_mut(flavor) {
@@ -251,19 +256,19 @@ impl Fleet {
     }
 
     pub fn node(&self, name: &NodeName) -> Option<&NodeState> {
-        self.slot(*self.by_name.get(name)?)
+        self.slot(*self.lookup.get(name)?)
     }
 
     /// For fixtures that set up free capacity by hand; the scheduler changes nodes only by
     /// booking and releasing placements.
     pub fn update_node(&mut self, name: &NodeName, change: impl FnOnce(&mut NodeState)) {
-        if let Some(&slot) = self.by_name.get(name) {
+        if let Some(&slot) = self.lookup.get(name) {
             self.reindex(slot, change);
         }
     }
 
     pub fn contains(&self, name: &NodeName) -> bool {
-        self.by_name.contains_key(name)
+        self.lookup.contains_key(name)
     }
 
     pub fn len(&self) -> usize {
@@ -305,7 +310,7 @@ impl Fleet {
 
     /// The flavor selects the node.
     pub fn is_member(&self, flavor: &FlavorName, node: &NodeName) -> bool {
-        let Some(&slot) = self.by_name.get(node) else {
+        let Some(&slot) = self.lookup.get(node) else {
             return false;
         };
         self.slots[slot]
@@ -334,7 +339,7 @@ impl Fleet {
 
     pub(crate) fn book(&mut self, placement: &Placement) {
         for share in &placement.nodes {
-            let Some(&slot) = self.by_name.get(&share.node) else {
+            let Some(&slot) = self.lookup.get(&share.node) else {
                 continue;
             };
             self.reindex(slot, |node| {
@@ -355,7 +360,7 @@ impl Fleet {
 
     pub(crate) fn release(&mut self, placement: &Placement) {
         for share in &placement.nodes {
-            let Some(&slot) = self.by_name.get(&share.node) else {
+            let Some(&slot) = self.lookup.get(&share.node) else {
                 continue;
             };
             self.reindex(slot, |node| {

@@ -28,15 +28,17 @@ pub struct FreeIndex {
 impl FreeIndex {
     pub(crate) fn add(&mut self, slot: usize, rank: u64, node: &NodeState) {
         self.hosts.insert(host_key(slot, rank, node));
-        self.gpus.extend(gpu_keys(slot, rank, node));
+        for_gpu_keys(slot, rank, node, |key| {
+            self.gpus.insert(key);
+        });
         self.gpu_nodes += usize::from(node.spec.gpus > 0);
     }
 
     pub(crate) fn remove(&mut self, slot: usize, rank: u64, node: &NodeState) {
         self.hosts.remove(&host_key(slot, rank, node));
-        for key in gpu_keys(slot, rank, node) {
+        for_gpu_keys(slot, rank, node, |key| {
             self.gpus.remove(&key);
-        }
+        });
         self.gpu_nodes -= usize::from(node.spec.gpus > 0);
     }
 
@@ -55,14 +57,15 @@ fn host_key(slot: usize, rank: u64, node: &NodeState) -> HostKey {
     )
 }
 
-fn gpu_keys(slot: usize, rank: u64, node: &NodeState) -> impl Iterator<Item = GpuKey> + '_ {
-    let mut amounts: Vec<MilliGpu> = Vec::new();
-    if node.max_mps_clients > 0 {
-        amounts.extend(node.gpus.iter().map(|gpu| gpu.free));
-        amounts.sort_unstable();
-        amounts.dedup();
+/// Calls `each` with the node's GPU keys, one per distinct free amount (a node has a handful
+/// of GPUs, so finding the distinct ones by looking back costs less than allocating).
+fn for_gpu_keys(slot: usize, rank: u64, node: &NodeState, mut each: impl FnMut(GpuKey)) {
+    if node.max_mps_clients == 0 {
+        return;
     }
-    amounts
-        .into_iter()
-        .map(move |free| (free, node.free_cpu, rank, slot))
+    for (index, gpu) in node.gpus.iter().enumerate() {
+        if node.gpus[..index].iter().all(|earlier| earlier.free != gpu.free) {
+            each((gpu.free, node.free_cpu, rank, slot));
+        }
+    }
 }

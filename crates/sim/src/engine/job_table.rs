@@ -5,11 +5,12 @@
 use super::JobState;
 use crate::record::jobs::JobRecord;
 use alloc_core::{Job, JobId};
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 
 pub(super) struct JobTable {
     states: Vec<JobState>,
-    by_id: BTreeMap<JobId, usize>,
+    /// Looked up on every event; never walked, so its order does not matter.
+    by_id: HashMap<JobId, usize>,
     /// The first states are the workload's, in workload order.
     workload: usize,
 }
@@ -61,11 +62,16 @@ impl JobTable {
         self.by_id.get(id).map(|&index| &mut self.states[index])
     }
 
-    /// Every job, by id.
-    pub fn iter(&self) -> impl Iterator<Item = (&JobId, &JobState)> {
-        self.by_id
+    /// The jobs with an attempt under way, by id.
+    pub fn active(&self) -> Vec<JobId> {
+        let mut ids: Vec<JobId> = self
+            .states
             .iter()
-            .map(|(id, &index)| (id, &self.states[index]))
+            .filter(|state| state.active.is_some())
+            .map(|state| state.record.job.id)
+            .collect();
+        ids.sort_unstable();
+        ids
     }
 
     /// The workload's records (in workload order) and the states made during the run.

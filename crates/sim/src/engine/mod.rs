@@ -611,13 +611,7 @@ impl Engine {
     }
 
     fn finish_run(mut self, end: Time) -> RunOutput {
-        let running: Vec<JobId> = self
-            .jobs
-            .iter()
-            .filter(|(_, s)| s.active.is_some())
-            .map(|(id, _)| *id)
-            .collect();
-        for id in running {
+        for id in self.jobs.active() {
             self.close_attempt(id, end, false);
         }
         self.cloud.release_all(end);
