@@ -157,7 +157,7 @@ impl Scheduler {
                 .running
                 .get(job)
                 .map(|r| &r.job)
-                .or_else(|| self.pending.get(job))
+                .or_else(|| self.pending.get(job).map(|job| &**job))
             else {
                 continue;
             };

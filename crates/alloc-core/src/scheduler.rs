@@ -31,9 +31,10 @@ pub struct Scheduler {
     pub(crate) policy: Policy,
     pub(crate) cohort_members: BTreeMap<CohortName, Vec<QueueName>>,
     pub(crate) ledgers: Ledgers,
-    pub(crate) pending: BTreeMap<JobId, Job>,
+    /// Boxed, as `running`: maps keyed by id move their values when they grow and shrink.
+    pub(crate) pending: BTreeMap<JobId, Box<Job>>,
     pub(crate) queue_order: BTreeSet<PendingKey>,
-    pub(crate) running: BTreeMap<JobId, Running>,
+    pub(crate) running: BTreeMap<JobId, Box<Running>>,
     pub(crate) spend: Spend,
     /// The request mix of recent submissions, for the fragmentation-aware MPS policies.
     pub(crate) mix: MixTracker,
@@ -90,7 +91,7 @@ impl Scheduler {
     pub fn pending(&self) -> impl Iterator<Item = &Job> {
         self.queue_order
             .iter()
-            .filter_map(|key| self.pending.get(&key.job()))
+            .filter_map(|key| self.pending.get(&key.job()).map(|job| &**job))
     }
 
     pub fn pending_count(&self) -> usize {
@@ -98,11 +99,11 @@ impl Scheduler {
     }
 
     pub fn running(&self) -> impl Iterator<Item = &Running> {
-        self.running.values()
+        self.running.values().map(|running| &**running)
     }
 
     pub fn running_job(&self, job: JobId) -> Option<&Running> {
-        self.running.get(&job)
+        self.running.get(&job).map(|running| &**running)
     }
 
     /// Applies one input. On error nothing changed.
@@ -162,7 +163,7 @@ impl Scheduler {
 
     fn enqueue(&mut self, job: Job) {
         self.queue_order.insert(PendingKey::of(&job));
-        self.pending.insert(job.id, job);
+        self.pending.insert(job.id, Box::new(job));
     }
 
     /// Releases a running job's resources and hands the job back.
@@ -243,11 +244,11 @@ impl Scheduler {
             }
             self.running.insert(
                 id,
-                Running {
-                    job,
+                Box::new(Running {
+                    job: *job,
                     placement,
                     started: now,
-                },
+                }),
             );
         }
     }

@@ -194,7 +194,7 @@ pub struct CompareArgs {
     /// order, burst after 30 min, sooner near a deadline, never for sensitive data). Any
     /// alloc-core preset works too (starburst-gpus, scored-fair-share, …). Overrides after
     /// `@`: keep-alive=<duration> (notebook GPU kept after a cell), burst-after=<duration>,
-    /// e.g. tiered-burst@keep-alive=10m,burst-after=15m.
+    /// packing=best-fit|worst-fit|fgd|fgd-pack, e.g. tiered-burst@keep-alive=10m,burst-after=15m.
     #[arg(long, value_delimiter = ',')]
     pub policies: Vec<String>,
     /// Output directory [default: out/<scenario name>-compare]: one folder per policy plus

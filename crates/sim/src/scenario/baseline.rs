@@ -220,6 +220,21 @@ mod tests {
     }
 
     #[test]
+    fn packing_override() {
+        assert_eq!(
+            baseline("default").unwrap().policy.mps_packing,
+            MpsPacking::FgdPack
+        );
+        let b = baseline("default@packing=best-fit").unwrap();
+        assert_eq!(b.policy.mps_packing, MpsPacking::BestFit);
+        assert_eq!(
+            baseline("kueue-like@packing=fgd").unwrap().policy.mps_packing,
+            MpsPacking::Fgd
+        );
+        assert!(baseline("default@packing=tight").is_err());
+    }
+
+    #[test]
     fn durations() {
         assert_eq!(duration("1.5h"), Ok(Millis::minutes(90)));
         assert_eq!(duration("250"), Ok(Millis(250)));
