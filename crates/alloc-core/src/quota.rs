@@ -36,6 +36,7 @@ pub struct QuotaView<'a> {
 impl QuotaView<'_> {
     /// What `queue` may still admit of `resource` on `flavor`; `None` when it has no quota for
     /// it there.
+    #[cfg(test)]
     pub fn available(
         &self,
         queue: &ClusterQueue,
@@ -62,41 +63,78 @@ impl QuotaView<'_> {
         resource: Resource,
         with_usage: bool,
     ) -> Option<u64> {
-        let quota = queue.quota(flavor, resource)?;
+        let index = Resource::ALL.iter().position(|r| *r == resource)?;
+        self.rooms(queue, flavor, with_usage)[index]
+    }
+
+    /// `room` for every resource of [`Resource::ALL`] at once: the cohort's members are read
+    /// once, not once per resource (this runs for every flavor of every job considered).
+    fn rooms(
+        &self,
+        queue: &ClusterQueue,
+        flavor: &FlavorName,
+        with_usage: bool,
+    ) -> [Option<u64>; 3] {
         let used = |q: &QueueName| {
             if with_usage {
-                i128::from(self.usage.of(q, flavor).get(resource))
+                self.usage.of(q, flavor)
             } else {
-                0
+                ResourceAmounts::default()
             }
         };
-        let usage = used(&queue.name);
-        let nominal = i128::from(quota.nominal);
-        let Some(cohort) = &queue.cohort else {
-            return Some(clamp(nominal - usage));
+        let Some(quotas) = queue.flavors.iter().find(|f| &f.flavor == flavor) else {
+            return [None; 3];
         };
-        let guaranteed = i128::from(quota.guaranteed());
-        let mut pool: i128 = 0;
-        let mut pool_used: i128 = 0;
-        for member in self.cohort_members.get(cohort).into_iter().flatten() {
+        let usage = used(&queue.name);
+        let members = queue
+            .cohort
+            .as_ref()
+            .map(|cohort| self.cohort_members.get(cohort).map_or(&[][..], Vec::as_slice));
+        // Per resource: the cohort's pool and the pool's usage.
+        let mut pool = [0i128; 3];
+        let mut pool_used = [0i128; 3];
+        for member in members.unwrap_or_default() {
             let Some(member_queue) = self.config.cluster_queues.get(member) else {
                 continue;
             };
-            let Some(member_quota) = member_queue.quota(flavor, resource) else {
+            let Some(member_quotas) = member_queue.flavors.iter().find(|f| &f.flavor == flavor)
+            else {
                 continue;
             };
-            let member_guaranteed = i128::from(member_quota.guaranteed());
-            pool += i128::from(member_quota.lendable());
-            pool_used += (used(member) - member_guaranteed).max(0);
+            let member_usage = used(member);
+            for (at, resource) in Resource::ALL.into_iter().enumerate() {
+                let Some(member_quota) = member_quotas.resources.get(&resource) else {
+                    continue;
+                };
+                let member_guaranteed = i128::from(member_quota.guaranteed());
+                pool[at] += i128::from(member_quota.lendable());
+                pool_used[at] +=
+                    (i128::from(member_usage.get(resource)) - member_guaranteed).max(0);
+            }
         }
-        let local = (guaranteed - usage).max(0);
-        let mut from_cohort = pool - pool_used;
-        if let Some(limit) = quota.borrowing_limit {
-            let stored_in_cohort = nominal - guaranteed;
-            let used_in_cohort = (usage - guaranteed).max(0);
-            from_cohort = from_cohort.min(stored_in_cohort - used_in_cohort + i128::from(limit));
+        let mut rooms = [None; 3];
+        for (at, resource) in Resource::ALL.into_iter().enumerate() {
+            let Some(quota) = quotas.resources.get(&resource) else {
+                continue;
+            };
+            let usage = i128::from(usage.get(resource));
+            let nominal = i128::from(quota.nominal);
+            if members.is_none() {
+                rooms[at] = Some(clamp(nominal - usage));
+                continue;
+            }
+            let guaranteed = i128::from(quota.guaranteed());
+            let local = (guaranteed - usage).max(0);
+            let mut from_cohort = pool[at] - pool_used[at];
+            if let Some(limit) = quota.borrowing_limit {
+                let stored_in_cohort = nominal - guaranteed;
+                let used_in_cohort = (usage - guaranteed).max(0);
+                from_cohort =
+                    from_cohort.min(stored_in_cohort - used_in_cohort + i128::from(limit));
+            }
+            rooms[at] = Some(clamp(local + from_cohort));
         }
-        Some(clamp(local + from_cohort))
+        rooms
     }
 
     /// Whether `request` fits `queue`'s quota on `flavor` now, and how; or the first shortfall.
@@ -107,12 +145,14 @@ impl QuotaView<'_> {
         request: &ResourceAmounts,
     ) -> Result<Mode, Miss> {
         let mut mode = Mode::Fit;
-        for resource in Resource::ALL {
+        let rooms = self.rooms(queue, flavor, true);
+        let usage = self.usage.of(&queue.name, flavor);
+        for (resource, room) in Resource::ALL.into_iter().zip(rooms) {
             let needed = request.get(resource);
             if needed == 0 {
                 continue;
             }
-            let Some(available) = self.available(queue, flavor, resource) else {
+            let Some(available) = room else {
                 return Err(Miss::NoQuota {
                     queue: queue.name.clone(),
                     resource,
@@ -127,7 +167,7 @@ impl QuotaView<'_> {
                 });
             }
             let nominal = queue.quota(flavor, resource).map_or(0, |q| q.nominal);
-            let after = self.usage.of(&queue.name, flavor).get(resource) + needed;
+            let after = usage.get(resource) + needed;
             if after > nominal {
                 mode = Mode::Borrow;
             }
