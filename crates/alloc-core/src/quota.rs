@@ -86,10 +86,11 @@ impl QuotaView<'_> {
             return [None; 3];
         };
         let usage = used(&queue.name);
-        let members = queue
-            .cohort
-            .as_ref()
-            .map(|cohort| self.cohort_members.get(cohort).map_or(&[][..], Vec::as_slice));
+        let members = queue.cohort.as_ref().map(|cohort| {
+            self.cohort_members
+                .get(cohort)
+                .map_or(&[][..], Vec::as_slice)
+        });
         // Per resource: the cohort's pool and the pool's usage.
         let mut pool = [0i128; 3];
         let mut pool_used = [0i128; 3];

@@ -168,3 +168,49 @@ proptest! {
         }
     }
 }
+
+/// Names that always fall between the same two neighbours use up the rank gap (it halves
+/// each time) and force a renumbering; ties must still go to the first node by name.
+#[test]
+fn ties_go_to_the_first_name_after_ranks_are_renumbered() {
+    let config = config();
+    let mut fleet = Fleet::default();
+    let mut add = |name: String| {
+        let spec = NodeBuilder::new(&name, "f", 2).model("V100").build();
+        let model = config.gpu_models.get(&"V100".into());
+        fleet.add(NodeState::new(spec, model), &config.flavors);
+    };
+    add("a".into());
+    add("b".into());
+    for zeros in (1..=70).rev() {
+        add(format!("a{}", "0".repeat(zeros)));
+    }
+    assert!(fleet.free_indexes_match_nodes());
+    let names: Vec<String> = fleet
+        .nodes_of(&FlavorName::new("f"))
+        .map(|node| node.spec.name.to_string())
+        .collect();
+    let mut sorted = names.clone();
+    sorted.sort();
+    assert_eq!(names, sorted);
+    let job = JobBuilder::gpus(1).build();
+    let placed = place(
+        &fleet,
+        &FlavorName::new("f"),
+        &job,
+        MpsPacking::BestFit,
+        &MixTracker::default(),
+    )
+    .unwrap();
+    assert_eq!(placed[0].node.as_str(), "a");
+    let fraction = JobBuilder::fraction(250, 1024).build();
+    let placed = place(
+        &fleet,
+        &FlavorName::new("f"),
+        &fraction,
+        MpsPacking::WorstFit,
+        &MixTracker::default(),
+    )
+    .unwrap();
+    assert_eq!(placed[0].node.as_str(), "a");
+}

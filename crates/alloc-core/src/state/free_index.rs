@@ -64,7 +64,10 @@ fn for_gpu_keys(slot: usize, rank: u64, node: &NodeState, mut each: impl FnMut(G
         return;
     }
     for (index, gpu) in node.gpus.iter().enumerate() {
-        if node.gpus[..index].iter().all(|earlier| earlier.free != gpu.free) {
+        if node.gpus[..index]
+            .iter()
+            .all(|earlier| earlier.free != gpu.free)
+        {
             each((gpu.free, node.free_cpu, rank, slot));
         }
     }

@@ -228,7 +228,10 @@ mod tests {
         let b = baseline("default@packing=best-fit").unwrap();
         assert_eq!(b.policy.mps_packing, MpsPacking::BestFit);
         assert_eq!(
-            baseline("kueue-like@packing=fgd").unwrap().policy.mps_packing,
+            baseline("kueue-like@packing=fgd")
+                .unwrap()
+                .policy
+                .mps_packing,
             MpsPacking::Fgd
         );
         assert!(baseline("default@packing=tight").is_err());
