@@ -3,7 +3,10 @@ use crate::decision::Placement;
 use crate::ids::{FlavorName, NodeName};
 use crate::model::{Flavor, GpuModel, NodeSpec};
 use crate::units::{CpuMilli, MemMib, MilliGpu, VramMib};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+// Hashed only for lookups by name; nothing iterates it, so its order reaches no decision.
+#[allow(clippy::disallowed_types)]
+use std::collections::HashMap;
 
 /// Free capacity of one GPU.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,7 +74,9 @@ pub struct Fleet {
     free_slots: Vec<usize>,
     /// Slots in name order, for ordered walks and ranks.
     by_name: BTreeMap<NodeName, usize>,
-    /// The same, for lookups: booking and releasing find nodes by name on every event.
+    /// The same, for lookups: booking and releasing find nodes by name on every event. Never
+    /// iterated, so its order reaches no decision.
+    #[allow(clippy::disallowed_types)]
     lookup: HashMap<NodeName, usize>,
     by_flavor: BTreeMap<FlavorName, Members>,
     /// Every node's capacity added up: milli-GPU, CPU millicores, memory MiB.
