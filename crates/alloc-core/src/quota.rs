@@ -43,32 +43,14 @@ impl QuotaView<'_> {
         flavor: &FlavorName,
         resource: Resource,
     ) -> Option<u64> {
-        self.room(queue, flavor, resource, true)
-    }
-
-    /// What `queue` could hold of `resource` on `flavor` if nothing at all were running.
-    pub fn ceiling(
-        &self,
-        queue: &ClusterQueue,
-        flavor: &FlavorName,
-        resource: Resource,
-    ) -> Option<u64> {
-        self.room(queue, flavor, resource, false)
-    }
-
-    fn room(
-        &self,
-        queue: &ClusterQueue,
-        flavor: &FlavorName,
-        resource: Resource,
-        with_usage: bool,
-    ) -> Option<u64> {
         let index = Resource::ALL.iter().position(|r| *r == resource)?;
-        self.rooms(queue, flavor, with_usage)[index]
+        self.rooms(queue, flavor, true)[index]
     }
 
-    /// `room` for every resource of [`Resource::ALL`] at once: the cohort's members are read
-    /// once, not once per resource (this runs for every flavor of every job considered).
+    /// What `queue` may still admit on `flavor` of each resource of [`Resource::ALL`] (`None`
+    /// where it has no quota for it); with `with_usage` false, what it could hold if nothing
+    /// were running (its ceiling). All resources at once, so the cohort's members are read
+    /// once: this runs for every flavor of every job considered.
     fn rooms(
         &self,
         queue: &ClusterQueue,
@@ -183,25 +165,29 @@ impl QuotaView<'_> {
         flavor: &FlavorName,
         request: &ResourceAmounts,
     ) -> Option<Miss> {
-        Resource::ALL.into_iter().find_map(|resource| {
-            let needed = request.get(resource);
-            if needed == 0 {
-                return None;
-            }
-            match self.ceiling(queue, flavor, resource) {
-                None => Some(Miss::NoQuota {
-                    queue: queue.name.clone(),
-                    resource,
-                }),
-                Some(ceiling) if needed > ceiling => Some(Miss::Quota {
-                    queue: queue.name.clone(),
-                    resource,
-                    needed,
-                    available: ceiling,
-                }),
-                Some(_) => None,
-            }
-        })
+        let ceilings = self.rooms(queue, flavor, false);
+        Resource::ALL
+            .into_iter()
+            .zip(ceilings)
+            .find_map(|(resource, ceiling)| {
+                let needed = request.get(resource);
+                if needed == 0 {
+                    return None;
+                }
+                match ceiling {
+                    None => Some(Miss::NoQuota {
+                        queue: queue.name.clone(),
+                        resource,
+                    }),
+                    Some(ceiling) if needed > ceiling => Some(Miss::Quota {
+                        queue: queue.name.clone(),
+                        resource,
+                        needed,
+                        available: ceiling,
+                    }),
+                    Some(_) => None,
+                }
+            })
     }
 }
 
