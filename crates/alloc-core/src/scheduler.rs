@@ -10,6 +10,7 @@ use crate::model::{Config, Job, NodeSpec, Quota, Resource};
 use crate::order::PendingKey;
 use crate::placement::MixTracker;
 use crate::policy::Policy;
+use crate::score::SpeedCache;
 use crate::state::{Ledgers, NodeState, Spend};
 use crate::units::Time;
 use std::collections::{BTreeMap, BTreeSet};
@@ -38,6 +39,9 @@ pub struct Scheduler {
     pub(crate) spend: Spend,
     /// The request mix of recent submissions, for the fragmentation-aware MPS policies.
     pub(crate) mix: MixTracker,
+    /// Fastest candidate GPU per job shape, for deadline urgency; cleared when nodes or the
+    /// configuration change.
+    pub(crate) speeds: SpeedCache,
 }
 
 impl Scheduler {
@@ -54,6 +58,7 @@ impl Scheduler {
             running: BTreeMap::new(),
             spend: Spend::default(),
             mix: MixTracker::default(),
+            speeds: SpeedCache::default(),
         })
     }
 
@@ -148,6 +153,7 @@ impl Scheduler {
                     applied.requeued.push(id);
                 }
                 self.ledgers.fleet.remove(&name);
+                self.speeds.clear();
             }
             Input::QuotaChanged {
                 queue,
@@ -207,6 +213,7 @@ impl Scheduler {
         };
         let node = NodeState::new(spec, model);
         self.ledgers.fleet.add(node, &self.config.flavors);
+        self.speeds.clear();
         Ok(())
     }
 
@@ -231,6 +238,7 @@ impl Scheduler {
         flavor_quotas.resources.insert(resource, quota);
         config.validate()?;
         self.config = Arc::new(config);
+        self.speeds.clear();
         Ok(())
     }
 

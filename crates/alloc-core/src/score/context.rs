@@ -5,23 +5,11 @@
 use super::rank::{DeadlineTerm, Score, ScoreBreakdown};
 use super::terms;
 use super::weights::ScoreWeights;
-use crate::flavors;
-use crate::ids::{FlavorName, GpuModelName, LocalQueueName, TenantName};
-use crate::model::{DataClass, GpuRequest, Job, Tier};
+use crate::ids::TenantName;
+use crate::model::Job;
 use crate::scheduler::Scheduler;
 use crate::units::{Millis, Time};
-use std::collections::{BTreeMap, BTreeSet};
-
-/// The parts of a job that decide its candidate flavors (with the policy, which is fixed).
-type CandidateShape<'a> = (
-    &'a LocalQueueName,
-    Tier,
-    bool,
-    Option<&'a BTreeSet<FlavorName>>,
-    Option<&'a BTreeSet<GpuModelName>>,
-    DataClass,
-    GpuRequest,
-);
+use std::collections::BTreeMap;
 
 /// A tenant's place in the fair-share term.
 #[derive(Debug, Clone, Copy)]
@@ -38,11 +26,6 @@ pub(crate) struct Scorer<'a> {
     now: Time,
     /// Tenants that hold something on the fleet; the others are at share 0.
     shares: BTreeMap<&'a TenantName, TenantShare>,
-    /// The GPU models each flavor offers with their speeds, fastest first; filled on the first
-    /// job with a deadline.
-    flavor_models: Option<BTreeMap<&'a FlavorName, Vec<(&'a GpuModelName, u32)>>>,
-    /// Fastest candidate speed per job shape; `None` = no candidate's speed is known.
-    fastest: BTreeMap<CandidateShape<'a>, Option<u32>>,
 }
 
 impl<'a> Scorer<'a> {
@@ -52,8 +35,6 @@ impl<'a> Scorer<'a> {
             weights: weights.effective(),
             now,
             shares: tenant_shares(scheduler),
-            flavor_models: None,
-            fastest: BTreeMap::new(),
         }
     }
 
@@ -119,48 +100,9 @@ impl<'a> Scorer<'a> {
         }
     }
 
-    /// The fastest GPU speed among the job's candidate flavors, counting only GPU models the
-    /// job accepts; `None` for CPU-only work, an unknown queue, or when no candidate's speed is
-    /// known (then the reference runtime holds).
-    fn fastest_speed(&mut self, job: &'a Job) -> Option<u32> {
-        if job.gpu == GpuRequest::None {
-            return None;
-        }
-        let shape: CandidateShape<'a> = (
-            &job.queue,
-            job.min_tier,
-            job.allow_upgrade,
-            job.allowed_flavors.as_ref(),
-            job.gpu_models.as_ref(),
-            job.data_class,
-            job.gpu,
-        );
-        if let Some(known) = self.fastest.get(&shape) {
-            return *known;
-        }
-        let scheduler = self.scheduler;
-        let config = &scheduler.config;
-        let flavor_models = self
-            .flavor_models
-            .get_or_insert_with(|| flavor_models(scheduler));
-        let fastest = config
-            .local_queues
-            .get(&job.queue)
-            .and_then(|local| config.cluster_queues.get(&local.cluster_queue))
-            .and_then(|queue| {
-                flavors::candidates(config, queue, job, &scheduler.policy)
-                    .into_iter()
-                    .filter_map(|flavor| {
-                        flavor_models
-                            .get(&flavor.name)?
-                            .iter()
-                            .find(|(model, _)| job.accepts_model(Some(model)))
-                            .map(|(_, speed)| *speed)
-                    })
-                    .max()
-            });
-        self.fastest.insert(shape, fastest);
-        fastest
+    /// The fastest GPU speed among the job's candidate flavors (see `speeds`).
+    fn fastest_speed(&self, job: &Job) -> Option<u32> {
+        self.scheduler.speeds.fastest(self.scheduler, job)
     }
 }
 
@@ -220,44 +162,4 @@ fn tenant_shares(scheduler: &Scheduler) -> BTreeMap<&TenantName, TenantShare> {
             (tenant, share)
         })
         .collect()
-}
-
-/// The GPU models of each flavor with their speeds, fastest first (ties by name): its own GPU
-/// model when it names one, otherwise the models of its nodes in the ledger and of its
-/// cluster's offers for it. Flavors with none of these are left out.
-fn flavor_models(scheduler: &Scheduler) -> BTreeMap<&FlavorName, Vec<(&GpuModelName, u32)>> {
-    let config = &scheduler.config;
-    let mut all = BTreeMap::new();
-    for flavor in config.flavors.values() {
-        let mut models: BTreeSet<&GpuModelName> = BTreeSet::new();
-        match &flavor.gpu_model {
-            Some(model) => {
-                models.insert(model);
-            }
-            None => {
-                let nodes = scheduler
-                    .ledgers
-                    .fleet
-                    .nodes_of(&flavor.name)
-                    .filter_map(|node| node.spec.gpu_model.as_ref());
-                let offers = config
-                    .clusters
-                    .get(&flavor.cluster)
-                    .into_iter()
-                    .flat_map(|cluster| &cluster.offers)
-                    .filter(|offer| offer.flavor == flavor.name)
-                    .map(|offer| &offer.gpu_model);
-                models.extend(nodes.chain(offers));
-            }
-        }
-        let mut speeds: Vec<(&GpuModelName, u32)> = models
-            .into_iter()
-            .filter_map(|name| Some((name, config.gpu_models.get(name)?.speed_permille)))
-            .collect();
-        speeds.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
-        if !speeds.is_empty() {
-            all.insert(&flavor.name, speeds);
-        }
-    }
-    all
 }

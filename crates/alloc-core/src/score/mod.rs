@@ -22,6 +22,7 @@
 
 mod context;
 mod rank;
+mod speeds;
 pub mod terms;
 mod weights;
 
@@ -29,6 +30,7 @@ pub use rank::{DeadlineTerm, Score, ScoreBreakdown};
 pub use weights::{BadWeight, ScoreWeights, PRESET_NAMES};
 
 pub(crate) use context::Scorer;
+pub(crate) use speeds::SpeedCache;
 
 use crate::ids::JobId;
 use crate::scheduler::Scheduler;
