@@ -172,6 +172,29 @@ fn without_any_known_gpu_speed_the_reference_runtime_counts() {
 }
 
 #[test]
+fn the_fastest_candidate_follows_nodes_coming_and_going() {
+    let mut s = scheduler_with(config(), scored(ScoreWeights::BALANCED));
+    s.submit(
+        JobBuilder::gpus(1)
+            .id(1)
+            .runtime(Millis(HOUR))
+            .deadline(Time(3 * HOUR)),
+    );
+    let runtime = |s: &Scheduler| {
+        s.score_of(JobId(1), Time::ZERO)
+            .and_then(|b| b.deadline)
+            .map(|d| d.runtime)
+    };
+    // no node tells the flavors' speeds yet: the reference runtime
+    assert_eq!(runtime(&s), Some(Millis(HOUR)));
+    s.node(NodeBuilder::new("fast-1", "fast", 4).model("A100"));
+    assert_eq!(runtime(&s), Some(Millis(HOUR / 2)));
+    s.apply(alloc_core::Input::NodeRemoved("fast-1".into()))
+        .unwrap();
+    assert_eq!(runtime(&s), Some(Millis(HOUR)));
+}
+
+#[test]
 fn aging_lifts_a_long_waiting_job_above_fresh_higher_priority_work_under_fifo_aging() {
     // fifo-aging: one point per priority class, one per hour waited, so a job two classes
     // lower overtakes a fresh submission once it has waited more than two hours.
