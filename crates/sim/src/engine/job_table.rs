@@ -17,13 +17,22 @@ pub(super) struct JobTable {
 
 impl JobTable {
     /// States for the workload's jobs, none of them arrived yet; ids must be unique.
-    pub fn new(workload: Vec<Job>) -> JobTable {
+    pub fn new(mut workload: Vec<Job>) -> JobTable {
         let by_id = workload
             .iter()
             .enumerate()
             .map(|(index, job)| (job.id, index))
             .collect();
-        let states: Vec<JobState> = workload.into_iter().map(JobState::new).collect();
+        // Moved over from the back a block at a time, the workload giving its memory back as it
+        // shrinks, so that the two never both hold every job.
+        const BLOCK: usize = 1 << 16;
+        let mut states: Vec<JobState> = Vec::with_capacity(workload.len());
+        while !workload.is_empty() {
+            let from = workload.len().saturating_sub(BLOCK);
+            states.extend(workload.drain(from..).rev().map(JobState::new));
+            workload.shrink_to_fit();
+        }
+        states.reverse();
         JobTable {
             workload: states.len(),
             states,
