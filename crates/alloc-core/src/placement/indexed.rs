@@ -8,6 +8,7 @@ use super::fits_host;
 use crate::model::Job;
 use crate::state::{Fleet, FreeIndex, NodeState};
 use crate::units::{CpuMilli, MemMib, MilliGpu, VramMib};
+use std::collections::BTreeSet;
 
 /// The node with the least (idle GPUs, free CPU, free memory, name) among those with at least
 /// `min_idle` idle GPUs and the job's CPU and memory free that `accept` admits.
@@ -18,27 +19,18 @@ pub(super) fn best_host<'a>(
     min_idle: u32,
     accept: impl Fn(&NodeState) -> bool,
 ) -> Option<&'a NodeState> {
-    let mut idle = min_idle;
-    loop {
-        let mut block = index
-            .hosts
-            .range((idle, job.cpu, MemMib::ZERO, 0, 0)..)
-            .peekable();
-        let first = block.peek()?;
-        if first.0 != idle {
-            // no node at this idle count has the CPU: go to the next count there is
-            idle = first.0;
-            continue;
-        }
-        for &(_, _, memory, _, slot) in block.take_while(|key| key.0 == idle) {
-            if memory >= job.memory {
-                if let Some(node) = fleet.slot(slot).filter(|node| accept(node)) {
-                    return Some(node);
-                }
-            }
-        }
-        idle = idle.checked_add(1)?;
-    }
+    first_by_level(
+        &index.hosts,
+        min_idle,
+        |&(idle, ..)| idle,
+        |idle| (idle, job.cpu, MemMib::ZERO, 0, 0),
+        |idle| idle.checked_add(1),
+        |&(_, _, memory, _, slot)| {
+            (memory >= job.memory)
+                .then(|| fleet.slot(slot).filter(|node| accept(node)))
+                .flatten()
+        },
+    )
 }
 
 /// A fraction's GPU under best fit: the least free milli-GPU left, then the least CPU left on
@@ -51,22 +43,46 @@ pub(super) fn best_gpu<'a>(
     vram: VramMib,
     accept: impl Fn(&NodeState) -> bool,
 ) -> Option<(&'a NodeState, usize)> {
-    let mut free = milli;
+    first_by_level(
+        &index.gpus,
+        milli,
+        |&(free, ..)| free,
+        |free| (free, job.cpu, 0, 0),
+        |free| free.0.checked_add(1).map(MilliGpu),
+        |&(free, _, _, slot)| {
+            let node = fleet.slot(slot).filter(|node| accept(node))?;
+            first_gpu(node, free, job, vram).map(|gpu| (node, gpu))
+        },
+    )
+}
+
+/// The first key `pick` takes, walking `keys` one level (the key's first field) at a time
+/// upward from `lowest`, and within a level from `start(level)` — the job's CPU, so keys short
+/// of it are skipped by the range rather than read. A level with no key from its start on is
+/// jumped over to the next level there is.
+fn first_by_level<K: Ord, L: Copy + PartialEq, R>(
+    keys: &BTreeSet<K>,
+    lowest: L,
+    level_of: impl Fn(&K) -> L,
+    start: impl Fn(L) -> K,
+    above: impl Fn(L) -> Option<L>,
+    mut pick: impl FnMut(&K) -> Option<R>,
+) -> Option<R> {
+    let mut level = lowest;
     loop {
-        let mut block = index.gpus.range((free, job.cpu, 0, 0)..).peekable();
-        let first = block.peek()?;
-        if first.0 != free {
-            free = first.0;
+        let mut block = keys.range(start(level)..).peekable();
+        let first = level_of(block.peek()?);
+        if first != level {
+            level = first;
             continue;
         }
-        for &(_, _, _, slot) in block.take_while(|key| key.0 == free) {
-            if let Some(node) = fleet.slot(slot).filter(|node| accept(node)) {
-                if let Some(gpu) = first_gpu(node, free, job, vram) {
-                    return Some((node, gpu));
-                }
-            }
+        if let Some(found) = block
+            .take_while(|key| level_of(key) == level)
+            .find_map(&mut pick)
+        {
+            return Some(found);
         }
-        free = MilliGpu(free.0.checked_add(1)?);
+        level = above(level)?;
     }
 }
 
