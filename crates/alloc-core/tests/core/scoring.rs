@@ -157,7 +157,7 @@ fn slack_is_taken_on_the_fastest_candidate_flavor() {
 }
 
 #[test]
-fn without_any_known_gpu_speed_the_reference_runtime_counts() {
+fn without_any_known_gpu_speed_the_reference_runtime_counts_and_nodes_bring_theirs() {
     let mut s = scheduler_with(config(), scored(ScoreWeights::BALANCED));
     s.submit(
         JobBuilder::gpus(1)
@@ -165,33 +165,16 @@ fn without_any_known_gpu_speed_the_reference_runtime_counts() {
             .runtime(Millis(HOUR))
             .deadline(Time(3 * HOUR)),
     );
-    let breakdown = s.score_of(JobId(1), Time::ZERO);
-    let term = breakdown.and_then(|b| b.deadline);
-    assert_eq!(term.map(|d| d.runtime), Some(Millis(HOUR)));
-    assert_eq!(term.map(|d| d.urgency), Some(1.0 / 3.0));
-}
-
-#[test]
-fn the_fastest_candidate_follows_nodes_coming_and_going() {
-    let mut s = scheduler_with(config(), scored(ScoreWeights::BALANCED));
-    s.submit(
-        JobBuilder::gpus(1)
-            .id(1)
-            .runtime(Millis(HOUR))
-            .deadline(Time(3 * HOUR)),
-    );
-    let runtime = |s: &Scheduler| {
-        s.score_of(JobId(1), Time::ZERO)
-            .and_then(|b| b.deadline)
-            .map(|d| d.runtime)
-    };
+    let term = |s: &Scheduler| s.score_of(JobId(1), Time::ZERO).and_then(|b| b.deadline);
     // no node tells the flavors' speeds yet: the reference runtime
-    assert_eq!(runtime(&s), Some(Millis(HOUR)));
+    assert_eq!(term(&s).map(|d| d.runtime), Some(Millis(HOUR)));
+    assert_eq!(term(&s).map(|d| d.urgency), Some(1.0 / 3.0));
+    // the fastest candidate follows nodes coming and going
     s.node(NodeBuilder::new("fast-1", "fast", 4).model("A100"));
-    assert_eq!(runtime(&s), Some(Millis(HOUR / 2)));
+    assert_eq!(term(&s).map(|d| d.runtime), Some(Millis(HOUR / 2)));
     s.apply(alloc_core::Input::NodeRemoved("fast-1".into()))
         .unwrap();
-    assert_eq!(runtime(&s), Some(Millis(HOUR)));
+    assert_eq!(term(&s).map(|d| d.runtime), Some(Millis(HOUR)));
 }
 
 #[test]
