@@ -193,24 +193,20 @@ fn ties_go_to_the_first_name_after_ranks_are_renumbered() {
     let mut sorted = names.clone();
     sorted.sort();
     assert_eq!(names, sorted);
-    let job = JobBuilder::gpus(1).build();
-    let placed = place(
-        &fleet,
-        &FlavorName::new("f"),
-        &job,
-        MpsPacking::BestFit,
-        &MixTracker::default(),
-    )
-    .unwrap();
-    assert_eq!(placed[0].node.as_str(), "a");
+    let first_node = |job: Job, packing: MpsPacking| {
+        let placed = place(
+            &fleet,
+            &FlavorName::new("f"),
+            &job,
+            packing,
+            &MixTracker::default(),
+        );
+        placed.unwrap()[0].node.to_string()
+    };
+    assert_eq!(
+        first_node(JobBuilder::gpus(1).build(), MpsPacking::BestFit),
+        "a"
+    );
     let fraction = JobBuilder::fraction(250, 1024).build();
-    let placed = place(
-        &fleet,
-        &FlavorName::new("f"),
-        &fraction,
-        MpsPacking::WorstFit,
-        &MixTracker::default(),
-    )
-    .unwrap();
-    assert_eq!(placed[0].node.as_str(), "a");
+    assert_eq!(first_node(fraction, MpsPacking::WorstFit), "a");
 }
