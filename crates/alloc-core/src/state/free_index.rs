@@ -41,10 +41,6 @@ impl FreeIndex {
         });
         self.gpu_nodes -= usize::from(node.spec.gpus > 0);
     }
-
-    pub fn is_empty(&self) -> bool {
-        self.hosts.is_empty()
-    }
 }
 
 fn host_key(slot: usize, rank: u64, node: &NodeState) -> HostKey {
