@@ -5,10 +5,10 @@ use super::{ReclaimWithinCohort, WithinClusterQueue};
 use crate::ids::{FlavorName, QueueName};
 use crate::model::{ClusterQueue, Flavor, Job, Resource, ResourceAmounts};
 use crate::scheduler::{Running, Scheduler};
-use crate::state::QuotaUsage;
+use crate::state::{QuotaUsage, RunningPriorities};
 use crate::units::{Millis, Time};
 use std::cmp::{Ordering, Reverse};
-use std::collections::BTreeMap;
+use std::ops::Bound;
 
 /// What evicting a running job now costs it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -147,9 +147,10 @@ impl Scheduler {
             })
     }
 
-    /// The lower-ranked running jobs on each candidate flavor (criterion 2), in the running
-    /// jobs' id order. One pass over the running jobs; a priority comparison turns most away
-    /// before anything else is read, and whether a queue borrows is asked once per queue.
+    /// The lower-ranked running jobs on each candidate flavor (criterion 2), in job id order.
+    /// Only the jobs criteria 3 and 4 could admit are read, from the running jobs' index by
+    /// queue, flavor and priority: the preemptor's own queue below (or at) its priority, and
+    /// the other queues of its cohort that borrow on the flavor.
     pub(crate) fn victim_pools<'a>(
         &'a self,
         job: &Job,
@@ -157,40 +158,74 @@ impl Scheduler {
         candidates: &[&Flavor],
         now: Time,
     ) -> Vec<Vec<Candidate<'a>>> {
-        let policy = &self.policy.preemption;
-        let any_priority =
-            policy.reclaim_within_cohort == ReclaimWithinCohort::Any && queue.cohort.is_some();
-        let equal_priority =
-            policy.within_cluster_queue == WithinClusterQueue::LowerOrNewerEqualPriority;
         let request = job.quota_usage();
-        let mut borrowing: BTreeMap<(&QueueName, &FlavorName), bool> = BTreeMap::new();
-        let mut pools: Vec<Vec<Candidate<'a>>> = vec![Vec::new(); candidates.len()];
-        for running in self.running.values() {
-            let priority = running.job.priority;
-            let beyond = priority > job.priority || (priority == job.priority && !equal_priority);
-            if beyond && !any_priority {
-                continue;
-            }
-            let placement = &running.placement;
-            let Some(position) = candidates.iter().position(|f| f.name == placement.flavor) else {
-                continue;
+        candidates
+            .iter()
+            .map(|flavor| {
+                let mut pool = Vec::new();
+                for (owner, by_priority) in self.ledgers.priorities.on(&flavor.name) {
+                    let Some(priorities) = self.victim_priorities(job, queue, owner) else {
+                        continue;
+                    };
+                    let mut ids = RunningPriorities::within(by_priority, priorities).peekable();
+                    if ids.peek().is_none() {
+                        continue;
+                    }
+                    let reclaim = *owner != queue.name;
+                    let borrows = reclaim
+                        && self.borrowing(&self.ledgers.quota, owner, &flavor.name, &request);
+                    if reclaim && !borrows {
+                        continue;
+                    }
+                    for id in ids {
+                        let Some(running) = self.running.get(&id) else {
+                            continue;
+                        };
+                        if let Some(candidate) =
+                            self.ranks_below(running, job, queue, || borrows, now)
+                        {
+                            pool.push(candidate);
+                        }
+                    }
+                }
+                pool.sort_by_key(|candidate| candidate.running.job.id);
+                pool
+            })
+            .collect()
+    }
+
+    /// The priorities of `owner`'s running jobs that criteria 3 and 4 may let `job` of
+    /// `queue` evict; `None` when they let it evict none of `owner`'s.
+    fn victim_priorities(
+        &self,
+        job: &Job,
+        queue: &ClusterQueue,
+        owner: &QueueName,
+    ) -> Option<(Bound<i32>, Bound<i32>)> {
+        let policy = &self.policy.preemption;
+        let below = (Bound::Unbounded, Bound::Excluded(job.priority));
+        if *owner == queue.name {
+            return match policy.within_cluster_queue {
+                WithinClusterQueue::Never => None,
+                WithinClusterQueue::LowerPriority => Some(below),
+                WithinClusterQueue::LowerOrNewerEqualPriority => {
+                    Some((Bound::Unbounded, Bound::Included(job.priority)))
+                }
             };
-            let borrows = || {
-                *borrowing
-                    .entry((&placement.queue, &placement.flavor))
-                    .or_insert_with(|| {
-                        self.borrowing(
-                            &self.ledgers.quota,
-                            &placement.queue,
-                            &placement.flavor,
-                            &request,
-                        )
-                    })
-            };
-            if let Some(candidate) = self.ranks_below(running, job, queue, borrows, now) {
-                pools[position].push(candidate);
-            }
         }
-        pools
+        let same_cohort = queue.cohort.is_some()
+            && self
+                .config
+                .cluster_queues
+                .get(owner)
+                .is_some_and(|other| other.cohort == queue.cohort);
+        if !same_cohort {
+            return None;
+        }
+        match policy.reclaim_within_cohort {
+            ReclaimWithinCohort::Never => None,
+            ReclaimWithinCohort::LowerPriority => Some(below),
+            ReclaimWithinCohort::Any => Some((Bound::Unbounded, Bound::Unbounded)),
+        }
     }
 }

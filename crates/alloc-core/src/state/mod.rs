@@ -45,7 +45,7 @@ impl Ledgers {
                 self.quota
                     .add(&placement.queue, &placement.flavor, &job.quota_usage());
                 self.priorities
-                    .add(&placement.queue, &placement.flavor, job.priority);
+                    .add(&placement.queue, &placement.flavor, job.priority, job.id);
                 self.private_use.add(job);
             }
         }
@@ -60,7 +60,7 @@ impl Ledgers {
                 self.quota
                     .subtract(&placement.queue, &placement.flavor, &job.quota_usage());
                 self.priorities
-                    .subtract(&placement.queue, &placement.flavor, job.priority);
+                    .subtract(&placement.queue, &placement.flavor, job.priority, job.id);
                 self.private_use.subtract(job);
             }
         }
