@@ -5,7 +5,9 @@
 //! with `TryNextFlavor` — that no flavor fits without preemption is why this step runs at all):
 //! 1. the lower-ranked jobs on the flavor are the candidates, taken cheapest first
 //!    (`Candidate::order`); nothing is tried when even evicting all of them would leave the
-//!    queue's quota short;
+//!    queue's quota short, or when quota would admit the job only by borrowing (so with no
+//!    reclaim victim, step 4) and evicting all of the queue's own candidates would leave it
+//!    short;
 //! 2. when a node has room for the job already (only quota is short), candidates are taken
 //!    until the queue's quota admits the job;
 //! 3. otherwise, for each node that runs candidates, that node's candidates are taken first,
@@ -30,6 +32,7 @@ use crate::decision::Decision;
 use crate::ids::NodeName;
 use crate::model::{ClusterQueue, Flavor, GpuRequest, Job, ResourceAmounts, WhenCanPreempt};
 use crate::placement;
+use crate::quota::Mode;
 use crate::scheduler::Scheduler;
 use crate::state::NodeState;
 use crate::units::Time;
@@ -145,11 +148,24 @@ impl Scheduler {
         for candidate in &pool.candidates {
             release_quota(&mut all_gone, candidate);
         }
-        if self
-            .quota_mode(target.queue, flavor, &target.request, &all_gone)
-            .is_none()
-        {
+        let Some(mode) = self.quota_mode(target.queue, flavor, &target.request, &all_gone) else {
             return;
+        };
+        // Quota only loosens as usage falls, so a fit within nominal is within reach iff it is
+        // with every candidate gone. Out of reach, an admitted set must borrow and so may hold
+        // no reclaim victim (step 4): the queue's own candidates alone must then make quota room.
+        let fit_reachable = mode == Mode::Fit;
+        if !fit_reachable {
+            let mut own_gone = self.ledgers.quota.clone();
+            for candidate in pool.candidates.iter().filter(|c| !c.reclaim) {
+                release_quota(&mut own_gone, candidate);
+            }
+            if self
+                .quota_mode(target.queue, flavor, &target.request, &own_gone)
+                .is_none()
+            {
+                return;
+            }
         }
         if placement::place(
             &self.ledgers.fleet,
@@ -160,7 +176,7 @@ impl Scheduler {
         )
         .is_ok()
         {
-            plans.extend(self.grow(target, pool, &[], None));
+            plans.extend(self.grow(target, pool, &[], None, fit_reachable));
             return;
         }
         // the candidates on each node of the flavor, cheapest first
@@ -193,7 +209,7 @@ impl Scheduler {
             if !Trial::without(self, false, flavor, on).has_room(self, flavor, job) {
                 continue;
             }
-            if let Some(plan) = self.grow(target, pool, &on_node, Some(node)) {
+            if let Some(plan) = self.grow(target, pool, &on_node, Some(node), fit_reachable) {
                 let key = (plan.cost, plan.victims.len());
                 best = Some(best.map_or(key, |best| best.min(key)));
                 plans.push(plan);
@@ -203,13 +219,16 @@ impl Scheduler {
 
     /// Takes victims until the job is admitted (steps 2–4): the pool entries `first` (a
     /// node's candidates, cheapest first) and then the rest of the pool, cheapest first; then
-    /// drops those not needed (step 5).
+    /// drops those not needed (step 5). `fit_reachable`: some set lets the job fit within
+    /// nominal quota; when none does, a set that takes a reclaim victim can never be admitted,
+    /// and the search of this order ends there.
     fn grow<'a>(
         &'a self,
         target: &Target<'_>,
         pool: &Pool<'a>,
         first: &[usize],
         node: Option<&'a NodeName>,
+        fit_reachable: bool,
     ) -> Option<Plan<'a>> {
         let flavor = &target.flavor.name;
         let room_now = node.is_none();
@@ -247,6 +266,9 @@ impl Scheduler {
                 )
             {
                 continue;
+            }
+            if candidate.reclaim && !fit_reachable {
+                return None;
             }
             trial.remove(self, flavor, candidate);
             chosen.push(*candidate);
