@@ -18,30 +18,40 @@
 //! says what invalidates each.
 
 use crate::decision::{Decision, FlavorMiss, Limit, Miss, Placement, WaitReason};
-use crate::ids::{JobId, QueueName};
+use crate::ids::{FlavorName, JobId, QueueName};
 use crate::memo::{CycleMemo, PreemptionKey, Shape};
 use crate::model::{ClusterQueue, Config, Flavor, Job, QueueingStrategy, WhenCanBorrow};
 use crate::placement;
 use crate::quota::{Mode, QuotaView};
 use crate::scheduler::Scheduler;
 use crate::units::{MilliGpu, Time};
+use std::collections::btree_map::Entry;
 use std::sync::Arc;
 
 impl Scheduler {
     /// Decides for every pending job: admit (resources booked at once), wait or reject.
     pub fn cycle(&mut self, now: Time) -> Vec<Decision> {
+        self.cycle_with(now, true)
+    }
+
+    /// The cycle deciding each job afresh, without the memo: what `cycle` must equal.
+    pub(crate) fn cycle_without_memo(&mut self, now: Time) -> Vec<Decision> {
+        self.cycle_with(now, false)
+    }
+
+    fn cycle_with(&mut self, now: Time, memo: bool) -> Vec<Decision> {
         let order = self.consideration_order(now);
         let mut decisions = Vec::with_capacity(order.len());
         // The configuration does not change within a cycle; holding it apart from `self` lets the
         // memo borrow from it while admissions change the rest.
         let config = Arc::clone(&self.config);
-        let mut memo = CycleMemo::default();
+        let mut memo = CycleMemo::new(memo);
         for id in order {
             let Some(job) = self.pending.get(&id) else {
                 continue;
             };
             let decision = self.decide(&config, job, now, &mut memo);
-            memo.after(&decision);
+            memo.after(&self.flavors_changed_by(&decision));
             match &decision {
                 Decision::Admit { placement, .. } => self.admit(id, placement.clone(), now),
                 Decision::Preempt {
@@ -115,7 +125,7 @@ impl Scheduler {
             request,
         };
         let reason = match no_room.get(&shape) {
-            Some(reason) => reason.clone(),
+            Some((_, reason)) => reason.clone(),
             None => match self.assign(job, queue, candidates) {
                 Ok(placement) => {
                     return Decision::Admit {
@@ -124,7 +134,7 @@ impl Scheduler {
                     }
                 }
                 Err(reason) => {
-                    no_room.insert(shape.clone(), reason.clone());
+                    no_room.insert(shape.clone(), (index, reason.clone()));
                     reason
                 }
             },
@@ -132,17 +142,48 @@ impl Scheduler {
         // No room as things stand: step 5 may make room by preemption, step 6 may rent it.
         if self.policy.preemption.enabled {
             let key = PreemptionKey::of(shape, job, &self.policy.preemption);
-            if !no_preemption.contains(&key) {
+            if let Entry::Vacant(unknown) = no_preemption.entry(key) {
                 if let Some(decision) = self.preempt_for(job, queue, candidates, now) {
                     return decision;
                 }
-                no_preemption.insert(key);
+                unknown.insert(index);
             }
         }
         if let Some(decision) = self.burst_for(job, candidates, &reason, now) {
             return decision;
         }
         wait(reason, blocked)
+    }
+
+    /// The flavors whose quota or nodes `decision` changes once applied: the flavor it books
+    /// and its victims free, and every flavor selecting a node either touches. None for a
+    /// burst, a wait or a rejection.
+    fn flavors_changed_by(&self, decision: &Decision) -> Vec<FlavorName> {
+        let (placement, victims) = match decision {
+            Decision::Admit { placement, .. } => (placement, &[][..]),
+            Decision::Preempt {
+                placement, victims, ..
+            } => (placement, victims.as_slice()),
+            Decision::Wait { .. } | Decision::Reject { .. } => return Vec::new(),
+        };
+        if placement.public.is_some() {
+            return Vec::new();
+        }
+        let freed = victims
+            .iter()
+            .filter_map(|victim| self.running.get(victim))
+            .map(|running| &running.placement);
+        let fleet = &self.ledgers.fleet;
+        let mut changed = Vec::new();
+        for placement in std::iter::once(placement).chain(freed) {
+            changed.push(placement.flavor.clone());
+            for share in &placement.nodes {
+                changed.extend(fleet.flavors_of(&share.node).iter().cloned());
+            }
+        }
+        changed.sort();
+        changed.dedup();
+        changed
     }
 
     /// Step 3: per-user and per-tenant caps on running jobs and GPUs.

@@ -1,22 +1,24 @@
 //! What one cycle remembers between the pending jobs it decides, so that thousands of jobs
 //! with few distinct requests cost few searches.
 //!
-//! Each memo holds only while the state it was computed on has not changed in a way that could
-//! change the answer; `CycleMemo::after` drops what a decision invalidates:
-//! - `no_room` (request shape → why no flavor fits): within a cycle capacity and quota only
-//!   shrink as jobs are admitted, so a shape that found no room finds none later — until an
-//!   eviction frees some (a `Preempt` clears it);
-//! - `no_preemption` (shape, priority … → no preemption works): the search reads the running
-//!   jobs, the fleet's free capacity and the quota usage. Jobs admitted in this cycle are never
-//!   victims (they started `now`), but booking their private capacity or quota can change the
-//!   search either way (a cohort member that starts to borrow becomes reclaimable), so any
-//!   admission that books private resources, and any preemption, clears it. A burst books
-//!   only a public lease, which the search never reads;
+//! Each answer is exactly what deciding the job afresh would give, and holds only while the
+//! state it read is unchanged; `CycleMemo::after` drops what a decision changes. An answer for
+//! a request reads only its candidate flavors: their nodes, the running jobs on them, and the
+//! cohort's quota usage on them (quota is kept per flavor). An admission or a preemption
+//! changes the quota of the flavor it books (and its victims') and the nodes it books or
+//! frees, which every flavor selecting them reads (a node may belong to several); answers
+//! over none of those flavors stay as they were, and the rest are dropped. A burst books only
+//! a public lease, which no answer reads. The answers:
+//! - `no_room` (request shape → why no flavor fits, with the shortfall on each);
+//! - `no_preemption` (shape, priority … → no preemption works);
 //! - `blocked`: the first waiting job of each StrictFIFO queue, for the jobs behind it;
 //! - `screened` (local queue, request → queue, candidate flavors, or the rejection): reads only
 //!   the configuration and the fleet's GPU models, which no decision changes.
+//!
+//! `CycleMemo::new(false)` keeps no answer from one job to the next; the test suite compares
+//! cycles with and without the memo to show that it only ever saves work.
 
-use crate::decision::{Decision, RejectReason, WaitReason};
+use crate::decision::{RejectReason, WaitReason};
 use crate::ids::{FlavorName, GpuModelName, JobId, LocalQueueName, QueueName};
 use crate::model::{ClusterQueue, DataClass, Flavor, GpuRequest, Job, Tier};
 use crate::preemption::{PreemptionPolicy, WithinClusterQueue};
@@ -95,28 +97,54 @@ pub(crate) struct Screened<'c> {
     pub private_speeds: Vec<u32>,
 }
 
-#[derive(Debug, Default)]
+/// The answers of one cycle; the `usize` beside an answer is the index in `screens` of the
+/// request it was computed for, whose candidates say which flavors it read.
+#[derive(Debug)]
 pub(crate) struct CycleMemo<'c> {
     /// Index into `screens`, or why the request is rejected.
     pub screened: BTreeMap<(&'c LocalQueueName, Request), Result<usize, RejectReason>>,
     pub screens: Vec<Screened<'c>>,
     pub blocked: Vec<(&'c QueueName, JobId)>,
-    pub no_room: BTreeMap<Shape<'c>, WaitReason>,
-    pub no_preemption: BTreeSet<PreemptionKey<'c>>,
+    pub no_room: BTreeMap<Shape<'c>, (usize, WaitReason)>,
+    pub no_preemption: BTreeMap<PreemptionKey<'c>, usize>,
+    /// Whether answers are kept from one job to the next.
+    keep: bool,
 }
 
 impl CycleMemo<'_> {
-    /// Drops the answers `decision` may have made stale (see the module docs).
-    pub(crate) fn after(&mut self, decision: &Decision) {
-        match decision {
-            Decision::Preempt { .. } => {
-                self.no_room.clear();
-                self.no_preemption.clear();
-            }
-            Decision::Admit { placement, .. } if placement.public.is_none() => {
-                self.no_preemption.clear();
-            }
-            Decision::Admit { .. } | Decision::Wait { .. } | Decision::Reject { .. } => {}
+    /// A memo that keeps answers while they hold, or with `keep` false one that forgets them
+    /// after each decision (StrictFIFO blocking is not an answer but a rule, and stays): the
+    /// reference the memo is tested against.
+    pub(crate) fn new(keep: bool) -> Self {
+        CycleMemo {
+            screened: BTreeMap::new(),
+            screens: Vec::new(),
+            blocked: Vec::new(),
+            no_room: BTreeMap::new(),
+            no_preemption: BTreeMap::new(),
+            keep,
         }
+    }
+
+    /// Drops the answers over `changed`, the flavors whose nodes or quota a decision changed
+    /// (see the module docs); with the memo off, every answer.
+    pub(crate) fn after(&mut self, changed: &[FlavorName]) {
+        if !self.keep {
+            self.no_room.clear();
+            self.no_preemption.clear();
+            return;
+        }
+        if changed.is_empty() {
+            return;
+        }
+        let screens = &self.screens;
+        let over = |screen: usize| {
+            screens[screen]
+                .candidates
+                .iter()
+                .any(|candidate| changed.contains(&candidate.name))
+        };
+        self.no_room.retain(|_, (screen, _)| !over(*screen));
+        self.no_preemption.retain(|_, screen| !over(*screen));
     }
 }

@@ -399,3 +399,10 @@ impl JobBuilder {
         self.0
     }
 }
+
+/// One cycle that decides every pending job afresh, keeping none of the answers
+/// [`Scheduler::cycle`] reuses between the jobs of a cycle: the reference `cycle` must equal,
+/// decision for decision. Slower; for tests.
+pub fn cycle_without_memo(scheduler: &mut crate::Scheduler, now: Time) -> Vec<crate::Decision> {
+    scheduler.cycle_without_memo(now)
+}

@@ -313,6 +313,14 @@ impl Fleet {
         self.by_flavor.get(flavor).map(|m| &m.free)
     }
 
+    /// The flavors that select the node, by name (none for an unknown node).
+    pub fn flavors_of(&self, node: &NodeName) -> &[FlavorName] {
+        self.lookup
+            .get(node)
+            .and_then(|&slot| self.slots[slot].as_ref())
+            .map_or(&[], |entry| &entry.flavors)
+    }
+
     /// The flavor selects the node.
     pub fn is_member(&self, flavor: &FlavorName, node: &NodeName) -> bool {
         let Some(&slot) = self.lookup.get(node) else {

@@ -392,3 +392,50 @@ fn identical_waiting_jobs_get_the_same_answer_in_one_cycle() {
         assert_eq!(waiting(&d, id), &first);
     }
 }
+
+#[test]
+fn a_node_two_flavors_select_refreshes_the_answers_of_both() {
+    // flavors `a` and `b` select the same node: booking it through `a` changes what `b` offers
+    let mut config = ConfigBuilder::new()
+        .private_flavor("a", Tier::Bronze)
+        .private_flavor("b", Tier::Bronze)
+        .queue(
+            "q",
+            &[
+                ("a", Quota::nominal(gpus(8))),
+                ("b", Quota::nominal(gpus(8))),
+            ],
+        )
+        .build();
+    let a_labels = config.flavors[&"a".into()].node_labels.clone();
+    if let Some(b) = config.flavors.get_mut(&"b".into()) {
+        b.node_labels = a_labels;
+    }
+    let mut s = scheduler(config);
+    s.node(NodeBuilder::new("n", "a", 2))
+        .submit(JobBuilder::gpus(4).id(1).only_flavors(&["b"]))
+        .submit(
+            JobBuilder::gpus(1)
+                .id(2)
+                .only_flavors(&["a"])
+                .submitted(Time(1)),
+        )
+        .submit(
+            JobBuilder::gpus(4)
+                .id(3)
+                .only_flavors(&["b"])
+                .submitted(Time(2)),
+        );
+    let d = s.checked_cycle(10);
+    let most_free = |id| match waiting(&d, id) {
+        WaitReason::NoFlavorFits { misses } => match misses[0].miss {
+            Miss::Capacity { most_free_gpus, .. } => most_free_gpus,
+            ref other => panic!("job {id} waits for {other:?}"),
+        },
+        other => panic!("job {id} waits for {other:?}"),
+    };
+    assert_eq!(most_free(1), 2);
+    assert_eq!(nodes(admitted(&d, 2)), ["n"]);
+    // same request as job 1, asked after job 2 took a GPU of the shared node
+    assert_eq!(most_free(3), 1);
+}

@@ -616,7 +616,7 @@ fn contended_world() -> impl Strategy<Value = World> {
 fn contended_history(max_steps: usize) -> impl Strategy<Value = Vec<Step>> {
     history_with_extras(max_steps).prop_map(|mut steps| {
         for step in &mut steps {
-            if let Step::Submit(shape) = step {
+            if let Step::Submit(shape, _) = step {
                 shape.tier = Tier::Bronze;
                 shape.cpu = shape.cpu.min(8_000);
                 shape.memory = shape.memory.min(16_384);

@@ -133,7 +133,11 @@ impl Run {
 
     pub fn step(&mut self, step: &Step) -> Checked {
         match step {
-            Step::Submit(shape) => self.submit(shape)?,
+            Step::Submit(shape, copies) => {
+                for _ in 0..*copies {
+                    self.submit(shape)?;
+                }
+            }
             Step::Resubmit(index) => {
                 let known: Vec<Job> = self
                     .s
@@ -242,9 +246,14 @@ impl Run {
         let overruns_before = self.s.quota_overruns();
         let preempting = self.s.policy().preemption.enabled;
         let before = preempting.then(|| self.s.clone());
+        let mut afresh = self.s.clone();
         self.trace.push(Traced::Cycle(now));
         let decisions = self.s.cycle(now);
         self.outcomes.push(Outcome::Cycle(decisions.clone()));
+
+        // The memo only saves work: deciding every job afresh gives the same decisions.
+        let expected = alloc_core::testing::cycle_without_memo(&mut afresh, now);
+        prop_assert_eq!(&decisions, &expected, "the cycle's memo changed a decision");
 
         if let Err(violations) = self.s.check_invariants() {
             return Err(TestCaseError::fail(format!(

@@ -147,7 +147,9 @@ impl JobShape {
 /// One step of a generated history. Indices pick among what exists when the step runs.
 #[derive(Debug, Clone)]
 pub enum Step {
-    Submit(JobShape),
+    /// Submits this many jobs of one shape: equal requests in one cycle are what the cycle's
+    /// memo answers once, so histories must hold some.
+    Submit(JobShape, u8),
     /// Resubmits a known job id (must be refused while it is pending or running).
     Resubmit(Index),
     /// Finish / requeue / cancel one of the pending or running jobs (pending ones are refused
@@ -384,9 +386,14 @@ pub fn job_shape() -> impl Strategy<Value = JobShape> {
         )
 }
 
+/// Mostly one job, sometimes a few alike.
+fn copies() -> impl Strategy<Value = u8> {
+    prop_oneof![6 => Just(1u8), 1 => 2u8..=4]
+}
+
 pub fn step() -> impl Strategy<Value = Step> {
     prop_oneof![
-        8 => job_shape().prop_map(Step::Submit),
+        8 => (job_shape(), copies()).prop_map(|(shape, copies)| Step::Submit(shape, copies)),
         1 => any::<Index>().prop_map(Step::Resubmit),
         4 => any::<Index>().prop_map(Step::Finish),
         1 => any::<Index>().prop_map(Step::Requeue),
@@ -483,7 +490,7 @@ pub fn world_with_preemption() -> impl Strategy<Value = World> {
 /// `history` (more submissions, fewer finishes) so that jobs contend.
 pub fn history_with_extras(max_steps: usize) -> impl Strategy<Value = Vec<Step>> {
     let busy = prop_oneof![
-        10 => job_shape().prop_map(Step::Submit),
+        10 => (job_shape(), copies()).prop_map(|(shape, copies)| Step::Submit(shape, copies)),
         1 => any::<Index>().prop_map(Step::Finish),
         1 => any::<Index>().prop_map(Step::Requeue),
         1 => node_shape().prop_map(Step::AddNode),
@@ -495,7 +502,7 @@ pub fn history_with_extras(max_steps: usize) -> impl Strategy<Value = Vec<Step>>
     let job = (job_extras(), 0i32..=4, any::<bool>());
     (vec(busy, 1..=max_steps), vec(job, max_steps)).prop_map(|(mut steps, jobs)| {
         for (step, (extras, priority, upgrade)) in steps.iter_mut().zip(jobs) {
-            if let Step::Submit(shape) = step {
+            if let Step::Submit(shape, _) = step {
                 // fewer constraints, so that jobs meet on the same flavors and nodes
                 shape.extras = Some(extras);
                 shape.priority = priority;

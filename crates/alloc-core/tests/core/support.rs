@@ -1,7 +1,7 @@
 //! Small helpers shared by the examples: a scheduler fed through builders, and lookups of one
 //! job's decision that fail with the whole cycle printed.
 
-use alloc_core::testing::{JobBuilder, NodeBuilder};
+use alloc_core::testing::{cycle_without_memo, JobBuilder, NodeBuilder};
 use alloc_core::{
     Config, Decision, Input, JobId, Placement, Policy, RejectReason, Scheduler, Time, WaitReason,
 };
@@ -18,7 +18,8 @@ pub fn scheduler_with(config: Config, policy: Policy) -> Scheduler {
 pub trait Feed {
     fn node(&mut self, node: NodeBuilder) -> &mut Self;
     fn submit(&mut self, job: JobBuilder) -> &mut Self;
-    /// Runs a cycle and checks every invariant after it.
+    /// Runs a cycle and checks every invariant after it, and that it decided as a cycle
+    /// without the memo does.
     fn checked_cycle(&mut self, now: u64) -> Vec<Decision>;
 }
 
@@ -34,10 +35,13 @@ impl Feed for Scheduler {
     }
 
     fn checked_cycle(&mut self, now: u64) -> Vec<Decision> {
+        let mut afresh = self.clone();
         let decisions = self.cycle(Time(now));
         if let Err(violations) = self.check_invariants() {
             panic!("invariants broken after the cycle: {violations:#?}\n{decisions:#?}");
         }
+        let expected = cycle_without_memo(&mut afresh, Time(now));
+        assert_eq!(decisions, expected, "the cycle's memo changed a decision");
         decisions
     }
 }
