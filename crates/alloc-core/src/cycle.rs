@@ -11,11 +11,11 @@
 //!    at once or after the others per the queue's `whenCanBorrow`;
 //! 5. **book** — an admitted job's resources are booked before the next job is looked at.
 //!
-//! Within one cycle capacity and quota only shrink, so a request shape that found no flavor
-//! finds none later in the same cycle: its answer is reused (the cycle stays cheap with many
-//! identical pending jobs). The cycle's memo (`memo`) keeps that and the other answers that
-//! hold across jobs of one cycle — screening (`screen`) and failed preemption searches — and
-//! says what invalidates each.
+//! Jobs with equal requests get equal answers while the flavors they could use are unchanged:
+//! the cycle's memo (`memo`) keeps screening (`screen`), "no room" and failed preemption
+//! searches per request, and drops an answer as soon as a decision changes the quota or nodes
+//! of one of its flavors, so the cycle stays cheap with many alike pending jobs and decides
+//! exactly as it would afresh.
 
 use crate::decision::{Decision, FlavorMiss, Limit, Miss, Placement, WaitReason};
 use crate::ids::{FlavorName, JobId, QueueName};

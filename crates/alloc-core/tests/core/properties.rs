@@ -559,8 +559,9 @@ proptest! {
         ..ProptestConfig::default()
     })]
 
-    /// Invariants after every cycle, placements that match their jobs, reorder-independence
-    /// and the head-job metamorphic property, over generated histories.
+    /// Invariants after every cycle, placements that match their jobs, decisions equal to a
+    /// cycle without the memo, reorder-independence and the head-job metamorphic property, over
+    /// generated histories.
     #[test]
     fn every_cycle_keeps_the_invariants(world in world(), steps in history(40), seed in any::<u64>()) {
         run_history(&world, &steps, seed)?;
