@@ -5,8 +5,8 @@ use crate::decision::NodeShare;
 use crate::model::Job;
 use crate::state::NodeState;
 
-/// The scan the free index replaces (`indexed::best_host`), kept as the tests' reference.
-#[cfg(test)]
+/// The scan that `indexed::best_host` answers from the free index: for node sets outside a
+/// fleet (`place_among`), and the index's reference in the tests.
 pub fn place<'a>(nodes: impl Iterator<Item = &'a NodeState>, job: &Job) -> Option<Vec<NodeShare>> {
     nodes
         .filter(|node| super::fits_host(node, job))

@@ -3,7 +3,8 @@
 //! GPUs fill before idle ones are broken into. Worst fit mirrors it: the most free milli-GPU
 //! left, then the most CPU left (ties by node name, then GPU index), spreading load.
 //!
-//! This is the scan over every GPU that `indexed` replaces, kept as the tests' reference.
+//! This is the scan over every GPU that `indexed` answers from the free index; it places on
+//! node sets outside a fleet (`place_among`) and is the index's reference in the tests.
 
 use super::fits_host;
 use crate::decision::NodeShare;

@@ -1,11 +1,12 @@
-//! The indexed fit placements against the scans they replace, on random fleets driven through
-//! random bookings and releases (in random name order, so ranks are inserted between names
-//! and renumbered): the same answer every time, shortfall included, and free indexes that
-//! always equal a rebuild from the nodes.
+//! Placement on a fleet (`place`, the fit policies answered from the free index) against the
+//! scan of the flavor's nodes (`place_among`, which the preemption search places with), under
+//! every packing, on random fleets driven through random bookings and releases (in random name
+//! order, so ranks are inserted between names and renumbered): the same answer every time,
+//! shortfall included, and free indexes that always equal a rebuild from the nodes.
 #![allow(clippy::unwrap_used)]
 
 use super::MpsPacking;
-use super::{accepts, cpu_only, fraction, place, shortfall_by_scan, whole_gpu, MixTracker};
+use super::{accepts, place, place_among, shortfall_by_scan, MixTracker};
 use crate::decision::{Miss, NodeShare, Placement};
 use crate::ids::{FlavorName, QueueName};
 use crate::model::{Config, GpuModel, GpuRequest, Job, Tier};
@@ -30,27 +31,16 @@ fn config() -> Config {
 
 const MODELS: [&str; 3] = ["V100", "K80", "T4"];
 
-/// What the placement did before the free index: a scan of the flavor's nodes in name order.
+/// The scan of the flavor's nodes in name order, and the shortfall the scan reports.
 fn place_by_scan(
     fleet: &Fleet,
     flavor: &FlavorName,
     job: &Job,
-    worst: bool,
+    packing: MpsPacking,
+    mix: &MixTracker,
 ) -> Result<Vec<NodeShare>, Miss> {
-    let nodes = || fleet.nodes_of(flavor).filter(|node| accepts(job, node));
-    let found = match job.gpu {
-        GpuRequest::None => cpu_only::place(nodes(), job),
-        GpuRequest::Whole { count, min_vram } => {
-            let fitting = || nodes().filter(move |n| n.vram_per_gpu >= min_vram);
-            whole_gpu::place(fitting(), job, count).or_else(|| {
-                (job.spread && count > 1)
-                    .then(|| whole_gpu::spread(fitting(), job, count))
-                    .flatten()
-            })
-        }
-        GpuRequest::Fraction { milli, vram } => fraction::place(nodes(), job, milli, vram, worst),
-    };
-    found.ok_or_else(|| shortfall_by_scan(nodes()))
+    place_among(fleet.nodes_of(flavor), job, packing, mix)
+        .ok_or_else(|| shortfall_by_scan(fleet.nodes_of(flavor).filter(|node| accepts(job, node))))
 }
 
 #[derive(Debug, Clone)]
@@ -130,9 +120,9 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
     #[test]
-    fn indexed_fit_placement_equals_the_scan(
+    fn placement_on_the_fleet_equals_the_scan_of_its_nodes(
         nodes in proptest::collection::vec(node_plan(), 1..14),
-        jobs in proptest::collection::vec((job_plan(), any::<bool>(), any::<bool>()), 1..40),
+        jobs in proptest::collection::vec((job_plan(), 0..MpsPacking::ALL.len(), any::<bool>()), 1..40),
     ) {
         let config = config();
         let flavor = FlavorName::new("f");
@@ -150,10 +140,12 @@ proptest! {
             fleet.add(NodeState::new(spec, model), &config.flavors);
         }
         let mut booked: Vec<Placement> = Vec::new();
-        for (job, worst, release) in jobs {
-            let packing = if worst { MpsPacking::WorstFit } else { MpsPacking::BestFit };
-            let indexed = place(&fleet, &flavor, &job, packing, &MixTracker::default());
-            let scanned = place_by_scan(&fleet, &flavor, &job, worst);
+        let mut mix = MixTracker::default();
+        for (job, packing, release) in jobs {
+            let packing = MpsPacking::ALL[packing];
+            mix.record(&job);
+            let indexed = place(&fleet, &flavor, &job, packing, &mix);
+            let scanned = place_by_scan(&fleet, &flavor, &job, packing, &mix);
             prop_assert_eq!(&indexed, &scanned, "job {:?}", job);
             if let Ok(shares) = indexed {
                 let placement = booking(shares);

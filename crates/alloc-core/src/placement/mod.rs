@@ -11,7 +11,6 @@
 
 mod cpu_only;
 mod fgd;
-#[cfg(test)]
 mod fraction;
 mod indexed;
 mod mix_tracker;
@@ -106,6 +105,44 @@ pub fn place(
         }
     };
     found.ok_or_else(|| shortfall(fleet, flavor, job))
+}
+
+/// What [`place`] decides on a flavor whose nodes are `nodes` (in name order), found by
+/// scanning them instead of reading a [`Fleet`]'s free index: for node copies that are in no
+/// fleet (the preemption search's states without some victims), and the reference the index
+/// is tested against.
+pub(crate) fn place_among<'a, I>(
+    nodes: I,
+    job: &Job,
+    packing: MpsPacking,
+    mix: &MixTracker,
+) -> Option<Vec<NodeShare>>
+where
+    I: Iterator<Item = &'a NodeState> + Clone,
+{
+    let nodes = move || nodes.clone().filter(move |node| accepts(job, node));
+    match job.gpu {
+        GpuRequest::None => cpu_only::place(nodes(), job),
+        GpuRequest::Whole { count, min_vram } => {
+            let fitting = || nodes().filter(move |n| n.vram_per_gpu >= min_vram);
+            let single = if packing.is_fragmentation_aware() {
+                fgd::place_whole(fitting(), job, count, mix.compiled(), packing)
+            } else {
+                whole_gpu::place(fitting(), job, count)
+            };
+            single.or_else(|| {
+                (job.spread && count > 1)
+                    .then(|| whole_gpu::spread(fitting(), job, count))
+                    .flatten()
+            })
+        }
+        GpuRequest::Fraction { milli, vram } if packing.is_fragmentation_aware() => {
+            fgd::place_fraction(nodes(), job, milli, vram, mix.compiled(), packing)
+        }
+        GpuRequest::Fraction { milli, vram } => {
+            fraction::place(nodes(), job, milli, vram, packing == MpsPacking::WorstFit)
+        }
+    }
 }
 
 /// The node's GPU model is one the job accepts (any model for CPU-only work).

@@ -2,15 +2,14 @@
 //! then the least CPU, then the least memory (ties by node name), so big holes stay open for
 //! big jobs. GPUs are taken lowest index first.
 
-#[cfg(test)]
 use super::fits_host;
 use crate::decision::{GpuShare, NodeShare};
 use crate::model::Job;
 use crate::state::NodeState;
 use crate::units::{CpuMilli, MemMib, MilliGpu};
 
-/// The scan the free index replaces (`indexed::best_host`), kept as the tests' reference.
-#[cfg(test)]
+/// The scan that `indexed::best_host` answers from the free index: for node sets outside a
+/// fleet (`place_among`), and the index's reference in the tests.
 pub fn place<'a>(
     nodes: impl Iterator<Item = &'a NodeState>,
     job: &Job,

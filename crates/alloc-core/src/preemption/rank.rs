@@ -147,22 +147,28 @@ impl Scheduler {
             })
     }
 
-    /// The lower-ranked running jobs on each candidate flavor (criterion 2), in job id order.
-    /// Only the jobs criteria 3 and 4 could admit are read, from the running jobs' index by
-    /// queue, flavor and priority: the preemptor's own queue below (or at) its priority, and
-    /// the other queues of its cohort that borrow on the flavor.
+    /// The lower-ranked running jobs on each candidate flavor (criterion 2) that `open` says
+    /// to search (none on the others), in job id order. Only the jobs criteria 3 and 4 could
+    /// admit are read, from the running jobs' index by queue, flavor and priority: the
+    /// preemptor's own queue below (or at) its priority, and the other queues of its cohort
+    /// that borrow on the flavor.
     pub(crate) fn victim_pools<'a>(
         &'a self,
         job: &Job,
         queue: &ClusterQueue,
         candidates: &[&Flavor],
+        open: &[bool],
         now: Time,
     ) -> Vec<Vec<Candidate<'a>>> {
         let request = job.quota_usage();
         candidates
             .iter()
-            .map(|flavor| {
+            .zip(open)
+            .map(|(flavor, open)| {
                 let mut pool = Vec::new();
+                if !open {
+                    return pool;
+                }
                 for (owner, by_priority) in self.ledgers.priorities.on(&flavor.name) {
                     let Some(priorities) = self.victim_priorities(job, queue, owner) else {
                         continue;

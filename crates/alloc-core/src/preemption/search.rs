@@ -27,7 +27,7 @@
 //! what admission would choose once they are gone.
 
 use super::rank::Candidate;
-use super::trial::{release_quota, Trial};
+use super::trial::{release_quota, room_without, Trial};
 use crate::decision::Decision;
 use crate::ids::NodeName;
 use crate::model::{ClusterQueue, Flavor, GpuRequest, Job, ResourceAmounts, WhenCanPreempt};
@@ -93,22 +93,23 @@ impl Scheduler {
         if !self.policy.preemption.enabled {
             return None;
         }
-        // Nothing to search where no victim set can work; see `prune`.
-        if candidates
+        // Nothing to search where no victim set can work; see `prune`. A hopeless flavor
+        // yields no plan, so leaving it out leaves `stop_early` as it was.
+        let open: Vec<bool> = candidates
             .iter()
-            .all(|flavor| self.hopeless_on(job, queue, flavor))
-        {
+            .map(|flavor| !self.hopeless_on(job, queue, flavor))
+            .collect();
+        if !open.contains(&true) {
             return None;
         }
-        let pools = self.victim_pools(job, queue, candidates, now);
+        let pools = self.victim_pools(job, queue, candidates, &open, now);
         if pools.iter().all(Vec::is_empty) {
             return None;
         }
         let stop_early = queue.fungibility.when_can_preempt == WhenCanPreempt::MayStopSearch;
         let mut plans = Vec::new();
         for (position, (flavor, pool)) in candidates.iter().zip(pools).enumerate() {
-            // A hopeless flavor yields no plan, so skipping it leaves `stop_early` as it was.
-            if pool.is_empty() || self.hopeless_on(job, queue, flavor) {
+            if pool.is_empty() {
                 continue;
             }
             let target = Target {
@@ -206,7 +207,7 @@ impl Scheduler {
             }
             // room on this node with all its candidates gone? Otherwise skip it at once
             let on = on_node.iter().map(|index| &pool.candidates[*index]);
-            if !Trial::without(self, false, flavor, on).has_room(self, flavor, job) {
+            if !room_without(self, flavor, on, job) {
                 continue;
             }
             if let Some(plan) = self.grow(target, pool, &on_node, Some(node), fit_reachable) {

@@ -1,21 +1,26 @@
 //! Hypothetical states: what quota and nodes would look like without some victims, and the
-//! exact decision once a victim set is chosen.
+//! exact decision once a victim set is chosen. Nodes are copied only where victims free
+//! capacity, and placed on by scanning (`placement::place_among`), which decides as admission
+//! does on the real fleet.
 
 use super::rank::Candidate;
 use super::search::{Plan, Target};
 use crate::decision::{Decision, FlavorMiss, Placement};
-use crate::ids::{FlavorName, JobId};
+use crate::ids::{FlavorName, JobId, NodeName};
 use crate::model::{ClusterQueue, Flavor, Job, ResourceAmounts};
 use crate::placement;
 use crate::quota::{Mode, QuotaView};
 use crate::scheduler::Scheduler;
-use crate::state::{Fleet, QuotaUsage};
+use crate::state::{Fleet, NodeState, QuotaUsage};
+use std::collections::btree_map::Entry;
+use std::collections::BTreeMap;
 
-/// Quota usage without some victims and, while the job has found no room yet, the nodes they
-/// free (copied in from the real fleet on first touch).
+/// Quota usage without some victims and, while the job has found no room yet, copies of the
+/// nodes they free (taken from the real fleet on first touch).
 pub(super) struct Trial {
     pub usage: QuotaUsage,
-    fleet: Fleet,
+    /// The flavor's nodes the victims so far hold shares of, by name, with those shares freed.
+    nodes: BTreeMap<NodeName, NodeState>,
     /// A node has room for the job. Freeing more never takes room away, so once found it
     /// stays; before that, only freed nodes can have room (no node had any).
     room: bool,
@@ -26,7 +31,7 @@ impl Trial {
     pub fn new(scheduler: &Scheduler, room: bool) -> Trial {
         Trial {
             usage: scheduler.ledgers.quota.clone(),
-            fleet: Fleet::default(),
+            nodes: BTreeMap::new(),
             room,
         }
     }
@@ -45,33 +50,62 @@ impl Trial {
         trial
     }
 
-    /// Releases `victim`'s quota and, while room is still sought, its share of `flavor`'s
+    /// Releases `victim`'s quota and, while room is still sought, its shares of `flavor`'s
     /// nodes.
     pub fn remove(&mut self, scheduler: &Scheduler, flavor: &FlavorName, victim: &Candidate<'_>) {
         release_quota(&mut self.usage, victim);
-        if self.room {
-            return;
+        if !self.room {
+            free_shares(&mut self.nodes, &scheduler.ledgers.fleet, flavor, victim);
         }
-        let real = &scheduler.ledgers.fleet;
-        for share in &victim.running.placement.nodes {
-            if self.fleet.contains(&share.node) || !real.is_member(flavor, &share.node) {
-                continue;
-            }
-            if let Some(node) = real.node(&share.node) {
-                self.fleet.insert(node.clone(), [flavor.clone()]);
-            }
-        }
-        self.fleet.release(&victim.running.placement);
     }
 
     /// A node of `flavor` has room for the job (as the policy's packing places it).
-    pub fn has_room(&mut self, scheduler: &Scheduler, flavor: &FlavorName, job: &Job) -> bool {
+    pub fn has_room(&mut self, scheduler: &Scheduler, job: &Job) -> bool {
         if !self.room {
             let packing = scheduler.policy.mps_packing;
-            let placed = placement::place(&self.fleet, flavor, job, packing, &scheduler.mix);
-            self.room = placed.is_ok();
+            let placed = placement::place_among(self.nodes.values(), job, packing, &scheduler.mix);
+            self.room = placed.is_some();
         }
         self.room
+    }
+}
+
+/// Whether a node of `flavor` would have room for `job` once `victims` are gone, looking only
+/// at the nodes they free (quota aside: a cheaper `Trial::without(..).has_room(..)`).
+pub(super) fn room_without<'v, 'a: 'v>(
+    scheduler: &Scheduler,
+    flavor: &FlavorName,
+    victims: impl IntoIterator<Item = &'v Candidate<'a>>,
+    job: &Job,
+) -> bool {
+    let mut nodes = BTreeMap::new();
+    for victim in victims {
+        free_shares(&mut nodes, &scheduler.ledgers.fleet, flavor, victim);
+    }
+    let packing = scheduler.policy.mps_packing;
+    placement::place_among(nodes.values(), job, packing, &scheduler.mix).is_some()
+}
+
+/// Frees `victim`'s shares of `flavor`'s nodes in `nodes`, copying each node in from `fleet`
+/// the first time.
+fn free_shares(
+    nodes: &mut BTreeMap<NodeName, NodeState>,
+    fleet: &Fleet,
+    flavor: &FlavorName,
+    victim: &Candidate<'_>,
+) {
+    for share in &victim.running.placement.nodes {
+        if !fleet.is_member(flavor, &share.node) {
+            continue;
+        }
+        let node = match nodes.entry(share.node.clone()) {
+            Entry::Occupied(copy) => copy.into_mut(),
+            Entry::Vacant(slot) => match fleet.node(&share.node) {
+                Some(node) => slot.insert(node.clone()),
+                None => continue,
+            },
+        };
+        node.release(share);
     }
 }
 
@@ -104,7 +138,7 @@ impl Scheduler {
         if mode == Mode::Borrow && victims.iter().any(|c| c.reclaim) {
             return false;
         }
-        trial.has_room(self, &target.flavor.name, target.job)
+        trial.has_room(self, target.job)
     }
 
     pub(super) fn quota_mode(
@@ -133,27 +167,22 @@ impl Scheduler {
         plan: &Plan<'_>,
     ) -> Option<Decision> {
         let flavor = candidates.get(plan.position)?;
-        let mut fleet = Fleet::default();
-        for node in self.ledgers.fleet.nodes_of(&flavor.name) {
-            fleet.insert(node.clone(), [flavor.name.clone()]);
-        }
+        let fleet = &self.ledgers.fleet;
+        let mut freed = BTreeMap::new();
         let mut usage = self.ledgers.quota.clone();
         for victim in &plan.victims {
-            fleet.release(&victim.running.placement);
+            free_shares(&mut freed, fleet, &flavor.name, victim);
             release_quota(&mut usage, victim);
         }
         let mode = self.quota_mode(queue, &flavor.name, &job.quota_usage(), &usage)?;
         if mode == Mode::Borrow && plan.victims.iter().any(|c| c.reclaim) {
             return None;
         }
-        let nodes = placement::place(
-            &fleet,
-            &flavor.name,
-            job,
-            self.policy.mps_packing,
-            &self.mix,
-        )
-        .ok()?;
+        // the flavor's nodes in name order, the victims' freed copies in their places
+        let nodes = fleet
+            .nodes_of(&flavor.name)
+            .map(|node| freed.get(&node.spec.name).unwrap_or(node));
+        let nodes = placement::place_among(nodes, job, self.policy.mps_packing, &self.mix)?;
         let passed_over = candidates[..plan.position]
             .iter()
             .filter_map(|earlier| self.miss_now(job, queue, earlier))

@@ -1,5 +1,5 @@
 use super::free_index::FreeIndex;
-use crate::decision::Placement;
+use crate::decision::{NodeShare, Placement};
 use crate::ids::{FlavorName, NodeName};
 use crate::model::{Flavor, GpuModel, NodeSpec};
 use crate::units::{CpuMilli, MemMib, MilliGpu, VramMib};
@@ -59,6 +59,36 @@ impl NodeState {
 
     pub fn idle_gpus(&self) -> u32 {
         self.gpus.iter().filter(|g| g.is_idle()).count() as u32
+    }
+
+    /// Takes what `share` (a placement's part on this node) holds.
+    pub(crate) fn book(&mut self, share: &NodeShare) {
+        self.free_cpu -= share.cpu;
+        self.free_memory -= share.memory;
+        for gpu in &share.gpus {
+            if let Some(state) = self.gpus.get_mut(gpu.index as usize) {
+                state.free -= gpu.milli;
+                state.free_vram -= gpu.vram;
+                if gpu.milli < MilliGpu::WHOLE {
+                    state.clients += 1;
+                }
+            }
+        }
+    }
+
+    /// Gives back what `share` holds.
+    pub(crate) fn release(&mut self, share: &NodeShare) {
+        self.free_cpu += share.cpu;
+        self.free_memory += share.memory;
+        for gpu in &share.gpus {
+            if let Some(state) = self.gpus.get_mut(gpu.index as usize) {
+                state.free += gpu.milli;
+                state.free_vram += gpu.vram;
+                if gpu.milli < MilliGpu::WHOLE {
+                    state.clients = state.clients.saturating_sub(1);
+                }
+            }
+        }
     }
 }
 
@@ -295,7 +325,10 @@ impl Fleet {
     }
 
     /// The nodes a flavor selects, by name.
-    pub fn nodes_of<'a>(&'a self, flavor: &FlavorName) -> impl Iterator<Item = &'a NodeState> + 'a {
+    pub fn nodes_of<'a>(
+        &'a self,
+        flavor: &FlavorName,
+    ) -> impl Iterator<Item = &'a NodeState> + Clone + 'a {
         self.by_flavor
             .get(flavor)
             .into_iter()
@@ -352,43 +385,17 @@ impl Fleet {
 
     pub(crate) fn book(&mut self, placement: &Placement) {
         for share in &placement.nodes {
-            let Some(&slot) = self.lookup.get(&share.node) else {
-                continue;
-            };
-            self.reindex(slot, |node| {
-                node.free_cpu -= share.cpu;
-                node.free_memory -= share.memory;
-                for gpu in &share.gpus {
-                    if let Some(state) = node.gpus.get_mut(gpu.index as usize) {
-                        state.free -= gpu.milli;
-                        state.free_vram -= gpu.vram;
-                        if gpu.milli < MilliGpu::WHOLE {
-                            state.clients += 1;
-                        }
-                    }
-                }
-            });
+            if let Some(&slot) = self.lookup.get(&share.node) {
+                self.reindex(slot, |node| node.book(share));
+            }
         }
     }
 
     pub(crate) fn release(&mut self, placement: &Placement) {
         for share in &placement.nodes {
-            let Some(&slot) = self.lookup.get(&share.node) else {
-                continue;
-            };
-            self.reindex(slot, |node| {
-                node.free_cpu += share.cpu;
-                node.free_memory += share.memory;
-                for gpu in &share.gpus {
-                    if let Some(state) = node.gpus.get_mut(gpu.index as usize) {
-                        state.free += gpu.milli;
-                        state.free_vram += gpu.vram;
-                        if gpu.milli < MilliGpu::WHOLE {
-                            state.clients = state.clients.saturating_sub(1);
-                        }
-                    }
-                }
-            });
+            if let Some(&slot) = self.lookup.get(&share.node) {
+                self.reindex(slot, |node| node.release(share));
+            }
         }
     }
 }
