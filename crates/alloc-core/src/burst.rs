@@ -24,6 +24,7 @@ use crate::model::{BudgetKind, DataClass, Flavor, GpuRequest, Job, Offer};
 use crate::scheduler::Scheduler;
 use crate::units::{MilliGpu, Millis, Money, Time};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// When to burst.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -183,27 +184,68 @@ pub(crate) struct Quote<'a> {
     pub end: Time,
 }
 
-impl Scheduler {
-    /// Offers that could run `job` now, priced; budget and cap not yet checked.
-    pub(crate) fn quotes(&self, job: &Job, now: Time) -> Vec<Quote<'_>> {
-        if job.data_class == DataClass::Sensitive || matches!(job.gpu, GpuRequest::None) {
-            return Vec::new();
+/// When GPUs free up on a private flavor: the milli-GPU free now, and the running jobs'
+/// expected ends in order, each with the milli-GPU freed by then. It changes only when a
+/// decision books or frees capacity on the flavor, so a cycle builds it once per flavor and
+/// keeps it with the memo's answers (`memo::CycleMemo::after` drops it with them).
+#[derive(Debug)]
+pub(crate) struct Outlook {
+    free: u64,
+    ends: Vec<(Time, u64)>,
+}
+
+/// Each private flavor's [`Outlook`], built on first use in a cycle.
+pub(crate) type Outlooks<'c> = BTreeMap<&'c FlavorName, Outlook>;
+
+impl Outlook {
+    /// When `needed` milli-GPU are free at the earliest, not before `now`; `None` when not even
+    /// every running job ending frees enough.
+    fn start(&self, needed: u64, now: Time) -> Option<Time> {
+        if self.free >= needed {
+            return Some(now);
         }
+        let at = self
+            .ends
+            .partition_point(|(_, freed)| self.free + freed < needed);
+        self.ends.get(at).map(|(end, _)| (*end).max(now))
+    }
+}
+
+impl Quote<'_> {
+    /// Cheapest first, then earliest end, then flavor name.
+    fn by_cost(&self) -> (Money, Time, &FlavorName) {
+        (self.cost, self.end, &self.flavor.name)
+    }
+
+    /// Earliest end first, then cheapest, then flavor name.
+    fn by_end(&self) -> (Time, Money, &FlavorName) {
+        (self.end, self.cost, &self.flavor.name)
+    }
+}
+
+impl Scheduler {
+    /// Offers that could run `job` now, priced; budget and cap not yet checked. Lazily, so
+    /// that the jobs that wait each cycle are priced without allocating.
+    pub(crate) fn quotes<'a>(
+        &'a self,
+        job: &'a Job,
+        now: Time,
+    ) -> impl Iterator<Item = Quote<'a>> + 'a {
+        let priced = job.data_class != DataClass::Sensitive && !matches!(job.gpu, GpuRequest::None);
         let gpus = gpus_rented(job);
-        let mut quotes = Vec::new();
-        for cluster in self.config.clusters.values().filter(|c| c.is_public()) {
-            for offer in &cluster.offers {
-                let (Some(flavor), Some(model)) = (
-                    self.config.flavors.get(&offer.flavor),
-                    self.config.gpu_models.get(&offer.gpu_model),
-                ) else {
-                    continue;
-                };
-                let vram_needed = match job.gpu {
-                    GpuRequest::Whole { min_vram, .. } => min_vram,
-                    GpuRequest::Fraction { vram, .. } => vram,
-                    GpuRequest::None => crate::units::VramMib::ZERO,
-                };
+        let vram_needed = match job.gpu {
+            GpuRequest::Whole { min_vram, .. } => min_vram,
+            GpuRequest::Fraction { vram, .. } => vram,
+            GpuRequest::None => crate::units::VramMib::ZERO,
+        };
+        self.config
+            .clusters
+            .values()
+            .filter(move |cluster| priced && cluster.is_public())
+            .flat_map(|cluster| &cluster.offers)
+            .filter_map(move |offer| {
+                let flavor = self.config.flavors.get(&offer.flavor)?;
+                let model = self.config.gpu_models.get(&offer.gpu_model)?;
                 let fits = flavor.tier >= job.min_tier
                     && job.accepts_model(Some(&offer.gpu_model))
                     && model.vram >= vram_needed
@@ -212,12 +254,12 @@ impl Scheduler {
                         .as_ref()
                         .is_none_or(|allowed| allowed.contains(&flavor.name));
                 if !fits {
-                    continue;
+                    return None;
                 }
                 let runtime = model.runtime(job.runtime);
                 let ready_at = now + offer.provisioning_latency;
                 let billed = offer.provisioning_latency + runtime;
-                quotes.push(Quote {
+                Some(Quote {
                     flavor,
                     offer,
                     cost: Money::for_gpu_time(
@@ -227,10 +269,8 @@ impl Scheduler {
                     ),
                     ready_at,
                     end: ready_at + runtime,
-                });
-            }
-        }
-        quotes
+                })
+            })
     }
 
     /// Whether `cost` fits the job's and its tenant's budgets given what they already spent.
@@ -256,47 +296,49 @@ impl Scheduler {
 
     /// Step 6 of the cycle: an admission to a public offer for a job that cannot start
     /// privately now, when the policy says it should burst; `None` otherwise.
-    pub(crate) fn burst_for(
+    pub(crate) fn burst_for<'c>(
         &self,
         job: &Job,
-        candidates: &[&Flavor],
+        candidates: &[&'c Flavor],
         why_waiting: &WaitReason,
         now: Time,
+        outlooks: &mut Outlooks<'c>,
     ) -> Option<Decision> {
         let policy = &self.policy.burst;
         if policy.mode == BurstMode::Never || !job.burstable {
             return None;
         }
         let gpus = gpus_rented(job);
-        let mut quotes: Vec<Quote<'_>> = self
+        let quotes = self
             .quotes(job, now)
-            .into_iter()
             .filter(|q| self.ledgers.public.in_use(&q.offer.flavor) + gpus <= q.offer.gpu_cap)
-            .filter(|q| self.affordable(job, q.cost))
-            .collect();
+            .filter(|q| self.affordable(job, q.cost));
+        // The cheapest offer that meets the deadline; if none does, the one that ends first.
+        // Ties: the other key, then the flavor's name, then the offers' order.
         let meets = |q: &Quote<'_>| job.deadline.is_none_or(|deadline| q.end <= deadline);
-        if quotes.iter().any(meets) {
-            quotes.retain(meets);
-            quotes.sort_by(|a, b| {
-                a.cost
-                    .cmp(&b.cost)
-                    .then(a.end.cmp(&b.end))
-                    .then(a.flavor.name.cmp(&b.flavor.name))
-            });
-        } else {
-            quotes.sort_by(|a, b| {
-                a.end
-                    .cmp(&b.end)
-                    .then(a.cost.cmp(&b.cost))
-                    .then(a.flavor.name.cmp(&b.flavor.name))
-            });
+        let mut cheapest_meeting: Option<Quote<'_>> = None;
+        let mut first_ending: Option<Quote<'_>> = None;
+        for quote in quotes {
+            if meets(&quote)
+                && cheapest_meeting
+                    .as_ref()
+                    .is_none_or(|best| quote.by_cost() < best.by_cost())
+            {
+                cheapest_meeting = Some(quote.clone());
+            }
+            if first_ending
+                .as_ref()
+                .is_none_or(|best| quote.by_end() < best.by_end())
+            {
+                first_ending = Some(quote);
+            }
         }
-        let chosen = quotes.into_iter().next()?;
+        let chosen = cheapest_meeting.or(first_ending)?;
         let waited = now.since(job.submit_time);
         let threshold = match policy.mode {
             BurstMode::Never => return None,
             BurstMode::Always => Millis::ZERO,
-            BurstMode::Threshold => self.threshold(job, candidates, now),
+            BurstMode::Threshold => self.threshold(job, candidates, now, outlooks),
         };
         if waited < threshold {
             return None;
@@ -338,13 +380,19 @@ impl Scheduler {
     }
 
     /// X for a `Threshold` policy at `now`.
-    fn threshold(&self, job: &Job, candidates: &[&Flavor], now: Time) -> Millis {
+    fn threshold<'c>(
+        &self,
+        job: &Job,
+        candidates: &[&'c Flavor],
+        now: Time,
+        outlooks: &mut Outlooks<'c>,
+    ) -> Millis {
         let policy = &self.policy.burst;
         let base = policy.wait.threshold(job);
         let Some(deadline) = job.deadline.filter(|_| policy.deadline_aware) else {
             return base;
         };
-        let private_end = self.predicted_private_end(job, candidates, now);
+        let private_end = self.predicted_private_end(job, candidates, now, outlooks);
         if private_end > deadline {
             return Millis::ZERO;
         }
@@ -356,11 +404,13 @@ impl Scheduler {
     /// When the job would finish privately: the earliest time one of its private candidate
     /// flavors has enough GPUs free, counting running jobs as ending at their expected end,
     /// plus the runtime there. An estimate: it ignores other waiting jobs and node shapes.
-    pub(crate) fn predicted_private_end(
+    /// Each flavor's [`Outlook`] is read from `outlooks`, built there on first use.
+    pub(crate) fn predicted_private_end<'c>(
         &self,
         job: &Job,
-        candidates: &[&Flavor],
+        candidates: &[&'c Flavor],
         now: Time,
+        outlooks: &mut Outlooks<'c>,
     ) -> Time {
         let needed = job.gpu.milli().0;
         let mut best: Option<Time> = None;
@@ -376,40 +426,41 @@ impl Scheduler {
             let speed = self.flavor_speed(&flavor.name);
             let Some(speed) = speed else { continue };
             let runtime = job.runtime.at_speed(speed);
-            let mut free: u64 = self
-                .ledgers
-                .fleet
-                .nodes_of(&flavor.name)
-                .flat_map(|n| n.gpus.iter())
-                .map(|g| g.free.0)
-                .sum();
-            let mut start = now;
-            if free < needed {
-                let mut ends: Vec<(Time, u64)> = self
-                    .running
-                    .values()
-                    .filter(|r| r.placement.flavor == flavor.name && r.placement.public.is_none())
-                    .map(|r| (self.expected_end(r), r.job.gpu.milli().0))
-                    .collect();
-                ends.sort_unstable();
-                let mut found = false;
-                for (end, milli) in ends {
-                    free += milli;
-                    if free >= needed {
-                        start = end.max(now);
-                        found = true;
-                        break;
-                    }
-                }
-                if !found {
-                    continue;
-                }
-            }
+            let outlook = outlooks
+                .entry(&flavor.name)
+                .or_insert_with(|| self.outlook(&flavor.name));
+            let Some(start) = outlook.start(needed, now) else {
+                continue;
+            };
             let end = start + runtime;
             best = Some(best.map_or(end, |b: Time| b.min(end)));
         }
         // No private flavor could ever hold it: it never finishes privately.
         best.unwrap_or(Time(u64::MAX))
+    }
+
+    /// `flavor`'s free milli-GPU now and its running private jobs' expected ends.
+    fn outlook(&self, flavor: &FlavorName) -> Outlook {
+        let free = self
+            .ledgers
+            .fleet
+            .nodes_of(flavor)
+            .flat_map(|n| n.gpus.iter())
+            .map(|g| g.free.0)
+            .sum();
+        let mut ends: Vec<(Time, u64)> = self
+            .running
+            .values()
+            .filter(|r| r.placement.flavor == *flavor && r.placement.public.is_none())
+            .map(|r| (self.expected_end(r), r.job.gpu.milli().0))
+            .collect();
+        ends.sort_unstable();
+        let mut freed = 0;
+        for (_, milli) in &mut ends {
+            freed += *milli;
+            *milli = freed;
+        }
+        Outlook { free, ends }
     }
 
     /// The fastest GPU model among the flavor's nodes (or its declared model).
@@ -468,15 +519,18 @@ impl Scheduler {
             return Ok(());
         }
         let may_burst = self.policy.burst.mode != BurstMode::Never && job.burstable;
-        let quotes = if may_burst {
-            self.quotes(job, now)
-        } else {
-            Vec::new()
-        };
+        // the cheapest offer and the earliest public end, in one pass over the offers
+        let (cheapest, public_end) = self.quotes(job, now).filter(|_| may_burst).fold(
+            (None, None),
+            |(cost, end): (Option<Money>, Option<Time>), q| {
+                (
+                    Some(cost.map_or(q.cost, |c| c.min(q.cost))),
+                    Some(end.map_or(q.end, |e| e.min(q.end))),
+                )
+            },
+        );
         if checks_budget {
-            if let (Some(limit), Some(cheapest)) =
-                (job.budget.limit, quotes.iter().map(|q| q.cost).min())
-            {
+            if let (Some(limit), Some(cheapest)) = (job.budget.limit, cheapest) {
                 if !self.affordable(job, cheapest) {
                     return Err(crate::decision::RejectReason::BudgetTooSmall { limit, cheapest });
                 }
@@ -493,7 +547,6 @@ impl Scheduler {
             .iter()
             .map(|speed| now + job.runtime.at_speed(*speed))
             .min();
-        let public_end = quotes.iter().map(|q| q.end).min();
         let earliest = match (private_end, public_end) {
             (Some(a), Some(b)) => a.min(b),
             (Some(a), None) | (None, Some(a)) => a,

@@ -90,6 +90,7 @@ impl Scheduler {
             blocked,
             no_room,
             no_preemption,
+            outlooks,
             ..
         } = memo;
         let screened = &screens[index];
@@ -149,7 +150,7 @@ impl Scheduler {
                 unknown.insert(index);
             }
         }
-        if let Some(decision) = self.burst_for(job, candidates, &reason, now) {
+        if let Some(decision) = self.burst_for(job, candidates, &reason, now, outlooks) {
             return decision;
         }
         wait(reason, blocked)
@@ -280,7 +281,9 @@ impl Scheduler {
                 }
             }
         }
-        deferred.ok_or(WaitReason::NoFlavorFits { misses })
+        deferred.ok_or(WaitReason::NoFlavorFits {
+            misses: misses.into(),
+        })
     }
 
     pub(crate) fn quota_view(&self) -> QuotaView<'_> {

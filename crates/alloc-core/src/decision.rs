@@ -8,6 +8,7 @@ use crate::model::{Resource, Tier};
 use crate::units::{CpuMilli, MemMib, MilliGpu, VramMib};
 use serde::Serialize;
 use std::fmt;
+use std::sync::Arc;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -266,8 +267,9 @@ pub enum WaitReason {
     UserLimit { user: UserName, limit: Limit },
     /// The tenant is at a limit.
     TenantLimit { tenant: TenantName, limit: Limit },
-    /// Every candidate flavor is short of quota or room; in the order they were tried.
-    NoFlavorFits { misses: Vec<FlavorMiss> },
+    /// Every candidate flavor is short of quota or room; in the order they were tried. Shared:
+    /// the jobs of one request that wait in a cycle all hold the same list.
+    NoFlavorFits { misses: Arc<[FlavorMiss]> },
 }
 
 /// A per-user or per-tenant cap that is reached.

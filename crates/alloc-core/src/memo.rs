@@ -11,6 +11,7 @@
 //! a public lease, which no answer reads. The answers:
 //! - `no_room` (request shape → why no flavor fits, with the shortfall on each);
 //! - `no_preemption` (shape, priority … → no preemption works);
+//! - `outlooks` (private flavor → when its GPUs free up, for the burst step's deadline slack);
 //! - `blocked`: the first waiting job of each StrictFIFO queue, for the jobs behind it;
 //! - `screened` (local queue, request → queue, candidate flavors, or the rejection): reads only
 //!   the configuration and the fleet's GPU models, which no decision changes.
@@ -18,6 +19,7 @@
 //! `CycleMemo::new(false)` keeps no answer from one job to the next; the test suite compares
 //! cycles with and without the memo to show that it only ever saves work.
 
+use crate::burst::Outlooks;
 use crate::decision::{RejectReason, WaitReason};
 use crate::ids::{FlavorName, GpuModelName, JobId, LocalQueueName, QueueName};
 use crate::model::{ClusterQueue, DataClass, Flavor, GpuRequest, Job, Tier};
@@ -107,6 +109,8 @@ pub(crate) struct CycleMemo<'c> {
     pub blocked: Vec<(&'c QueueName, JobId)>,
     pub no_room: BTreeMap<Shape<'c>, (usize, WaitReason)>,
     pub no_preemption: BTreeMap<PreemptionKey<'c>, usize>,
+    /// Each private flavor's outlook for the burst step's deadline slack.
+    pub outlooks: Outlooks<'c>,
     /// Whether answers are kept from one job to the next.
     keep: bool,
 }
@@ -122,6 +126,7 @@ impl CycleMemo<'_> {
             blocked: Vec::new(),
             no_room: BTreeMap::new(),
             no_preemption: BTreeMap::new(),
+            outlooks: BTreeMap::new(),
             keep,
         }
     }
@@ -132,6 +137,7 @@ impl CycleMemo<'_> {
         if !self.keep {
             self.no_room.clear();
             self.no_preemption.clear();
+            self.outlooks.clear();
             return;
         }
         if changed.is_empty() {
@@ -146,5 +152,6 @@ impl CycleMemo<'_> {
         };
         self.no_room.retain(|_, (screen, _)| !over(*screen));
         self.no_preemption.retain(|_, screen| !over(*screen));
+        self.outlooks.retain(|flavor, _| !changed.contains(flavor));
     }
 }

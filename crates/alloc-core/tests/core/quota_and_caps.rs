@@ -54,7 +54,8 @@ fn cohort_borrowing_stops_at_the_borrowing_limit() {
                     needed: 1000,
                     available: 0,
                 },
-            }],
+            }]
+            .into(),
         }
     );
     // 4 GPUs is above a's ceiling of nominal 2 + borrowing 1, whatever runs
