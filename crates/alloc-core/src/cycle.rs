@@ -22,6 +22,7 @@ use crate::ids::{FlavorName, JobId, QueueName};
 use crate::memo::{CycleMemo, PreemptionKey, Shape};
 use crate::model::{ClusterQueue, Config, Flavor, Job, QueueingStrategy, WhenCanBorrow};
 use crate::placement;
+use crate::preemption::Search;
 use crate::quota::{Mode, QuotaView};
 use crate::scheduler::Scheduler;
 use crate::units::{MilliGpu, Time};
@@ -90,6 +91,7 @@ impl Scheduler {
             blocked,
             no_room,
             no_preemption,
+            refusals,
             outlooks,
             ..
         } = memo;
@@ -144,8 +146,13 @@ impl Scheduler {
         if self.policy.preemption.enabled {
             let key = PreemptionKey::of(shape, job, &self.policy.preemption);
             if let Entry::Vacant(unknown) = no_preemption.entry(key) {
-                if let Some(decision) = self.preempt_for(job, queue, candidates, now) {
-                    return decision;
+                let family = screened.family;
+                if !refusals.cover(family, job, &self.policy.preemption) {
+                    match self.preempt_for(job, queue, candidates, now) {
+                        Search::Found(decision) => return *decision,
+                        Search::Refused => refusals.add(family, index, job),
+                        Search::NotFound => {}
+                    }
                 }
                 unknown.insert(index);
             }

@@ -10,7 +10,9 @@
 //! over none of those flavors stay as they were, and the rest are dropped. A burst books only
 //! a public lease, which no answer reads. The answers:
 //! - `no_room` (request shape → why no flavor fits, with the shortfall on each);
-//! - `no_preemption` (shape, priority … → no preemption works);
+//! - `no_preemption` (shape, priority … → no preemption works), and `refusals`, the searches
+//!   refused before trying any victim set, which also answer larger requests at lower
+//!   priorities (`preemption::refusals`);
 //! - `outlooks` (private flavor → when its GPUs free up, for the burst step's deadline slack);
 //! - `blocked`: the first waiting job of each StrictFIFO queue, for the jobs behind it;
 //! - `screened` (local queue, request → queue, candidate flavors, or the rejection): reads only
@@ -23,7 +25,7 @@ use crate::burst::Outlooks;
 use crate::decision::{RejectReason, WaitReason};
 use crate::ids::{FlavorName, GpuModelName, JobId, LocalQueueName, QueueName};
 use crate::model::{ClusterQueue, DataClass, Flavor, GpuRequest, Job, Tier};
-use crate::preemption::{PreemptionPolicy, WithinClusterQueue};
+use crate::preemption::{PreemptionPolicy, Refusals, WithinClusterQueue};
 use crate::units::{CpuMilli, MemMib, Time};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -97,6 +99,8 @@ pub(crate) struct Screened<'c> {
     pub has_private: bool,
     /// The known GPU speeds of the private candidates, in candidate order.
     pub private_speeds: Vec<u32>,
+    /// The request's family for refused preemption searches (`Refusals::family`).
+    pub family: usize,
 }
 
 /// The answers of one cycle; the `usize` beside an answer is the index in `screens` of the
@@ -109,6 +113,8 @@ pub(crate) struct CycleMemo<'c> {
     pub blocked: Vec<(&'c QueueName, JobId)>,
     pub no_room: BTreeMap<Shape<'c>, (usize, WaitReason)>,
     pub no_preemption: BTreeMap<PreemptionKey<'c>, usize>,
+    /// Preemption searches refused outright, which answer larger requests too.
+    pub refusals: Refusals<'c>,
     /// Each private flavor's outlook for the burst step's deadline slack.
     pub outlooks: Outlooks<'c>,
     /// Whether answers are kept from one job to the next.
@@ -126,6 +132,7 @@ impl CycleMemo<'_> {
             blocked: Vec::new(),
             no_room: BTreeMap::new(),
             no_preemption: BTreeMap::new(),
+            refusals: Refusals::default(),
             outlooks: BTreeMap::new(),
             keep,
         }
@@ -137,6 +144,7 @@ impl CycleMemo<'_> {
         if !self.keep {
             self.no_room.clear();
             self.no_preemption.clear();
+            self.refusals.clear();
             self.outlooks.clear();
             return;
         }
@@ -152,6 +160,7 @@ impl CycleMemo<'_> {
         };
         self.no_room.retain(|_, (screen, _)| !over(*screen));
         self.no_preemption.retain(|_, screen| !over(*screen));
+        self.refusals.retain(|screen| !over(screen));
         self.outlooks.retain(|flavor, _| !changed.contains(flavor));
     }
 }

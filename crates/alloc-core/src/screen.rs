@@ -7,6 +7,7 @@ use crate::decision::{FlavorMiss, RejectReason};
 use crate::flavors;
 use crate::memo::{CycleMemo, Request, Screened};
 use crate::model::{Config, GpuRequest, Job};
+use crate::preemption::Family;
 use crate::quota::QuotaView;
 use crate::scheduler::Scheduler;
 use crate::units::MilliGpu;
@@ -107,8 +108,12 @@ impl Scheduler {
                     .is_some_and(|c| !c.is_public())
             })
             .collect();
+        let family = memo
+            .refusals
+            .family(Family::of(&queue.name, &candidates, job));
         let screened = Screened {
             queue,
+            family,
             has_private: !private.is_empty(),
             private_speeds: private
                 .iter()

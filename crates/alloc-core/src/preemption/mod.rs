@@ -38,10 +38,13 @@
 
 mod prune;
 mod rank;
+mod refusals;
 mod search;
 mod trial;
 
 pub use rank::VictimCost;
+pub(crate) use refusals::{Family, Refusals};
+pub(crate) use search::Search;
 
 use serde::{Deserialize, Serialize};
 

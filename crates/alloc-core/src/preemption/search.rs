@@ -39,6 +39,17 @@ use crate::units::Time;
 use std::cell::OnceCell;
 use std::collections::{BTreeMap, BTreeSet};
 
+/// How a preemption search ended.
+pub(crate) enum Search {
+    /// Room made: the decision to take (boxed: the other outcomes are most of them).
+    Found(Box<Decision>),
+    /// No victim set was even tried: on every candidate flavor a check failed that only gets
+    /// harder for a larger request or a lower priority (see `refusals`).
+    Refused,
+    /// Victim sets were tried and none worked.
+    NotFound,
+}
+
 /// The job and the flavor being searched.
 pub(super) struct Target<'t> {
     pub job: &'t Job,
@@ -82,16 +93,17 @@ impl Plan<'_> {
 
 impl Scheduler {
     /// Step 5 of the cycle: a `Decision::Preempt` that makes room for `job` by evicting
-    /// lower-ranked running jobs, when the policy allows it; `None` otherwise.
+    /// lower-ranked running jobs, when the policy allows it; otherwise whether the search was
+    /// refused before trying any victim set (see `refusals`).
     pub(crate) fn preempt_for(
         &self,
         job: &Job,
         queue: &ClusterQueue,
         candidates: &[&Flavor],
         now: Time,
-    ) -> Option<Decision> {
+    ) -> Search {
         if !self.policy.preemption.enabled {
-            return None;
+            return Search::Refused;
         }
         // Nothing to search where no victim set can work; see `prune`. A hopeless flavor
         // yields no plan, so leaving it out leaves `stop_early` as it was.
@@ -100,14 +112,15 @@ impl Scheduler {
             .map(|flavor| !self.hopeless_on(job, queue, flavor))
             .collect();
         if !open.contains(&true) {
-            return None;
+            return Search::Refused;
         }
         let pools = self.victim_pools(job, queue, candidates, &open, now);
         if pools.iter().all(Vec::is_empty) {
-            return None;
+            return Search::Refused;
         }
         let stop_early = queue.fungibility.when_can_preempt == WhenCanPreempt::MayStopSearch;
         let mut plans = Vec::new();
+        let mut tried = false;
         for (position, (flavor, pool)) in candidates.iter().zip(pools).enumerate() {
             if pool.is_empty() {
                 continue;
@@ -124,33 +137,45 @@ impl Scheduler {
                 sorted: OnceCell::new(),
             };
             let before = plans.len();
-            self.plans_on(&target, &pool, &mut plans);
+            tried |= self.plans_on(&target, &pool, &mut plans);
             if stop_early && plans.len() > before {
                 break;
             }
         }
         plans.sort_by(|a, b| a.key().cmp(&b.key()));
-        plans
+        let found = plans
             .iter()
-            .find_map(|plan| self.realize(job, queue, candidates, plan))
+            .find_map(|plan| self.realize(job, queue, candidates, plan));
+        match found {
+            Some(decision) => Search::Found(Box::new(decision)),
+            None if tried => Search::NotFound,
+            None => Search::Refused,
+        }
     }
 
     /// Steps 1–5 of the module docs on one flavor; plans found are pushed onto `plans`.
-    fn plans_on<'a>(&'a self, target: &Target<'_>, pool: &Pool<'a>, plans: &mut Vec<Plan<'a>>) {
+    /// Whether any victim set was tried: when none was, every check that turned the flavor
+    /// down only gets harder for a larger request or a lower priority (see `refusals`).
+    fn plans_on<'a>(
+        &'a self,
+        target: &Target<'_>,
+        pool: &Pool<'a>,
+        plans: &mut Vec<Plan<'a>>,
+    ) -> bool {
         let (job, flavor) = (target.job, &target.flavor.name);
         if self
             .quota_view()
             .exceeds_ceiling(target.queue, flavor, &target.request)
             .is_some()
         {
-            return;
+            return false;
         }
         let mut all_gone = self.ledgers.quota.clone();
         for candidate in &pool.candidates {
             release_quota(&mut all_gone, candidate);
         }
         let Some(mode) = self.quota_mode(target.queue, flavor, &target.request, &all_gone) else {
-            return;
+            return false;
         };
         // Quota only loosens as usage falls, so a fit within nominal is within reach iff it is
         // with every candidate gone. Out of reach, an admitted set must borrow and so may hold
@@ -165,7 +190,7 @@ impl Scheduler {
                 .quota_mode(target.queue, flavor, &target.request, &own_gone)
                 .is_none()
             {
-                return;
+                return false;
             }
         }
         if placement::place(
@@ -178,7 +203,7 @@ impl Scheduler {
         .is_ok()
         {
             plans.extend(self.grow(target, pool, &[], None, fit_reachable));
-            return;
+            return true;
         }
         // the candidates on each node of the flavor, cheapest first
         let fleet = &self.ledgers.fleet;
@@ -201,6 +226,7 @@ impl Scheduler {
             .collect();
         nodes.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
         let mut best = plans.iter().map(|p| (p.cost, p.victims.len())).min();
+        let mut tried = false;
         for (bound, node, on_node) in nodes {
             if best.is_some_and(|best| bound >= best) {
                 continue;
@@ -210,12 +236,14 @@ impl Scheduler {
             if !room_without(self, flavor, on, job) {
                 continue;
             }
+            tried = true;
             if let Some(plan) = self.grow(target, pool, &on_node, Some(node), fit_reachable) {
                 let key = (plan.cost, plan.victims.len());
                 best = Some(best.map_or(key, |best| best.min(key)));
                 plans.push(plan);
             }
         }
+        tried
     }
 
     /// Takes victims until the job is admitted (steps 2–4): the pool entries `first` (a

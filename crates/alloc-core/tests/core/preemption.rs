@@ -4,7 +4,8 @@
 
 use crate::properties::run_history;
 use crate::strategies::{
-    history_with_extras, preemption_policy, world_with_preemption, NodeShape, Step, World,
+    history_with_extras, job_shape, preemption_policy, world_with_preemption, NodeShape, Step,
+    World,
 };
 use crate::support::*;
 use alloc_core::preemption::{
@@ -626,6 +627,53 @@ fn contended_history(max_steps: usize) -> impl Strategy<Value = Vec<Step>> {
     })
 }
 
+/// Jobs of one family for the preemption memo (one queue, BRONZE, one kind of GPU request,
+/// no model or spreading constraint) in random sizes and priorities, submitted in two groups a
+/// cycle apart and then decided together: a refused search answers the larger of them at
+/// lower priorities, and must answer only those (`run_history` compares every cycle with one
+/// without the memo).
+fn one_family(jobs: std::ops::RangeInclusive<usize>) -> impl Strategy<Value = Vec<Step>> {
+    let size = (1u32..=3, 1u64..=9, 1u64..=8, 1u64..=4, 0i32..=4);
+    (
+        job_shape(),
+        any::<bool>(),
+        proptest::collection::vec(size, jobs),
+    )
+        .prop_map(|(base, fraction, sizes)| {
+            let mut steps: Vec<Step> = sizes
+                .into_iter()
+                .map(|(count, tenths, cpus, memory, priority)| {
+                    let mut shape = base.clone();
+                    shape.queue = shape.queue.min(2);
+                    shape.tier = Tier::Bronze;
+                    shape.upgrade = false;
+                    shape.spread = false;
+                    shape.model = None;
+                    shape.gpu = if fraction {
+                        GpuRequest::Fraction {
+                            milli: alloc_core::MilliGpu(tenths * 100),
+                            vram: alloc_core::VramMib(1024 * tenths),
+                        }
+                    } else {
+                        GpuRequest::Whole {
+                            count,
+                            min_vram: alloc_core::VramMib::ZERO,
+                        }
+                    };
+                    shape.cpu = cpus * 1000;
+                    shape.memory = memory * 4096;
+                    shape.priority = priority;
+                    Step::Submit(shape, 1)
+                })
+                .collect();
+            // the first half waits a cycle, so that under an order by waiting time it goes
+            // first in the next one, whatever the priorities
+            steps.insert(steps.len() / 2, Step::Cycle);
+            steps.push(Step::Cycle);
+            steps
+        })
+}
+
 proptest! {
     #![proptest_config(ProptestConfig {
         cases: 64,
@@ -653,6 +701,30 @@ proptest! {
         steps in contended_history(40),
         seed in any::<u64>(),
     ) {
+        run_history(&world, &steps, seed)?;
+    }
+
+    /// On that fleet, once busy, a cycle over many jobs of one family decides as one without
+    /// the memo: refused searches answer exactly the requests they may.
+    #[test]
+    fn refused_searches_answer_only_larger_requests_at_lower_priorities(
+        mut world in contended_world(),
+        arrival_order in any::<bool>(),
+        busy in contended_history(30),
+        family in one_family(4..=14),
+        seed in any::<u64>(),
+    ) {
+        if arrival_order {
+            // priorities then meet in any order within the cycle, not highest first
+            world.policy.ordering = alloc_core::Ordering::Scored(alloc_core::ScoreWeights {
+                priority: 0.0,
+                aging_per_hour: 1.0,
+                deadline: 0.0,
+                fair_share: 0.0,
+                budget: 0.0,
+            });
+        }
+        let steps: Vec<Step> = busy.into_iter().chain(family).collect();
         run_history(&world, &steps, seed)?;
     }
 }

@@ -1,0 +1,136 @@
+//! Preemption searches refused before any victim set was tried, and the other requests they
+//! answer.
+//!
+//! A search is *refused* when, on every candidate flavor, one of these checks turned it down:
+//! no job the queue may evict there (`prune`) or no lower-ranked job at all; the queue's quota
+//! ceiling; quota short even with every candidate gone (or, when only borrowing could admit,
+//! with every one of the queue's own candidates gone); and on each node that runs candidates,
+//! too little even with all of them gone (`lower_bound`) or no room for the job there
+//! (`room_without`). Each check only gets harder for a larger request of the same *family* —
+//! same queue and candidate flavors in order, same kind of GPU request, spreading, accepted GPU
+//! models and resources asked for, so the same jobs are its candidates — and for a lower
+//! priority, whose candidates are a subset. So while the flavors it read are unchanged, a
+//! refusal also answers every request of its family at least as large in GPUs, VRAM, CPU and
+//! memory, at a priority no higher (strictly lower under `LowerOrNewerEqualPriority`, where
+//! equal priorities also compare submit times). A search that tried victim sets and found
+//! none answers only its own request (the memo's `no_preemption`): the sets are grown
+//! greedily, which a larger request need not fail the same way.
+
+use super::{PreemptionPolicy, WithinClusterQueue};
+use crate::ids::{FlavorName, GpuModelName, QueueName};
+use crate::model::{Flavor, GpuRequest, Job, Resource};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// What a request's preemption search reads of it besides its size and priority.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct Family<'c> {
+    queue: &'c QueueName,
+    candidates: Vec<&'c FlavorName>,
+    /// 0: CPU only, 1: whole GPUs, 2: an MPS fraction.
+    kind: u8,
+    spread: bool,
+    gpu_models: Option<BTreeSet<GpuModelName>>,
+    /// Per resource of [`Resource::ALL`]: asked for at all.
+    asks: [bool; 3],
+}
+
+impl<'c> Family<'c> {
+    pub(crate) fn of(queue: &'c QueueName, candidates: &[&'c Flavor], job: &Job) -> Family<'c> {
+        let usage = job.quota_usage();
+        Family {
+            queue,
+            candidates: candidates.iter().map(|flavor| &flavor.name).collect(),
+            kind: match job.gpu {
+                GpuRequest::None => 0,
+                GpuRequest::Whole { .. } => 1,
+                GpuRequest::Fraction { .. } => 2,
+            },
+            spread: job.spread,
+            gpu_models: job.gpu_models.clone(),
+            asks: Resource::ALL.map(|resource| usage.get(resource) > 0),
+        }
+    }
+}
+
+/// A request's size within its family: GPUs (whole count or milli-GPU), VRAM, CPU, memory.
+#[derive(Debug, Clone, Copy)]
+struct Size([u64; 4]);
+
+impl Size {
+    fn of(job: &Job) -> Size {
+        let (gpus, vram) = match job.gpu {
+            GpuRequest::None => (0, 0),
+            GpuRequest::Whole { count, min_vram } => (u64::from(count), min_vram.0),
+            GpuRequest::Fraction { milli, vram } => (milli.0, vram.0),
+        };
+        Size([gpus, vram, job.cpu.0, job.memory.0])
+    }
+
+    fn within(&self, other: &Size) -> bool {
+        self.0
+            .iter()
+            .zip(other.0)
+            .all(|(mine, theirs)| *mine <= theirs)
+    }
+}
+
+#[derive(Debug)]
+struct Refusal {
+    priority: i32,
+    size: Size,
+    /// The refused request's screening in the memo, whose candidates it read.
+    screen: usize,
+}
+
+/// The refusals of one cycle, by family.
+#[derive(Debug, Default)]
+pub(crate) struct Refusals<'c> {
+    families: BTreeMap<Family<'c>, usize>,
+    refused: Vec<Vec<Refusal>>,
+}
+
+impl<'c> Refusals<'c> {
+    /// The number of `family`, given on first sight.
+    pub(crate) fn family(&mut self, family: Family<'c>) -> usize {
+        let next = self.families.len();
+        *self.families.entry(family).or_insert(next)
+    }
+
+    /// A refusal in `family` answers `job` too (see the module docs).
+    pub(crate) fn cover(&self, family: usize, job: &Job, policy: &PreemptionPolicy) -> bool {
+        let equal_is_different =
+            policy.within_cluster_queue == WithinClusterQueue::LowerOrNewerEqualPriority;
+        let size = Size::of(job);
+        self.refused.get(family).is_some_and(|refused| {
+            refused.iter().any(|refusal| {
+                let ranks = job.priority < refusal.priority
+                    || (job.priority == refusal.priority && !equal_is_different);
+                ranks && refusal.size.within(&size)
+            })
+        })
+    }
+
+    /// Records that `job`'s search (screened at `screen`) was refused.
+    pub(crate) fn add(&mut self, family: usize, screen: usize, job: &Job) {
+        if self.refused.len() <= family {
+            self.refused.resize_with(family + 1, Vec::new);
+        }
+        self.refused[family].push(Refusal {
+            priority: job.priority,
+            size: Size::of(job),
+            screen,
+        });
+    }
+
+    /// Keeps the refusals whose screening `keep` accepts.
+    pub(crate) fn retain(&mut self, keep: impl Fn(usize) -> bool) {
+        for refused in &mut self.refused {
+            refused.retain(|refusal| keep(refusal.screen));
+        }
+    }
+
+    /// Forgets every refusal (the families stay: they depend on the configuration only).
+    pub(crate) fn clear(&mut self) {
+        self.refused.clear();
+    }
+}
