@@ -4,6 +4,7 @@ use crate::ids::{FlavorName, NodeName};
 use crate::model::{Flavor, GpuModel, NodeSpec};
 use crate::units::{CpuMilli, MemMib, MilliGpu, VramMib};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 // Hashed only for lookups by name; nothing iterates it, so its order reaches no decision.
 #[allow(clippy::disallowed_types)]
 use std::collections::HashMap;
@@ -35,7 +36,9 @@ impl GpuState {
 /// A node with its free capacity.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NodeState {
-    pub spec: NodeSpec,
+    /// Shared: the spec never changes while the node is known, and node states are copied
+    /// (the preemption search's trial states) far more often than nodes are added.
+    pub spec: Arc<NodeSpec>,
     /// The model's VRAM and MPS limit, copied in so placement needs no lookups.
     pub vram_per_gpu: VramMib,
     pub max_mps_clients: u32,
@@ -45,7 +48,8 @@ pub struct NodeState {
 }
 
 impl NodeState {
-    pub fn new(spec: NodeSpec, model: Option<&GpuModel>) -> NodeState {
+    pub fn new(spec: impl Into<Arc<NodeSpec>>, model: Option<&GpuModel>) -> NodeState {
+        let spec = spec.into();
         let vram = model.map_or(VramMib::ZERO, |m| m.vram);
         NodeState {
             vram_per_gpu: vram,

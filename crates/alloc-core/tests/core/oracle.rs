@@ -184,7 +184,12 @@ fn usage(s: &Scheduler) -> Vec<Usage> {
         .map(|n| {
             (
                 n.spec.name.clone(),
-                (n.spec.clone(), vec![(0, 0, 0); n.spec.gpus as usize], 0, 0),
+                (
+                    (*n.spec).clone(),
+                    vec![(0, 0, 0); n.spec.gpus as usize],
+                    0,
+                    0,
+                ),
             )
         })
         .collect();
