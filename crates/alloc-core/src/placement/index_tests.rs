@@ -146,6 +146,11 @@ proptest! {
             mix.record(&job);
             let indexed = place(&fleet, &flavor, &job, packing, &mix);
             let scanned = place_by_scan(&fleet, &flavor, &job, packing, &mix);
+            // every packing finds room exactly when any does (`fits` relies on it)
+            for other in MpsPacking::ALL {
+                let found = place(&fleet, &flavor, &job, other, &mix).is_ok();
+                prop_assert_eq!(found, indexed.is_ok(), "{:?} vs {:?}", other, packing);
+            }
             prop_assert_eq!(&indexed, &scanned, "job {:?}", job);
             if let Ok(shares) = indexed {
                 let placement = booking(shares);

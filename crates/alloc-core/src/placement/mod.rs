@@ -107,6 +107,21 @@ pub fn place(
     found.ok_or_else(|| shortfall(fleet, flavor, job))
 }
 
+/// Whether some node of `flavor` can take `job`, and if not how close the flavor came. Every
+/// packing policy chooses among the same feasible GPUs and nodes (they differ only in which),
+/// so this asks the cheapest, the free index's best fit.
+pub(crate) fn fits(fleet: &Fleet, flavor: &FlavorName, job: &Job) -> Result<(), Miss> {
+    place(fleet, flavor, job, MpsPacking::BestFit, &MixTracker::new(0)).map(|_| ())
+}
+
+/// Whether one of `nodes` can take `job` (see [`fits`]).
+pub(crate) fn fits_among<'a, I>(nodes: I, job: &Job) -> bool
+where
+    I: Iterator<Item = &'a NodeState> + Clone,
+{
+    place_among(nodes, job, MpsPacking::BestFit, &MixTracker::new(0)).is_some()
+}
+
 /// What [`place`] decides on a flavor whose nodes are `nodes` (in name order), found by
 /// scanning them instead of reading a [`Fleet`]'s free index: for node copies that are in no
 /// fleet (the preemption search's states without some victims), and the reference the index

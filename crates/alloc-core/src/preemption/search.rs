@@ -193,15 +193,7 @@ impl Scheduler {
                 return false;
             }
         }
-        if placement::place(
-            &self.ledgers.fleet,
-            flavor,
-            job,
-            self.policy.mps_packing,
-            &self.mix,
-        )
-        .is_ok()
-        {
+        if placement::fits(&self.ledgers.fleet, flavor, job).is_ok() {
             plans.extend(self.grow(target, pool, &[], None, fit_reachable));
             return true;
         }

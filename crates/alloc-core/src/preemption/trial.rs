@@ -59,12 +59,10 @@ impl Trial {
         }
     }
 
-    /// A node of `flavor` has room for the job (as the policy's packing places it).
-    pub fn has_room(&mut self, scheduler: &Scheduler, job: &Job) -> bool {
+    /// A node of the flavor has room for the job.
+    pub fn has_room(&mut self, job: &Job) -> bool {
         if !self.room {
-            let packing = scheduler.policy.mps_packing;
-            let placed = placement::place_among(self.nodes.values(), job, packing, &scheduler.mix);
-            self.room = placed.is_some();
+            self.room = placement::fits_among(self.nodes.values(), job);
         }
         self.room
     }
@@ -82,8 +80,7 @@ pub(super) fn room_without<'v, 'a: 'v>(
     for victim in victims {
         free_shares(&mut nodes, &scheduler.ledgers.fleet, flavor, victim);
     }
-    let packing = scheduler.policy.mps_packing;
-    placement::place_among(nodes.values(), job, packing, &scheduler.mix).is_some()
+    placement::fits_among(nodes.values(), job)
 }
 
 /// Frees `victim`'s shares of `flavor`'s nodes in `nodes`, copying each node in from `fleet`
@@ -138,7 +135,7 @@ impl Scheduler {
         if mode == Mode::Borrow && victims.iter().any(|c| c.reclaim) {
             return false;
         }
-        trial.has_room(self, target.job)
+        trial.has_room(target.job)
     }
 
     pub(super) fn quota_mode(
@@ -210,14 +207,7 @@ impl Scheduler {
         let request = job.quota_usage();
         let miss = match self.quota_view().assess(queue, &flavor.name, &request) {
             Err(miss) => miss,
-            Ok(_) => placement::place(
-                &self.ledgers.fleet,
-                &flavor.name,
-                job,
-                self.policy.mps_packing,
-                &self.mix,
-            )
-            .err()?,
+            Ok(_) => placement::fits(&self.ledgers.fleet, &flavor.name, job).err()?,
         };
         Some(FlavorMiss {
             flavor: flavor.name.clone(),
