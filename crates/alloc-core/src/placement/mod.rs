@@ -79,11 +79,12 @@ pub fn place(
         GpuRequest::Whole { count, min_vram } => {
             let fits = |node: &NodeState| accepts(job, node) && node.vram_per_gpu >= min_vram;
             let fitting = || nodes().filter(move |n| n.vram_per_gpu >= min_vram);
-            let single = if packing.is_fragmentation_aware() {
+            let best = indexed::best_host(fleet, index, job, count, fits);
+            // FGD scores every node that could take the job: none when best fit finds none
+            let single = if packing.is_fragmentation_aware() && best.is_some() {
                 fgd::place_whole(fitting(), job, count, mix.compiled(), packing)
             } else {
-                indexed::best_host(fleet, index, job, count, fits)
-                    .map(|node| vec![whole_gpu::share(node, count, job.cpu, job.memory)])
+                best.map(|node| vec![whole_gpu::share(node, count, job.cpu, job.memory)])
             };
             single.or_else(|| {
                 (job.spread && count > 1)
@@ -92,7 +93,11 @@ pub fn place(
             })
         }
         GpuRequest::Fraction { milli, vram } if packing.is_fragmentation_aware() => {
-            fgd::place_fraction(nodes(), job, milli, vram, mix.compiled(), packing)
+            // as for whole GPUs: nothing to score when best fit finds no GPU
+            let accept = |node: &NodeState| accepts(job, node);
+            indexed::best_gpu(fleet, index, job, milli, vram, accept).and_then(|_| {
+                fgd::place_fraction(nodes(), job, milli, vram, mix.compiled(), packing)
+            })
         }
         GpuRequest::Fraction { milli, vram } => {
             let accept = |node: &NodeState| accepts(job, node);
