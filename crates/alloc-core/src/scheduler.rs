@@ -111,14 +111,30 @@ impl Scheduler {
         self.running.get(&job).map(|running| &**running)
     }
 
+    /// Points the job's queue, user and tenant names at the configuration's own: equal names
+    /// that share their text compare without reading it, and every cycle looks these up.
+    fn share_names(&self, job: &mut Job) {
+        let config = &self.config;
+        if let Some((name, _)) = config.local_queues.get_key_value(&job.queue) {
+            job.queue = name.clone();
+        }
+        if let Some((name, _)) = config.users.get_key_value(&job.user) {
+            job.user = name.clone();
+        }
+        if let Some((name, _)) = config.tenants.get_key_value(&job.tenant) {
+            job.tenant = name.clone();
+        }
+    }
+
     /// Applies one input. On error nothing changed.
     pub fn apply(&mut self, input: Input) -> Result<Applied, InputError> {
         let mut applied = Applied::default();
         match input {
-            Input::JobSubmitted(job) => {
+            Input::JobSubmitted(mut job) => {
                 if self.pending.contains_key(&job.id) || self.running.contains_key(&job.id) {
                     return Err(InputError::DuplicateJob(job.id));
                 }
+                self.share_names(&mut job);
                 self.mix.record(&job);
                 self.enqueue(job);
             }
