@@ -22,7 +22,7 @@ use crate::ids::{FlavorName, JobId, QueueName};
 use crate::memo::{CycleMemo, PreemptionKey, Shape};
 use crate::model::{ClusterQueue, Config, Flavor, Job, QueueingStrategy, WhenCanBorrow};
 use crate::placement;
-use crate::preemption::Search;
+use crate::preemption::{Family, Search};
 use crate::quota::{Mode, QuotaView};
 use crate::scheduler::Scheduler;
 use crate::units::{MilliGpu, Time};
@@ -146,7 +146,9 @@ impl Scheduler {
         if self.policy.preemption.enabled {
             let key = PreemptionKey::of(shape, job, &self.policy.preemption);
             if let Entry::Vacant(unknown) = no_preemption.entry(key) {
-                let family = screened.family;
+                let family = *screened
+                    .family
+                    .get_or_init(|| refusals.family(Family::of(&queue.name, candidates, job)));
                 if !refusals.cover(family, job, &self.policy.preemption) {
                     match self.preempt_for(job, queue, candidates, now) {
                         Search::Found(decision) => return *decision,

@@ -27,6 +27,7 @@ use crate::ids::{FlavorName, GpuModelName, JobId, LocalQueueName, QueueName};
 use crate::model::{ClusterQueue, DataClass, Flavor, GpuRequest, Job, Tier};
 use crate::preemption::{PreemptionPolicy, Refusals, WithinClusterQueue};
 use crate::units::{CpuMilli, MemMib, Time};
+use std::cell::OnceCell;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The parts of a job's request that decide its candidate flavors and where it fits. Cloning
@@ -99,8 +100,9 @@ pub(crate) struct Screened<'c> {
     pub has_private: bool,
     /// The known GPU speeds of the private candidates, in candidate order.
     pub private_speeds: Vec<u32>,
-    /// The request's family for refused preemption searches (`Refusals::family`).
-    pub family: usize,
+    /// The request's family for refused preemption searches (`Refusals::family`), numbered
+    /// when a job of it first reaches the preemption step.
+    pub family: OnceCell<usize>,
 }
 
 /// The answers of one cycle; the `usize` beside an answer is the index in `screens` of the

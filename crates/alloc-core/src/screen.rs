@@ -7,10 +7,10 @@ use crate::decision::{FlavorMiss, RejectReason};
 use crate::flavors;
 use crate::memo::{CycleMemo, Request, Screened};
 use crate::model::{Config, GpuRequest, Job};
-use crate::preemption::Family;
 use crate::quota::QuotaView;
 use crate::scheduler::Scheduler;
 use crate::units::MilliGpu;
+use std::cell::OnceCell;
 
 impl Scheduler {
     /// Step 1: what can never run is rejected with the reason; otherwise the index of the
@@ -108,12 +108,9 @@ impl Scheduler {
                     .is_some_and(|c| !c.is_public())
             })
             .collect();
-        let family = memo
-            .refusals
-            .family(Family::of(&queue.name, &candidates, job));
         let screened = Screened {
             queue,
-            family,
+            family: OnceCell::new(),
             has_private: !private.is_empty(),
             private_speeds: private
                 .iter()
