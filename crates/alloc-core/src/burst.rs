@@ -519,8 +519,13 @@ impl Scheduler {
             return Ok(());
         }
         let may_burst = self.policy.burst.mode != BurstMode::Never && job.burstable;
-        // the cheapest offer and the earliest public end, in one pass over the offers
-        let (cheapest, public_end) = self.quotes(job, now).filter(|_| may_burst).fold(
+        // the cheapest offer and the earliest public end, in one pass over the offers (none
+        // priced for a job that may not burst)
+        let quotes = may_burst
+            .then(|| self.quotes(job, now))
+            .into_iter()
+            .flatten();
+        let (cheapest, public_end) = quotes.fold(
             (None, None),
             |(cost, end): (Option<Money>, Option<Time>), q| {
                 (
