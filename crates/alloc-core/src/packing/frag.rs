@@ -69,22 +69,22 @@ pub(crate) struct ClassStat {
 }
 
 impl ClassStat {
-    pub(crate) fn of(class: &Class, gpus: &[GpuState], max_clients: u32) -> ClassStat {
-        let mut stat = ClassStat::default();
-        for gpu in gpus {
-            if class.hosted_by(gpu, max_clients) {
-                stat.hosting += 1;
-            } else {
-                stat.short += gpu.free.0;
-            }
-        }
-        stat
-    }
-
-    /// Fills `stats` (one per class) for a node's GPUs.
+    /// Fills `stats` (one per class) for a node's GPUs, visiting each distinct GPU state once:
+    /// a node's GPUs are mostly idle or in a few states, and this runs for every node scored.
     pub(crate) fn fill(stats: &mut [ClassStat], classes: &[Class], gpus: &[GpuState], max: u32) {
-        for (stat, class) in stats.iter_mut().zip(classes) {
-            *stat = ClassStat::of(class, gpus, max);
+        stats.fill(ClassStat::default());
+        for (index, gpu) in gpus.iter().enumerate() {
+            if gpus[..index].contains(gpu) {
+                continue;
+            }
+            let times = gpus[index..].iter().filter(|other| *other == gpu).count() as u32;
+            for (stat, class) in stats.iter_mut().zip(classes) {
+                if class.hosted_by(gpu, max) {
+                    stat.hosting += times;
+                } else {
+                    stat.short += gpu.free.0 * u64::from(times);
+                }
+            }
         }
     }
 }

@@ -8,6 +8,9 @@
 //! ⌊50·sigmoid(Δ/1000)⌋ and then the least free milli left on the GPU. Ties between nodes go to
 //! the first node by name; within a node a fraction takes the lowest-index best GPU and whole
 //! GPUs the lowest-index idle ones.
+//!
+//! Candidates come with their name rank, in any order: on a fleet they are one node of each
+//! distinct free state (`Fleet::shape_firsts`), since nodes in one state score alike.
 
 use super::fits_host;
 use super::mix_tracker::CompiledMix;
@@ -103,9 +106,15 @@ fn idle(node: &NodeState) -> u64 {
     node.gpus.iter().map(|gpu| gpu.free.0).sum()
 }
 
-/// A fraction on the node and GPU with the highest key (ties: first node by name, lowest GPU).
+/// Whether a candidate with `key` at name rank `rank` beats the best so far.
+fn beats(best: Option<(i64, u64)>, key: i64, rank: u64) -> bool {
+    best.is_none_or(|best| (key, std::cmp::Reverse(rank)) > (best.0, std::cmp::Reverse(best.1)))
+}
+
+/// A fraction on the node and GPU with the highest key (ties: first node by name, lowest GPU),
+/// among `nodes` given with their name ranks.
 pub(super) fn place_fraction<'a>(
-    nodes: impl Iterator<Item = &'a NodeState>,
+    nodes: impl Iterator<Item = (u64, &'a NodeState)>,
     job: &Job,
     milli: MilliGpu,
     vram: VramMib,
@@ -117,34 +126,36 @@ pub(super) fn place_fraction<'a>(
         milli: milli.0,
         vram: vram.0,
     };
-    let mut best: Option<(i64, &NodeState, usize)> = None;
-    for node in nodes.filter(|node| node.max_mps_clients > 0 && fits_host(node, job)) {
+    let mut best: Option<(i64, u64, &NodeState, usize)> = None;
+    for (rank, node) in nodes.filter(|(_, node)| node.max_mps_clients > 0 && fits_host(node, job)) {
         if let Some((key, gpu)) = scorer.fraction(node, job, fraction) {
-            if best.is_none_or(|(k, _, _)| key > k) {
-                best = Some((key, node, gpu));
+            if beats(best.map(|(k, r, _, _)| (k, r)), key, rank) {
+                best = Some((key, rank, node, gpu));
             }
         }
     }
-    let (_, node, index) = best?;
+    let (_, _, node, index) = best?;
     Some(super::fraction_share(node, index, job, milli, vram))
 }
 
-/// `count` whole GPUs on the node with the highest key (ties: first by name).
+/// `count` whole GPUs on the node with the highest key (ties: first by name), among `nodes`
+/// given with their name ranks.
 pub(super) fn place_whole<'a>(
-    nodes: impl Iterator<Item = &'a NodeState>,
+    nodes: impl Iterator<Item = (u64, &'a NodeState)>,
     job: &Job,
     count: u32,
     mix: &CompiledMix,
     policy: MpsPacking,
 ) -> Option<Vec<NodeShare>> {
     let mut scorer = Scorer::new(mix, policy);
-    let mut best: Option<(i64, &NodeState)> = None;
-    for node in nodes.filter(|node| fits_host(node, job) && node.idle_gpus() >= count) {
+    let mut best: Option<(i64, u64, &NodeState)> = None;
+    for (rank, node) in nodes.filter(|(_, node)| fits_host(node, job) && node.idle_gpus() >= count)
+    {
         let key = scorer.whole(node, job, count);
-        if best.is_none_or(|(k, _)| key > k) {
-            best = Some((key, node));
+        if beats(best.map(|(k, r, _)| (k, r)), key, rank) {
+            best = Some((key, rank, node));
         }
     }
-    let (_, node) = best?;
+    let (_, _, node) = best?;
     Some(vec![whole_gpu::share(node, count, job.cpu, job.memory)])
 }

@@ -2,7 +2,9 @@
 //! scan of the flavor's nodes (`place_among`, which the preemption search places with), under
 //! every packing, on random fleets driven through random bookings and releases (in random name
 //! order, so ranks are inserted between names and renumbered): the same answer every time,
-//! shortfall included, and free indexes that always equal a rebuild from the nodes.
+//! shortfall included, and free and shape indexes that always equal a rebuild from the nodes.
+//! Fleets include copies of one node under other names, so that the fragmentation-aware
+//! placements, which score one node per distinct state, meet states that several nodes share.
 #![allow(clippy::unwrap_used)]
 
 use super::MpsPacking;
@@ -121,11 +123,16 @@ proptest! {
 
     #[test]
     fn placement_on_the_fleet_equals_the_scan_of_its_nodes(
-        nodes in proptest::collection::vec(node_plan(), 1..14),
+        mut nodes in proptest::collection::vec(node_plan(), 1..14),
+        copies in proptest::collection::vec((0usize..14, 0u8..40), 0..12),
         jobs in proptest::collection::vec((job_plan(), 0..MpsPacking::ALL.len(), any::<bool>()), 1..40),
     ) {
         let config = config();
         let flavor = FlavorName::new("f");
+        for (of, name) in copies {
+            let copy = NodePlan { name, ..nodes[of % nodes.len()].clone() };
+            nodes.push(copy);
+        }
         let mut fleet = Fleet::default();
         for plan in &nodes {
             let mut spec = NodeBuilder::new(&format!("n{:02}", plan.name), "f", plan.gpus)

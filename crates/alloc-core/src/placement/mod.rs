@@ -82,7 +82,8 @@ pub fn place(
             let best = indexed::best_host(fleet, index, job, count, fits);
             // FGD scores every node that could take the job: none when best fit finds none
             let single = if packing.is_fragmentation_aware() && best.is_some() {
-                fgd::place_whole(fitting(), job, count, mix.compiled(), packing)
+                let states = fleet.shape_firsts(flavor).filter(|(_, node)| fits(node));
+                fgd::place_whole(states, job, count, mix.compiled(), packing)
             } else {
                 best.map(|node| vec![whole_gpu::share(node, count, job.cpu, job.memory)])
             };
@@ -96,7 +97,8 @@ pub fn place(
             // as for whole GPUs: nothing to score when best fit finds no GPU
             let accept = |node: &NodeState| accepts(job, node);
             indexed::best_gpu(fleet, index, job, milli, vram, accept).and_then(|_| {
-                fgd::place_fraction(nodes(), job, milli, vram, mix.compiled(), packing)
+                let states = fleet.shape_firsts(flavor).filter(|(_, node)| accept(node));
+                fgd::place_fraction(states, job, milli, vram, mix.compiled(), packing)
             })
         }
         GpuRequest::Fraction { milli, vram } => {
@@ -146,7 +148,8 @@ where
         GpuRequest::Whole { count, min_vram } => {
             let fitting = || nodes().filter(move |n| n.vram_per_gpu >= min_vram);
             let single = if packing.is_fragmentation_aware() {
-                fgd::place_whole(fitting(), job, count, mix.compiled(), packing)
+                let ranked = fitting().enumerate().map(|(at, node)| (at as u64, node));
+                fgd::place_whole(ranked, job, count, mix.compiled(), packing)
             } else {
                 whole_gpu::place(fitting(), job, count)
             };
@@ -157,7 +160,8 @@ where
             })
         }
         GpuRequest::Fraction { milli, vram } if packing.is_fragmentation_aware() => {
-            fgd::place_fraction(nodes(), job, milli, vram, mix.compiled(), packing)
+            let ranked = nodes().enumerate().map(|(at, node)| (at as u64, node));
+            fgd::place_fraction(ranked, job, milli, vram, mix.compiled(), packing)
         }
         GpuRequest::Fraction { milli, vram } => {
             fraction::place(nodes(), job, milli, vram, packing == MpsPacking::WorstFit)

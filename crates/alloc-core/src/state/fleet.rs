@@ -1,4 +1,5 @@
 use super::free_index::FreeIndex;
+use super::shape_index::ShapeIndex;
 use crate::decision::{NodeShare, Placement};
 use crate::ids::{FlavorName, NodeName};
 use crate::model::{Flavor, GpuModel, NodeSpec};
@@ -10,7 +11,7 @@ use std::sync::Arc;
 use std::collections::HashMap;
 
 /// Free capacity of one GPU.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct GpuState {
     pub free: MilliGpu,
     pub free_vram: VramMib,
@@ -99,7 +100,8 @@ impl NodeState {
 /// Every node with its free capacity, and which flavors select it.
 ///
 /// Nodes live in slots so that a flavor's members are read without a name lookup each, and
-/// each flavor keeps a [`FreeIndex`] of its free capacity for the fit-based placements. Slots
+/// each flavor keeps a [`FreeIndex`] of its free capacity for the fit-based placements and a
+/// [`ShapeIndex`] of its distinct free states for the fragmentation-aware ones. Slots
 /// of removed nodes are reused, so two fleets are equal when they hold the same nodes under
 /// the same names and flavors, whatever their slots.
 #[derive(Debug, Clone, Default)]
@@ -130,6 +132,19 @@ struct Members {
     /// Slots in node-name order.
     slots: Vec<usize>,
     free: FreeIndex,
+    shapes: ShapeIndex,
+}
+
+impl Members {
+    fn add(&mut self, slot: usize, rank: u64, node: &NodeState) {
+        self.free.add(slot, rank, node);
+        self.shapes.add(slot, rank, node);
+    }
+
+    fn remove(&mut self, slot: usize, rank: u64, node: &NodeState) {
+        self.free.remove(slot, rank, node);
+        self.shapes.remove(slot, rank, node);
+    }
 }
 
 /// Spacing of name ranks, so that most insertions between two names find a free rank.
@@ -193,7 +208,7 @@ impl Fleet {
                     .is_some_and(|other| other.node.spec.name < name)
             });
             members.slots.insert(at, slot);
-            members.free.add(slot, rank, &node);
+            members.add(slot, rank, &node);
         }
         self.slots[slot] = Some(Slot {
             node,
@@ -211,7 +226,7 @@ impl Fleet {
         for flavor in &taken.flavors {
             if let Some(members) = self.by_flavor.get_mut(flavor) {
                 members.slots.retain(|&member| member != slot);
-                members.free.remove(slot, taken.rank, &taken.node);
+                members.remove(slot, taken.rank, &taken.node);
                 // A flavor left without nodes is dropped so incremental state equals a rebuild.
                 if members.slots.is_empty() {
                     self.by_flavor.remove(flavor);
@@ -262,29 +277,31 @@ impl Fleet {
             }
         }
         for members in self.by_flavor.values_mut() {
-            members.free = FreeIndex::default();
-            for &slot in &members.slots {
+            let slots = std::mem::take(&mut members.slots);
+            *members = Members::default();
+            for &slot in &slots {
                 if let Some(entry) = self.slots[slot].as_ref() {
-                    members.free.add(slot, entry.rank, &entry.node);
+                    members.add(slot, entry.rank, &entry.node);
                 }
             }
+            members.slots = slots;
         }
     }
 
-    /// Changes one node, keeping its flavors' free indexes in step.
+    /// Changes one node, keeping its flavors' indexes in step.
     fn reindex(&mut self, slot: usize, change: impl FnOnce(&mut NodeState)) {
         let Some(entry) = self.slots.get_mut(slot).and_then(Option::as_mut) else {
             return;
         };
         for flavor in &entry.flavors {
             if let Some(members) = self.by_flavor.get_mut(flavor) {
-                members.free.remove(slot, entry.rank, &entry.node);
+                members.remove(slot, entry.rank, &entry.node);
             }
         }
         change(&mut entry.node);
         for flavor in &entry.flavors {
             if let Some(members) = self.by_flavor.get_mut(flavor) {
-                members.free.add(slot, entry.rank, &entry.node);
+                members.add(slot, entry.rank, &entry.node);
             }
         }
     }
@@ -350,6 +367,24 @@ impl Fleet {
         self.by_flavor.get(flavor).map(|m| &m.free)
     }
 
+    /// One node of each distinct free state of the flavor (see [`ShapeIndex`]) with its name
+    /// rank: the first by name among those in that state. In no useful order.
+    pub(crate) fn shape_firsts<'a>(
+        &'a self,
+        flavor: &FlavorName,
+    ) -> impl Iterator<Item = (u64, &'a NodeState)> + 'a {
+        self.by_flavor
+            .get(flavor)
+            .into_iter()
+            .flat_map(|members| members.shapes.firsts())
+            .filter_map(|(rank, slot)| Some((rank, self.slot(slot)?)))
+    }
+
+    /// How many distinct free states the flavor's nodes are in.
+    pub fn shapes_of(&self, flavor: &FlavorName) -> usize {
+        self.by_flavor.get(flavor).map_or(0, |m| m.shapes.len())
+    }
+
     /// The flavors that select the node, by name (none for an unknown node).
     pub fn flavors_of(&self, node: &NodeName) -> &[FlavorName] {
         self.lookup
@@ -368,17 +403,17 @@ impl Fleet {
             .is_some_and(|entry| entry.flavors.contains(flavor))
     }
 
-    /// Every flavor's free index equals one built afresh from its nodes: the check that the
-    /// increments of booking and releasing added up.
+    /// Every flavor's free and shape indexes equal ones built afresh from its nodes: the check
+    /// that the increments of booking and releasing added up.
     pub fn free_indexes_match_nodes(&self) -> bool {
         self.by_flavor.values().all(|members| {
-            let mut rebuilt = FreeIndex::default();
+            let mut rebuilt = Members::default();
             for &slot in &members.slots {
                 if let Some(entry) = self.slots[slot].as_ref() {
                     rebuilt.add(slot, entry.rank, &entry.node);
                 }
             }
-            rebuilt == members.free
+            rebuilt.free == members.free && rebuilt.shapes == members.shapes
         })
     }
 

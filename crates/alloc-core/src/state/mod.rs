@@ -9,6 +9,7 @@ mod priorities;
 mod private_use;
 mod public;
 mod quota_usage;
+mod shape_index;
 
 pub use fleet::{Fleet, GpuState, NodeState};
 pub use free_index::{FreeIndex, GpuKey, HostKey};
@@ -17,6 +18,7 @@ pub use priorities::RunningPriorities;
 pub use private_use::{PrivateUse, TenantUse};
 pub use public::{PublicLeases, Spend};
 pub use quota_usage::QuotaUsage;
+pub use shape_index::ShapeIndex;
 
 use crate::decision::Placement;
 use crate::model::Job;
