@@ -48,11 +48,15 @@ impl Scheduler {
     pub fn new(config: Config, policy: Policy) -> Result<Scheduler, ConfigError> {
         config.validate()?;
         let cohort_members = cohort_members(&config);
+        let mut ledgers = Ledgers::default();
+        if policy.mps_packing.is_fragmentation_aware() {
+            ledgers.fleet.track_shapes();
+        }
         Ok(Scheduler {
             config: Arc::new(config),
             policy,
             cohort_members,
-            ledgers: Ledgers::default(),
+            ledgers,
             pending: BTreeMap::new(),
             queue_order: BTreeSet::new(),
             running: BTreeMap::new(),

@@ -125,6 +125,7 @@ proptest! {
     fn placement_on_the_fleet_equals_the_scan_of_its_nodes(
         mut nodes in proptest::collection::vec(node_plan(), 1..14),
         copies in proptest::collection::vec((0usize..14, 0u8..40), 0..12),
+        shapes in any::<bool>(),
         jobs in proptest::collection::vec((job_plan(), 0..MpsPacking::ALL.len(), any::<bool>()), 1..40),
     ) {
         let config = config();
@@ -134,6 +135,9 @@ proptest! {
             nodes.push(copy);
         }
         let mut fleet = Fleet::default();
+        if shapes {
+            fleet.track_shapes();
+        }
         for plan in &nodes {
             let mut spec = NodeBuilder::new(&format!("n{:02}", plan.name), "f", plan.gpus)
                 .model(MODELS[plan.model])

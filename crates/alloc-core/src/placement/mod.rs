@@ -82,8 +82,14 @@ pub fn place(
             let best = indexed::best_host(fleet, index, job, count, fits);
             // FGD scores every node that could take the job: none when best fit finds none
             let single = if packing.is_fragmentation_aware() && best.is_some() {
-                let states = fleet.shape_firsts(flavor).filter(|(_, node)| fits(node));
-                fgd::place_whole(states, job, count, mix.compiled(), packing)
+                let mix = mix.compiled();
+                match fleet.shape_firsts(flavor) {
+                    Some(states) => {
+                        let states = states.filter(|(_, node)| fits(node));
+                        fgd::place_whole(states, job, count, mix, packing)
+                    }
+                    None => fgd::place_whole(ranked(fitting()), job, count, mix, packing),
+                }
             } else {
                 best.map(|node| vec![whole_gpu::share(node, count, job.cpu, job.memory)])
             };
@@ -97,8 +103,14 @@ pub fn place(
             // as for whole GPUs: nothing to score when best fit finds no GPU
             let accept = |node: &NodeState| accepts(job, node);
             indexed::best_gpu(fleet, index, job, milli, vram, accept).and_then(|_| {
-                let states = fleet.shape_firsts(flavor).filter(|(_, node)| accept(node));
-                fgd::place_fraction(states, job, milli, vram, mix.compiled(), packing)
+                let mix = mix.compiled();
+                match fleet.shape_firsts(flavor) {
+                    Some(states) => {
+                        let states = states.filter(|(_, node)| accept(node));
+                        fgd::place_fraction(states, job, milli, vram, mix, packing)
+                    }
+                    None => fgd::place_fraction(ranked(nodes()), job, milli, vram, mix, packing),
+                }
             })
         }
         GpuRequest::Fraction { milli, vram } => {
@@ -148,8 +160,7 @@ where
         GpuRequest::Whole { count, min_vram } => {
             let fitting = || nodes().filter(move |n| n.vram_per_gpu >= min_vram);
             let single = if packing.is_fragmentation_aware() {
-                let ranked = fitting().enumerate().map(|(at, node)| (at as u64, node));
-                fgd::place_whole(ranked, job, count, mix.compiled(), packing)
+                fgd::place_whole(ranked(fitting()), job, count, mix.compiled(), packing)
             } else {
                 whole_gpu::place(fitting(), job, count)
             };
@@ -160,13 +171,19 @@ where
             })
         }
         GpuRequest::Fraction { milli, vram } if packing.is_fragmentation_aware() => {
-            let ranked = nodes().enumerate().map(|(at, node)| (at as u64, node));
-            fgd::place_fraction(ranked, job, milli, vram, mix.compiled(), packing)
+            fgd::place_fraction(ranked(nodes()), job, milli, vram, mix.compiled(), packing)
         }
         GpuRequest::Fraction { milli, vram } => {
             fraction::place(nodes(), job, milli, vram, packing == MpsPacking::WorstFit)
         }
     }
+}
+
+/// Nodes in name order with their places in it, which rank them as FGD breaks ties.
+fn ranked<'a>(
+    nodes: impl Iterator<Item = &'a NodeState>,
+) -> impl Iterator<Item = (u64, &'a NodeState)> {
+    nodes.enumerate().map(|(at, node)| (at as u64, node))
 }
 
 /// The node's GPU model is one the job accepts (any model for CPU-only work).

@@ -100,8 +100,9 @@ impl NodeState {
 /// Every node with its free capacity, and which flavors select it.
 ///
 /// Nodes live in slots so that a flavor's members are read without a name lookup each, and
-/// each flavor keeps a [`FreeIndex`] of its free capacity for the fit-based placements and a
-/// [`ShapeIndex`] of its distinct free states for the fragmentation-aware ones. Slots
+/// each flavor keeps a [`FreeIndex`] of its free capacity for the fit-based placements and,
+/// once [`Fleet::track_shapes`] asks for it, a [`ShapeIndex`] of its distinct free states for
+/// the fragmentation-aware ones (the other policies need not pay for keeping it). Slots
 /// of removed nodes are reused, so two fleets are equal when they hold the same nodes under
 /// the same names and flavors, whatever their slots.
 #[derive(Debug, Clone, Default)]
@@ -117,6 +118,8 @@ pub struct Fleet {
     by_flavor: BTreeMap<FlavorName, Members>,
     /// Every node's capacity added up: milli-GPU, CPU millicores, memory MiB.
     capacity: [u64; 3],
+    /// Whether each flavor keeps its [`ShapeIndex`].
+    shapes: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -136,14 +139,18 @@ struct Members {
 }
 
 impl Members {
-    fn add(&mut self, slot: usize, rank: u64, node: &NodeState) {
+    fn add(&mut self, slot: usize, rank: u64, node: &NodeState, shapes: bool) {
         self.free.add(slot, rank, node);
-        self.shapes.add(slot, rank, node);
+        if shapes {
+            self.shapes.add(slot, rank, node);
+        }
     }
 
-    fn remove(&mut self, slot: usize, rank: u64, node: &NodeState) {
+    fn remove(&mut self, slot: usize, rank: u64, node: &NodeState, shapes: bool) {
         self.free.remove(slot, rank, node);
-        self.shapes.remove(slot, rank, node);
+        if shapes {
+            self.shapes.remove(slot, rank, node);
+        }
     }
 }
 
@@ -208,7 +215,7 @@ impl Fleet {
                     .is_some_and(|other| other.node.spec.name < name)
             });
             members.slots.insert(at, slot);
-            members.add(slot, rank, &node);
+            members.add(slot, rank, &node, self.shapes);
         }
         self.slots[slot] = Some(Slot {
             node,
@@ -226,7 +233,7 @@ impl Fleet {
         for flavor in &taken.flavors {
             if let Some(members) = self.by_flavor.get_mut(flavor) {
                 members.slots.retain(|&member| member != slot);
-                members.remove(slot, taken.rank, &taken.node);
+                members.remove(slot, taken.rank, &taken.node, self.shapes);
                 // A flavor left without nodes is dropped so incremental state equals a rebuild.
                 if members.slots.is_empty() {
                     self.by_flavor.remove(flavor);
@@ -268,6 +275,15 @@ impl Fleet {
         }
     }
 
+    /// Keeps each flavor's [`ShapeIndex`] from now on (built here for the nodes already in),
+    /// for placement under the fragmentation-aware policies.
+    pub fn track_shapes(&mut self) {
+        if !self.shapes {
+            self.shapes = true;
+            self.renumber();
+        }
+    }
+
     /// Spaces every rank evenly again and rebuilds the indexes (rare: only when insertions
     /// used up the gap between two names).
     fn renumber(&mut self) {
@@ -281,7 +297,7 @@ impl Fleet {
             *members = Members::default();
             for &slot in &slots {
                 if let Some(entry) = self.slots[slot].as_ref() {
-                    members.add(slot, entry.rank, &entry.node);
+                    members.add(slot, entry.rank, &entry.node, self.shapes);
                 }
             }
             members.slots = slots;
@@ -295,13 +311,13 @@ impl Fleet {
         };
         for flavor in &entry.flavors {
             if let Some(members) = self.by_flavor.get_mut(flavor) {
-                members.remove(slot, entry.rank, &entry.node);
+                members.remove(slot, entry.rank, &entry.node, self.shapes);
             }
         }
         change(&mut entry.node);
         for flavor in &entry.flavors {
             if let Some(members) = self.by_flavor.get_mut(flavor) {
-                members.add(slot, entry.rank, &entry.node);
+                members.add(slot, entry.rank, &entry.node, self.shapes);
             }
         }
     }
@@ -368,16 +384,19 @@ impl Fleet {
     }
 
     /// One node of each distinct free state of the flavor (see [`ShapeIndex`]) with its name
-    /// rank: the first by name among those in that state. In no useful order.
+    /// rank: the first by name among those in that state. In no useful order. `None` unless
+    /// the fleet [tracks shapes](Fleet::track_shapes).
     pub(crate) fn shape_firsts<'a>(
         &'a self,
         flavor: &FlavorName,
-    ) -> impl Iterator<Item = (u64, &'a NodeState)> + 'a {
-        self.by_flavor
+    ) -> Option<impl Iterator<Item = (u64, &'a NodeState)> + 'a> {
+        let firsts = self
+            .by_flavor
             .get(flavor)
             .into_iter()
             .flat_map(|members| members.shapes.firsts())
-            .filter_map(|(rank, slot)| Some((rank, self.slot(slot)?)))
+            .filter_map(|(rank, slot)| Some((rank, self.slot(slot)?)));
+        self.shapes.then_some(firsts)
     }
 
     /// How many distinct free states the flavor's nodes are in.
@@ -410,7 +429,7 @@ impl Fleet {
             let mut rebuilt = Members::default();
             for &slot in &members.slots {
                 if let Some(entry) = self.slots[slot].as_ref() {
-                    rebuilt.add(slot, entry.rank, &entry.node);
+                    rebuilt.add(slot, entry.rank, &entry.node, self.shapes);
                 }
             }
             rebuilt.free == members.free && rebuilt.shapes == members.shapes
