@@ -74,53 +74,87 @@ fn hash(node: &NodeState) -> u64 {
     hash
 }
 
-/// Nodes in one shape, as (name rank, slot).
+/// Nodes in one shape, as (name rank, slot), and the first of them by name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Group {
     shape: Shape,
+    hash: u64,
     members: BTreeSet<(u64, usize)>,
+    first: (u64, usize),
 }
 
-/// One flavor's nodes grouped by [`Shape`]: groups bucketed by the shape's hash, a bucket's
-/// groups (more than one only on a collision) ordered by shape so that equal indexes compare
-/// equal however they were built.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// One flavor's nodes grouped by [`Shape`]. Groups sit in a flat list, which placement walks
+/// once per fragmentation-aware decision; a map from the shape's hash finds a node's group
+/// when it is booked or released (more than one group per hash only on a collision).
+#[derive(Debug, Clone, Default)]
 pub struct ShapeIndex {
-    buckets: BTreeMap<u64, Vec<Group>>,
-    groups: usize,
+    groups: Vec<Group>,
+    by_hash: BTreeMap<u64, Vec<usize>>,
 }
 
 impl ShapeIndex {
     pub(crate) fn add(&mut self, slot: usize, rank: u64, node: &NodeState) {
-        let bucket = self.buckets.entry(hash(node)).or_default();
-        let at = match bucket.iter().position(|group| group.shape.holds(node)) {
-            Some(at) => at,
-            None => {
-                let shape = Shape::of(node);
-                let at = bucket.partition_point(|group| group.shape < shape);
-                let members = BTreeSet::new();
-                bucket.insert(at, Group { shape, members });
-                self.groups += 1;
-                at
+        let hash = hash(node);
+        let found = self.by_hash.get(&hash).and_then(|at| {
+            at.iter()
+                .copied()
+                .find(|&at| self.groups[at].shape.holds(node))
+        });
+        match found {
+            Some(at) => {
+                let group = &mut self.groups[at];
+                group.members.insert((rank, slot));
+                group.first = group.first.min((rank, slot));
             }
-        };
-        bucket[at].members.insert((rank, slot));
+            None => {
+                self.by_hash
+                    .entry(hash)
+                    .or_default()
+                    .push(self.groups.len());
+                self.groups.push(Group {
+                    shape: Shape::of(node),
+                    hash,
+                    members: BTreeSet::from([(rank, slot)]),
+                    first: (rank, slot),
+                });
+            }
+        }
     }
 
     pub(crate) fn remove(&mut self, slot: usize, rank: u64, node: &NodeState) {
-        let key = hash(node);
-        let Some(bucket) = self.buckets.get_mut(&key) else {
+        let hash = hash(node);
+        let Some(at) = self.by_hash.get(&hash).and_then(|at| {
+            at.iter()
+                .copied()
+                .find(|&at| self.groups[at].shape.holds(node))
+        }) else {
             return;
         };
-        let Some(at) = bucket.iter().position(|group| group.shape.holds(node)) else {
-            return;
-        };
-        bucket[at].members.remove(&(rank, slot));
-        if bucket[at].members.is_empty() {
-            bucket.remove(at);
-            self.groups -= 1;
-            if bucket.is_empty() {
-                self.buckets.remove(&key);
+        let group = &mut self.groups[at];
+        group.members.remove(&(rank, slot));
+        match group.members.first() {
+            Some(&first) => group.first = first,
+            None => self.drop_group(at),
+        }
+    }
+
+    /// Removes the empty group at `at`; the last group takes its place in the list.
+    fn drop_group(&mut self, at: usize) {
+        let hash = self.groups[at].hash;
+        if let Some(list) = self.by_hash.get_mut(&hash) {
+            list.retain(|&other| other != at);
+            if list.is_empty() {
+                self.by_hash.remove(&hash);
+            }
+        }
+        let last = self.groups.len() - 1;
+        self.groups.swap_remove(at);
+        if at != last {
+            let moved = self.groups[at].hash;
+            if let Some(list) = self.by_hash.get_mut(&moved) {
+                for entry in list.iter_mut().filter(|entry| **entry == last) {
+                    *entry = at;
+                }
             }
         }
     }
@@ -128,18 +162,40 @@ impl ShapeIndex {
     /// The first member of each group by name, as (name rank, slot); groups in no useful
     /// order, so callers break ties by rank.
     pub(crate) fn firsts(&self) -> impl Iterator<Item = (u64, usize)> + '_ {
-        self.buckets
-            .values()
-            .flatten()
-            .filter_map(|group| group.members.first().copied())
+        self.groups.iter().map(|group| group.first)
     }
 
     /// Distinct free states among the flavor's nodes.
     pub fn len(&self) -> usize {
-        self.groups
+        self.groups.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.groups == 0
+        self.groups.is_empty()
+    }
+
+    /// The groups by shape, whatever order bookings left them in (for comparisons).
+    fn sorted(&self) -> Vec<&Group> {
+        let mut groups: Vec<&Group> = self.groups.iter().collect();
+        groups.sort_by(|a, b| a.shape.cmp(&b.shape));
+        groups
     }
 }
+
+/// Equal when they group the same nodes alike, in whatever order their lists hold the groups;
+/// also checks that each hash finds its groups.
+impl PartialEq for ShapeIndex {
+    fn eq(&self, other: &ShapeIndex) -> bool {
+        let hashed = |index: &ShapeIndex| {
+            index.groups.iter().enumerate().all(|(at, group)| {
+                index
+                    .by_hash
+                    .get(&group.hash)
+                    .is_some_and(|list| list.contains(&at))
+            }) && index.by_hash.values().map(Vec::len).sum::<usize>() == index.groups.len()
+        };
+        self.sorted() == other.sorted() && hashed(self) && hashed(other)
+    }
+}
+
+impl Eq for ShapeIndex {}
