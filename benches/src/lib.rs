@@ -5,7 +5,7 @@
 
 use alloc_core::testing::{ConfigBuilder, JobBuilder, NodeBuilder};
 use alloc_core::{
-    Config, FlavorName, GpuModel, GpuModelName, Input, Job, Millis, Policy, Quota, Scheduler, Tier,
+    Config, Decision, FlavorName, GpuModel, GpuModelName, Input, Job, Millis, Policy, Quota, Scheduler, Tier,
     Time, VramMib,
 };
 use rand::{Rng, SeedableRng};
@@ -176,6 +176,31 @@ pub fn backlog(gpus: u32, pending: usize, policy: Policy, seed: u64) -> (Schedul
     }
     scheduler.cycle(Time(hour));
     (scheduler, Time(hour + 1000))
+}
+
+/// Cycles a [`backlog`] one second apart until one admits, preempts and rejects nothing (at
+/// most `MAX_SETTLING` cycles), then lets one running job finish: the state a live
+/// controller's next cycle meets after a single event. Returns the scheduler and the time of
+/// that cycle, one second after the last.
+pub fn settled(gpus: u32, pending: usize, policy: Policy, seed: u64) -> (Scheduler, Time) {
+    const MAX_SETTLING: usize = 20;
+    let (mut scheduler, mut now) = backlog(gpus, pending, policy, seed);
+    for _ in 0..MAX_SETTLING {
+        let decisions = scheduler.cycle(now);
+        now = now + Millis(1000);
+        if decisions.iter().all(|d| matches!(d, Decision::Wait { .. })) {
+            break;
+        }
+    }
+    let finished = scheduler
+        .running()
+        .filter(|running| running.placement.public.is_none())
+        .map(|running| running.job.id)
+        .min();
+    if let Some(job) = finished {
+        apply(&mut scheduler, Input::JobFinished(job));
+    }
+    (scheduler, now)
 }
 
 /// Applies an input the fixtures built; they never build a bad one.
