@@ -5,8 +5,8 @@
 
 use alloc_core::testing::{ConfigBuilder, JobBuilder, NodeBuilder};
 use alloc_core::{
-    Config, Decision, FlavorName, GpuModel, GpuModelName, Input, Job, Millis, Policy, Quota, Scheduler, Tier,
-    Time, VramMib,
+    Config, Decision, FlavorName, GpuModel, GpuModelName, Input, Job, Millis, Policy, Quota,
+    Scheduler, Tier, Time, VramMib,
 };
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;

@@ -401,7 +401,7 @@ impl JobBuilder {
 }
 
 /// One cycle that decides every pending job afresh, keeping none of the answers
-/// [`Scheduler::cycle`] reuses between the jobs of a cycle: the reference `cycle` must equal,
+/// [`Scheduler::cycle`](crate::Scheduler::cycle) reuses between the jobs of a cycle: the reference `cycle` must equal,
 /// decision for decision. Slower; for tests.
 pub fn cycle_without_memo(scheduler: &mut crate::Scheduler, now: Time) -> Vec<crate::Decision> {
     scheduler.cycle_without_memo(now)

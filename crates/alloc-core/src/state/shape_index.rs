@@ -83,9 +83,10 @@ struct Group {
     first: (u64, usize),
 }
 
-/// One flavor's nodes grouped by [`Shape`]. Groups sit in a flat list, which placement walks
-/// once per fragmentation-aware decision; a map from the shape's hash finds a node's group
-/// when it is booked or released (more than one group per hash only on a collision).
+/// One flavor's nodes grouped by their shape (what placement reads of a node, apart from its
+/// name). Groups sit in a flat list, which placement walks once per fragmentation-aware
+/// decision; a map from the shape's hash finds a node's group when it is booked or released
+/// (more than one group per hash only on a collision).
 #[derive(Debug, Clone, Default)]
 pub struct ShapeIndex {
     groups: Vec<Group>,
