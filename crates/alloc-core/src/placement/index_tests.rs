@@ -218,3 +218,55 @@ fn ties_go_to_the_first_name_after_ranks_are_renumbered() {
     let fraction = JobBuilder::fraction(250, 1024).build();
     assert_eq!(first_node(fraction, MpsPacking::WorstFit), "a");
 }
+
+/// Two nodes whose GPUs are in the same states in another order share one shape group; the
+/// fragmentation-aware placements still choose the first node by name and name the GPU of
+/// that node (not of the group's sorted states) that a scan names.
+#[test]
+fn nodes_with_permuted_gpu_states_share_a_group_and_place_like_the_scan() {
+    let config = config();
+    let flavor = FlavorName::new("f");
+    let mut fleet = Fleet::default();
+    fleet.track_shapes();
+    for name in ["a", "b"] {
+        let spec = NodeBuilder::new(name, "f", 2).model("T4").build();
+        let model = config.gpu_models.get(&"T4".into());
+        fleet.add(NodeState::new(spec, model), &config.flavors);
+    }
+    let half_of = |node: &str, index: u32| {
+        booking(vec![NodeShare {
+            node: node.into(),
+            gpus: vec![crate::decision::GpuShare {
+                index,
+                milli: crate::units::MilliGpu(500),
+                vram: VramMib(4096),
+            }],
+            cpu: crate::units::CpuMilli(0),
+            memory: crate::units::MemMib(0),
+        }])
+    };
+    // a: [idle, half used]; b: [half used, idle]
+    fleet.book(&half_of("a", 1));
+    fleet.book(&half_of("b", 0));
+    assert_eq!(fleet.shapes_of(&flavor), 1);
+    assert!(fleet.free_indexes_match_nodes());
+    let mut mix = MixTracker::default();
+    for milli in [250, 500, 750] {
+        let job = JobBuilder::fraction(milli, 1024).build();
+        mix.record(&job);
+    }
+    for milli in [250, 500, 750] {
+        let job = JobBuilder::fraction(milli, 1024).build();
+        for packing in [MpsPacking::Fgd, MpsPacking::FgdPack] {
+            let indexed = place(&fleet, &flavor, &job, packing, &mix);
+            let scanned = place_by_scan(&fleet, &flavor, &job, packing, &mix);
+            assert_eq!(indexed, scanned, "{milli} milli under {packing:?}");
+            let shares = indexed.unwrap();
+            assert_eq!(shares[0].node.as_str(), "a");
+        }
+    }
+    let whole = JobBuilder::gpus(1).build();
+    let placed = place(&fleet, &flavor, &whole, MpsPacking::FgdPack, &mix).unwrap();
+    assert_eq!(placed[0].node.as_str(), "a");
+    assert_eq!(placed[0].gpus[0].index, 0, "a's idle GPU is its first");
+}

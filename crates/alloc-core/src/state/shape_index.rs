@@ -4,17 +4,22 @@
 //!
 //! FGD must score every node that could take a job, and a fleet grows by copies of a few node
 //! types running jobs of a few shapes, so at thousands of nodes most of them repeat another's
-//! state: the sweep's 1,200-node fleet offers each placement ≈300 feasible nodes in ≈60 states.
+//! state: the sweep's 4,000-node fleet offers each placement ≈36 distinct feasible states.
 //! Everything a node's score and feasibility read is in its [`Shape`], so a group's members
 //! score alike and its first member by name is the one a scan in name order would choose.
+//!
+//! A shape holds the node's GPUs as a multiset (sorted): which GPU is in which state changes
+//! no score, only which GPU index a placement names, and that is read off the chosen node
+//! itself. Two nodes whose GPUs are in the same states in another order share a group, which
+//! at the sweep's scale makes a third as many groups as keeping GPU order did.
 
 use super::fleet::{GpuState, NodeState};
 use crate::ids::GpuModelName;
 use crate::units::{CpuMilli, MemMib, VramMib};
 use std::collections::{BTreeMap, BTreeSet};
 
-/// What placement reads of a node, apart from its name: free host capacity, each GPU's free
-/// state in index order, and its model, VRAM and MPS client limit.
+/// What placement reads of a node, apart from its name and the order of its GPUs: free host
+/// capacity, its GPUs' free states (sorted), and its model, VRAM and MPS client limit.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 struct Shape {
     free_cpu: CpuMilli,
@@ -30,7 +35,11 @@ impl Shape {
         Shape {
             free_cpu: node.free_cpu,
             free_memory: node.free_memory,
-            gpus: node.gpus.as_slice().into(),
+            gpus: {
+                let mut gpus: Box<[GpuState]> = node.gpus.as_slice().into();
+                gpus.sort_unstable();
+                gpus
+            },
             vram_per_gpu: node.vram_per_gpu,
             max_mps_clients: node.max_mps_clients,
             model: node.spec.gpu_model.clone(),
@@ -42,24 +51,42 @@ impl Shape {
     fn holds(&self, node: &NodeState) -> bool {
         self.free_cpu == node.free_cpu
             && self.free_memory == node.free_memory
-            && *self.gpus == *node.gpus
+            && same_multiset(&self.gpus, &node.gpus)
             && self.vram_per_gpu == node.vram_per_gpu
             && self.max_mps_clients == node.max_mps_clients
             && self.model == node.spec.gpu_model
     }
 }
 
-/// FNV-1a over a node's shape: the bucket its group lives in.
+/// Whether `gpus`, in any order, are the states of `sorted` (without sorting or allocating:
+/// a node has a handful of GPUs).
+fn same_multiset(sorted: &[GpuState], gpus: &[GpuState]) -> bool {
+    sorted.len() == gpus.len()
+        && sorted.iter().enumerate().all(|(index, state)| {
+            // count each distinct state once, at its first place in the sorted list
+            (index > 0 && sorted[index - 1] == *state) || {
+                let want = sorted[index..].iter().take_while(|s| *s == state).count();
+                gpus.iter().filter(|gpu| *gpu == state).count() == want
+            }
+        })
+}
+
+/// FNV-1a over a node's shape: the bucket its group lives in. The GPUs enter as a sum of
+/// their own hashes, so that their order does not change it.
 fn hash(node: &NodeState) -> u64 {
     let mut hash = 0xcbf2_9ce4_8422_2325_u64;
     let mut mix = |word: u64| hash = (hash ^ word).wrapping_mul(0x0100_0000_01b3);
     mix(node.free_cpu.0);
     mix(node.free_memory.0);
-    for gpu in &node.gpus {
-        mix(gpu.free.0);
-        mix(gpu.free_vram.0);
-        mix(u64::from(gpu.clients));
-    }
+    let gpus = node.gpus.iter().fold(0u64, |sum, gpu| {
+        let word =
+            gpu.free.0 ^ gpu.free_vram.0.rotate_left(20) ^ u64::from(gpu.clients).rotate_left(44);
+        // a multiply-xorshift scramble, so that sums of different states rarely meet
+        let scrambled = (word ^ (word >> 29)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        sum.wrapping_add(scrambled ^ (scrambled >> 32))
+    });
+    mix(gpus);
+    mix(node.gpus.len() as u64);
     mix(node.vram_per_gpu.0);
     mix(u64::from(node.max_mps_clients));
     for byte in node
