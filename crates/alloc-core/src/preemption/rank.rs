@@ -71,11 +71,34 @@ impl Scheduler {
     /// Criteria 1, 3, 4 and 5 of the module docs (the caller checks the flavor): whether
     /// `running` ranks below `job` of `queue`; `borrowing` says whether the victim's queue
     /// borrows on its flavor (asked only for a victim of another queue of the cohort).
+    #[cfg(test)]
     pub(crate) fn ranks_below<'a>(
         &self,
         running: &'a Running,
         job: &Job,
         queue: &ClusterQueue,
+        borrowing: impl FnOnce() -> bool,
+        now: Time,
+    ) -> Option<Candidate<'a>> {
+        let same_cohort = || {
+            queue.cohort.is_some()
+                && self
+                    .config
+                    .cluster_queues
+                    .get(&running.placement.queue)
+                    .is_some_and(|other| other.cohort == queue.cohort)
+        };
+        self.ranks_below_given(running, job, queue, same_cohort, borrowing, now)
+    }
+
+    /// [`Scheduler::ranks_below`] told whether the victim's queue is in the preemptor's
+    /// cohort (asked only for a victim of another queue), for callers that know it per queue.
+    fn ranks_below_given<'a>(
+        &self,
+        running: &'a Running,
+        job: &Job,
+        queue: &ClusterQueue,
+        same_cohort: impl FnOnce() -> bool,
         borrowing: impl FnOnce() -> bool,
         now: Time,
     ) -> Option<Candidate<'a>> {
@@ -86,12 +109,7 @@ impl Scheduler {
         }
         let reclaim = running.placement.queue != queue.name;
         let allowed = if reclaim {
-            let same_cohort = queue.cohort.is_some()
-                && self
-                    .config
-                    .cluster_queues
-                    .get(&running.placement.queue)
-                    .is_some_and(|other| other.cohort == queue.cohort);
+            let same_cohort = same_cohort();
             let by_priority = match policy.reclaim_within_cohort {
                 ReclaimWithinCohort::Never => false,
                 ReclaimWithinCohort::LowerPriority => victim.priority < job.priority,
@@ -187,8 +205,10 @@ impl Scheduler {
                         let Some(running) = self.running.get(&id) else {
                             continue;
                         };
+                        // `victim_priorities` let this owner through: of the cohort, if another
+                        let (in_cohort, borrowing) = (|| true, || borrows);
                         if let Some(candidate) =
-                            self.ranks_below(running, job, queue, || borrows, now)
+                            self.ranks_below_given(running, job, queue, in_cohort, borrowing, now)
                         {
                             pool.push(candidate);
                         }
