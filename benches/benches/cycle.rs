@@ -13,50 +13,58 @@
 //!
 //! Target: one cycle over 10k pending jobs on the 6,212-GPU fleet under 2 ms.
 
-use alloc_core::Policy;
+use alloc_core::{Policy, Scheduler, Time};
 use benches::{backlog, settled, OPENB_GPUS, SEED};
-use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion};
+use criterion::measurement::WallTime;
+use criterion::{
+    criterion_group, criterion_main, BatchSize, BenchmarkGroup, BenchmarkId, Criterion,
+};
 use std::hint::black_box;
 use std::time::Duration;
 
-fn cycle(c: &mut Criterion) {
-    let mut group = c.benchmark_group("cycle");
+fn group<'c>(c: &'c mut Criterion, name: &str) -> BenchmarkGroup<'c, WallTime> {
+    let mut group = c.benchmark_group(name);
     group.sample_size(10);
     group.warm_up_time(Duration::from_secs(1));
     group.measurement_time(Duration::from_secs(3));
+    group
+}
+
+/// Times `scheduler`'s cycle at `now` on a fresh clone per iteration.
+fn time_cycle(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    gpus: u32,
+    pending: usize,
+    (scheduler, now): (Scheduler, Time),
+) {
+    let id = BenchmarkId::new(format!("{gpus}-gpus"), format!("{pending}-pending"));
+    group.bench_with_input(id, &scheduler, |b, scheduler| {
+        b.iter_batched_ref(
+            || scheduler.clone(),
+            |scheduler| black_box(scheduler.cycle(now)),
+            BatchSize::LargeInput,
+        );
+    });
+}
+
+fn cycle(c: &mut Criterion) {
+    let mut group = group(c, "cycle");
     for gpus in [100, 1_000, OPENB_GPUS] {
         for pending in [100, 1_000, 10_000] {
             let policy = Policy::preset("default").unwrap_or_default();
-            let (scheduler, now) = backlog(gpus, pending, policy, SEED);
-            let id = BenchmarkId::new(format!("{gpus}-gpus"), format!("{pending}-pending"));
-            group.bench_with_input(id, &scheduler, |b, scheduler| {
-                b.iter_batched_ref(
-                    || scheduler.clone(),
-                    |scheduler| black_box(scheduler.cycle(now)),
-                    BatchSize::LargeInput,
-                );
-            });
+            let state = backlog(gpus, pending, policy, SEED);
+            time_cycle(&mut group, gpus, pending, state);
         }
     }
     group.finish();
 }
 
 fn cycle_after_one_finish(c: &mut Criterion) {
-    let mut group = c.benchmark_group("cycle-after-one-finish");
-    group.sample_size(10);
-    group.warm_up_time(Duration::from_secs(1));
-    group.measurement_time(Duration::from_secs(3));
+    let mut group = group(c, "cycle-after-one-finish");
     for pending in [100, 1_000, 10_000] {
         let policy = Policy::preset("default").unwrap_or_default();
-        let (scheduler, now) = settled(OPENB_GPUS, pending, policy, SEED);
-        let id = BenchmarkId::new(format!("{OPENB_GPUS}-gpus"), format!("{pending}-pending"));
-        group.bench_with_input(id, &scheduler, |b, scheduler| {
-            b.iter_batched_ref(
-                || scheduler.clone(),
-                |scheduler| black_box(scheduler.cycle(now)),
-                BatchSize::LargeInput,
-            );
-        });
+        let state = settled(OPENB_GPUS, pending, policy, SEED);
+        time_cycle(&mut group, OPENB_GPUS, pending, state);
     }
     group.finish();
 }
