@@ -107,6 +107,8 @@ struct Group {
     shape: Shape,
     hash: u64,
     members: BTreeSet<(u64, usize)>,
+    /// `members`' first, kept apart: placement reads it for every group on every
+    /// fragmentation-aware decision, and finding it in the set walks down the tree.
     first: (u64, usize),
 }
 
