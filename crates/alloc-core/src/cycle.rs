@@ -13,13 +13,14 @@
 //!
 //! Jobs with equal requests get equal answers while the flavors they could use are unchanged:
 //! the cycle's memo (`memo`) keeps screening (`screen`), "no room" and failed preemption
-//! searches per request, and drops an answer as soon as a decision changes the quota or nodes
-//! of one of its flavors, so the cycle stays cheap with many alike pending jobs and decides
-//! exactly as it would afresh.
+//! searches per request class (`classes`), and drops an answer as soon as a decision changes
+//! the quota or nodes of one of its flavors, so the cycle stays cheap with many alike pending
+//! jobs and decides exactly as it would afresh.
 
+use crate::classes::ClassId;
 use crate::decision::{Decision, FlavorMiss, Limit, Miss, Placement, WaitReason};
 use crate::ids::{FlavorName, JobId, QueueName};
-use crate::memo::{CycleMemo, PreemptionKey, Shape};
+use crate::memo::{CycleMemo, PreemptionKey};
 use crate::model::{ClusterQueue, Config, Flavor, Job, QueueingStrategy, WhenCanBorrow};
 use crate::placement;
 use crate::preemption::{Family, Search};
@@ -46,12 +47,13 @@ impl Scheduler {
         // The configuration does not change within a cycle; holding it apart from `self` lets the
         // memo borrow from it while admissions change the rest.
         let config = Arc::clone(&self.config);
-        let mut memo = CycleMemo::new(memo);
+        self.classes.recycle();
+        let mut memo = CycleMemo::new(memo, self.classes.bound());
         for id in order {
-            let Some(job) = self.pending.get(&id) else {
+            let Some(waiting) = self.pending.get(&id) else {
                 continue;
             };
-            let decision = self.decide(&config, job, now, &mut memo);
+            let decision = self.decide(&config, &waiting.job, waiting.class, now, &mut memo);
             memo.after(&self.flavors_changed_by(&decision));
             match &decision {
                 Decision::Admit { placement, .. } => self.admit(id, placement.clone(), now),
@@ -75,6 +77,7 @@ impl Scheduler {
         &self,
         config: &'c Config,
         job: &Job,
+        class: ClassId,
         now: Time,
         memo: &mut CycleMemo<'c>,
     ) -> Decision {
@@ -82,7 +85,7 @@ impl Scheduler {
             job: job.id,
             reason,
         };
-        let (index, request) = match self.screen(config, job, memo) {
+        let index = match self.screen(config, job, class, memo) {
             Ok(found) => found,
             Err(reason) => return reject(reason),
         };
@@ -123,11 +126,7 @@ impl Scheduler {
         if let Some(reason) = self.limit_reached(job) {
             return wait(reason, blocked);
         }
-        let shape = Shape {
-            queue: &queue.name,
-            request,
-        };
-        let reason = match no_room.get(&shape) {
+        let reason = match no_room.get(&class) {
             Some((_, reason)) => reason.clone(),
             None => match self.assign(job, queue, candidates) {
                 Ok(placement) => {
@@ -137,14 +136,14 @@ impl Scheduler {
                     }
                 }
                 Err(reason) => {
-                    no_room.insert(shape.clone(), (index, reason.clone()));
+                    no_room.insert(class, (index, reason.clone()));
                     reason
                 }
             },
         };
         // No room as things stand: step 5 may make room by preemption, step 6 may rent it.
         if self.policy.preemption.enabled {
-            let key = PreemptionKey::of(shape, job, &self.policy.preemption);
+            let key = PreemptionKey::of(class, job, &self.policy.preemption);
             if let Entry::Vacant(unknown) = no_preemption.entry(key) {
                 let family = *screened
                     .family

@@ -1,6 +1,7 @@
 //! Checks of the properties DESIGN.md promises, computed from scratch from the running jobs so
 //! that they do not trust the incremental ledgers they check.
 
+use crate::classes::{ClassId, ClassKey};
 use crate::ids::{CohortName, FlavorName, NodeName, QueueName};
 use crate::model::Resource;
 use crate::scheduler::Scheduler;
@@ -60,10 +61,33 @@ impl Scheduler {
         if !self.ledgers.fleet.free_indexes_match_nodes() {
             violations.push("a flavor's free-capacity index differs from its nodes".into());
         }
+        self.check_classes(&mut violations);
         if violations.is_empty() {
             Ok(())
         } else {
             Err(violations)
+        }
+    }
+
+    /// Each pending job's class holds its queue and request, and each open class counts
+    /// exactly its pending members.
+    fn check_classes(&self, violations: &mut Vec<String>) {
+        let mut members: BTreeMap<ClassId, u32> = BTreeMap::new();
+        for (id, waiting) in &self.pending {
+            *members.entry(waiting.class).or_default() += 1;
+            match self.classes.get(waiting.class) {
+                Some((key, _)) if *key == ClassKey::of(&waiting.job) => {}
+                _ => violations.push(format!("{id}: its request class is not its request")),
+            }
+        }
+        for (class, _, count) in self.classes.open() {
+            let pending = members.get(&class).copied().unwrap_or(0);
+            // an emptied class stays open until the next cycle recycles it
+            if count != pending {
+                violations.push(format!(
+                    "request class {class:?} counts {count} pending jobs, {pending} hold it"
+                ));
+            }
         }
     }
 
@@ -157,7 +181,7 @@ impl Scheduler {
                 .running
                 .get(job)
                 .map(|r| &r.job)
-                .or_else(|| self.pending.get(job).map(|job| &**job))
+                .or_else(|| self.pending.get(job).map(|waiting| &*waiting.job))
             else {
                 continue;
             };

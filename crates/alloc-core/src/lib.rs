@@ -55,6 +55,7 @@
 //! ```
 
 pub mod burst;
+mod classes;
 mod cycle;
 pub mod decision;
 pub mod error;

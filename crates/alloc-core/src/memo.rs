@@ -9,81 +9,47 @@
 //! frees, which every flavor selecting them reads (a node may belong to several); answers
 //! over none of those flavors stay as they were, and the rest are dropped. A burst books only
 //! a public lease, which no answer reads. The answers:
-//! - `no_room` (request shape → why no flavor fits, with the shortfall on each);
-//! - `no_preemption` (shape, priority … → no preemption works), and `refusals`, the searches
+//! - `no_room` (request class → why no flavor fits, with the shortfall on each);
+//! - `no_preemption` (class, priority … → no preemption works), and `refusals`, the searches
 //!   refused before trying any victim set, which also answer larger requests at lower
 //!   priorities (`preemption::refusals`);
 //! - `outlooks` (private flavor → when its GPUs free up, for the burst step's deadline slack);
 //! - `blocked`: the first waiting job of each StrictFIFO queue, for the jobs behind it;
-//! - `screened` (local queue, request → queue, candidate flavors, or the rejection): reads only
-//!   the configuration and the fleet's GPU models, which no decision changes.
+//! - `screened` (class → queue, candidate flavors, or the rejection): reads only the
+//!   configuration and the fleet's GPU models, which no decision changes.
+//!
+//! Answers are kept by request class (`classes`): jobs of one local queue with equal requests,
+//! numbered when they join the queue, so that looking an answer up compares no names.
 //!
 //! `CycleMemo::new(false)` keeps no answer from one job to the next; the test suite compares
 //! cycles with and without the memo to show that it only ever saves work.
 
 use crate::burst::Outlooks;
+use crate::classes::ClassId;
 use crate::decision::{RejectReason, WaitReason};
-use crate::ids::{FlavorName, GpuModelName, JobId, LocalQueueName, QueueName};
-use crate::model::{ClusterQueue, DataClass, Flavor, GpuRequest, Job, Tier};
+use crate::ids::{FlavorName, JobId, QueueName};
+use crate::model::{ClusterQueue, Flavor, Job};
 use crate::preemption::{PreemptionPolicy, Refusals, WithinClusterQueue};
-use crate::units::{CpuMilli, MemMib, Time};
+use crate::units::Time;
 use std::cell::OnceCell;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
-/// The parts of a job's request that decide its candidate flavors and where it fits. Cloning
-/// it allocates only for jobs that name flavors or GPU models.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub(crate) struct Request {
-    gpu: GpuRequest,
-    spread: bool,
-    cpu: CpuMilli,
-    memory: MemMib,
-    min_tier: Tier,
-    allow_upgrade: bool,
-    allowed_flavors: Option<BTreeSet<FlavorName>>,
-    gpu_models: Option<BTreeSet<GpuModelName>>,
-    data_class: DataClass,
-}
-
-impl Request {
-    pub(crate) fn of(job: &Job) -> Request {
-        Request {
-            gpu: job.gpu,
-            spread: job.spread,
-            cpu: job.cpu,
-            memory: job.memory,
-            min_tier: job.min_tier,
-            allow_upgrade: job.allow_upgrade,
-            allowed_flavors: job.allowed_flavors.clone(),
-            gpu_models: job.gpu_models.clone(),
-            data_class: job.data_class,
-        }
-    }
-}
-
-/// A request in a ClusterQueue: equal shapes share one answer per cycle.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub(crate) struct Shape<'c> {
-    pub queue: &'c QueueName,
-    pub request: Request,
-}
-
-/// Everything of a job the preemption search reads: its shape (request, queue, candidate
-/// flavors), its priority, and — only under `LowerOrNewerEqualPriority`, where equal
+/// Everything of a job the preemption search reads: its class (queue and request, hence
+/// candidate flavors), its priority, and — only under `LowerOrNewerEqualPriority`, where equal
 /// priorities compare them — its submit time and id.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub(crate) struct PreemptionKey<'c> {
-    shape: Shape<'c>,
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct PreemptionKey {
+    class: ClassId,
     priority: i32,
     submitted: Option<(Time, JobId)>,
 }
 
-impl<'c> PreemptionKey<'c> {
-    pub(crate) fn of(shape: Shape<'c>, job: &Job, policy: &PreemptionPolicy) -> PreemptionKey<'c> {
+impl PreemptionKey {
+    pub(crate) fn of(class: ClassId, job: &Job, policy: &PreemptionPolicy) -> PreemptionKey {
         let equal_priority =
             policy.within_cluster_queue == WithinClusterQueue::LowerOrNewerEqualPriority;
         PreemptionKey {
-            shape,
+            class,
             priority: job.priority,
             submitted: equal_priority.then_some((job.submit_time, job.id)),
         }
@@ -105,16 +71,17 @@ pub(crate) struct Screened<'c> {
     pub family: OnceCell<usize>,
 }
 
-/// The answers of one cycle; the `usize` beside an answer is the index in `screens` of the
-/// request it was computed for, whose candidates say which flavors it read.
+/// The answers of one cycle, by request class (`classes`); the `usize` beside an answer is the
+/// index in `screens` of the request it was computed for, whose candidates say which flavors
+/// it read.
 #[derive(Debug)]
 pub(crate) struct CycleMemo<'c> {
-    /// Index into `screens`, or why the request is rejected.
-    pub screened: BTreeMap<(&'c LocalQueueName, Request), Result<usize, RejectReason>>,
+    /// Per class: index into `screens`, or why the request is rejected.
+    pub screened: Vec<Option<Result<usize, RejectReason>>>,
     pub screens: Vec<Screened<'c>>,
     pub blocked: Vec<(&'c QueueName, JobId)>,
-    pub no_room: BTreeMap<Shape<'c>, (usize, WaitReason)>,
-    pub no_preemption: BTreeMap<PreemptionKey<'c>, usize>,
+    pub no_room: BTreeMap<ClassId, (usize, WaitReason)>,
+    pub no_preemption: BTreeMap<PreemptionKey, usize>,
     /// Preemption searches refused outright, which answer larger requests too.
     pub refusals: Refusals<'c>,
     /// Each private flavor's outlook for the burst step's deadline slack.
@@ -126,10 +93,11 @@ pub(crate) struct CycleMemo<'c> {
 impl CycleMemo<'_> {
     /// A memo that keeps answers while they hold, or with `keep` false one that forgets them
     /// after each decision (StrictFIFO blocking is not an answer but a rule, and stays): the
-    /// reference the memo is tested against.
-    pub(crate) fn new(keep: bool) -> Self {
+    /// reference the memo is tested against. `classes`: one past the highest class number of
+    /// the jobs the cycle decides.
+    pub(crate) fn new(keep: bool, classes: usize) -> Self {
         CycleMemo {
-            screened: BTreeMap::new(),
+            screened: vec![None; classes],
             screens: Vec::new(),
             blocked: Vec::new(),
             no_room: BTreeMap::new(),

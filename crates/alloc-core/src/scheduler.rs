@@ -1,6 +1,7 @@
 //! The scheduler: configuration, ledgers, pending and running jobs, and the inputs that change
 //! them. The cycle that turns this state into decisions is in `cycle`.
 
+use crate::classes::{ClassId, RequestClasses};
 use crate::decision::Placement;
 use crate::error::{ConfigError, InputError};
 use crate::ids::FlavorName;
@@ -24,6 +25,14 @@ pub struct Running {
     pub started: Time,
 }
 
+/// A pending job and its request class.
+#[derive(Debug, Clone)]
+pub(crate) struct Waiting {
+    /// Boxed, as `running`: maps keyed by id move their values when they grow and shrink.
+    pub job: Box<Job>,
+    pub class: ClassId,
+}
+
 /// Makes every decision; fed by inputs, asked by `cycle(now)`.
 #[derive(Debug, Clone)]
 pub struct Scheduler {
@@ -32,8 +41,9 @@ pub struct Scheduler {
     pub(crate) policy: Policy,
     pub(crate) cohort_members: BTreeMap<CohortName, Vec<QueueName>>,
     pub(crate) ledgers: Ledgers,
-    /// Boxed, as `running`: maps keyed by id move their values when they grow and shrink.
-    pub(crate) pending: BTreeMap<JobId, Box<Job>>,
+    pub(crate) pending: BTreeMap<JobId, Waiting>,
+    /// The pending jobs' request classes, which the cycle's memo is indexed by.
+    pub(crate) classes: RequestClasses,
     pub(crate) queue_order: BTreeSet<PendingKey>,
     pub(crate) running: BTreeMap<JobId, Box<Running>>,
     pub(crate) spend: Spend,
@@ -58,6 +68,7 @@ impl Scheduler {
             cohort_members,
             ledgers,
             pending: BTreeMap::new(),
+            classes: RequestClasses::default(),
             queue_order: BTreeSet::new(),
             running: BTreeMap::new(),
             spend: Spend::default(),
@@ -100,7 +111,7 @@ impl Scheduler {
     pub fn pending(&self) -> impl Iterator<Item = &Job> {
         self.queue_order
             .iter()
-            .filter_map(|key| self.pending.get(&key.job()).map(|job| &**job))
+            .filter_map(|key| self.pending.get(&key.job()).map(|waiting| &*waiting.job))
     }
 
     pub fn pending_count(&self) -> usize {
@@ -150,9 +161,7 @@ impl Scheduler {
                 self.enqueue(job);
             }
             Input::JobCancelled(id) => {
-                if let Some(job) = self.pending.remove(&id) {
-                    self.queue_order.remove(&PendingKey::of(&job));
-                } else {
+                if self.unqueue(id).is_none() {
                     self.stop(id)?;
                 }
             }
@@ -189,7 +198,17 @@ impl Scheduler {
 
     fn enqueue(&mut self, job: Job) {
         self.queue_order.insert(PendingKey::of(&job));
-        self.pending.insert(job.id, Box::new(job));
+        let class = self.classes.join(&job);
+        let job = Box::new(job);
+        self.pending.insert(job.id, Waiting { job, class });
+    }
+
+    /// Takes a job out of the pending jobs, if it is there.
+    fn unqueue(&mut self, id: JobId) -> Option<Box<Job>> {
+        let Waiting { job, class } = self.pending.remove(&id)?;
+        self.queue_order.remove(&PendingKey::of(&job));
+        self.classes.leave(class);
+        Some(job)
     }
 
     /// Releases a running job's resources and hands the job back.
@@ -264,8 +283,7 @@ impl Scheduler {
 
     /// Marks a job admitted: books its placement and moves it to running.
     pub(crate) fn admit(&mut self, id: JobId, placement: Placement, now: Time) {
-        if let Some(job) = self.pending.remove(&id) {
-            self.queue_order.remove(&PendingKey::of(&job));
+        if let Some(job) = self.unqueue(id) {
             self.ledgers.book(&job, &placement);
             if let Some(lease) = &placement.public {
                 self.spend.commit(job.id, &job.tenant, lease.expected_cost);
@@ -289,9 +307,7 @@ impl Scheduler {
     }
 
     pub(crate) fn reject(&mut self, id: JobId) {
-        if let Some(job) = self.pending.remove(&id) {
-            self.queue_order.remove(&PendingKey::of(&job));
-        }
+        self.unqueue(id);
     }
 }
 

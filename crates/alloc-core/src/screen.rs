@@ -1,11 +1,12 @@
 //! Step 1 of the cycle: reject what can never run. Everything but the user's and tenant's caps
 //! depends only on the job's local queue and request, the configuration and the fleet's GPU
-//! models — none of which a cycle changes — so it is worked out once per distinct request per
+//! models — none of which a cycle changes — so it is worked out once per request class per
 //! cycle and kept in the cycle's memo.
 
+use crate::classes::ClassId;
 use crate::decision::{FlavorMiss, RejectReason};
 use crate::flavors;
-use crate::memo::{CycleMemo, Request, Screened};
+use crate::memo::{CycleMemo, Screened};
 use crate::model::{Config, GpuRequest, Job};
 use crate::quota::QuotaView;
 use crate::scheduler::Scheduler;
@@ -14,26 +15,27 @@ use std::cell::OnceCell;
 
 impl Scheduler {
     /// Step 1: what can never run is rejected with the reason; otherwise the index of the
-    /// job's screening in `memo.screens`, and its request.
+    /// job's screening in `memo.screens`. `class` is the job's request class.
     pub(crate) fn screen<'c>(
         &self,
         config: &'c Config,
         job: &Job,
+        class: ClassId,
         memo: &mut CycleMemo<'c>,
-    ) -> Result<(usize, Request), RejectReason> {
-        let Some((local, _)) = config.local_queues.get_key_value(&job.queue) else {
-            return Err(RejectReason::UnknownQueue(job.queue.clone()));
-        };
-        let key = (local, Request::of(job));
-        let screened = match memo.screened.get(&key) {
-            Some(screened) => screened.clone(),
-            None => {
+    ) -> Result<usize, RejectReason> {
+        let index = match memo.screened.get(class.index()) {
+            Some(Some(Ok(index))) => *index,
+            Some(Some(Err(reason))) => return Err(reason.clone()),
+            // A class opened after the memo was sized has no slot: worked out, not kept.
+            slot => {
+                let has_slot = slot.is_some();
                 let screened = self.screen_request(config, job, memo);
-                memo.screened.insert(key.clone(), screened.clone());
-                screened
+                if has_slot {
+                    memo.screened[class.index()] = Some(screened.clone());
+                }
+                screened?
             }
         };
-        let index = screened?;
         let requested = job.gpu.milli();
         // The user's cap first, then the tenant's; the name is formatted only for a rejection,
         // as every pending job passes here every cycle.
@@ -53,7 +55,7 @@ impl Scheduler {
                 max,
             });
         }
-        Ok((index, key.1))
+        Ok(index)
     }
 
     /// The part of step 1 that depends only on the job's local queue and request.

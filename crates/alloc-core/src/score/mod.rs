@@ -62,8 +62,11 @@ impl Scheduler {
             Ordering::PriorityFifo => self.queue_order.iter().map(|key| key.job()).collect(),
             Ordering::Scored(weights) => {
                 let mut scorer = Scorer::new(self, now, weights);
-                let mut scores: Vec<Score> =
-                    self.pending.values().map(|job| scorer.score(job)).collect();
+                let mut scores: Vec<Score> = self
+                    .pending
+                    .values()
+                    .map(|waiting| scorer.score(&waiting.job))
+                    .collect();
                 // Ids are unique, so the order is strict and an unstable sort is deterministic.
                 scores.sort_unstable();
                 scores.into_iter().map(|score| score.job()).collect()
@@ -88,7 +91,7 @@ impl Scheduler {
         now: Time,
         weights: &ScoreWeights,
     ) -> Option<ScoreBreakdown> {
-        let job = self.pending.get(&job)?;
+        let job = &self.pending.get(&job)?.job;
         Some(Scorer::new(self, now, weights).breakdown(job))
     }
 }
