@@ -151,7 +151,7 @@ impl Scheduler {
                 if !refusals.cover(family, job, &self.policy.preemption) {
                     match self.preempt_for(job, queue, candidates, now) {
                         Search::Found(decision) => return *decision,
-                        Search::Refused => refusals.add(family, index, job),
+                        Search::Refused(reach) => refusals.add(family, index, job, reach),
                         Search::NotFound => {}
                     }
                 }

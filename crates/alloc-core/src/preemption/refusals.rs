@@ -15,6 +15,12 @@
 //! equal priorities also compare submit times). A search that tried victim sets and found
 //! none answers only its own request (the memo's `no_preemption`): the sets are grown
 //! greedily, which a larger request need not fail the same way.
+//!
+//! One refusal reaches further ([`Reach::AnySize`]): when every candidate flavor was searched
+//! and none had a lower-ranked job at all. Who ranks below (the `preemption` module's
+//! criteria 1–5) reads the request's family and priority, never its size, so that refusal
+//! answers every request of the family at a priority no higher, whatever its size. Backlogs
+//! whose requests differ only in CPU and memory are mostly answered so.
 
 use super::{PreemptionPolicy, WithinClusterQueue};
 use crate::ids::{FlavorName, GpuModelName, QueueName};
@@ -52,6 +58,15 @@ impl<'c> Family<'c> {
     }
 }
 
+/// Which requests of its family a refusal answers, besides those at a priority no higher.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Reach {
+    /// Those at least as large: some check read the request's size.
+    LargerRequests,
+    /// Every size: no check read it.
+    AnySize,
+}
+
 /// A request's size within its family: GPUs (whole count or milli-GPU), VRAM, CPU, memory.
 #[derive(Debug, Clone, Copy)]
 struct Size([u64; 4]);
@@ -77,7 +92,8 @@ impl Size {
 #[derive(Debug)]
 struct Refusal {
     priority: i32,
-    size: Size,
+    /// The refused request's size; `None` when the refusal answers every size.
+    size: Option<Size>,
     /// The refused request's screening in the memo, whose candidates it read.
     screen: usize,
 }
@@ -105,19 +121,19 @@ impl<'c> Refusals<'c> {
             refused.iter().any(|refusal| {
                 let ranks = job.priority < refusal.priority
                     || (job.priority == refusal.priority && !equal_is_different);
-                ranks && refusal.size.within(&size)
+                ranks && refusal.size.is_none_or(|refused| refused.within(&size))
             })
         })
     }
 
-    /// Records that `job`'s search (screened at `screen`) was refused.
-    pub(crate) fn add(&mut self, family: usize, screen: usize, job: &Job) {
+    /// Records that `job`'s search (screened at `screen`) was refused, reaching `reach`.
+    pub(crate) fn add(&mut self, family: usize, screen: usize, job: &Job, reach: Reach) {
         if self.refused.len() <= family {
             self.refused.resize_with(family + 1, Vec::new);
         }
         self.refused[family].push(Refusal {
             priority: job.priority,
-            size: Size::of(job),
+            size: (reach == Reach::LargerRequests).then(|| Size::of(job)),
             screen,
         });
     }
@@ -132,5 +148,37 @@ impl<'c> Refusals<'c> {
     /// Forgets every refusal (the families stay: they depend on the configuration only).
     pub(crate) fn clear(&mut self) {
         self.refused.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::JobBuilder;
+
+    #[test]
+    fn a_refusal_reaches_larger_requests_or_every_size_at_a_priority_no_higher() {
+        let policy = PreemptionPolicy::default();
+        let big = JobBuilder::gpus(4).cpu(8_000).priority(5).build();
+        let smaller = JobBuilder::gpus(2).cpu(16_000).priority(5).build();
+        let larger = JobBuilder::gpus(8).cpu(16_000).priority(3).build();
+        let higher = JobBuilder::gpus(8).cpu(16_000).priority(6).build();
+        let mut refusals = Refusals::default();
+        refusals.add(0, 0, &big, Reach::LargerRequests);
+        assert!(refusals.cover(0, &larger, &policy));
+        assert!(!refusals.cover(0, &smaller, &policy));
+        assert!(!refusals.cover(0, &higher, &policy));
+        assert!(!refusals.cover(1, &larger, &policy), "another family");
+        refusals.add(0, 0, &big, Reach::AnySize);
+        assert!(refusals.cover(0, &smaller, &policy));
+        assert!(!refusals.cover(0, &higher, &policy));
+        let strict = PreemptionPolicy {
+            within_cluster_queue: WithinClusterQueue::LowerOrNewerEqualPriority,
+            ..policy
+        };
+        assert!(
+            !refusals.cover(0, &smaller, &strict),
+            "equal priority compares submit times"
+        );
     }
 }

@@ -27,6 +27,7 @@
 //! what admission would choose once they are gone.
 
 use super::rank::Candidate;
+use super::refusals::Reach;
 use super::trial::{release_quota, room_without, Trial};
 use crate::decision::Decision;
 use crate::ids::NodeName;
@@ -44,8 +45,9 @@ pub(crate) enum Search {
     /// Room made: the decision to take (boxed: the other outcomes are most of them).
     Found(Box<Decision>),
     /// No victim set was even tried: on every candidate flavor a check failed that only gets
-    /// harder for a larger request or a lower priority (see `refusals`).
-    Refused,
+    /// harder for a lower priority, and for a larger request unless the reach says any size
+    /// (see `refusals`).
+    Refused(Reach),
     /// Victim sets were tried and none worked.
     NotFound,
 }
@@ -103,7 +105,7 @@ impl Scheduler {
         now: Time,
     ) -> Search {
         if !self.policy.preemption.enabled {
-            return Search::Refused;
+            return Search::Refused(Reach::AnySize);
         }
         // Nothing to search where no victim set can work; see `prune`. A hopeless flavor
         // yields no plan, so leaving it out leaves `stop_early` as it was.
@@ -112,11 +114,18 @@ impl Scheduler {
             .map(|flavor| !self.hopeless_on(job, queue, flavor))
             .collect();
         if !open.contains(&true) {
-            return Search::Refused;
+            return Search::Refused(Reach::LargerRequests);
         }
         let pools = self.victim_pools(job, queue, candidates, &open, now);
         if pools.iter().all(Vec::is_empty) {
-            return Search::Refused;
+            // Who ranks below reads the request's family, not its size; a flavor turned down
+            // as hopeless read the size.
+            let all_open = !open.contains(&false);
+            return Search::Refused(if all_open {
+                Reach::AnySize
+            } else {
+                Reach::LargerRequests
+            });
         }
         let stop_early = queue.fungibility.when_can_preempt == WhenCanPreempt::MayStopSearch;
         let mut plans = Vec::new();
@@ -149,7 +158,7 @@ impl Scheduler {
         match found {
             Some(decision) => Search::Found(Box::new(decision)),
             None if tried => Search::NotFound,
-            None => Search::Refused,
+            None => Search::Refused(Reach::LargerRequests),
         }
     }
 

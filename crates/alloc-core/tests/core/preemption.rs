@@ -728,3 +728,52 @@ proptest! {
         run_history(&world, &steps, seed)?;
     }
 }
+
+#[test]
+fn a_refusal_that_read_the_request_size_does_not_answer_a_smaller_request() {
+    // a: 4 GPUs of f1 and 8 of f2; b: none of f1 (it borrows a's) and 4 of f2
+    let config = ConfigBuilder::new()
+        .private_flavor("f1", Tier::Bronze)
+        .private_flavor("f2", Tier::Bronze)
+        .queue_in_cohort(
+            "a",
+            "c",
+            &[("f1", Quota::nominal(4_000)), ("f2", Quota::nominal(8_000))],
+        )
+        .queue_in_cohort(
+            "b",
+            "c",
+            &[("f1", Quota::nominal(0)), ("f2", Quota::nominal(4_000))],
+        )
+        .build();
+    let mut s = preempting(config);
+    s.node(NodeBuilder::new("n1", "f1", 4))
+        .node(NodeBuilder::new("n2", "f2", 4));
+    for id in 1..=4 {
+        s.submit(JobBuilder::gpus(1).id(id).queue("b").only_flavors(&["f1"]));
+        s.submit(
+            JobBuilder::gpus(1)
+                .id(10 + id)
+                .queue("b")
+                .only_flavors(&["f2"]),
+        );
+    }
+    s.checked_cycle(0);
+    assert_eq!(s.running().count(), 8);
+    // Five GPUs: beyond a's nominal quota on f1 with no job of its own to evict there (the
+    // search reads the size), and on f2 nobody ranks below it (b is within its quota).
+    s.submit(JobBuilder::gpus(5).id(20).queue("a").submitted(Time(MIN)));
+    // One GPU, same family and priority, considered next: on f1 it takes a GPU back from b.
+    s.submit(
+        JobBuilder::gpus(1)
+            .id(21)
+            .queue("a")
+            .submitted(Time(MIN + 1)),
+    );
+    let decisions = s.checked_cycle(2 * MIN);
+    waiting(&decisions, 20);
+    let (placement, victims) = preempted(&decisions, 21);
+    assert_eq!(placement.flavor.as_str(), "f1");
+    assert_eq!(victims.len(), 1);
+    assert!((1..=4).contains(&victims[0]));
+}
