@@ -153,15 +153,18 @@ impl ShapeIndex {
 
     pub(crate) fn remove(&mut self, slot: usize, rank: u64, node: &NodeState) {
         let hash = hash(node);
+        let member = (rank, slot);
+        // A node is a member of exactly one group, so membership finds it: cheaper than
+        // comparing the node with each shape in its bucket.
         let Some(at) = self.by_hash.get(&hash).and_then(|at| {
             at.iter()
                 .copied()
-                .find(|&at| self.groups[at].shape.holds(node))
+                .find(|&at| self.groups[at].members.contains(&member))
         }) else {
             return;
         };
         let group = &mut self.groups[at];
-        group.members.remove(&(rank, slot));
+        group.members.remove(&member);
         match group.members.first() {
             Some(&first) => group.first = first,
             None => self.drop_group(at),
