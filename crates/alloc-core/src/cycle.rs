@@ -20,7 +20,7 @@
 use crate::classes::ClassId;
 use crate::decision::{Decision, FlavorMiss, Limit, Miss, Placement, WaitReason};
 use crate::ids::{FlavorName, JobId, QueueName};
-use crate::memo::{CycleMemo, PreemptionKey};
+use crate::memo::{CycleMemo, PreemptionKey, RoomSlot, Rooms};
 use crate::model::{ClusterQueue, Config, Flavor, Job, QueueingStrategy, WhenCanBorrow};
 use crate::placement;
 use crate::preemption::{Family, Search};
@@ -96,6 +96,7 @@ impl Scheduler {
             no_preemption,
             refusals,
             outlooks,
+            rooms,
             ..
         } = memo;
         let screened = &screens[index];
@@ -128,7 +129,7 @@ impl Scheduler {
         }
         let reason = match no_room.get(&class) {
             Some((_, reason)) => reason.clone(),
-            None => match self.assign(job, queue, candidates) {
+            None => match self.assign(job, queue, candidates, &screened.rooms, rooms) {
                 Ok(placement) => {
                     return Decision::Admit {
                         job: job.id,
@@ -236,22 +237,26 @@ impl Scheduler {
     }
 
     /// Step 4: the first flavor whose quota and nodes both have room, in fungibility order.
+    /// `slots`: the queue's room on each candidate in `rooms`.
     fn assign(
         &self,
         job: &Job,
         queue: &ClusterQueue,
         candidates: &[&Flavor],
+        slots: &[RoomSlot],
+        rooms: &mut Rooms<'_>,
     ) -> Result<Placement, WaitReason> {
         let view = self.quota_view();
         let request = job.quota_usage();
         let mut misses = Vec::new();
         let mut deferred: Option<Placement> = None;
-        for flavor in candidates {
+        for (flavor, slot) in candidates.iter().zip(slots) {
             let miss = |miss: Miss| FlavorMiss {
                 flavor: flavor.name.clone(),
                 miss,
             };
-            let mode = match view.assess(queue, &flavor.name, &request) {
+            let room = rooms.get(*slot, || view.room(queue, &flavor.name));
+            let mode = match room.assess(queue, &request) {
                 Ok(mode) => mode,
                 Err(shortfall) => {
                     misses.push(miss(shortfall));

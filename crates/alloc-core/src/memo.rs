@@ -14,6 +14,8 @@
 //!   refused before trying any victim set, which also answer larger requests at lower
 //!   priorities (`preemption::refusals`);
 //! - `outlooks` (private flavor → when its GPUs free up, for the burst step's deadline slack);
+//! - `rooms` (ClusterQueue, flavor → what its quota still admits there, read from every
+//!   cohort member's usage of the flavor);
 //! - `blocked`: the first waiting job of each StrictFIFO queue, for the jobs behind it;
 //! - `screened` (class → queue, candidate flavors, or the rejection): reads only the
 //!   configuration and the fleet's GPU models, which no decision changes.
@@ -30,6 +32,7 @@ use crate::decision::{RejectReason, WaitReason};
 use crate::ids::{FlavorName, JobId, QueueName};
 use crate::model::{ClusterQueue, Flavor, Job};
 use crate::preemption::{PreemptionPolicy, Refusals, WithinClusterQueue};
+use crate::quota::Room;
 use crate::units::Time;
 use std::cell::OnceCell;
 use std::collections::BTreeMap;
@@ -69,6 +72,52 @@ pub(crate) struct Screened<'c> {
     /// The request's family for refused preemption searches (`Refusals::family`), numbered
     /// when a job of it first reaches the preemption step.
     pub family: OnceCell<usize>,
+    /// Per candidate, the queue's quota room on it in `CycleMemo::rooms`.
+    pub rooms: Vec<RoomSlot>,
+}
+
+/// A (ClusterQueue, flavor) pair's place in `Rooms`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RoomSlot(usize);
+
+/// Each ClusterQueue's quota room per flavor (`quota::Room`): thousands of requests meet the
+/// same few pairs, and working a room out reads every cohort member's usage. Pairs are
+/// numbered as screening first meets them, so that a request finds its rooms by number.
+#[derive(Debug, Default)]
+pub(crate) struct Rooms<'c> {
+    slots: BTreeMap<(&'c QueueName, &'c FlavorName), RoomSlot>,
+    /// Per slot: the flavor, and its room while the flavor's usage is unchanged.
+    rooms: Vec<(&'c FlavorName, Option<Room>)>,
+}
+
+impl<'c> Rooms<'c> {
+    /// The slot of `queue` on `flavor`.
+    pub(crate) fn slot(&mut self, queue: &'c QueueName, flavor: &'c FlavorName) -> RoomSlot {
+        let next = RoomSlot(self.rooms.len());
+        let slot = *self.slots.entry((queue, flavor)).or_insert(next);
+        if slot.0 == next.0 {
+            self.rooms.push((flavor, None));
+        }
+        slot
+    }
+
+    /// The room at `slot`, worked out by `work_out` unless known.
+    pub(crate) fn get(&mut self, slot: RoomSlot, work_out: impl FnOnce() -> Room) -> Room {
+        match self.rooms.get_mut(slot.0) {
+            Some((_, Some(room))) => *room,
+            Some((_, unknown)) => *unknown.insert(work_out()),
+            None => work_out(),
+        }
+    }
+
+    /// Forgets the rooms on `changed` flavors (or on every flavor).
+    fn forget(&mut self, changed: Option<&[FlavorName]>) {
+        for (flavor, room) in &mut self.rooms {
+            if changed.is_none_or(|changed| changed.contains(flavor)) {
+                *room = None;
+            }
+        }
+    }
 }
 
 /// The answers of one cycle, by request class (`classes`); the `usize` beside an answer is the
@@ -86,6 +135,8 @@ pub(crate) struct CycleMemo<'c> {
     pub refusals: Refusals<'c>,
     /// Each private flavor's outlook for the burst step's deadline slack.
     pub outlooks: Outlooks<'c>,
+    /// Each queue's quota room per flavor.
+    pub rooms: Rooms<'c>,
     /// Whether answers are kept from one job to the next.
     keep: bool,
 }
@@ -104,6 +155,7 @@ impl CycleMemo<'_> {
             no_preemption: BTreeMap::new(),
             refusals: Refusals::default(),
             outlooks: BTreeMap::new(),
+            rooms: Rooms::default(),
             keep,
         }
     }
@@ -116,6 +168,7 @@ impl CycleMemo<'_> {
             self.no_preemption.clear();
             self.refusals.clear();
             self.outlooks.clear();
+            self.rooms.forget(None);
             return;
         }
         if changed.is_empty() {
@@ -132,5 +185,6 @@ impl CycleMemo<'_> {
         self.no_preemption.retain(|_, screen| !over(*screen));
         self.refusals.retain(|screen| !over(screen));
         self.outlooks.retain(|flavor, _| !changed.contains(flavor));
+        self.rooms.forget(Some(changed));
     }
 }

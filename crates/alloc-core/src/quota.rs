@@ -51,7 +51,7 @@ impl QuotaView<'_> {
     /// where it has no quota for it); with `with_usage` false, what it could hold if nothing
     /// were running (its ceiling). All resources at once, so the cohort's members are read
     /// once: this runs for every flavor of every job considered.
-    fn rooms(
+    pub(crate) fn rooms(
         &self,
         queue: &ClusterQueue,
         flavor: &FlavorName,
@@ -127,10 +127,55 @@ impl QuotaView<'_> {
         flavor: &FlavorName,
         request: &ResourceAmounts,
     ) -> Result<Mode, Miss> {
-        let mut mode = Mode::Fit;
-        let rooms = self.rooms(queue, flavor, true);
+        self.room(queue, flavor).assess(queue, request)
+    }
+
+    /// What `queue` may still admit on `flavor`, to assess requests against.
+    pub(crate) fn room(&self, queue: &ClusterQueue, flavor: &FlavorName) -> Room {
         let usage = self.usage.of(&queue.name, flavor);
-        for (resource, room) in Resource::ALL.into_iter().zip(rooms) {
+        Room {
+            available: self.rooms(queue, flavor, true),
+            nominal_left: Resource::ALL.map(|resource| {
+                let nominal = queue.quota(flavor, resource).map_or(0, |q| q.nominal);
+                nominal.saturating_sub(usage.get(resource))
+            }),
+        }
+    }
+
+    /// The first resource of `request` that exceeds the queue's ceiling on `flavor`.
+    pub fn exceeds_ceiling(
+        &self,
+        queue: &ClusterQueue,
+        flavor: &FlavorName,
+        request: &ResourceAmounts,
+    ) -> Option<Miss> {
+        exceeds(queue, self.rooms(queue, flavor, false), request)
+    }
+}
+
+/// What a queue may still admit on one flavor, per resource of [`Resource::ALL`]: everything
+/// [`QuotaView::assess`] reads of the usage, so that a cycle can keep it per queue and flavor
+/// while the flavor's usage is unchanged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Room {
+    /// With what the cohort lends; `None` where the queue has no quota for the resource.
+    available: [Option<u64>; 3],
+    /// Left of the nominal quota (0 when borrowing already).
+    nominal_left: [u64; 3],
+}
+
+impl Room {
+    /// Whether `request` fits, and how; or the first shortfall.
+    pub(crate) fn assess(
+        &self,
+        queue: &ClusterQueue,
+        request: &ResourceAmounts,
+    ) -> Result<Mode, Miss> {
+        let mut mode = Mode::Fit;
+        let rooms = self.available;
+        for ((resource, room), nominal_left) in
+            Resource::ALL.into_iter().zip(rooms).zip(self.nominal_left)
+        {
             let needed = request.get(resource);
             if needed == 0 {
                 continue;
@@ -149,46 +194,42 @@ impl QuotaView<'_> {
                     available,
                 });
             }
-            let nominal = queue.quota(flavor, resource).map_or(0, |q| q.nominal);
-            let after = usage.get(resource) + needed;
-            if after > nominal {
+            if needed > nominal_left {
                 mode = Mode::Borrow;
             }
         }
         Ok(mode)
     }
+}
 
-    /// The first resource of `request` that exceeds the queue's ceiling on `flavor`.
-    pub fn exceeds_ceiling(
-        &self,
-        queue: &ClusterQueue,
-        flavor: &FlavorName,
-        request: &ResourceAmounts,
-    ) -> Option<Miss> {
-        let ceilings = self.rooms(queue, flavor, false);
-        Resource::ALL
-            .into_iter()
-            .zip(ceilings)
-            .find_map(|(resource, ceiling)| {
-                let needed = request.get(resource);
-                if needed == 0 {
-                    return None;
-                }
-                match ceiling {
-                    None => Some(Miss::NoQuota {
-                        queue: queue.name.clone(),
-                        resource,
-                    }),
-                    Some(ceiling) if needed > ceiling => Some(Miss::Quota {
-                        queue: queue.name.clone(),
-                        resource,
-                        needed,
-                        available: ceiling,
-                    }),
-                    Some(_) => None,
-                }
-            })
-    }
+/// The first resource of `request` above `ceilings` (a queue's rooms with nothing running).
+pub(crate) fn exceeds(
+    queue: &ClusterQueue,
+    ceilings: [Option<u64>; 3],
+    request: &ResourceAmounts,
+) -> Option<Miss> {
+    Resource::ALL
+        .into_iter()
+        .zip(ceilings)
+        .find_map(|(resource, ceiling)| {
+            let needed = request.get(resource);
+            if needed == 0 {
+                return None;
+            }
+            match ceiling {
+                None => Some(Miss::NoQuota {
+                    queue: queue.name.clone(),
+                    resource,
+                }),
+                Some(ceiling) if needed > ceiling => Some(Miss::Quota {
+                    queue: queue.name.clone(),
+                    resource,
+                    needed,
+                    available: ceiling,
+                }),
+                Some(_) => None,
+            }
+        })
 }
 
 fn clamp(value: i128) -> u64 {

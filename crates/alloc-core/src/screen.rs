@@ -110,9 +110,14 @@ impl Scheduler {
                     .is_some_and(|c| !c.is_public())
             })
             .collect();
+        let rooms = candidates
+            .iter()
+            .map(|flavor| memo.rooms.slot(&queue.name, &flavor.name))
+            .collect();
         let screened = Screened {
             queue,
             family: OnceCell::new(),
+            rooms,
             has_private: !private.is_empty(),
             private_speeds: private
                 .iter()
