@@ -255,7 +255,7 @@ impl Scheduler {
                 flavor: flavor.name.clone(),
                 miss,
             };
-            let room = rooms.get(*slot, || view.room(queue, &flavor.name));
+            let room = rooms.room(*slot, || view.room(queue, &flavor.name));
             let mode = match room.assess(queue, &request) {
                 Ok(mode) => mode,
                 Err(shortfall) => {

@@ -80,14 +80,23 @@ pub(crate) struct Screened<'c> {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct RoomSlot(usize);
 
-/// Each ClusterQueue's quota room per flavor (`quota::Room`): thousands of requests meet the
-/// same few pairs, and working a room out reads every cohort member's usage. Pairs are
-/// numbered as screening first meets them, so that a request finds its rooms by number.
+/// Each ClusterQueue's quota room and ceiling per flavor (`quota::Room`): thousands of
+/// requests meet the same few pairs, and working either out reads every cohort member's
+/// quota. Pairs are numbered as screening first meets them, so that a request finds its rooms
+/// by number.
 #[derive(Debug, Default)]
 pub(crate) struct Rooms<'c> {
     slots: BTreeMap<(&'c QueueName, &'c FlavorName), RoomSlot>,
-    /// Per slot: the flavor, and its room while the flavor's usage is unchanged.
-    rooms: Vec<(&'c FlavorName, Option<Room>)>,
+    rooms: Vec<PairRoom<'c>>,
+}
+
+#[derive(Debug)]
+struct PairRoom<'c> {
+    flavor: &'c FlavorName,
+    /// While the flavor's usage is unchanged.
+    room: Option<Room>,
+    /// The ceiling (with nothing running) reads only the configuration.
+    ceiling: Option<[Option<u64>; 3]>,
 }
 
 impl<'c> Rooms<'c> {
@@ -96,25 +105,40 @@ impl<'c> Rooms<'c> {
         let next = RoomSlot(self.rooms.len());
         let slot = *self.slots.entry((queue, flavor)).or_insert(next);
         if slot.0 == next.0 {
-            self.rooms.push((flavor, None));
+            self.rooms.push(PairRoom {
+                flavor,
+                room: None,
+                ceiling: None,
+            });
         }
         slot
     }
 
     /// The room at `slot`, worked out by `work_out` unless known.
-    pub(crate) fn get(&mut self, slot: RoomSlot, work_out: impl FnOnce() -> Room) -> Room {
+    pub(crate) fn room(&mut self, slot: RoomSlot, work_out: impl FnOnce() -> Room) -> Room {
         match self.rooms.get_mut(slot.0) {
-            Some((_, Some(room))) => *room,
-            Some((_, unknown)) => *unknown.insert(work_out()),
+            Some(pair) => *pair.room.get_or_insert_with(work_out),
             None => work_out(),
         }
     }
 
-    /// Forgets the rooms on `changed` flavors (or on every flavor).
+    /// The ceiling at `slot`, worked out by `work_out` unless known.
+    pub(crate) fn ceiling(
+        &mut self,
+        slot: RoomSlot,
+        work_out: impl FnOnce() -> [Option<u64>; 3],
+    ) -> [Option<u64>; 3] {
+        match self.rooms.get_mut(slot.0) {
+            Some(pair) => *pair.ceiling.get_or_insert_with(work_out),
+            None => work_out(),
+        }
+    }
+
+    /// Forgets the rooms on `changed` flavors (or on every flavor); ceilings stay.
     fn forget(&mut self, changed: Option<&[FlavorName]>) {
-        for (flavor, room) in &mut self.rooms {
-            if changed.is_none_or(|changed| changed.contains(flavor)) {
-                *room = None;
+        for pair in &mut self.rooms {
+            if changed.is_none_or(|changed| changed.contains(pair.flavor)) {
+                pair.room = None;
             }
         }
     }

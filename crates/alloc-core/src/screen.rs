@@ -6,9 +6,9 @@
 use crate::classes::ClassId;
 use crate::decision::{FlavorMiss, RejectReason};
 use crate::flavors;
-use crate::memo::{CycleMemo, Screened};
+use crate::memo::{CycleMemo, RoomSlot, Screened};
 use crate::model::{Config, GpuRequest, Job};
-use crate::quota::QuotaView;
+use crate::quota::{self, QuotaView};
 use crate::scheduler::Scheduler;
 use crate::units::MilliGpu;
 use std::cell::OnceCell;
@@ -84,10 +84,17 @@ impl Scheduler {
             cohort_members: &self.cohort_members,
             usage: &self.ledgers.quota,
         };
+        let rooms: Vec<RoomSlot> = candidates
+            .iter()
+            .map(|flavor| memo.rooms.slot(&queue.name, &flavor.name))
+            .collect();
         let request = job.quota_usage();
         let mut misses = Vec::new();
-        for flavor in &candidates {
-            match view.exceeds_ceiling(queue, &flavor.name, &request) {
+        for (flavor, slot) in candidates.iter().zip(&rooms) {
+            let ceilings = memo
+                .rooms
+                .ceiling(*slot, || view.rooms(queue, &flavor.name, false));
+            match quota::exceeds(queue, ceilings, &request) {
                 Some(miss) => misses.push(FlavorMiss {
                     flavor: flavor.name.clone(),
                     miss,
@@ -109,10 +116,6 @@ impl Scheduler {
                     .get(&f.cluster)
                     .is_some_and(|c| !c.is_public())
             })
-            .collect();
-        let rooms = candidates
-            .iter()
-            .map(|flavor| memo.rooms.slot(&queue.name, &flavor.name))
             .collect();
         let screened = Screened {
             queue,
