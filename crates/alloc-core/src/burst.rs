@@ -20,7 +20,7 @@
 
 use crate::decision::{Decision, Placement, PublicLease, WaitReason};
 use crate::ids::FlavorName;
-use crate::model::{BudgetKind, DataClass, Flavor, GpuRequest, Job, Offer};
+use crate::model::{BudgetKind, Config, DataClass, Flavor, GpuModel, GpuRequest, Job, Offer};
 use crate::scheduler::Scheduler;
 use crate::units::{MilliGpu, Millis, Money, Time};
 use serde::{Deserialize, Serialize};
@@ -174,6 +174,44 @@ pub fn gpus_rented(job: &Job) -> u32 {
     }
 }
 
+/// A public offer with its flavor and GPU model, in the configuration's order (clusters by
+/// name, then each cluster's offers); offers naming an unknown flavor or model are left out.
+#[derive(Debug, Clone)]
+pub(crate) struct PublicOffer {
+    pub offer: Offer,
+    pub flavor: Flavor,
+    pub model: GpuModel,
+}
+
+/// The configuration's public offers, resolved once: every waiting burstable job is priced
+/// against them each cycle, and looking their flavors and models up by name per job cost more
+/// than pricing.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct PublicOffers(Vec<PublicOffer>);
+
+impl PublicOffers {
+    pub(crate) fn of(config: &Config) -> PublicOffers {
+        let offers = config
+            .clusters
+            .values()
+            .filter(|cluster| cluster.is_public())
+            .flat_map(|cluster| &cluster.offers)
+            .filter_map(|offer| {
+                Some(PublicOffer {
+                    offer: offer.clone(),
+                    flavor: config.flavors.get(&offer.flavor)?.clone(),
+                    model: config.gpu_models.get(&offer.gpu_model)?.clone(),
+                })
+            })
+            .collect();
+        PublicOffers(offers)
+    }
+
+    fn all(&self) -> &[PublicOffer] {
+        &self.0
+    }
+}
+
 /// One offer priced for one job.
 #[derive(Debug, Clone)]
 pub(crate) struct Quote<'a> {
@@ -238,14 +276,13 @@ impl Scheduler {
             GpuRequest::Fraction { vram, .. } => vram,
             GpuRequest::None => crate::units::VramMib::ZERO,
         };
-        self.config
-            .clusters
-            .values()
-            .filter(move |cluster| priced && cluster.is_public())
-            .flat_map(|cluster| &cluster.offers)
-            .filter_map(move |offer| {
-                let flavor = self.config.flavors.get(&offer.flavor)?;
-                let model = self.config.gpu_models.get(&offer.gpu_model)?;
+        let offers = if priced { self.offers.all() } else { &[] };
+        offers.iter().filter_map(
+            move |PublicOffer {
+                      offer,
+                      flavor,
+                      model,
+                  }| {
                 let fits = flavor.tier >= job.min_tier
                     && job.accepts_model(Some(&offer.gpu_model))
                     && model.vram >= vram_needed
@@ -270,7 +307,8 @@ impl Scheduler {
                     ready_at,
                     end: ready_at + runtime,
                 })
-            })
+            },
+        )
     }
 
     /// Whether `cost` fits the job's and its tenant's budgets given what they already spent.

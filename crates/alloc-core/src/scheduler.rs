@@ -1,6 +1,7 @@
 //! The scheduler: configuration, ledgers, pending and running jobs, and the inputs that change
 //! them. The cycle that turns this state into decisions is in `cycle`.
 
+use crate::burst::PublicOffers;
 use crate::classes::{ClassId, RequestClasses};
 use crate::decision::Placement;
 use crate::error::{ConfigError, InputError};
@@ -52,6 +53,8 @@ pub struct Scheduler {
     /// Fastest candidate GPU per job shape, for deadline urgency; cleared when nodes or the
     /// configuration change.
     pub(crate) speeds: SpeedCache,
+    /// The configuration's public offers, resolved; rebuilt with the configuration.
+    pub(crate) offers: PublicOffers,
 }
 
 impl Scheduler {
@@ -63,6 +66,7 @@ impl Scheduler {
             ledgers.fleet.track_shapes();
         }
         Ok(Scheduler {
+            offers: PublicOffers::of(&config),
             config: Arc::new(config),
             policy,
             cohort_members,
@@ -276,6 +280,7 @@ impl Scheduler {
             .ok_or_else(|| ConfigError::unknown(place, "flavors", flavor))?;
         flavor_quotas.resources.insert(resource, quota);
         config.validate()?;
+        self.offers = PublicOffers::of(&config);
         self.config = Arc::new(config);
         self.speeds.clear();
         Ok(())
