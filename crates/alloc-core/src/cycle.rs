@@ -20,7 +20,7 @@
 use crate::classes::ClassId;
 use crate::decision::{Decision, FlavorMiss, Limit, Miss, Placement, WaitReason};
 use crate::ids::{FlavorName, JobId, QueueName};
-use crate::memo::{CycleMemo, PreemptionKey, RoomSlot, Rooms};
+use crate::memo::{CycleMemo, PreemptionKey, Rooms};
 use crate::model::{ClusterQueue, Config, Flavor, Job, QueueingStrategy, WhenCanBorrow};
 use crate::placement;
 use crate::preemption::{Family, Search};
@@ -129,7 +129,7 @@ impl Scheduler {
         }
         let reason = match no_room.get(&class) {
             Some((_, reason)) => reason.clone(),
-            None => match self.assign(job, queue, candidates, &screened.rooms, rooms) {
+            None => match self.assign(job, queue, candidates, rooms) {
                 Ok(placement) => {
                     return Decision::Admit {
                         job: job.id,
@@ -237,25 +237,24 @@ impl Scheduler {
     }
 
     /// Step 4: the first flavor whose quota and nodes both have room, in fungibility order.
-    /// `slots`: the queue's room on each candidate in `rooms`.
-    fn assign(
+    /// `rooms`: the cycle's quota rooms, for `queue` on each candidate.
+    fn assign<'c>(
         &self,
         job: &Job,
-        queue: &ClusterQueue,
-        candidates: &[&Flavor],
-        slots: &[RoomSlot],
-        rooms: &mut Rooms<'_>,
+        queue: &'c ClusterQueue,
+        candidates: &[&'c Flavor],
+        rooms: &mut Rooms<'c>,
     ) -> Result<Placement, WaitReason> {
         let view = self.quota_view();
         let request = job.quota_usage();
         let mut misses = Vec::new();
         let mut deferred: Option<Placement> = None;
-        for (flavor, slot) in candidates.iter().zip(slots) {
+        for flavor in candidates {
             let miss = |miss: Miss| FlavorMiss {
                 flavor: flavor.name.clone(),
                 miss,
             };
-            let room = rooms.room(*slot, || view.room(queue, &flavor.name));
+            let room = rooms.room(&queue.name, &flavor.name, || view.room(queue, &flavor.name));
             let mode = match room.assess(queue, &request) {
                 Ok(mode) => mode,
                 Err(shortfall) => {

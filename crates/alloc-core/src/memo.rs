@@ -72,26 +72,20 @@ pub(crate) struct Screened<'c> {
     /// The request's family for refused preemption searches (`Refusals::family`), numbered
     /// when a job of it first reaches the preemption step.
     pub family: OnceCell<usize>,
-    /// Per candidate, the queue's quota room on it in `CycleMemo::rooms`.
-    pub rooms: Vec<RoomSlot>,
 }
-
-/// A (ClusterQueue, flavor) pair's place in `Rooms`.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct RoomSlot(usize);
 
 /// Each ClusterQueue's quota room and ceiling per flavor (`quota::Room`): thousands of
 /// requests meet the same few pairs, and working either out reads every cohort member's
-/// quota. Pairs are numbered as screening first meets them, so that a request finds its rooms
-/// by number.
+/// quota.
 #[derive(Debug, Default)]
 pub(crate) struct Rooms<'c> {
-    slots: BTreeMap<(&'c QueueName, &'c FlavorName), RoomSlot>,
-    rooms: Vec<PairRoom<'c>>,
+    /// A short list: a configuration has few (queue, flavor) pairs, and most cycles meet one.
+    pairs: Vec<PairRoom<'c>>,
 }
 
 #[derive(Debug)]
 struct PairRoom<'c> {
+    queue: &'c QueueName,
     flavor: &'c FlavorName,
     /// While the flavor's usage is unchanged.
     room: Option<Room>,
@@ -100,43 +94,51 @@ struct PairRoom<'c> {
 }
 
 impl<'c> Rooms<'c> {
-    /// The slot of `queue` on `flavor`.
-    pub(crate) fn slot(&mut self, queue: &'c QueueName, flavor: &'c FlavorName) -> RoomSlot {
-        let next = RoomSlot(self.rooms.len());
-        let slot = *self.slots.entry((queue, flavor)).or_insert(next);
-        if slot.0 == next.0 {
-            self.rooms.push(PairRoom {
+    /// `queue`'s room on `flavor`, worked out by `work_out` unless known.
+    pub(crate) fn room(
+        &mut self,
+        queue: &'c QueueName,
+        flavor: &'c FlavorName,
+        work_out: impl FnOnce() -> Room,
+    ) -> Room {
+        *self.pair(queue, flavor).room.get_or_insert_with(work_out)
+    }
+
+    /// `queue`'s ceiling on `flavor`, worked out by `work_out` unless known.
+    pub(crate) fn ceiling(
+        &mut self,
+        queue: &'c QueueName,
+        flavor: &'c FlavorName,
+        work_out: impl FnOnce() -> [Option<u64>; 3],
+    ) -> [Option<u64>; 3] {
+        *self
+            .pair(queue, flavor)
+            .ceiling
+            .get_or_insert_with(work_out)
+    }
+
+    fn pair(&mut self, queue: &'c QueueName, flavor: &'c FlavorName) -> &mut PairRoom<'c> {
+        // The names are the configuration's own, so the same pair is at the same addresses;
+        // a name from elsewhere would only get an entry of its own.
+        let at = self
+            .pairs
+            .iter()
+            .position(|pair| std::ptr::eq(pair.queue, queue) && std::ptr::eq(pair.flavor, flavor));
+        let at = at.unwrap_or_else(|| {
+            self.pairs.push(PairRoom {
+                queue,
                 flavor,
                 room: None,
                 ceiling: None,
             });
-        }
-        slot
-    }
-
-    /// The room at `slot`, worked out by `work_out` unless known.
-    pub(crate) fn room(&mut self, slot: RoomSlot, work_out: impl FnOnce() -> Room) -> Room {
-        match self.rooms.get_mut(slot.0) {
-            Some(pair) => *pair.room.get_or_insert_with(work_out),
-            None => work_out(),
-        }
-    }
-
-    /// The ceiling at `slot`, worked out by `work_out` unless known.
-    pub(crate) fn ceiling(
-        &mut self,
-        slot: RoomSlot,
-        work_out: impl FnOnce() -> [Option<u64>; 3],
-    ) -> [Option<u64>; 3] {
-        match self.rooms.get_mut(slot.0) {
-            Some(pair) => *pair.ceiling.get_or_insert_with(work_out),
-            None => work_out(),
-        }
+            self.pairs.len() - 1
+        });
+        &mut self.pairs[at]
     }
 
     /// Forgets the rooms on `changed` flavors (or on every flavor); ceilings stay.
     fn forget(&mut self, changed: Option<&[FlavorName]>) {
-        for pair in &mut self.rooms {
+        for pair in &mut self.pairs {
             if changed.is_none_or(|changed| changed.contains(pair.flavor)) {
                 pair.room = None;
             }

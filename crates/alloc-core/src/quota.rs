@@ -57,6 +57,15 @@ impl QuotaView<'_> {
         flavor: &FlavorName,
         with_usage: bool,
     ) -> [Option<u64>; 3] {
+        self.measure(queue, flavor, with_usage).available
+    }
+
+    /// [`QuotaView::rooms`], and what is left of the nominal quota, in one pass.
+    fn measure(&self, queue: &ClusterQueue, flavor: &FlavorName, with_usage: bool) -> Room {
+        let mut room = Room {
+            available: [None; 3],
+            nominal_left: [0; 3],
+        };
         let used = |q: &QueueName| {
             if with_usage {
                 self.usage.of(q, flavor)
@@ -65,7 +74,7 @@ impl QuotaView<'_> {
             }
         };
         let Some(quotas) = queue.flavors.iter().find(|f| &f.flavor == flavor) else {
-            return [None; 3];
+            return room;
         };
         let usage = used(&queue.name);
         let members = queue.cohort.as_ref().map(|cohort| {
@@ -95,15 +104,15 @@ impl QuotaView<'_> {
                     (i128::from(member_usage.get(resource)) - member_guaranteed).max(0);
             }
         }
-        let mut rooms = [None; 3];
         for (at, resource) in Resource::ALL.into_iter().enumerate() {
             let Some(quota) = quotas.resources.get(&resource) else {
                 continue;
             };
             let usage = i128::from(usage.get(resource));
             let nominal = i128::from(quota.nominal);
+            room.nominal_left[at] = clamp(nominal - usage);
             if members.is_none() {
-                rooms[at] = Some(clamp(nominal - usage));
+                room.available[at] = Some(clamp(nominal - usage));
                 continue;
             }
             let guaranteed = i128::from(quota.guaranteed());
@@ -115,9 +124,9 @@ impl QuotaView<'_> {
                 from_cohort =
                     from_cohort.min(stored_in_cohort - used_in_cohort + i128::from(limit));
             }
-            rooms[at] = Some(clamp(local + from_cohort));
+            room.available[at] = Some(clamp(local + from_cohort));
         }
-        rooms
+        room
     }
 
     /// Whether `request` fits `queue`'s quota on `flavor` now, and how; or the first shortfall.
@@ -132,14 +141,7 @@ impl QuotaView<'_> {
 
     /// What `queue` may still admit on `flavor`, to assess requests against.
     pub(crate) fn room(&self, queue: &ClusterQueue, flavor: &FlavorName) -> Room {
-        let usage = self.usage.of(&queue.name, flavor);
-        Room {
-            available: self.rooms(queue, flavor, true),
-            nominal_left: Resource::ALL.map(|resource| {
-                let nominal = queue.quota(flavor, resource).map_or(0, |q| q.nominal);
-                nominal.saturating_sub(usage.get(resource))
-            }),
-        }
+        self.measure(queue, flavor, true)
     }
 
     /// The first resource of `request` that exceeds the queue's ceiling on `flavor`.

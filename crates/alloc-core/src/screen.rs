@@ -6,7 +6,7 @@
 use crate::classes::ClassId;
 use crate::decision::{FlavorMiss, RejectReason};
 use crate::flavors;
-use crate::memo::{CycleMemo, RoomSlot, Screened};
+use crate::memo::{CycleMemo, Screened};
 use crate::model::{Config, GpuRequest, Job};
 use crate::quota::{self, QuotaView};
 use crate::scheduler::Scheduler;
@@ -84,16 +84,12 @@ impl Scheduler {
             cohort_members: &self.cohort_members,
             usage: &self.ledgers.quota,
         };
-        let rooms: Vec<RoomSlot> = candidates
-            .iter()
-            .map(|flavor| memo.rooms.slot(&queue.name, &flavor.name))
-            .collect();
         let request = job.quota_usage();
         let mut misses = Vec::new();
-        for (flavor, slot) in candidates.iter().zip(&rooms) {
-            let ceilings = memo
-                .rooms
-                .ceiling(*slot, || view.rooms(queue, &flavor.name, false));
+        for flavor in &candidates {
+            let ceilings = memo.rooms.ceiling(&queue.name, &flavor.name, || {
+                view.rooms(queue, &flavor.name, false)
+            });
             match quota::exceeds(queue, ceilings, &request) {
                 Some(miss) => misses.push(FlavorMiss {
                     flavor: flavor.name.clone(),
@@ -120,7 +116,6 @@ impl Scheduler {
         let screened = Screened {
             queue,
             family: OnceCell::new(),
-            rooms,
             has_private: !private.is_empty(),
             private_speeds: private
                 .iter()
