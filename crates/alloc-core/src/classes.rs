@@ -10,6 +10,7 @@
 use crate::ids::{FlavorName, GpuModelName, LocalQueueName};
 use crate::model::{DataClass, GpuRequest, Job, Tier};
 use crate::units::{CpuMilli, MemMib};
+use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The parts of a job's request that decide its candidate flavors and where it fits.
@@ -42,18 +43,20 @@ impl Request {
     }
 }
 
-/// What makes two pending jobs alike: their local queue and request.
+/// What makes two pending jobs alike: their request and local queue. The request comes first
+/// in the order, so that comparing keys mostly compares numbers, not names: every job that
+/// joins the queue looks its class up.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) struct ClassKey {
-    pub queue: LocalQueueName,
     pub request: Request,
+    pub queue: LocalQueueName,
 }
 
 impl ClassKey {
     pub(crate) fn of(job: &Job) -> ClassKey {
         ClassKey {
-            queue: job.queue.clone(),
             request: Request::of(job),
+            queue: job.queue.clone(),
         }
     }
 }
@@ -89,13 +92,16 @@ pub(crate) struct RequestClasses {
 impl RequestClasses {
     /// Counts `job` as a pending member of its class, opening the class if needed.
     pub(crate) fn join(&mut self, job: &Job) -> ClassId {
-        let key = ClassKey::of(job);
-        if let Some(id) = self.ids.get(&key) {
-            self.slots[id.index()].members += 1;
-            return *id;
-        }
+        let unknown = match self.ids.entry(ClassKey::of(job)) {
+            Entry::Occupied(known) => {
+                let id = *known.get();
+                self.slots[id.index()].members += 1;
+                return id;
+            }
+            Entry::Vacant(unknown) => unknown,
+        };
         let slot = Slot {
-            key: Some(key.clone()),
+            key: Some(unknown.key().clone()),
             members: 1,
         };
         let id = match self.free.pop() {
@@ -110,8 +116,7 @@ impl RequestClasses {
                 id
             }
         };
-        self.ids.insert(key, id);
-        id
+        *unknown.insert(id)
     }
 
     /// A member of `id` left the pending jobs (admitted, rejected or cancelled).
