@@ -48,8 +48,8 @@ impl Request {
 /// joins the queue looks its class up.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) struct ClassKey {
-    pub request: Request,
-    pub queue: LocalQueueName,
+    request: Request,
+    queue: LocalQueueName,
 }
 
 impl ClassKey {
@@ -85,7 +85,7 @@ pub(crate) struct RequestClasses {
     slots: Vec<Slot>,
     /// Classes that lost their last member since the last `recycle`.
     emptied: Vec<ClassId>,
-    /// Recycled numbers, reused lowest last.
+    /// Recycled numbers, the last recycled reused first.
     free: Vec<ClassId>,
 }
 

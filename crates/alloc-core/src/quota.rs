@@ -174,9 +174,10 @@ impl Room {
         request: &ResourceAmounts,
     ) -> Result<Mode, Miss> {
         let mut mode = Mode::Fit;
-        let rooms = self.available;
-        for ((resource, room), nominal_left) in
-            Resource::ALL.into_iter().zip(rooms).zip(self.nominal_left)
+        for ((resource, room), nominal_left) in Resource::ALL
+            .into_iter()
+            .zip(self.available)
+            .zip(self.nominal_left)
         {
             let needed = request.get(resource);
             if needed == 0 {
