@@ -5,12 +5,13 @@
 use super::JobState;
 use crate::record::jobs::JobRecord;
 use alloc_core::{Job, JobId};
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 pub(super) struct JobTable {
     states: Vec<JobState>,
-    /// Looked up on every event; never walked, so its order does not matter.
-    by_id: HashMap<JobId, usize>,
+    /// Looked up on every event; never walked, so its order does not matter. Fx, not SipHash:
+    /// ids are the trace's own, and a lookup per event should cost a multiply.
+    by_id: FxHashMap<JobId, usize>,
     /// The first states are the workload's, in workload order.
     workload: usize,
 }
