@@ -42,17 +42,20 @@ impl Scheduler {
     }
 
     fn cycle_with(&mut self, now: Time, memo: bool) -> Vec<Decision> {
-        let order = self.consideration_order(now);
+        let order = self.pending_order(now);
         let mut decisions = Vec::with_capacity(order.len());
         // The configuration does not change within a cycle; holding it apart from `self` lets the
         // memo borrow from it while admissions change the rest.
         let config = Arc::clone(&self.config);
         self.classes.recycle();
         let mut memo = CycleMemo::new(memo, self.classes.bound());
-        for id in order {
-            let Some(waiting) = self.pending.get(&id) else {
+        for slot in order {
+            // Only the job being decided leaves the pending jobs, so every slot still holds
+            // its job; `at` checks anyway.
+            let Some(waiting) = self.pending.at(slot) else {
                 continue;
             };
+            let id = slot.job;
             let decision = self.decide(&config, &waiting.job, waiting.class, now, &mut memo);
             memo.after(&self.flavors_changed_by(&decision));
             match &decision {
@@ -127,9 +130,11 @@ impl Scheduler {
         if let Some(reason) = self.limit_reached(job) {
             return wait(reason, blocked);
         }
-        let reason = match no_room.get(&class) {
-            Some((_, reason)) => reason.clone(),
-            None => match self.assign(job, queue, candidates, rooms) {
+        let known = no_room.get_mut(class.index());
+        let reason = match known {
+            Some(Some((_, reason))) => reason.clone(),
+            // A class opened after the memo was sized has no slot: worked out, not kept.
+            slot => match self.assign(job, queue, candidates, rooms) {
                 Ok(placement) => {
                     return Decision::Admit {
                         job: job.id,
@@ -137,7 +142,9 @@ impl Scheduler {
                     }
                 }
                 Err(reason) => {
-                    no_room.insert(class, (index, reason.clone()));
+                    if let Some(slot) = slot {
+                        *slot = Some((index, reason.clone()));
+                    }
                     reason
                 }
             },

@@ -73,7 +73,8 @@ impl Scheduler {
     /// exactly its pending members.
     fn check_classes(&self, violations: &mut Vec<String>) {
         let mut members: BTreeMap<ClassId, u32> = BTreeMap::new();
-        for (id, waiting) in &self.pending {
+        for waiting in self.pending.by_id() {
+            let id = waiting.job.id;
             *members.entry(waiting.class).or_default() += 1;
             match self.classes.get(waiting.class) {
                 Some((key, _)) if *key == ClassKey::of(&waiting.job) => {}
@@ -181,7 +182,7 @@ impl Scheduler {
                 .running
                 .get(job)
                 .map(|r| &r.job)
-                .or_else(|| self.pending.get(job).map(|waiting| &*waiting.job))
+                .or_else(|| self.pending.get(*job).map(|waiting| &*waiting.job))
             else {
                 continue;
             };

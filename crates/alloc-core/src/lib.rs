@@ -67,6 +67,7 @@ mod memo;
 pub mod model;
 mod order;
 pub mod packing;
+mod pending;
 pub mod placement;
 pub mod policy;
 pub mod preemption;

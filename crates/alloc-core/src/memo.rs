@@ -155,7 +155,8 @@ pub(crate) struct CycleMemo<'c> {
     pub screened: Vec<Option<Result<usize, RejectReason>>>,
     pub screens: Vec<Screened<'c>>,
     pub blocked: Vec<(&'c QueueName, JobId)>,
-    pub no_room: BTreeMap<ClassId, (usize, WaitReason)>,
+    /// Per class: why no flavor fits, with the index into `screens` it was found for.
+    pub no_room: Vec<Option<(usize, WaitReason)>>,
     pub no_preemption: BTreeMap<PreemptionKey, usize>,
     /// Preemption searches refused outright, which answer larger requests too.
     pub refusals: Refusals<'c>,
@@ -177,7 +178,7 @@ impl CycleMemo<'_> {
             screened: vec![None; classes],
             screens: Vec::new(),
             blocked: Vec::new(),
-            no_room: BTreeMap::new(),
+            no_room: vec![None; classes],
             no_preemption: BTreeMap::new(),
             refusals: Refusals::default(),
             outlooks: BTreeMap::new(),
@@ -190,7 +191,7 @@ impl CycleMemo<'_> {
     /// (see the module docs); with the memo off, every answer.
     pub(crate) fn after(&mut self, changed: &[FlavorName]) {
         if !self.keep {
-            self.no_room.clear();
+            self.no_room.fill(None);
             self.no_preemption.clear();
             self.refusals.clear();
             self.outlooks.clear();
@@ -207,7 +208,11 @@ impl CycleMemo<'_> {
                 .iter()
                 .any(|candidate| changed.contains(&candidate.name))
         };
-        self.no_room.retain(|_, (screen, _)| !over(*screen));
+        for answer in &mut self.no_room {
+            if answer.as_ref().is_some_and(|(screen, _)| over(*screen)) {
+                *answer = None;
+            }
+        }
         self.no_preemption.retain(|_, screen| !over(*screen));
         self.refusals.retain(|screen| !over(screen));
         self.outlooks.retain(|flavor, _| !changed.contains(flavor));

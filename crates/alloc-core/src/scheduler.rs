@@ -2,14 +2,15 @@
 //! them. The cycle that turns this state into decisions is in `cycle`.
 
 use crate::burst::PublicOffers;
-use crate::classes::{ClassId, RequestClasses};
+use crate::classes::RequestClasses;
 use crate::decision::Placement;
 use crate::error::{ConfigError, InputError};
 use crate::ids::FlavorName;
-use crate::ids::{CohortName, JobId, QueueName};
+use crate::ids::{CohortName, JobId, QueueName, TenantName, UserName};
 use crate::input::{Applied, Input};
 use crate::model::{Config, Job, NodeSpec, Quota, Resource};
 use crate::order::PendingKey;
+use crate::pending::{PendingJobs, Waiting};
 use crate::placement::MixTracker;
 use crate::policy::Policy;
 use crate::score::SpeedCache;
@@ -26,14 +27,6 @@ pub struct Running {
     pub started: Time,
 }
 
-/// A pending job and its request class.
-#[derive(Debug, Clone)]
-pub(crate) struct Waiting {
-    /// Boxed, as `running`: maps keyed by id move their values when they grow and shrink.
-    pub job: Box<Job>,
-    pub class: ClassId,
-}
-
 /// Makes every decision; fed by inputs, asked by `cycle(now)`.
 #[derive(Debug, Clone)]
 pub struct Scheduler {
@@ -42,7 +35,7 @@ pub struct Scheduler {
     pub(crate) policy: Policy,
     pub(crate) cohort_members: BTreeMap<CohortName, Vec<QueueName>>,
     pub(crate) ledgers: Ledgers,
-    pub(crate) pending: BTreeMap<JobId, Waiting>,
+    pub(crate) pending: PendingJobs,
     /// The pending jobs' request classes, which the cycle's memo is indexed by.
     pub(crate) classes: RequestClasses,
     pub(crate) queue_order: BTreeSet<PendingKey>,
@@ -55,6 +48,23 @@ pub struct Scheduler {
     pub(crate) speeds: SpeedCache,
     /// The configuration's public offers, resolved; rebuilt with the configuration.
     pub(crate) offers: PublicOffers,
+    /// Names of users and tenants that jobs carry and the configuration does not declare.
+    undeclared: Undeclared,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Undeclared {
+    users: BTreeSet<UserName>,
+    tenants: BTreeSet<TenantName>,
+}
+
+/// The value of `name` kept in `names`, kept there if new.
+fn share<N: Ord + Clone>(names: &mut BTreeSet<N>, name: &N) -> N {
+    if let Some(kept) = names.get(name) {
+        return kept.clone();
+    }
+    names.insert(name.clone());
+    name.clone()
 }
 
 impl Scheduler {
@@ -71,13 +81,14 @@ impl Scheduler {
             policy,
             cohort_members,
             ledgers,
-            pending: BTreeMap::new(),
+            pending: PendingJobs::default(),
             classes: RequestClasses::default(),
             queue_order: BTreeSet::new(),
             running: BTreeMap::new(),
             spend: Spend::default(),
             mix: MixTracker::default(),
             speeds: SpeedCache::default(),
+            undeclared: Undeclared::default(),
         })
     }
 
@@ -115,7 +126,7 @@ impl Scheduler {
     pub fn pending(&self) -> impl Iterator<Item = &Job> {
         self.queue_order
             .iter()
-            .filter_map(|key| self.pending.get(&key.job()).map(|waiting| &*waiting.job))
+            .filter_map(|key| self.pending.get(key.job()).map(|waiting| &*waiting.job))
     }
 
     pub fn pending_count(&self) -> usize {
@@ -130,19 +141,22 @@ impl Scheduler {
         self.running.get(&job).map(|running| &**running)
     }
 
-    /// Points the job's queue, user and tenant names at the configuration's own: equal names
-    /// that share their text compare without reading it, and every cycle looks these up.
-    fn share_names(&self, job: &mut Job) {
+    /// Points the job's queue, user and tenant names at the configuration's own, or for users
+    /// and tenants it does not declare at the first submitted job's: equal names that share
+    /// their text compare without reading it, and every cycle looks these up.
+    fn share_names(&mut self, job: &mut Job) {
         let config = &self.config;
         if let Some((name, _)) = config.local_queues.get_key_value(&job.queue) {
             job.queue = name.clone();
         }
-        if let Some((name, _)) = config.users.get_key_value(&job.user) {
-            job.user = name.clone();
-        }
-        if let Some((name, _)) = config.tenants.get_key_value(&job.tenant) {
-            job.tenant = name.clone();
-        }
+        job.user = match config.users.get_key_value(&job.user) {
+            Some((name, _)) => name.clone(),
+            None => share(&mut self.undeclared.users, &job.user),
+        };
+        job.tenant = match config.tenants.get_key_value(&job.tenant) {
+            Some((name, _)) => name.clone(),
+            None => share(&mut self.undeclared.tenants, &job.tenant),
+        };
     }
 
     /// Applies one input. On error nothing changed.
@@ -150,7 +164,7 @@ impl Scheduler {
         let mut applied = Applied::default();
         match input {
             Input::JobSubmitted(mut job) => {
-                if self.pending.contains_key(&job.id) || self.running.contains_key(&job.id) {
+                if self.pending.contains(job.id) || self.running.contains_key(&job.id) {
                     return Err(InputError::DuplicateJob(job.id));
                 }
                 self.share_names(&mut job);
@@ -204,12 +218,12 @@ impl Scheduler {
         self.queue_order.insert(PendingKey::of(&job));
         let class = self.classes.join(&job);
         let job = Box::new(job);
-        self.pending.insert(job.id, Waiting { job, class });
+        self.pending.insert(Waiting { job, class });
     }
 
     /// Takes a job out of the pending jobs, if it is there.
     fn unqueue(&mut self, id: JobId) -> Option<Box<Job>> {
-        let Waiting { job, class } = self.pending.remove(&id)?;
+        let Waiting { job, class } = self.pending.remove(id)?;
         self.queue_order.remove(&PendingKey::of(&job));
         self.classes.leave(class);
         Some(job)
@@ -218,7 +232,7 @@ impl Scheduler {
     /// Releases a running job's resources and hands the job back.
     fn stop(&mut self, id: JobId) -> Result<Job, InputError> {
         let Some(running) = self.running.remove(&id) else {
-            return Err(if self.pending.contains_key(&id) {
+            return Err(if self.pending.contains(id) {
                 InputError::NotRunning(id)
             } else {
                 InputError::UnknownJob(id)

@@ -33,6 +33,7 @@ pub(crate) use context::Scorer;
 pub(crate) use speeds::SpeedCache;
 
 use crate::ids::JobId;
+use crate::pending::Slot;
 use crate::scheduler::Scheduler;
 use crate::units::Time;
 use serde::{Deserialize, Serialize};
@@ -58,18 +59,28 @@ impl Ordering {
 impl Scheduler {
     /// Pending jobs in the order a cycle at `now` considers them.
     pub fn consideration_order(&self, now: Time) -> Vec<JobId> {
+        let order = self.pending_order(now);
+        order.into_iter().map(|slot| slot.job).collect()
+    }
+
+    /// [`Scheduler::consideration_order`], as the slots the cycle finds the jobs in.
+    pub(crate) fn pending_order(&self, now: Time) -> Vec<Slot> {
         match &self.policy.ordering {
-            Ordering::PriorityFifo => self.queue_order.iter().map(|key| key.job()).collect(),
+            Ordering::PriorityFifo => self
+                .queue_order
+                .iter()
+                .filter_map(|key| self.pending.slot(key.job()))
+                .collect(),
             Ordering::Scored(weights) => {
                 let mut scorer = Scorer::new(self, now, weights);
-                let mut scores: Vec<Score> = self
+                let mut scores: Vec<(Score, Slot)> = self
                     .pending
-                    .values()
-                    .map(|waiting| scorer.score(&waiting.job))
+                    .slots()
+                    .map(|(slot, waiting)| (scorer.score(&waiting.job), slot))
                     .collect();
                 // Ids are unique, so the order is strict and an unstable sort is deterministic.
-                scores.sort_unstable();
-                scores.into_iter().map(|score| score.job()).collect()
+                scores.sort_unstable_by_key(|(score, _)| *score);
+                scores.into_iter().map(|(_, slot)| slot).collect()
             }
         }
     }
@@ -91,7 +102,7 @@ impl Scheduler {
         now: Time,
         weights: &ScoreWeights,
     ) -> Option<ScoreBreakdown> {
-        let job = &self.pending.get(&job)?.job;
+        let job = &self.pending.get(job)?.job;
         Some(Scorer::new(self, now, weights).breakdown(job))
     }
 }
