@@ -130,8 +130,8 @@ impl RequestClasses {
     }
 
     /// Closes the classes left empty, so that their numbers can be reused; never within a
-    /// cycle.
-    pub(crate) fn recycle(&mut self) {
+    /// cycle. `closed` hears of each, so that what was kept for it can be forgotten.
+    pub(crate) fn recycle(&mut self, mut closed: impl FnMut(ClassId)) {
         for id in std::mem::take(&mut self.emptied) {
             let slot = &mut self.slots[id.index()];
             if slot.members > 0 {
@@ -140,6 +140,7 @@ impl RequestClasses {
             if let Some(key) = slot.key.take() {
                 self.ids.remove(&key);
                 self.free.push(id);
+                closed(id);
             }
         }
     }
@@ -185,7 +186,7 @@ mod tests {
         // the emptied class comes back to life when an alike job joins before recycling
         assert_eq!(classes.join(&two_gpus), c);
         classes.leave(c);
-        classes.recycle();
+        classes.recycle(|_| {});
         assert!(classes.get(c).is_none());
         let e = classes.join(&JobBuilder::gpus(4).id(5).build());
         assert_eq!(e, c, "a recycled number is reused");
@@ -200,7 +201,7 @@ mod tests {
         let a = classes.join(&job);
         classes.leave(a);
         let again = classes.join(&job);
-        classes.recycle();
+        classes.recycle(|_| {});
         assert_eq!(again, a);
         assert_eq!(classes.get(a).map(|(_, members)| members), Some(1));
     }

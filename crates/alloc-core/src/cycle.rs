@@ -47,8 +47,9 @@ impl Scheduler {
         // The configuration does not change within a cycle; holding it apart from `self` lets the
         // memo borrow from it while admissions change the rest.
         let config = Arc::clone(&self.config);
-        self.classes.recycle();
-        let mut memo = CycleMemo::new(memo, self.classes.bound());
+        let screenings = &mut self.screenings;
+        self.classes.recycle(|class| screenings.forget(class));
+        let mut memo = CycleMemo::new(memo, self.classes.bound(), &config);
         for slot in order {
             // Only the job being decided leaves the pending jobs, so every slot still holds
             // its job; `at` checks anyway.
@@ -72,6 +73,9 @@ impl Scheduler {
                 Decision::Wait { .. } => {}
             }
             decisions.push(decision);
+        }
+        for (class, answer) in memo.fresh {
+            self.screenings.keep(class, answer);
         }
         decisions
     }

@@ -62,6 +62,7 @@ impl Scheduler {
             violations.push("a flavor's free-capacity index differs from its nodes".into());
         }
         self.check_classes(&mut violations);
+        self.check_screenings(&mut violations);
         if violations.is_empty() {
             Ok(())
         } else {
@@ -87,6 +88,21 @@ impl Scheduler {
             if count != pending {
                 violations.push(format!(
                     "request class {class:?} counts {count} pending jobs, {pending} hold it"
+                ));
+            }
+        }
+    }
+
+    /// Each screening kept for a pending job's class is what screening the job afresh gives.
+    fn check_screenings(&self, violations: &mut Vec<String>) {
+        for waiting in self.pending.by_id() {
+            let Some(kept) = self.screenings.get(waiting.class) else {
+                continue;
+            };
+            if self.screening_afresh(&waiting.job).as_ref() != Some(kept) {
+                violations.push(format!(
+                    "{}: the screening kept for its class is not its own",
+                    waiting.job.id
                 ));
             }
         }

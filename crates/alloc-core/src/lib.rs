@@ -75,6 +75,7 @@ mod quota;
 mod scheduler;
 pub mod score;
 mod screen;
+mod screenings;
 pub mod state;
 pub mod testing;
 pub mod units;

@@ -18,7 +18,9 @@
 //!   cohort member's usage of the flavor);
 //! - `blocked`: the first waiting job of each StrictFIFO queue, for the jobs behind it;
 //! - `screened` (class → queue, candidate flavors, or the rejection): reads only the
-//!   configuration and the fleet's GPU models, which no decision changes.
+//!   configuration and the fleet's GPU models, which no decision changes, so the scheduler
+//!   keeps it across cycles too (`screenings`): the memo turns a kept answer back into
+//!   references, and hands the new ones (`fresh`) back at the end of the cycle.
 //!
 //! Answers are kept by request class (`classes`): jobs of one local queue with equal requests,
 //! numbered when they join the queue, so that looking an answer up compares no names.
@@ -30,12 +32,14 @@ use crate::burst::Outlooks;
 use crate::classes::ClassId;
 use crate::decision::{RejectReason, WaitReason};
 use crate::ids::{FlavorName, JobId, QueueName};
-use crate::model::{ClusterQueue, Flavor, Job};
+use crate::model::{ClusterQueue, Config, Flavor, Job};
 use crate::preemption::{PreemptionPolicy, Refusals, WithinClusterQueue};
 use crate::quota::Room;
+use crate::screenings::{self, Screening};
 use crate::units::Time;
 use std::cell::OnceCell;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// Everything of a job the preemption search reads: its class (queue and request, hence
 /// candidate flavors), its priority, and — only under `LowerOrNewerEqualPriority`, where equal
@@ -68,7 +72,7 @@ pub(crate) struct Screened<'c> {
     /// Some candidate is in a private cluster.
     pub has_private: bool,
     /// The known GPU speeds of the private candidates, in candidate order.
-    pub private_speeds: Vec<u32>,
+    pub private_speeds: Arc<[u32]>,
     /// The request's family for refused preemption searches (`Refusals::family`), numbered
     /// when a job of it first reaches the preemption step.
     pub family: OnceCell<usize>,
@@ -164,17 +168,22 @@ pub(crate) struct CycleMemo<'c> {
     pub outlooks: Outlooks<'c>,
     /// Each queue's quota room per flavor.
     pub rooms: Rooms<'c>,
+    /// Screenings worked out this cycle, for the scheduler to keep.
+    pub fresh: Vec<(ClassId, Result<Screening, RejectReason>)>,
+    config: &'c Config,
     /// Whether answers are kept from one job to the next.
     keep: bool,
 }
 
-impl CycleMemo<'_> {
+impl<'c> CycleMemo<'c> {
     /// A memo that keeps answers while they hold, or with `keep` false one that forgets them
     /// after each decision (StrictFIFO blocking is not an answer but a rule, and stays): the
     /// reference the memo is tested against. `classes`: one past the highest class number of
     /// the jobs the cycle decides.
-    pub(crate) fn new(keep: bool, classes: usize) -> Self {
+    pub(crate) fn new(keep: bool, classes: usize, config: &'c Config) -> Self {
         CycleMemo {
+            fresh: Vec::new(),
+            config,
             screened: vec![None; classes],
             screens: Vec::new(),
             blocked: Vec::new(),
@@ -185,6 +194,49 @@ impl CycleMemo<'_> {
             rooms: Rooms::default(),
             keep,
         }
+    }
+
+    /// Whether answers are kept from one job to the next (and screenings across cycles).
+    pub(crate) fn keeps(&self) -> bool {
+        self.keep
+    }
+
+    /// Turns a kept screening into this cycle's; `None` if the configuration lost its queue or
+    /// a flavor (it never does while the answer is kept).
+    pub(crate) fn restore(&mut self, kept: &Screening) -> Option<usize> {
+        let config = self.config;
+        let queue = screenings::queue_at(config, kept.queue)?;
+        let candidates = kept
+            .candidates
+            .iter()
+            .map(|&at| screenings::flavor_at(config, at))
+            .collect::<Option<Vec<_>>>()?;
+        self.screens.push(Screened {
+            queue,
+            candidates,
+            has_private: kept.has_private,
+            private_speeds: Arc::clone(&kept.private_speeds),
+            family: OnceCell::new(),
+        });
+        Some(self.screens.len() - 1)
+    }
+
+    /// This cycle's screening at `index`, by position in the configuration, for the scheduler
+    /// to keep.
+    pub(crate) fn screening(&self, index: usize) -> Option<Screening> {
+        let screened = self.screens.get(index)?;
+        let config = self.config;
+        let candidates = screened
+            .candidates
+            .iter()
+            .map(|flavor| screenings::flavor_position(config, flavor))
+            .collect::<Option<Box<[usize]>>>()?;
+        Some(Screening {
+            queue: screenings::queue_position(config, screened.queue)?,
+            candidates,
+            has_private: screened.has_private,
+            private_speeds: Arc::clone(&screened.private_speeds),
+        })
     }
 
     /// Drops the answers over `changed`, the flavors whose nodes or quota a decision changed

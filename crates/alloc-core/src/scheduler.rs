@@ -14,6 +14,7 @@ use crate::pending::{PendingJobs, Waiting};
 use crate::placement::MixTracker;
 use crate::policy::Policy;
 use crate::score::SpeedCache;
+use crate::screenings::Screenings;
 use crate::state::{Ledgers, NodeState, Spend};
 use crate::units::Time;
 use std::collections::{BTreeMap, BTreeSet};
@@ -50,6 +51,9 @@ pub struct Scheduler {
     pub(crate) offers: PublicOffers,
     /// Names of users and tenants that jobs carry and the configuration does not declare.
     undeclared: Undeclared,
+    /// Screening answers by request class, kept across cycles; forgotten with the
+    /// configuration or the fleet's GPU models.
+    pub(crate) screenings: Screenings,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -89,6 +93,7 @@ impl Scheduler {
             mix: MixTracker::default(),
             speeds: SpeedCache::default(),
             undeclared: Undeclared::default(),
+            screenings: Screenings::default(),
         })
     }
 
@@ -201,6 +206,7 @@ impl Scheduler {
                 }
                 self.ledgers.fleet.remove(&name);
                 self.speeds.clear();
+                self.screenings.clear();
             }
             Input::QuotaChanged {
                 queue,
@@ -271,6 +277,7 @@ impl Scheduler {
         let node = NodeState::new(spec, model);
         self.ledgers.fleet.add(node, &self.config.flavors);
         self.speeds.clear();
+        self.screenings.clear();
         Ok(())
     }
 
@@ -297,6 +304,7 @@ impl Scheduler {
         self.offers = PublicOffers::of(&config);
         self.config = Arc::new(config);
         self.speeds.clear();
+        self.screenings.clear();
         Ok(())
     }
 

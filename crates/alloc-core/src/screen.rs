@@ -1,7 +1,7 @@
 //! Step 1 of the cycle: reject what can never run. Everything but the user's and tenant's caps
 //! depends only on the job's local queue and request, the configuration and the fleet's GPU
-//! models — none of which a cycle changes — so it is worked out once per request class per
-//! cycle and kept in the cycle's memo.
+//! models — none of which a cycle changes — so it is worked out once per request class and
+//! kept, in the cycle's memo and across cycles (`screenings`).
 
 use crate::classes::ClassId;
 use crate::decision::{FlavorMiss, RejectReason};
@@ -10,8 +10,10 @@ use crate::memo::{CycleMemo, Screened};
 use crate::model::{Config, GpuRequest, Job};
 use crate::quota::{self, QuotaView};
 use crate::scheduler::Scheduler;
+use crate::screenings::Screening;
 use crate::units::MilliGpu;
 use std::cell::OnceCell;
+use std::sync::Arc;
 
 impl Scheduler {
     /// Step 1: what can never run is rejected with the reason; otherwise the index of the
@@ -29,7 +31,7 @@ impl Scheduler {
             // A class opened after the memo was sized has no slot: worked out, not kept.
             slot => {
                 let has_slot = slot.is_some();
-                let screened = self.screen_request(config, job, memo);
+                let screened = self.screen_class(config, job, class, memo);
                 if has_slot {
                     memo.screened[class.index()] = Some(screened.clone());
                 }
@@ -56,6 +58,50 @@ impl Scheduler {
             });
         }
         Ok(index)
+    }
+
+    /// The class's screening: as kept from an earlier cycle, or worked out and handed to the
+    /// scheduler to keep (only by a memo that keeps answers: the memo-free reference
+    /// screens afresh).
+    fn screen_class<'c>(
+        &self,
+        config: &'c Config,
+        job: &Job,
+        class: ClassId,
+        memo: &mut CycleMemo<'c>,
+    ) -> Result<usize, RejectReason> {
+        if !memo.keeps() {
+            return self.screen_request(config, job, memo);
+        }
+        match self.screenings.get(class) {
+            Some(Ok(kept)) => {
+                if let Some(index) = memo.restore(kept) {
+                    return Ok(index);
+                }
+            }
+            Some(Err(reason)) => return Err(reason.clone()),
+            None => {}
+        }
+        let screened = self.screen_request(config, job, memo);
+        let answer = match &screened {
+            Ok(index) => memo.screening(*index).map(Ok),
+            Err(reason) => Some(Err(reason.clone())),
+        };
+        if let Some(answer) = answer {
+            memo.fresh.push((class, answer));
+        }
+        screened
+    }
+
+    /// What screening `job`'s request afresh gives, as the scheduler would keep it: what a
+    /// kept answer must equal (`check_invariants`).
+    pub(crate) fn screening_afresh(&self, job: &Job) -> Option<Result<Screening, RejectReason>> {
+        let config = Arc::clone(&self.config);
+        let mut memo = CycleMemo::new(false, 0, &config);
+        match self.screen_request(&config, job, &mut memo) {
+            Ok(index) => memo.screening(index).map(Ok),
+            Err(reason) => Some(Err(reason)),
+        }
     }
 
     /// The part of step 1 that depends only on the job's local queue and request.
@@ -120,7 +166,8 @@ impl Scheduler {
             private_speeds: private
                 .iter()
                 .filter_map(|f| self.flavor_speed(&f.name))
-                .collect(),
+                .collect::<Vec<_>>()
+                .into(),
             candidates,
         };
         memo.screens.push(screened);
