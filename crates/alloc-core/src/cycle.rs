@@ -27,7 +27,6 @@ use crate::preemption::{Family, Search};
 use crate::quota::{Mode, QuotaView};
 use crate::scheduler::Scheduler;
 use crate::units::{MilliGpu, Time};
-use std::collections::btree_map::Entry;
 use std::sync::Arc;
 
 impl Scheduler {
@@ -156,7 +155,7 @@ impl Scheduler {
         // No room as things stand: step 5 may make room by preemption, step 6 may rent it.
         if self.policy.preemption.enabled {
             let key = PreemptionKey::of(class, job, &self.policy.preemption);
-            if let Entry::Vacant(unknown) = no_preemption.entry(key) {
+            if !no_preemption.knows(&key) {
                 let family = *screened
                     .family
                     .get_or_init(|| refusals.family(Family::of(&queue.name, candidates, job)));
@@ -167,7 +166,7 @@ impl Scheduler {
                         Search::NotFound => {}
                     }
                 }
-                unknown.insert(index);
+                no_preemption.insert(key, index);
             }
         }
         if let Some(decision) = self.burst_for(job, candidates, &reason, now, outlooks) {

@@ -63,6 +63,42 @@ impl PreemptionKey {
     }
 }
 
+/// Preemption searches that found no way to make room, by class (a class meets the search at
+/// a few priorities), each with the index in `screens` of the request it was made for.
+#[derive(Debug)]
+pub(crate) struct NoPreemption {
+    by_class: Vec<Vec<(PreemptionKey, usize)>>,
+}
+
+impl NoPreemption {
+    fn new(classes: usize) -> Self {
+        NoPreemption {
+            by_class: vec![Vec::new(); classes],
+        }
+    }
+
+    pub(crate) fn knows(&self, key: &PreemptionKey) -> bool {
+        self.by_class
+            .get(key.class.index())
+            .is_some_and(|known| known.iter().any(|(k, _)| k == key))
+    }
+
+    pub(crate) fn insert(&mut self, key: PreemptionKey, screen: usize) {
+        let index = key.class.index();
+        if self.by_class.len() <= index {
+            self.by_class.resize(index + 1, Vec::new());
+        }
+        self.by_class[index].push((key, screen));
+    }
+
+    /// Forgets the answers whose screening `read` says read a changed flavor.
+    fn forget(&mut self, read: impl Fn(usize) -> bool) {
+        for known in &mut self.by_class {
+            known.retain(|(_, screen)| !read(*screen));
+        }
+    }
+}
+
 /// A request that passed screening in a queue: where it may go.
 #[derive(Debug)]
 pub(crate) struct Screened<'c> {
@@ -161,7 +197,7 @@ pub(crate) struct CycleMemo<'c> {
     pub blocked: Vec<(&'c QueueName, JobId)>,
     /// Per class: why no flavor fits, with the index into `screens` it was found for.
     pub no_room: Vec<Option<(usize, WaitReason)>>,
-    pub no_preemption: BTreeMap<PreemptionKey, usize>,
+    pub no_preemption: NoPreemption,
     /// Preemption searches refused outright, which answer larger requests too.
     pub refusals: Refusals<'c>,
     /// Each private flavor's outlook for the burst step's deadline slack.
@@ -188,7 +224,7 @@ impl<'c> CycleMemo<'c> {
             screens: Vec::new(),
             blocked: Vec::new(),
             no_room: vec![None; classes],
-            no_preemption: BTreeMap::new(),
+            no_preemption: NoPreemption::new(classes),
             refusals: Refusals::default(),
             outlooks: BTreeMap::new(),
             rooms: Rooms::default(),
@@ -244,7 +280,7 @@ impl<'c> CycleMemo<'c> {
     pub(crate) fn after(&mut self, changed: &[FlavorName]) {
         if !self.keep {
             self.no_room.fill(None);
-            self.no_preemption.clear();
+            self.no_preemption.forget(|_| true);
             self.refusals.clear();
             self.outlooks.clear();
             self.rooms.forget(None);
@@ -265,7 +301,7 @@ impl<'c> CycleMemo<'c> {
                 *answer = None;
             }
         }
-        self.no_preemption.retain(|_, screen| !over(*screen));
+        self.no_preemption.forget(over);
         self.refusals.retain(|screen| !over(screen));
         self.outlooks.retain(|flavor, _| !changed.contains(flavor));
         self.rooms.forget(Some(changed));

@@ -73,14 +73,27 @@ impl Scheduler {
                 .collect(),
             Ordering::Scored(weights) => {
                 let mut scorer = Scorer::new(self, now, weights);
-                let mut scores: Vec<(Score, Slot)> = self
+                let scored: Vec<(Score, Slot)> = self
                     .pending
                     .slots()
                     .map(|(slot, waiting)| (scorer.score(&waiting.job), slot))
                     .collect();
-                // Ids are unique, so the order is strict and an unstable sort is deterministic.
-                scores.sort_unstable_by_key(|(score, _)| *score);
-                scores.into_iter().map(|(_, slot)| slot).collect()
+                // Sorting short keys (the first criterion as an integer, and the place in
+                // `scored`) moves a third of the bytes the scores would; equal first criteria
+                // fall back to the whole order. Ids are unique, so the order is strict and an
+                // unstable sort is deterministic.
+                let mut keys: Vec<(u64, u32)> = scored
+                    .iter()
+                    .zip(0u32..)
+                    .map(|((score, _), at)| (score.first_key(), at))
+                    .collect();
+                keys.sort_unstable_by(|a, b| {
+                    let whole = || scored[a.1 as usize].0.cmp(&scored[b.1 as usize].0);
+                    a.0.cmp(&b.0).then_with(whole)
+                });
+                keys.into_iter()
+                    .map(|(_, at)| scored[at as usize].1)
+                    .collect()
             }
         }
     }

@@ -43,6 +43,19 @@ impl Score {
     pub fn job(&self) -> JobId {
         self.id
     }
+
+    /// The first criterion of the order below as an integer that sorts the same way
+    /// (ascending first): a higher value gives a lower key.
+    pub(crate) fn first_key(&self) -> u64 {
+        let bits = self.value.to_bits();
+        // `total_cmp`'s order on the bits: negatives flipped whole, positives above them
+        let ascending = if bits >> 63 == 1 {
+            !bits
+        } else {
+            bits | 1 << 63
+        };
+        !ascending
+    }
 }
 
 /// The scored order, total. Criteria, in order:
@@ -267,6 +280,29 @@ mod tests {
             ]),
             [1, 2, 3]
         );
+    }
+
+    fn any_value() -> impl proptest::strategy::Strategy<Value = f64> {
+        use proptest::prelude::*;
+        prop_oneof![
+            any::<f64>(),
+            -3.0..3.0f64,
+            Just(0.0),
+            Just(-0.0),
+            Just(f64::MIN_POSITIVE),
+            Just(-f64::MIN_POSITIVE),
+        ]
+    }
+
+    proptest::proptest! {
+        /// The cycle sorts by `first_key` and falls back to the whole order on equal keys, so
+        /// the key must order values exactly as the order's first criterion does.
+        #[test]
+        fn the_first_key_orders_as_the_first_criterion(a in any_value(), b in any_value()) {
+            let (a, b) = (score(a, 0, 0, 1), score(b, 0, 0, 1));
+            let by_value = b.value().total_cmp(&a.value());
+            proptest::prop_assert_eq!(a.first_key().cmp(&b.first_key()), by_value);
+        }
     }
 
     #[test]
