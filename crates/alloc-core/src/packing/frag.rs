@@ -71,10 +71,12 @@ pub(crate) struct ClassStat {
 impl ClassStat {
     /// Fills `stats` (one per class) for a node's GPUs, visiting each distinct GPU state once:
     /// a node's GPUs are mostly idle or in a few states, and this runs for every node scored.
+    /// Only classes that need a GPU read their stats, and a GPU with nothing free hosts none of
+    /// them and adds nothing short, so full GPUs are skipped (on a busy fleet, most states).
     pub(crate) fn fill(stats: &mut [ClassStat], classes: &[Class], gpus: &[GpuState], max: u32) {
         stats.fill(ClassStat::default());
         for (index, gpu) in gpus.iter().enumerate() {
-            if gpus[..index].contains(gpu) {
+            if gpu.free.0 == 0 || gpus[..index].contains(gpu) {
                 continue;
             }
             let times = gpus[index..].iter().filter(|other| *other == gpu).count() as u32;
