@@ -57,12 +57,6 @@ macro_rules! name_id {
             pub fn as_str(&self) -> &str {
                 &self.0
             }
-
-            /// Whether both are the very same shared text (equal names need not be).
-            #[allow(dead_code)] // some name types are never searched by address
-            pub(crate) fn shares_text_with(&self, other: &Self) -> bool {
-                Arc::ptr_eq(&self.0, &other.0)
-            }
         }
 
         impl fmt::Display for $name {

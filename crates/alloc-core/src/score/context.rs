@@ -9,6 +9,7 @@ use crate::ids::TenantName;
 use crate::model::Job;
 use crate::scheduler::Scheduler;
 use crate::units::{Millis, Time};
+use std::collections::BTreeMap;
 
 /// A tenant's place in the fair-share term.
 #[derive(Debug, Clone, Copy)]
@@ -24,7 +25,7 @@ pub(crate) struct Scorer<'a> {
     weights: ScoreWeights,
     now: Time,
     /// Tenants that hold something on the fleet; the others are at share 0.
-    shares: TenantShares<'a>,
+    shares: BTreeMap<&'a TenantName, TenantShare>,
 }
 
 impl<'a> Scorer<'a> {
@@ -141,39 +142,14 @@ impl Points {
     }
 }
 
-/// The tenants' shares, sorted by name. Each pending job's tenant name is mostly the
-/// configuration's own, so a short list is first searched by address, which compares no text
-/// (name comparisons were ≈3% of a cycle over 10k waiting jobs).
-struct TenantShares<'a>(Vec<(&'a TenantName, TenantShare)>);
-
-impl TenantShares<'_> {
-    /// Lists up to this long are searched by address first.
-    const SHORT: usize = 16;
-
-    fn get(&self, tenant: &TenantName) -> Option<&TenantShare> {
-        let by_address = || {
-            self.0
-                .iter()
-                .find(|(name, _)| name.shares_text_with(tenant))
-        };
-        let by_text = || {
-            let at = self.0.binary_search_by(|(name, _)| (*name).cmp(tenant));
-            at.ok().map(|at| &self.0[at])
-        };
-        let short = self.0.len() <= Self::SHORT;
-        let found = short.then(by_address).flatten().or_else(by_text);
-        found.map(|(_, share)| share)
-    }
-}
-
 /// Each tenant's dominant share of the private fleet's nodes: what its running jobs placed on
 /// nodes hold (GPU in milli-GPU, CPU, memory) against the capacity of every node in the
 /// ledger. Jobs running on leased public GPUs are paid from budgets and hold no node, so they
 /// do not count.
-fn tenant_shares(scheduler: &Scheduler) -> TenantShares<'_> {
+fn tenant_shares(scheduler: &Scheduler) -> BTreeMap<&TenantName, TenantShare> {
     let capacity = scheduler.ledgers.fleet.capacity();
     let private = &scheduler.ledgers.private_use.tenants;
-    let shares = private
+    private
         .iter()
         .map(|(tenant, usage)| {
             let weight = scheduler.config.tenants.get(tenant).map_or(1, |t| t.weight);
@@ -185,6 +161,5 @@ fn tenant_shares(scheduler: &Scheduler) -> TenantShares<'_> {
             };
             (tenant, share)
         })
-        .collect();
-    TenantShares(shares)
+        .collect()
 }
