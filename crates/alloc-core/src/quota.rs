@@ -62,16 +62,26 @@ impl QuotaView<'_> {
 
     /// [`QuotaView::rooms`], and what is left of the nominal quota, in one pass.
     fn measure(&self, queue: &ClusterQueue, flavor: &FlavorName, with_usage: bool) -> Room {
-        let mut room = Room {
-            available: [None; 3],
-            nominal_left: [0; 3],
-        };
-        let used = |q: &QueueName| {
+        self.room_given(queue, flavor, |q| {
             if with_usage {
                 self.usage.of(q, flavor)
             } else {
                 ResourceAmounts::default()
             }
+        })
+    }
+
+    /// What `queue` may still admit on `flavor` were each cohort member's usage there what
+    /// `used` says (the view's own usage is not read).
+    pub(crate) fn room_given(
+        &self,
+        queue: &ClusterQueue,
+        flavor: &FlavorName,
+        used: impl Fn(&QueueName) -> ResourceAmounts,
+    ) -> Room {
+        let mut room = Room {
+            available: [None; 3],
+            nominal_left: [0; 3],
         };
         let Some(quotas) = queue.flavors.iter().find(|f| &f.flavor == flavor) else {
             return room;

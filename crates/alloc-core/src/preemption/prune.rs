@@ -1,22 +1,42 @@
-//! A cheap, exact refusal ahead of the search: flavors on which no victim set can work.
+//! Cheap, exact refusals ahead of the search: flavors on which no victim set can work.
 //!
-//! On a flavor where the preemptor's own ClusterQueue has no job it may evict (by the
-//! `withinClusterQueue` rule and [`RunningPriorities`](crate::state::RunningPriorities)), every
-//! victim would be a reclaim victim from another queue of the cohort. A set with reclaim
-//! victims must let the job fit *without* borrowing (step 4 of the search), yet evicting other
-//! queues' jobs leaves the preemptor's own usage as it is: if that usage plus the request is
-//! above the queue's nominal quota for some resource, no set can work there. Deep backlogs in
-//! a saturated cohort are mostly such jobs, and this answers them without reading the running
-//! jobs. The test is conservative: it ignores deadline protection and start times, so it only
-//! says "hopeless" when the search would find nothing.
+//! 1. On a flavor where the preemptor's own ClusterQueue has no job it may evict (by the
+//!    `withinClusterQueue` rule and [`RunningPriorities`](crate::state::RunningPriorities)),
+//!    every victim would be a reclaim victim from another queue of the cohort. A set with
+//!    reclaim victims must let the job fit *without* borrowing (step 4 of the search), yet
+//!    evicting other queues' jobs leaves the preemptor's own usage as it is: if that usage
+//!    plus the request is above the queue's nominal quota for some resource, no set can work
+//!    there.
+//! 2. Quota only loosens as usage falls, so if the queue's quota would still be short with
+//!    every job the preemptor may evict on the flavor gone, no set can work there; nor can one
+//!    if quota would then admit the job only by borrowing (so no reclaim victim may be taken)
+//!    and it is still short with every such job of its own queue gone. The index keeps the
+//!    quota each priority level holds, so this reads no running job.
+//!
+//! Deep backlogs in a saturated cohort are mostly such jobs, and these answer them without
+//! reading the running jobs. Both tests are conservative: they ignore deadline protection and
+//! start times, and test 2 counts another queue's jobs as gone when it is over its nominal
+//! quota for any resource (the search asks only of the resources the request asks for), so
+//! they only say "hopeless" when the search would find nothing (a property test holds them to
+//! it). Both only get harder for a larger request or a lower priority, as `refusals` needs of
+//! a refusal.
 
 use super::WithinClusterQueue;
-use crate::model::{ClusterQueue, Flavor, Job, Resource};
+use crate::ids::QueueName;
+use crate::model::{ClusterQueue, Flavor, Job, Resource, ResourceAmounts};
+use crate::quota::Mode;
 use crate::scheduler::Scheduler;
+use crate::state::RunningPriorities;
 
 impl Scheduler {
     /// No victim set on `flavor` can admit `job` of `queue` (see the module docs).
     pub(super) fn hopeless_on(&self, job: &Job, queue: &ClusterQueue, flavor: &Flavor) -> bool {
+        self.only_reclaim_over_nominal(job, queue, flavor)
+            || self.short_with_every_victim_gone(job, queue, flavor)
+    }
+
+    /// Test 1 of the module docs.
+    fn only_reclaim_over_nominal(&self, job: &Job, queue: &ClusterQueue, flavor: &Flavor) -> bool {
         let lowest = self.ledgers.priorities.lowest(&queue.name, &flavor.name);
         let own_victims =
             lowest.is_some_and(|lowest| match self.policy.preemption.within_cluster_queue {
@@ -34,5 +54,53 @@ impl Scheduler {
             let nominal = queue.quota(&flavor.name, resource).map_or(0, |q| q.nominal);
             needed > 0 && used.get(resource).saturating_add(needed) > nominal
         })
+    }
+
+    /// Test 2 of the module docs.
+    fn short_with_every_victim_gone(
+        &self,
+        job: &Job,
+        queue: &ClusterQueue,
+        flavor: &Flavor,
+    ) -> bool {
+        let flavor = &flavor.name;
+        // a member's usage of the flavor without the jobs `job` may evict, where `gone` says
+        let used_without = |gone: fn(&QueueName, &QueueName) -> bool| {
+            move |member: &QueueName| {
+                let mut used = self.ledgers.quota.of(member, flavor);
+                // only a queue over its nominal quota can be reclaimed from
+                let reclaimable = || {
+                    let quota = |resource| {
+                        let queue = self.config.cluster_queues.get(member);
+                        queue
+                            .and_then(|q| q.quota(flavor, resource))
+                            .map_or(0, |q| q.nominal)
+                    };
+                    Resource::ALL
+                        .into_iter()
+                        .any(|resource| used.get(resource) > quota(resource))
+                };
+                if gone(member, &queue.name) && (*member == queue.name || reclaimable()) {
+                    let held = self
+                        .ledgers
+                        .priorities
+                        .of(member, flavor)
+                        .zip(self.victim_priorities(job, queue, member))
+                        .map(|(jobs, priorities)| RunningPriorities::held(jobs, priorities));
+                    used.subtract(&held.unwrap_or_default());
+                }
+                used
+            }
+        };
+        let view = self.quota_view();
+        let request = job.quota_usage();
+        let assess = |used: &dyn Fn(&QueueName) -> ResourceAmounts| {
+            view.room_given(queue, flavor, used).assess(queue, &request)
+        };
+        match assess(&used_without(|_, _| true)) {
+            Err(_) => true,
+            Ok(Mode::Fit) => false,
+            Ok(Mode::Borrow) => assess(&used_without(|member, own| member == own)).is_err(),
+        }
     }
 }

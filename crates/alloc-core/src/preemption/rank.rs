@@ -222,7 +222,7 @@ impl Scheduler {
 
     /// The priorities of `owner`'s running jobs that criteria 3 and 4 may let `job` of
     /// `queue` evict; `None` when they let it evict none of `owner`'s.
-    fn victim_priorities(
+    pub(super) fn victim_priorities(
         &self,
         job: &Job,
         queue: &ClusterQueue,

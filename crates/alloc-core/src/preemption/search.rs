@@ -116,7 +116,32 @@ impl Scheduler {
         if !open.contains(&true) {
             return Search::Refused(Reach::LargerRequests);
         }
-        let pools = self.victim_pools(job, queue, candidates, &open, now);
+        self.search_open(job, queue, candidates, &open, now)
+    }
+
+    /// [`Scheduler::preempt_for`] searching every candidate flavor, with none turned down
+    /// by `prune`: what pruning must not change.
+    #[cfg(test)]
+    pub(crate) fn preempt_unpruned(
+        &self,
+        job: &Job,
+        queue: &ClusterQueue,
+        candidates: &[&Flavor],
+        now: Time,
+    ) -> Search {
+        self.search_open(job, queue, candidates, &vec![true; candidates.len()], now)
+    }
+
+    /// The search on the flavors `open` says may work.
+    fn search_open(
+        &self,
+        job: &Job,
+        queue: &ClusterQueue,
+        candidates: &[&Flavor],
+        open: &[bool],
+        now: Time,
+    ) -> Search {
+        let pools = self.victim_pools(job, queue, candidates, open, now);
         if pools.iter().all(Vec::is_empty) {
             // Who ranks below reads the request's family, not its size; a flavor turned down
             // as hopeless read the size.

@@ -219,3 +219,116 @@ fn disabled_preemption_decides_nothing() {
         "{decisions:?}"
     );
 }
+
+/// Pruning (`prune`) turns a flavor down only where the full search would find no way to
+/// make room, whatever the quotas, the running jobs (priorities, queues, deadlines) and the
+/// policy.
+mod pruning {
+    use super::*;
+    use crate::model::Flavor;
+    use crate::preemption::search::Search;
+    use proptest::prelude::*;
+
+    /// A running job to be: queue `a` or `b`, priority, GPUs, CPU and a deadline (minutes)
+    /// that may protect it.
+    type Runner = (bool, i32, u32, u64, Option<u64>);
+
+    fn runner() -> impl Strategy<Value = Runner> {
+        (
+            any::<bool>(),
+            0..3i32,
+            1..=3u32,
+            1..=4u64,
+            proptest::option::of(1..=180u64),
+        )
+    }
+
+    fn quota() -> impl Strategy<Value = Quota> {
+        (
+            0..=8u64,
+            proptest::option::of(0..=4u64),
+            proptest::option::of(0..=4u64),
+        )
+            .prop_map(|(nominal, borrowing, lending)| Quota {
+                nominal: nominal * 1_000,
+                borrowing_limit: borrowing.map(|gpus| gpus * 1_000),
+                lending_limit: lending.map(|gpus| gpus.min(nominal) * 1_000),
+            })
+    }
+
+    fn policy() -> impl Strategy<Value = PreemptionPolicy> {
+        let within = prop_oneof![
+            Just(WithinClusterQueue::Never),
+            Just(WithinClusterQueue::LowerPriority),
+            Just(WithinClusterQueue::LowerOrNewerEqualPriority),
+        ];
+        let reclaim = prop_oneof![
+            Just(ReclaimWithinCohort::Never),
+            Just(ReclaimWithinCohort::LowerPriority),
+            Just(ReclaimWithinCohort::Any),
+        ];
+        (within, reclaim, any::<bool>()).prop_map(|(within, reclaim, misses)| PreemptionPolicy {
+            enabled: true,
+            within_cluster_queue: within,
+            reclaim_within_cohort: reclaim,
+            allow_deadline_misses: misses,
+            ..PreemptionPolicy::default()
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig {
+            cases: 512,
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        })]
+
+        #[test]
+        fn a_flavor_turned_down_as_hopeless_has_no_victim_set(
+            quota_a in quota(),
+            quota_b in quota(),
+            runners in proptest::collection::vec(runner(), 0..12),
+            preemptor in (any::<bool>(), 0..4i32, 1..=6u32, 1..=8u64),
+            preemption in policy(),
+        ) {
+            let config = ConfigBuilder::new()
+                .private_flavor("f", Tier::Bronze)
+                .queue_in_cohort("a", "c", &[("f", quota_a)])
+                .queue_in_cohort("b", "c", &[("f", quota_b)])
+                .build();
+            let policy = Policy { preemption, ..Policy::default() };
+            let mut s = Scheduler::new(config, policy).unwrap();
+            for node in ["n1", "n2"] {
+                s.apply(Input::NodeAdded(NodeBuilder::new(node, "f", 4).cpu(8_000).build()))
+                    .unwrap();
+            }
+            let queue_of = |in_a: bool| if in_a { "a" } else { "b" };
+            for (id, (in_a, priority, gpus, cpu, deadline)) in runners.into_iter().enumerate() {
+                let mut job = JobBuilder::gpus(gpus)
+                    .id(id as u64 + 1)
+                    .queue(queue_of(in_a))
+                    .priority(priority)
+                    .cpu(cpu * 1_000)
+                    .runtime(Millis::hours(1))
+                    .build();
+                job.deadline = deadline.map(|minutes| Time(minutes * MIN));
+                s.apply(Input::JobSubmitted(job)).unwrap();
+            }
+            s.cycle(Time(0));
+            let (in_a, priority, gpus, cpu) = preemptor;
+            let job = JobBuilder::gpus(gpus)
+                .id(100)
+                .queue(queue_of(in_a))
+                .priority(priority)
+                .cpu(cpu * 1_000)
+                .submitted(Time(MIN))
+                .build();
+            let queue = &s.config.cluster_queues[&QueueName::new(queue_of(in_a))];
+            let flavor: &Flavor = &s.config.flavors[&crate::ids::FlavorName::new("f")];
+            if s.hopeless_on(&job, queue, flavor) {
+                let search = s.preempt_unpruned(&job, queue, &[flavor], Time(2 * MIN));
+                prop_assert!(!matches!(search, Search::Found(_)), "turned down, yet room was made");
+            }
+        }
+    }
+}

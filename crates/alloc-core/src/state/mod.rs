@@ -44,10 +44,15 @@ impl Ledgers {
             Some(lease) => self.public.add(&placement.flavor, lease.gpus),
             None => {
                 self.fleet.book(placement);
-                self.quota
-                    .add(&placement.queue, &placement.flavor, &job.quota_usage());
-                self.priorities
-                    .add(&placement.queue, &placement.flavor, job.priority, job.id);
+                let usage = job.quota_usage();
+                self.quota.add(&placement.queue, &placement.flavor, &usage);
+                self.priorities.add(
+                    &placement.queue,
+                    &placement.flavor,
+                    job.priority,
+                    job.id,
+                    &usage,
+                );
                 self.private_use.add(job);
             }
         }
@@ -59,10 +64,16 @@ impl Ledgers {
             Some(lease) => self.public.subtract(&placement.flavor, lease.gpus),
             None => {
                 self.fleet.release(placement);
+                let usage = job.quota_usage();
                 self.quota
-                    .subtract(&placement.queue, &placement.flavor, &job.quota_usage());
-                self.priorities
-                    .subtract(&placement.queue, &placement.flavor, job.priority, job.id);
+                    .subtract(&placement.queue, &placement.flavor, &usage);
+                self.priorities.subtract(
+                    &placement.queue,
+                    &placement.flavor,
+                    job.priority,
+                    job.id,
+                    &usage,
+                );
                 self.private_use.subtract(job);
             }
         }

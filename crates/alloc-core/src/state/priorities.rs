@@ -3,17 +3,30 @@
 //! priorities, and the queues it may reclaim from — instead of every running job, and tells in
 //! O(log) whether a queue has any such job at all.
 //!
+//! Each level also sums the quota its jobs hold, so that the preemption step can tell that
+//! evicting every job a preemptor may evict would still leave its quota short without reading
+//! any of them (`preemption::prune`).
+//!
 //! Invariant: for every (queue, flavor, priority), `jobs[queue][flavor][priority]` holds the
 //! ids of the running jobs admitted through that queue onto that flavor's nodes (not a public
-//! lease) at that priority; no set is empty, and empty maps are dropped — so the incremental
-//! index equals one rebuilt from the running jobs (`Scheduler::check_invariants` compares
-//! them).
+//! lease) at that priority, and the sum of their quota usage; no set is empty, and empty maps
+//! are dropped — so the incremental index equals one rebuilt from the running jobs
+//! (`Scheduler::check_invariants` compares them).
 
 use crate::ids::{FlavorName, JobId, QueueName};
+use crate::model::ResourceAmounts;
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::RangeBounds;
 
-type ByPriority = BTreeMap<i32, BTreeSet<JobId>>;
+type ByPriority = BTreeMap<i32, Level>;
+
+/// The running jobs of one queue, flavor and priority.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Level {
+    jobs: BTreeSet<JobId>,
+    /// The quota they hold together.
+    held: ResourceAmounts,
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct RunningPriorities {
@@ -24,6 +37,11 @@ impl RunningPriorities {
     /// The lowest priority among `queue`'s running jobs on `flavor`; `None` when it has none.
     pub fn lowest(&self, queue: &QueueName, flavor: &FlavorName) -> Option<i32> {
         self.jobs.get(queue)?.get(flavor)?.keys().next().copied()
+    }
+
+    /// `queue`'s running jobs on `flavor` by priority; `None` when it has none.
+    pub fn of(&self, queue: &QueueName, flavor: &FlavorName) -> Option<&ByPriority> {
+        self.jobs.get(queue)?.get(flavor)
     }
 
     /// The queues with running jobs on `flavor`, each with its jobs there by priority.
@@ -44,18 +62,38 @@ impl RunningPriorities {
     ) -> impl Iterator<Item = JobId> + '_ {
         by_priority
             .range(priorities)
-            .flat_map(|(_, ids)| ids.iter().copied())
+            .flat_map(|(_, level)| level.jobs.iter().copied())
     }
 
-    pub(crate) fn add(&mut self, queue: &QueueName, flavor: &FlavorName, priority: i32, id: JobId) {
-        self.jobs
+    /// The quota held by the jobs in `by_priority` whose priority is in `priorities`.
+    pub fn held(by_priority: &ByPriority, priorities: impl RangeBounds<i32>) -> ResourceAmounts {
+        let mut held = ResourceAmounts::default();
+        for level in by_priority.range(priorities).map(|(_, level)| level) {
+            held.add(&level.held);
+        }
+        held
+    }
+
+    /// Job `id` of `queue` runs on `flavor` at `priority`, holding `usage` of quota.
+    pub(crate) fn add(
+        &mut self,
+        queue: &QueueName,
+        flavor: &FlavorName,
+        priority: i32,
+        id: JobId,
+        usage: &ResourceAmounts,
+    ) {
+        let level = self
+            .jobs
             .entry(queue.clone())
             .or_default()
             .entry(flavor.clone())
             .or_default()
             .entry(priority)
-            .or_default()
-            .insert(id);
+            .or_default();
+        if level.jobs.insert(id) {
+            level.held.add(usage);
+        }
     }
 
     pub(crate) fn subtract(
@@ -64,14 +102,17 @@ impl RunningPriorities {
         flavor: &FlavorName,
         priority: i32,
         id: JobId,
+        usage: &ResourceAmounts,
     ) {
         let Some(flavors) = self.jobs.get_mut(queue) else {
             return;
         };
         if let Some(priorities) = flavors.get_mut(flavor) {
-            if let Some(ids) = priorities.get_mut(&priority) {
-                ids.remove(&id);
-                if ids.is_empty() {
+            if let Some(level) = priorities.get_mut(&priority) {
+                if level.jobs.remove(&id) {
+                    level.held.subtract(usage);
+                }
+                if level.jobs.is_empty() {
                     priorities.remove(&priority);
                 }
             }
@@ -90,13 +131,37 @@ mod tests {
     use super::*;
 
     #[test]
-    fn lowest_and_jobs_follow_adds_and_subtracts_and_empties_are_dropped() {
+    fn lowest_jobs_and_held_quota_follow_adds_and_subtracts_and_empties_are_dropped() {
         let (q, f) = (QueueName::new("q"), FlavorName::new("f"));
+        let gpus = |gpu: u64| ResourceAmounts {
+            gpu,
+            cpu: 1,
+            memory: 2,
+        };
         let mut index = RunningPriorities::default();
         assert_eq!(index.lowest(&q, &f), None);
-        index.add(&q, &f, 3, JobId(7));
-        index.add(&q, &f, 1, JobId(9));
-        index.add(&q, &f, 1, JobId(2));
+        index.add(&q, &f, 3, JobId(7), &gpus(1000));
+        index.add(&q, &f, 1, JobId(9), &gpus(250));
+        index.add(&q, &f, 1, JobId(2), &gpus(2000));
+        // a second add of a job already there changes nothing
+        index.add(&q, &f, 1, JobId(2), &gpus(2000));
+        let held = |index: &RunningPriorities, priority: i32| -> ResourceAmounts {
+            let mut held = ResourceAmounts::default();
+            for (_, jobs) in index.on(&f) {
+                held.add(&RunningPriorities::held(jobs, ..priority));
+            }
+            held
+        };
+        assert_eq!(held(&index, 1), ResourceAmounts::default());
+        assert_eq!(
+            held(&index, 3),
+            ResourceAmounts {
+                gpu: 2250,
+                cpu: 2,
+                memory: 4
+            }
+        );
+        assert_eq!(held(&index, 4).gpu, 3250);
         assert_eq!(index.lowest(&q, &f), Some(1));
         let below = |index: &RunningPriorities, priority: i32| -> Vec<JobId> {
             index
@@ -106,12 +171,16 @@ mod tests {
         };
         assert_eq!(below(&index, 3), [JobId(2), JobId(9)]);
         assert_eq!(below(&index, 4), [JobId(2), JobId(9), JobId(7)]);
-        index.subtract(&q, &f, 1, JobId(2));
+        index.subtract(&q, &f, 1, JobId(2), &gpus(2000));
         assert_eq!(index.lowest(&q, &f), Some(1));
-        index.subtract(&q, &f, 1, JobId(9));
+        assert_eq!(held(&index, 4).gpu, 1250);
+        // a job not there subtracts nothing
+        index.subtract(&q, &f, 1, JobId(2), &gpus(2000));
+        assert_eq!(held(&index, 4).gpu, 1250);
+        index.subtract(&q, &f, 1, JobId(9), &gpus(250));
         assert_eq!(index.lowest(&q, &f), Some(3));
         assert_eq!(below(&index, 3), []);
-        index.subtract(&q, &f, 3, JobId(7));
+        index.subtract(&q, &f, 3, JobId(7), &gpus(1000));
         assert_eq!(index, RunningPriorities::default());
         assert_eq!(index.on(&f).count(), 0);
     }
