@@ -35,7 +35,7 @@ use crate::ids::{FlavorName, JobId, QueueName};
 use crate::model::{ClusterQueue, Config, Flavor, Job};
 use crate::preemption::{PreemptionPolicy, Refusals, WithinClusterQueue};
 use crate::quota::Room;
-use crate::screenings::{self, Screening};
+use crate::screenings::{Positions, Screening};
 use crate::units::Time;
 use std::cell::OnceCell;
 use std::collections::BTreeMap;
@@ -206,7 +206,7 @@ pub(crate) struct CycleMemo<'c> {
     pub rooms: Rooms<'c>,
     /// Screenings worked out this cycle, for the scheduler to keep.
     pub fresh: Vec<(ClassId, Result<Screening, RejectReason>)>,
-    config: &'c Config,
+    positions: Positions<'c>,
     /// Whether answers are kept from one job to the next.
     keep: bool,
 }
@@ -219,7 +219,7 @@ impl<'c> CycleMemo<'c> {
     pub(crate) fn new(keep: bool, classes: usize, config: &'c Config) -> Self {
         CycleMemo {
             fresh: Vec::new(),
-            config,
+            positions: Positions::of(config),
             screened: vec![None; classes],
             screens: Vec::new(),
             blocked: Vec::new(),
@@ -240,12 +240,12 @@ impl<'c> CycleMemo<'c> {
     /// Turns a kept screening into this cycle's; `None` if the configuration lost its queue or
     /// a flavor (it never does while the answer is kept).
     pub(crate) fn restore(&mut self, kept: &Screening) -> Option<usize> {
-        let config = self.config;
-        let queue = screenings::queue_at(config, kept.queue)?;
+        let positions = &self.positions;
+        let queue = positions.queue_at(kept.queue)?;
         let candidates = kept
             .candidates
             .iter()
-            .map(|&at| screenings::flavor_at(config, at))
+            .map(|&at| positions.flavor_at(at))
             .collect::<Option<Vec<_>>>()?;
         self.screens.push(Screened {
             queue,
@@ -261,14 +261,14 @@ impl<'c> CycleMemo<'c> {
     /// to keep.
     pub(crate) fn screening(&self, index: usize) -> Option<Screening> {
         let screened = self.screens.get(index)?;
-        let config = self.config;
+        let positions = &self.positions;
         let candidates = screened
             .candidates
             .iter()
-            .map(|flavor| screenings::flavor_position(config, flavor))
+            .map(|flavor| positions.flavor_position(flavor))
             .collect::<Option<Box<[usize]>>>()?;
         Some(Screening {
-            queue: screenings::queue_position(config, screened.queue)?,
+            queue: positions.queue_position(screened.queue)?,
             candidates,
             has_private: screened.has_private,
             private_speeds: Arc::clone(&screened.private_speeds),

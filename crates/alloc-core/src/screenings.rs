@@ -58,26 +58,37 @@ impl Screenings {
     }
 }
 
-/// Where a queue or flavor of `config` sits in its map (found by address: these are its own
-/// values), and back: a configuration has a handful of each.
-pub(crate) fn queue_position(config: &Config, queue: &ClusterQueue) -> Option<usize> {
-    config
-        .cluster_queues
-        .values()
-        .position(|q| std::ptr::eq(q, queue))
+/// Where each queue and flavor of a configuration sits in its map, and back: gathered once per
+/// cycle, as every class's kept screening is turned back into references (a configuration
+/// has a handful of each).
+#[derive(Debug)]
+pub(crate) struct Positions<'c> {
+    queues: Vec<&'c ClusterQueue>,
+    flavors: Vec<&'c Flavor>,
 }
 
-pub(crate) fn flavor_position(config: &Config, flavor: &Flavor) -> Option<usize> {
-    config
-        .flavors
-        .values()
-        .position(|f| std::ptr::eq(f, flavor))
-}
+impl<'c> Positions<'c> {
+    pub(crate) fn of(config: &'c Config) -> Self {
+        Positions {
+            queues: config.cluster_queues.values().collect(),
+            flavors: config.flavors.values().collect(),
+        }
+    }
 
-pub(crate) fn queue_at(config: &Config, position: usize) -> Option<&ClusterQueue> {
-    config.cluster_queues.values().nth(position)
-}
+    /// Found by address: these are the configuration's own values.
+    pub(crate) fn queue_position(&self, queue: &ClusterQueue) -> Option<usize> {
+        self.queues.iter().position(|q| std::ptr::eq(*q, queue))
+    }
 
-pub(crate) fn flavor_at(config: &Config, position: usize) -> Option<&Flavor> {
-    config.flavors.values().nth(position)
+    pub(crate) fn flavor_position(&self, flavor: &Flavor) -> Option<usize> {
+        self.flavors.iter().position(|f| std::ptr::eq(*f, flavor))
+    }
+
+    pub(crate) fn queue_at(&self, position: usize) -> Option<&'c ClusterQueue> {
+        self.queues.get(position).copied()
+    }
+
+    pub(crate) fn flavor_at(&self, position: usize) -> Option<&'c Flavor> {
+        self.flavors.get(position).copied()
+    }
 }
