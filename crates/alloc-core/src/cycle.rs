@@ -46,8 +46,11 @@ impl Scheduler {
         // The configuration does not change within a cycle; holding it apart from `self` lets the
         // memo borrow from it while admissions change the rest.
         let config = Arc::clone(&self.config);
-        let screenings = &mut self.screenings;
-        self.classes.recycle(|class| screenings.forget(class));
+        let (screenings, speeds) = (&mut self.screenings, &mut self.speeds);
+        self.classes.recycle(|class| {
+            screenings.forget(class);
+            speeds.forget(class);
+        });
         let mut memo = CycleMemo::new(memo, self.classes.bound(), &config);
         for slot in order {
             // Only the job being decided leaves the pending jobs, so every slot still holds

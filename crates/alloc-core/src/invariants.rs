@@ -93,9 +93,18 @@ impl Scheduler {
         }
     }
 
-    /// Each screening kept for a pending job's class is what screening the job afresh gives.
+    /// Each screening and fastest candidate speed kept for a pending job's class is what
+    /// working it out afresh for the job gives.
     fn check_screenings(&self, violations: &mut Vec<String>) {
+        let afresh = crate::score::SpeedCache::default();
         for waiting in self.pending.by_id() {
+            let known = self.speeds.known_in_class(waiting.class);
+            if known.is_some_and(|fastest| fastest != afresh.fastest(self, &waiting.job)) {
+                violations.push(format!(
+                    "{}: the fastest speed kept for its class is not its own",
+                    waiting.job.id
+                ));
+            }
             let Some(kept) = self.screenings.get(waiting.class) else {
                 continue;
             };

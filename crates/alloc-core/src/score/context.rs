@@ -5,6 +5,7 @@
 use super::rank::{DeadlineTerm, Score, ScoreBreakdown};
 use super::terms;
 use super::weights::ScoreWeights;
+use crate::classes::ClassId;
 use crate::ids::TenantName;
 use crate::model::Job;
 use crate::scheduler::Scheduler;
@@ -38,11 +39,16 @@ impl<'a> Scorer<'a> {
         }
     }
 
-    /// The job's place in the scored order, without building its explanation.
-    pub(crate) fn score(&mut self, job: &'a Job) -> Score {
+    /// The place in the scored order of `job`, of request class `class`, without building its
+    /// explanation.
+    pub(crate) fn score(&mut self, job: &'a Job, class: ClassId) -> Score {
         let urgency = match job.deadline {
             Some(deadline) if self.weights.deadline > 0.0 => {
-                Some(self.deadline_term(job, deadline).urgency)
+                let fastest = self
+                    .scheduler
+                    .speeds
+                    .fastest_in_class(self.scheduler, job, class);
+                Some(self.deadline_term(job, deadline, fastest).urgency)
             }
             _ => None,
         };
@@ -60,7 +66,8 @@ impl<'a> Scorer<'a> {
 
     /// The job's score part by part.
     pub(crate) fn breakdown(&mut self, job: &'a Job) -> ScoreBreakdown {
-        let deadline = job.deadline.map(|at| self.deadline_term(job, at));
+        let fastest = self.scheduler.speeds.fastest(self.scheduler, job);
+        let deadline = job.deadline.map(|at| self.deadline_term(job, at, fastest));
         let configured_weight = self
             .scheduler
             .config
@@ -86,8 +93,9 @@ impl<'a> Scorer<'a> {
         }
     }
 
-    fn deadline_term(&mut self, job: &'a Job, deadline: Time) -> DeadlineTerm {
-        let runtime = match self.fastest_speed(job) {
+    /// `fastest`: the fastest GPU speed among the job's candidate flavors (see `speeds`).
+    fn deadline_term(&self, job: &Job, deadline: Time, fastest: Option<u32>) -> DeadlineTerm {
+        let runtime = match fastest {
             Some(speed) => terms::runtime_at(job.runtime, speed),
             None => job.runtime,
         };
@@ -98,11 +106,6 @@ impl<'a> Scorer<'a> {
             slack_ms,
             urgency: terms::urgency(slack_ms),
         }
-    }
-
-    /// The fastest GPU speed among the job's candidate flavors (see `speeds`).
-    fn fastest_speed(&self, job: &Job) -> Option<u32> {
-        self.scheduler.speeds.fastest(self.scheduler, job)
     }
 }
 

@@ -76,7 +76,7 @@ impl Scheduler {
                 let scored: Vec<(Score, Slot)> = self
                     .pending
                     .slots()
-                    .map(|(slot, waiting)| (scorer.score(&waiting.job), slot))
+                    .map(|(slot, waiting)| (scorer.score(&waiting.job, waiting.class), slot))
                     .collect();
                 // Sorting short keys (the first criterion as an integer, and the place in
                 // `scored`) moves a third of the bytes the scores would; equal first criteria
