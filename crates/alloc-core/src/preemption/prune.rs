@@ -22,7 +22,7 @@
 //! a refusal.
 
 use super::WithinClusterQueue;
-use crate::ids::QueueName;
+use crate::ids::{FlavorName, QueueName};
 use crate::model::{ClusterQueue, Flavor, Job, Resource, ResourceAmounts};
 use crate::quota::Mode;
 use crate::scheduler::Scheduler;
@@ -56,7 +56,8 @@ impl Scheduler {
         })
     }
 
-    /// Test 2 of the module docs.
+    /// Test 2 of the module docs. A flavor where `job` may evict nothing is left to the
+    /// search, which then refuses it for requests of any size.
     fn short_with_every_victim_gone(
         &self,
         job: &Job,
@@ -64,43 +65,61 @@ impl Scheduler {
         flavor: &Flavor,
     ) -> bool {
         let flavor = &flavor.name;
-        // a member's usage of the flavor without the jobs `job` may evict, where `gone` says
-        let used_without = |gone: fn(&QueueName, &QueueName) -> bool| {
+        // what the jobs `job` may evict hold, by queue: its own, and those over nominal
+        let mut evictable: Vec<(&QueueName, ResourceAmounts)> = Vec::new();
+        for (owner, jobs) in self.ledgers.priorities.on(flavor) {
+            let Some(priorities) = self.victim_priorities(job, queue, owner) else {
+                continue;
+            };
+            if *owner == queue.name || self.over_nominal(owner, flavor) {
+                evictable.push((owner, RunningPriorities::held(jobs, priorities)));
+            }
+        }
+        if evictable.is_empty() {
+            return false;
+        }
+        let used_without = |own_only: bool| {
+            let evictable = &evictable;
             move |member: &QueueName| {
                 let mut used = self.ledgers.quota.of(member, flavor);
-                // only a queue over its nominal quota can be reclaimed from
-                let reclaimable = || {
-                    let quota = |resource| {
-                        let queue = self.config.cluster_queues.get(member);
-                        queue
-                            .and_then(|q| q.quota(flavor, resource))
-                            .map_or(0, |q| q.nominal)
-                    };
-                    Resource::ALL
-                        .into_iter()
-                        .any(|resource| used.get(resource) > quota(resource))
-                };
-                if gone(member, &queue.name) && (*member == queue.name || reclaimable()) {
-                    let held = self
-                        .ledgers
-                        .priorities
-                        .of(member, flavor)
-                        .zip(self.victim_priorities(job, queue, member))
-                        .map(|(jobs, priorities)| RunningPriorities::held(jobs, priorities));
-                    used.subtract(&held.unwrap_or_default());
+                let gone = evictable
+                    .iter()
+                    .find(|(owner, _)| *owner == member && (!own_only || *owner == &queue.name));
+                if let Some((_, held)) = gone {
+                    used.subtract(held);
                 }
                 used
             }
         };
         let view = self.quota_view();
         let request = job.quota_usage();
-        let assess = |used: &dyn Fn(&QueueName) -> ResourceAmounts| {
-            view.room_given(queue, flavor, used).assess(queue, &request)
+        let assess = |own_only: bool| {
+            view.room_given(queue, flavor, used_without(own_only))
+                .assess(queue, &request)
         };
-        match assess(&used_without(|_, _| true)) {
+        match assess(false) {
             Err(_) => true,
             Ok(Mode::Fit) => false,
-            Ok(Mode::Borrow) => assess(&used_without(|member, own| member == own)).is_err(),
+            Ok(Mode::Borrow) => assess(true).is_err(),
         }
+    }
+
+    /// `queue` uses more than its nominal quota on `flavor` of some resource: only such a
+    /// queue can be reclaimed from (the search asks only of the resources the request asks
+    /// for).
+    fn over_nominal(&self, queue: &QueueName, flavor: &FlavorName) -> bool {
+        let Some(quotas) = self
+            .config
+            .cluster_queues
+            .get(queue)
+            .and_then(|queue| queue.flavors.iter().find(|f| f.flavor == *flavor))
+        else {
+            return self.ledgers.quota.of(queue, flavor) != ResourceAmounts::default();
+        };
+        let used = self.ledgers.quota.of(queue, flavor);
+        Resource::ALL.into_iter().any(|resource| {
+            let nominal = quotas.resources.get(&resource).map_or(0, |q| q.nominal);
+            used.get(resource) > nominal
+        })
     }
 }
