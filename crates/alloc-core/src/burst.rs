@@ -346,6 +346,13 @@ impl Scheduler {
         if policy.mode == BurstMode::Never || !job.burstable {
             return None;
         }
+        let waited = now.since(job.submit_time);
+        // Without a deadline to shorten it, the wait is the rule's alone: most waiting jobs
+        // are still within it, and need no offer priced.
+        let rule_only = job.deadline.is_none() || !policy.deadline_aware;
+        if policy.mode == BurstMode::Threshold && rule_only && waited < policy.wait.threshold(job) {
+            return None;
+        }
         let gpus = gpus_rented(job);
         let quotes = self
             .quotes(job, now)
@@ -372,7 +379,6 @@ impl Scheduler {
             }
         }
         let chosen = cheapest_meeting.or(first_ending)?;
-        let waited = now.since(job.submit_time);
         let threshold = match policy.mode {
             BurstMode::Never => return None,
             BurstMode::Always => Millis::ZERO,
