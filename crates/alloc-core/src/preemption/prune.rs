@@ -28,11 +28,25 @@ use crate::quota::Mode;
 use crate::scheduler::Scheduler;
 use crate::state::RunningPriorities;
 
+/// What pruning finds of one candidate flavor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Prospect {
+    /// No victim set there can admit the job (test 1 or 2).
+    Hopeless,
+    /// No job the preemptor may evict runs there, whatever its deadline or start: nobody
+    /// ranks below it there, whatever its size.
+    NoVictims,
+    /// To be searched.
+    Open,
+}
+
 impl Scheduler {
-    /// No victim set on `flavor` can admit `job` of `queue` (see the module docs).
-    pub(super) fn hopeless_on(&self, job: &Job, queue: &ClusterQueue, flavor: &Flavor) -> bool {
-        self.only_reclaim_over_nominal(job, queue, flavor)
-            || self.short_with_every_victim_gone(job, queue, flavor)
+    /// Whether a victim set on `flavor` might admit `job` of `queue` (see the module docs).
+    pub(super) fn prospect_on(&self, job: &Job, queue: &ClusterQueue, flavor: &Flavor) -> Prospect {
+        if self.only_reclaim_over_nominal(job, queue, flavor) {
+            return Prospect::Hopeless;
+        }
+        self.short_with_every_victim_gone(job, queue, flavor)
     }
 
     /// Test 1 of the module docs.
@@ -56,14 +70,13 @@ impl Scheduler {
         })
     }
 
-    /// Test 2 of the module docs. A flavor where `job` may evict nothing is left to the
-    /// search, which then refuses it for requests of any size.
+    /// Test 2 of the module docs, after finding whether `job` may evict anything at all.
     fn short_with_every_victim_gone(
         &self,
         job: &Job,
         queue: &ClusterQueue,
         flavor: &Flavor,
-    ) -> bool {
+    ) -> Prospect {
         let flavor = &flavor.name;
         // what the jobs `job` may evict hold, by queue: its own, and those over nominal
         let mut evictable: Vec<(&QueueName, ResourceAmounts)> = Vec::new();
@@ -71,12 +84,15 @@ impl Scheduler {
             let Some(priorities) = self.victim_priorities(job, queue, owner) else {
                 continue;
             };
-            if *owner == queue.name || self.over_nominal(owner, flavor) {
-                evictable.push((owner, RunningPriorities::held(jobs, priorities)));
+            if *owner != queue.name && !self.over_nominal(owner, flavor) {
+                continue;
+            }
+            if let Some(held) = RunningPriorities::held(jobs, priorities) {
+                evictable.push((owner, held));
             }
         }
         if evictable.is_empty() {
-            return false;
+            return Prospect::NoVictims;
         }
         let used_without = |own_only: bool| {
             let evictable = &evictable;
@@ -97,10 +113,15 @@ impl Scheduler {
             view.room_given(queue, flavor, used_without(own_only))
                 .assess(queue, &request)
         };
-        match assess(false) {
+        let hopeless = match assess(false) {
             Err(_) => true,
             Ok(Mode::Fit) => false,
             Ok(Mode::Borrow) => assess(true).is_err(),
+        };
+        if hopeless {
+            Prospect::Hopeless
+        } else {
+            Prospect::Open
         }
     }
 

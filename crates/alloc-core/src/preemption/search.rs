@@ -26,6 +26,7 @@
 //! placement code on the flavor's nodes with the victims' resources released, so it is exactly
 //! what admission would choose once they are gone.
 
+use super::prune::Prospect;
 use super::rank::Candidate;
 use super::refusals::Reach;
 use super::trial::{release_quota, room_without, Trial};
@@ -107,16 +108,25 @@ impl Scheduler {
         if !self.policy.preemption.enabled {
             return Search::Refused(Reach::AnySize);
         }
-        // Nothing to search where no victim set can work; see `prune`. A hopeless flavor
-        // yields no plan, so leaving it out leaves `stop_early` as it was.
-        let open: Vec<bool> = candidates
+        // Nothing to search where no victim set can work or nobody ranks below the job; see
+        // `prune`. Such a flavor yields no plan, so leaving it out leaves `stop_early` as it
+        // was.
+        let prospects: Vec<Prospect> = candidates
             .iter()
-            .map(|flavor| !self.hopeless_on(job, queue, flavor))
+            .map(|flavor| self.prospect_on(job, queue, flavor))
             .collect();
+        let open: Vec<bool> = prospects.iter().map(|p| *p == Prospect::Open).collect();
+        // Who ranks below reads the request's family, not its size; a flavor turned down as
+        // hopeless read the size.
+        let reach = if prospects.contains(&Prospect::Hopeless) {
+            Reach::LargerRequests
+        } else {
+            Reach::AnySize
+        };
         if !open.contains(&true) {
-            return Search::Refused(Reach::LargerRequests);
+            return Search::Refused(reach);
         }
-        self.search_open(job, queue, candidates, &open, now)
+        self.search_open(job, queue, candidates, &open, reach, now)
     }
 
     /// [`Scheduler::preempt_for`] searching every candidate flavor, with none turned down
@@ -129,28 +139,24 @@ impl Scheduler {
         candidates: &[&Flavor],
         now: Time,
     ) -> Search {
-        self.search_open(job, queue, candidates, &vec![true; candidates.len()], now)
+        let open = vec![true; candidates.len()];
+        self.search_open(job, queue, candidates, &open, Reach::AnySize, now)
     }
 
-    /// The search on the flavors `open` says may work.
+    /// The search on the flavors `open` says may work; `reach`: how far a refusal for want
+    /// of any lower-ranked job reaches, given what pruning read.
     fn search_open(
         &self,
         job: &Job,
         queue: &ClusterQueue,
         candidates: &[&Flavor],
         open: &[bool],
+        reach: Reach,
         now: Time,
     ) -> Search {
         let pools = self.victim_pools(job, queue, candidates, open, now);
         if pools.iter().all(Vec::is_empty) {
-            // Who ranks below reads the request's family, not its size; a flavor turned down
-            // as hopeless read the size.
-            let all_open = !open.contains(&false);
-            return Search::Refused(if all_open {
-                Reach::AnySize
-            } else {
-                Reach::LargerRequests
-            });
+            return Search::Refused(reach);
         }
         let stop_early = queue.fungibility.when_can_preempt == WhenCanPreempt::MayStopSearch;
         let mut plans = Vec::new();

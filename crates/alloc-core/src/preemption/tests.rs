@@ -221,11 +221,13 @@ fn disabled_preemption_decides_nothing() {
 }
 
 /// Pruning (`prune`) turns a flavor down only where the full search would find no way to
-/// make room, whatever the quotas, the running jobs (priorities, queues, deadlines) and the
-/// policy.
+/// make room, and finds no victims only where the search finds nobody ranked below the job,
+/// whatever the quotas, the running jobs (priorities, queues, deadlines) and the policy.
 mod pruning {
     use super::*;
     use crate::model::Flavor;
+    use crate::preemption::prune::Prospect;
+    use crate::preemption::refusals::Reach;
     use crate::preemption::search::Search;
     use proptest::prelude::*;
 
@@ -284,7 +286,7 @@ mod pruning {
         })]
 
         #[test]
-        fn a_flavor_turned_down_as_hopeless_has_no_victim_set(
+        fn pruning_agrees_with_the_unpruned_search(
             quota_a in quota(),
             quota_b in quota(),
             runners in proptest::collection::vec(runner(), 0..12),
@@ -325,9 +327,17 @@ mod pruning {
                 .build();
             let queue = &s.config.cluster_queues[&QueueName::new(queue_of(in_a))];
             let flavor: &Flavor = &s.config.flavors[&crate::ids::FlavorName::new("f")];
-            if s.hopeless_on(&job, queue, flavor) {
-                let search = s.preempt_unpruned(&job, queue, &[flavor], Time(2 * MIN));
-                prop_assert!(!matches!(search, Search::Found(_)), "turned down, yet room was made");
+            let search = s.preempt_unpruned(&job, queue, &[flavor], Time(2 * MIN));
+            match s.prospect_on(&job, queue, flavor) {
+                Prospect::Hopeless => prop_assert!(
+                    !matches!(search, Search::Found(_)),
+                    "turned down, yet room was made"
+                ),
+                Prospect::NoVictims => prop_assert!(
+                    matches!(search, Search::Refused(Reach::AnySize)),
+                    "no victims, yet some job ranked below"
+                ),
+                Prospect::Open => {}
             }
         }
     }

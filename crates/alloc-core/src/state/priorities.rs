@@ -65,13 +65,22 @@ impl RunningPriorities {
             .flat_map(|(_, level)| level.jobs.iter().copied())
     }
 
-    /// The quota held by the jobs in `by_priority` whose priority is in `priorities`.
-    pub fn held(by_priority: &ByPriority, priorities: impl RangeBounds<i32>) -> ResourceAmounts {
+    /// The quota held by the jobs in `by_priority` whose priority is in `priorities`; `None`
+    /// when there are none.
+    pub fn held(
+        by_priority: &ByPriority,
+        priorities: impl RangeBounds<i32>,
+    ) -> Option<ResourceAmounts> {
+        let mut levels = by_priority
+            .range(priorities)
+            .map(|(_, level)| level)
+            .peekable();
+        levels.peek()?;
         let mut held = ResourceAmounts::default();
-        for level in by_priority.range(priorities).map(|(_, level)| level) {
+        for level in levels {
             held.add(&level.held);
         }
-        held
+        Some(held)
     }
 
     /// Job `id` of `queue` runs on `flavor` at `priority`, holding `usage` of quota.
@@ -148,11 +157,12 @@ mod tests {
         let held = |index: &RunningPriorities, priority: i32| -> ResourceAmounts {
             let mut held = ResourceAmounts::default();
             for (_, jobs) in index.on(&f) {
-                held.add(&RunningPriorities::held(jobs, ..priority));
+                held.add(&RunningPriorities::held(jobs, ..priority).unwrap_or_default());
             }
             held
         };
-        assert_eq!(held(&index, 1), ResourceAmounts::default());
+        let jobs = index.of(&q, &f).expect("q runs jobs on f");
+        assert_eq!(RunningPriorities::held(jobs, ..1), None);
         assert_eq!(
             held(&index, 3),
             ResourceAmounts {
