@@ -1,4 +1,5 @@
-//! Cheap, exact refusals ahead of the search: flavors on which no victim set can work.
+//! Cheap, exact refusals ahead of the search: flavors on which no victim set can work, or
+//! where there is nobody to evict.
 //!
 //! 1. On a flavor where the preemptor's own ClusterQueue has no job it may evict (by the
 //!    `withinClusterQueue` rule and [`RunningPriorities`](crate::state::RunningPriorities)),
@@ -12,6 +13,10 @@
 //!    if quota would then admit the job only by borrowing (so no reclaim victim may be taken)
 //!    and it is still short with every such job of its own queue gone. The index keeps the
 //!    quota each priority level holds, so this reads no running job.
+//!
+//! Before test 2, the same reading tells a flavor where the preemptor may evict nothing at
+//! all ([`Prospect::NoVictims`]): nobody ranks below it there, whatever its size, so the
+//! search need not build that flavor's victim pool either.
 //!
 //! Deep backlogs in a saturated cohort are mostly such jobs, and these answer them without
 //! reading the running jobs. Both tests are conservative: they ignore deadline protection and
