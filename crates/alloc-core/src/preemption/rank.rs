@@ -5,7 +5,7 @@ use super::{ReclaimWithinCohort, WithinClusterQueue};
 use crate::ids::{FlavorName, QueueName};
 use crate::model::{ClusterQueue, Flavor, Job, Resource, ResourceAmounts};
 use crate::scheduler::{Running, Scheduler};
-use crate::state::{QuotaUsage, RunningPriorities};
+use crate::state::RunningPriorities;
 use crate::units::{Millis, Time};
 use std::cmp::{Ordering, Reverse};
 use std::ops::Bound;
@@ -142,11 +142,11 @@ impl Scheduler {
         })
     }
 
-    /// `queue` uses more than its nominal quota on `flavor` of a resource `request` asks for
-    /// (of GPU when it asks for nothing).
+    /// `queue`, using `used` of `flavor`, uses more than its nominal quota there of a resource
+    /// `request` asks for (of GPU when it asks for nothing).
     pub(crate) fn borrowing(
         &self,
-        usage: &QuotaUsage,
+        used: ResourceAmounts,
         queue: &QueueName,
         flavor: &FlavorName,
         request: &ResourceAmounts,
@@ -154,7 +154,6 @@ impl Scheduler {
         let Some(cluster_queue) = self.config.cluster_queues.get(queue) else {
             return false;
         };
-        let used = usage.of(queue, flavor);
         let asks_nothing = Resource::ALL.iter().all(|r| request.get(*r) == 0);
         Resource::ALL
             .into_iter()
@@ -197,7 +196,12 @@ impl Scheduler {
                     }
                     let reclaim = *owner != queue.name;
                     let borrows = reclaim
-                        && self.borrowing(&self.ledgers.quota, owner, &flavor.name, &request);
+                        && self.borrowing(
+                            self.ledgers.quota.of(owner, &flavor.name),
+                            owner,
+                            &flavor.name,
+                            &request,
+                        );
                     if reclaim && !borrows {
                         continue;
                     }

@@ -29,7 +29,7 @@
 use super::prune::Prospect;
 use super::rank::Candidate;
 use super::refusals::Reach;
-use super::trial::{release_quota, room_without, Trial};
+use super::trial::{room_without, Trial};
 use crate::decision::Decision;
 use crate::ids::NodeName;
 use crate::model::{ClusterQueue, Flavor, GpuRequest, Job, ResourceAmounts, WhenCanPreempt};
@@ -210,11 +210,7 @@ impl Scheduler {
         {
             return false;
         }
-        let mut all_gone = self.ledgers.quota.clone();
-        for candidate in &pool.candidates {
-            release_quota(&mut all_gone, candidate);
-        }
-        let Some(mode) = self.quota_mode(target.queue, flavor, &target.request, &all_gone) else {
+        let Some(mode) = self.mode_without(target, &pool.candidates) else {
             return false;
         };
         // Quota only loosens as usage falls, so a fit within nominal is within reach iff it is
@@ -222,14 +218,8 @@ impl Scheduler {
         // no reclaim victim (step 4): the queue's own candidates alone must then make quota room.
         let fit_reachable = mode == Mode::Fit;
         if !fit_reachable {
-            let mut own_gone = self.ledgers.quota.clone();
-            for candidate in pool.candidates.iter().filter(|c| !c.reclaim) {
-                release_quota(&mut own_gone, candidate);
-            }
-            if self
-                .quota_mode(target.queue, flavor, &target.request, &own_gone)
-                .is_none()
-            {
+            let own = pool.candidates.iter().filter(|c| !c.reclaim);
+            if self.mode_without(target, own).is_none() {
                 return false;
             }
         }
@@ -305,7 +295,7 @@ impl Scheduler {
                 .copied()
                 .filter(move |index| !first.contains(index))
         });
-        let mut trial = Trial::new(self, room_now);
+        let mut trial = Trial::new(room_now);
         let mut chosen: Vec<Candidate<'a>> = Vec::new();
         let mut admitted = false;
         for candidate in first
@@ -318,13 +308,14 @@ impl Scheduler {
                 break;
             }
             let placement = &candidate.running.placement;
+            let used = || {
+                let ledger = &self.ledgers.quota;
+                trial
+                    .released
+                    .usage_of(ledger, &placement.queue, &placement.flavor)
+            };
             if candidate.reclaim
-                && !self.borrowing(
-                    &trial.usage,
-                    &placement.queue,
-                    &placement.flavor,
-                    &target.request,
-                )
+                && !self.borrowing(used(), &placement.queue, &placement.flavor, &target.request)
             {
                 continue;
             }

@@ -93,7 +93,7 @@ fn ranks(s: &Scheduler, victim: u64, preemptor: &Job) -> bool {
     let borrowing = || {
         let placement = &running.placement;
         s.borrowing(
-            &s.ledgers.quota,
+            s.ledgers.quota.of(&placement.queue, &placement.flavor),
             &placement.queue,
             &placement.flavor,
             &preemptor.quota_usage(),

@@ -1,24 +1,77 @@
 //! Hypothetical states: what quota and nodes would look like without some victims, and the
-//! exact decision once a victim set is chosen. Nodes are copied only where victims free
-//! capacity, and placed on by scanning (`placement::place_among`), which decides as admission
-//! does on the real fleet.
+//! exact decision once a victim set is chosen. Quota is what the victims release, read over
+//! the scheduler's ledger (a search tries many sets, and copying the ledger for each was most
+//! of its cost); nodes are copied only where victims free capacity, and placed on by scanning
+//! (`placement::place_among`), which decides as admission does on the real fleet.
 
 use super::rank::Candidate;
 use super::search::{Plan, Target};
 use crate::decision::{Decision, FlavorMiss, Placement};
-use crate::ids::{FlavorName, JobId, NodeName};
+use crate::ids::{FlavorName, JobId, NodeName, QueueName};
 use crate::model::{ClusterQueue, Flavor, Job, ResourceAmounts};
 use crate::placement;
-use crate::quota::{Mode, QuotaView};
+use crate::quota::Mode;
 use crate::scheduler::Scheduler;
 use crate::state::{Fleet, NodeState, QuotaUsage};
 use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;
 
-/// Quota usage without some victims and, while the job has found no room yet, copies of the
+/// The quota some victims would release, by queue and flavor: read over the scheduler's ledger
+/// instead of copying it (a victim set touches a queue or two on one flavor).
+#[derive(Debug, Default)]
+pub(super) struct Released<'a> {
+    by_pair: Vec<(&'a QueueName, &'a FlavorName, ResourceAmounts)>,
+}
+
+impl<'a> Released<'a> {
+    pub fn of<'v>(victims: impl IntoIterator<Item = &'v Candidate<'a>>) -> Released<'a>
+    where
+        'a: 'v,
+    {
+        let mut released = Released::default();
+        for victim in victims {
+            released.add(victim);
+        }
+        released
+    }
+
+    pub fn add(&mut self, victim: &Candidate<'a>) {
+        let running: &'a crate::scheduler::Running = victim.running;
+        let (queue, flavor) = (&running.placement.queue, &running.placement.flavor);
+        let usage = running.job.quota_usage();
+        let pair = self
+            .by_pair
+            .iter_mut()
+            .find(|(q, f, _)| *q == queue && *f == flavor);
+        match pair {
+            Some((_, _, sum)) => sum.add(&usage),
+            None => self.by_pair.push((queue, flavor, usage)),
+        }
+    }
+
+    /// `queue`'s usage of `flavor` in `ledger` with the released quota gone.
+    pub fn usage_of(
+        &self,
+        ledger: &QuotaUsage,
+        queue: &QueueName,
+        flavor: &FlavorName,
+    ) -> ResourceAmounts {
+        let mut used = ledger.of(queue, flavor);
+        let pair = self
+            .by_pair
+            .iter()
+            .find(|(q, f, _)| *q == queue && *f == flavor);
+        if let Some((_, _, sum)) = pair {
+            used.subtract(sum);
+        }
+        used
+    }
+}
+
+/// Quota released by some victims and, while the job has found no room yet, copies of the
 /// nodes they free (taken from the real fleet on first touch).
-pub(super) struct Trial {
-    pub usage: QuotaUsage,
+pub(super) struct Trial<'a> {
+    pub released: Released<'a>,
     /// The flavor's nodes the victims so far hold shares of, by name, with those shares freed.
     nodes: BTreeMap<NodeName, NodeState>,
     /// A node has room for the job. Freeing more never takes room away, so once found it
@@ -26,24 +79,27 @@ pub(super) struct Trial {
     room: bool,
 }
 
-impl Trial {
+impl<'a> Trial<'a> {
     /// The state as it is; `room` when a node already has room for the job.
-    pub fn new(scheduler: &Scheduler, room: bool) -> Trial {
+    pub fn new(room: bool) -> Trial<'a> {
         Trial {
-            usage: scheduler.ledgers.quota.clone(),
+            released: Released::default(),
             nodes: BTreeMap::new(),
             room,
         }
     }
 
     /// The state without `victims`.
-    pub fn without<'v, 'a: 'v>(
+    pub fn without<'v>(
         scheduler: &Scheduler,
         room: bool,
         flavor: &FlavorName,
         victims: impl IntoIterator<Item = &'v Candidate<'a>>,
-    ) -> Trial {
-        let mut trial = Trial::new(scheduler, room);
+    ) -> Trial<'a>
+    where
+        'a: 'v,
+    {
+        let mut trial = Trial::new(room);
         for victim in victims {
             trial.remove(scheduler, flavor, victim);
         }
@@ -52,8 +108,8 @@ impl Trial {
 
     /// Releases `victim`'s quota and, while room is still sought, its shares of `flavor`'s
     /// nodes.
-    pub fn remove(&mut self, scheduler: &Scheduler, flavor: &FlavorName, victim: &Candidate<'_>) {
-        release_quota(&mut self.usage, victim);
+    pub fn remove(&mut self, scheduler: &Scheduler, flavor: &FlavorName, victim: &Candidate<'a>) {
+        self.released.add(victim);
         if !self.room {
             free_shares(&mut self.nodes, &scheduler.ledgers.fleet, flavor, victim);
         }
@@ -106,29 +162,20 @@ fn free_shares(
     }
 }
 
-pub(super) fn release_quota(usage: &mut QuotaUsage, victim: &Candidate<'_>) {
-    let placement = &victim.running.placement;
-    usage.subtract(
-        &placement.queue,
-        &placement.flavor,
-        &victim.running.job.quota_usage(),
-    );
-}
-
 impl Scheduler {
     /// The job fits the trial's quota — without borrowing when `victims` include reclaim
     /// victims — and a node.
     pub(super) fn admits(
         &self,
-        trial: &mut Trial,
+        trial: &mut Trial<'_>,
         target: &Target<'_>,
         victims: &[Candidate<'_>],
     ) -> bool {
-        let Some(mode) = self.quota_mode(
+        let Some(mode) = self.mode_with(
             target.queue,
             &target.flavor.name,
             &target.request,
-            &trial.usage,
+            &trial.released,
         ) else {
             return false;
         };
@@ -138,19 +185,37 @@ impl Scheduler {
         trial.has_room(target.job)
     }
 
-    pub(super) fn quota_mode(
+    /// How quota would admit the target with `victims` gone (`None`: it would not).
+    pub(super) fn mode_without<'v, 'a: 'v>(
+        &self,
+        target: &Target<'_>,
+        victims: impl IntoIterator<Item = &'v Candidate<'a>>,
+    ) -> Option<Mode> {
+        let released = Released::of(victims);
+        self.mode_with(
+            target.queue,
+            &target.flavor.name,
+            &target.request,
+            &released,
+        )
+    }
+
+    /// How quota would admit `request` of `queue` on `flavor` with `released` gone. An
+    /// assessment there reads only usage of that flavor.
+    fn mode_with(
         &self,
         queue: &ClusterQueue,
         flavor: &FlavorName,
         request: &ResourceAmounts,
-        usage: &QuotaUsage,
+        released: &Released<'_>,
     ) -> Option<Mode> {
-        let view = QuotaView {
-            config: &self.config,
-            cohort_members: &self.cohort_members,
-            usage,
-        };
-        view.assess(queue, flavor, request).ok()
+        let ledger = &self.ledgers.quota;
+        self.quota_view()
+            .room_given(queue, flavor, |member| {
+                released.usage_of(ledger, member, flavor)
+            })
+            .assess(queue, request)
+            .ok()
     }
 
     /// The decision for `plan`: quota assessed and the job placed by the placement code on
@@ -166,12 +231,11 @@ impl Scheduler {
         let flavor = candidates.get(plan.position)?;
         let fleet = &self.ledgers.fleet;
         let mut freed = BTreeMap::new();
-        let mut usage = self.ledgers.quota.clone();
         for victim in &plan.victims {
             free_shares(&mut freed, fleet, &flavor.name, victim);
-            release_quota(&mut usage, victim);
         }
-        let mode = self.quota_mode(queue, &flavor.name, &job.quota_usage(), &usage)?;
+        let released = Released::of(&plan.victims);
+        let mode = self.mode_with(queue, &flavor.name, &job.quota_usage(), &released)?;
         if mode == Mode::Borrow && plan.victims.iter().any(|c| c.reclaim) {
             return None;
         }
