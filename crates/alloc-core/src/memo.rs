@@ -206,7 +206,9 @@ pub(crate) struct CycleMemo<'c> {
     pub rooms: Rooms<'c>,
     /// Screenings worked out this cycle, for the scheduler to keep.
     pub fresh: Vec<(ClassId, Result<Screening, RejectReason>)>,
-    positions: Positions<'c>,
+    /// Gathered on first need: most cycles of a simulation restore no screening.
+    positions: OnceCell<Positions<'c>>,
+    config: &'c Config,
     /// Whether answers are kept from one job to the next.
     keep: bool,
 }
@@ -219,7 +221,8 @@ impl<'c> CycleMemo<'c> {
     pub(crate) fn new(keep: bool, classes: usize, config: &'c Config) -> Self {
         CycleMemo {
             fresh: Vec::new(),
-            positions: Positions::of(config),
+            positions: OnceCell::new(),
+            config,
             screened: vec![None; classes],
             screens: Vec::new(),
             blocked: Vec::new(),
@@ -240,7 +243,8 @@ impl<'c> CycleMemo<'c> {
     /// Turns a kept screening into this cycle's; `None` if the configuration lost its queue or
     /// a flavor (it never does while the answer is kept).
     pub(crate) fn restore(&mut self, kept: &Screening) -> Option<usize> {
-        let positions = &self.positions;
+        let config = self.config;
+        let positions = self.positions.get_or_init(|| Positions::of(config));
         let queue = positions.queue_at(kept.queue)?;
         let candidates = kept
             .candidates
@@ -261,7 +265,8 @@ impl<'c> CycleMemo<'c> {
     /// to keep.
     pub(crate) fn screening(&self, index: usize) -> Option<Screening> {
         let screened = self.screens.get(index)?;
-        let positions = &self.positions;
+        let config = self.config;
+        let positions = self.positions.get_or_init(|| Positions::of(config));
         let candidates = screened
             .candidates
             .iter()
