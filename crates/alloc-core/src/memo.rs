@@ -206,7 +206,7 @@ pub(crate) struct CycleMemo<'c> {
     pub rooms: Rooms<'c>,
     /// Screenings worked out this cycle, for the scheduler to keep.
     pub fresh: Vec<(ClassId, Result<Screening, RejectReason>)>,
-    /// Gathered on first need: most cycles of a simulation restore no screening.
+    /// Gathered on first need: a simulation runs many cycles that restore no screening.
     positions: OnceCell<Positions<'c>>,
     config: &'c Config,
     /// Whether answers are kept from one job to the next.
