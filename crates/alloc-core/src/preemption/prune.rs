@@ -51,7 +51,7 @@ impl Scheduler {
         if self.only_reclaim_over_nominal(job, queue, flavor) {
             return Prospect::Hopeless;
         }
-        self.short_with_every_victim_gone(job, queue, flavor)
+        self.prospect_by_quota(job, queue, flavor)
     }
 
     /// Test 1 of the module docs.
@@ -76,12 +76,7 @@ impl Scheduler {
     }
 
     /// Test 2 of the module docs, after finding whether `job` may evict anything at all.
-    fn short_with_every_victim_gone(
-        &self,
-        job: &Job,
-        queue: &ClusterQueue,
-        flavor: &Flavor,
-    ) -> Prospect {
+    fn prospect_by_quota(&self, job: &Job, queue: &ClusterQueue, flavor: &Flavor) -> Prospect {
         let flavor = &flavor.name;
         // what the jobs `job` may evict hold, by queue: its own, and those over nominal
         let mut evictable: Vec<(&QueueName, ResourceAmounts)> = Vec::new();
