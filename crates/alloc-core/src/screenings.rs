@@ -58,8 +58,8 @@ impl Screenings {
     }
 }
 
-/// Where each queue and flavor of a configuration sits in its map, and back: gathered once per
-/// cycle, as every class's kept screening is turned back into references (a configuration
+/// Where each queue and flavor of a configuration sits in its map, and back: gathered at most
+/// once per cycle, as every class's kept screening is turned back into references (a configuration
 /// has a handful of each).
 #[derive(Debug)]
 pub(crate) struct Positions<'c> {

@@ -26,6 +26,7 @@
 //! it). Both only get harder for a larger request or a lower priority, as `refusals` needs of
 //! a refusal.
 
+use super::trial::Released;
 use super::WithinClusterQueue;
 use crate::ids::{FlavorName, QueueName};
 use crate::model::{ClusterQueue, Flavor, Job, Resource, ResourceAmounts};
@@ -78,45 +79,31 @@ impl Scheduler {
     /// Test 2 of the module docs, after finding whether `job` may evict anything at all.
     fn prospect_by_quota(&self, job: &Job, queue: &ClusterQueue, flavor: &Flavor) -> Prospect {
         let flavor = &flavor.name;
-        // what the jobs `job` may evict hold, by queue: its own, and those over nominal
-        let mut evictable: Vec<(&QueueName, ResourceAmounts)> = Vec::new();
+        // what the jobs `job` may evict hold: all of them, and those of its own queue
+        let (mut all, mut own) = (Released::default(), Released::default());
         for (owner, jobs) in self.ledgers.priorities.on(flavor) {
             let Some(priorities) = self.victim_priorities(job, queue, owner) else {
                 continue;
             };
-            if *owner != queue.name && !self.over_nominal(owner, flavor) {
+            let is_own = *owner == queue.name;
+            if !is_own && !self.over_nominal(owner, flavor) {
                 continue;
             }
             if let Some(held) = RunningPriorities::held(jobs, priorities) {
-                evictable.push((owner, held));
+                all.insert(owner, flavor, &held);
+                if is_own {
+                    own.insert(owner, flavor, &held);
+                }
             }
         }
-        if evictable.is_empty() {
+        if all.is_empty() {
             return Prospect::NoVictims;
         }
-        let used_without = |own_only: bool| {
-            let evictable = &evictable;
-            move |member: &QueueName| {
-                let mut used = self.ledgers.quota.of(member, flavor);
-                let gone = evictable
-                    .iter()
-                    .find(|(owner, _)| *owner == member && (!own_only || *owner == &queue.name));
-                if let Some((_, held)) = gone {
-                    used.subtract(held);
-                }
-                used
-            }
-        };
-        let view = self.quota_view();
         let request = job.quota_usage();
-        let assess = |own_only: bool| {
-            view.room_given(queue, flavor, used_without(own_only))
-                .assess(queue, &request)
-        };
-        let hopeless = match assess(false) {
-            Err(_) => true,
-            Ok(Mode::Fit) => false,
-            Ok(Mode::Borrow) => assess(true).is_err(),
+        let hopeless = match self.mode_with(queue, flavor, &request, &all) {
+            None => true,
+            Some(Mode::Fit) => false,
+            Some(Mode::Borrow) => self.mode_with(queue, flavor, &request, &own).is_none(),
         };
         if hopeless {
             Prospect::Hopeless

@@ -11,7 +11,7 @@ use crate::ids::{FlavorName, JobId, NodeName, QueueName};
 use crate::model::{ClusterQueue, Flavor, Job, ResourceAmounts};
 use crate::placement;
 use crate::quota::Mode;
-use crate::scheduler::Scheduler;
+use crate::scheduler::{Running, Scheduler};
 use crate::state::{Fleet, NodeState, QuotaUsage};
 use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;
@@ -36,17 +36,34 @@ impl<'a> Released<'a> {
     }
 
     pub fn add(&mut self, victim: &Candidate<'a>) {
-        let running: &'a crate::scheduler::Running = victim.running;
-        let (queue, flavor) = (&running.placement.queue, &running.placement.flavor);
-        let usage = running.job.quota_usage();
+        let running: &'a Running = victim.running;
+        let placement = &running.placement;
+        self.insert(
+            &placement.queue,
+            &placement.flavor,
+            &running.job.quota_usage(),
+        );
+    }
+
+    /// `queue` releases `amount` more of `flavor`.
+    pub fn insert(
+        &mut self,
+        queue: &'a QueueName,
+        flavor: &'a FlavorName,
+        amount: &ResourceAmounts,
+    ) {
         let pair = self
             .by_pair
             .iter_mut()
             .find(|(q, f, _)| *q == queue && *f == flavor);
         match pair {
-            Some((_, _, sum)) => sum.add(&usage),
-            None => self.by_pair.push((queue, flavor, usage)),
+            Some((_, _, sum)) => sum.add(amount),
+            None => self.by_pair.push((queue, flavor, *amount)),
         }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_pair.is_empty()
     }
 
     /// `queue`'s usage of `flavor` in `ledger` with the released quota gone.
@@ -202,7 +219,7 @@ impl Scheduler {
 
     /// How quota would admit `request` of `queue` on `flavor` with `released` gone. An
     /// assessment there reads only usage of that flavor.
-    fn mode_with(
+    pub(super) fn mode_with(
         &self,
         queue: &ClusterQueue,
         flavor: &FlavorName,
