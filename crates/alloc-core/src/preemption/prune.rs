@@ -13,18 +13,26 @@
 //!    if quota would then admit the job only by borrowing (so no reclaim victim may be taken)
 //!    and it is still short with every such job of its own queue gone. The index keeps the
 //!    quota each priority level holds, so this reads no running job.
+//! 3. Tests 1 and 2 count every job of a priority level, but the search's candidates leave out
+//!    the jobs that deadline protection or a start at `now` keeps. So on a flavor still open,
+//!    the preemptor's own candidates are read (only those; other queues' jobs are often most
+//!    of a pool). Reclaim victims never change the queue's own usage: if the request is still
+//!    above its nominal quota with all of its own candidates gone, no set fits without
+//!    borrowing, so no set may hold a reclaim victim, and if quota is then still short, no set
+//!    can work. The search makes these very checks before trying any set (step 1 of
+//!    `search`), so a flavor this test turns down is one the search turns down too.
 //!
 //! Before test 2, the same reading tells a flavor where the preemptor may evict nothing at
 //! all ([`Prospect::NoVictims`]): nobody ranks below it there, whatever its size, so the
 //! search need not build that flavor's victim pool either.
 //!
-//! Deep backlogs in a saturated cohort are mostly such jobs, and these answer them without
-//! reading the running jobs. Both tests are conservative: they ignore deadline protection and
+//! Deep backlogs in a saturated cohort are mostly such jobs, and tests 1 and 2 answer them
+//! without reading the running jobs. Both are conservative: they ignore deadline protection and
 //! start times, and test 2 counts another queue's jobs as gone when it is over its nominal
 //! quota for any resource (the search asks only of the resources the request asks for), so
 //! they only say "hopeless" when the search would find nothing (a property test holds them to
-//! it). Both only get harder for a larger request or a lower priority, as `refusals` needs of
-//! a refusal.
+//! it). All three only get harder for a larger request or a lower priority (whose candidates
+//! are a subset), as `refusals` needs of a refusal.
 
 use super::trial::Released;
 use super::WithinClusterQueue;
@@ -33,6 +41,7 @@ use crate::model::{ClusterQueue, Flavor, Job, Resource, ResourceAmounts};
 use crate::quota::Mode;
 use crate::scheduler::Scheduler;
 use crate::state::RunningPriorities;
+use crate::units::Time;
 
 /// What pruning finds of one candidate flavor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,11 +57,17 @@ pub(super) enum Prospect {
 
 impl Scheduler {
     /// Whether a victim set on `flavor` might admit `job` of `queue` (see the module docs).
-    pub(super) fn prospect_on(&self, job: &Job, queue: &ClusterQueue, flavor: &Flavor) -> Prospect {
+    pub(super) fn prospect_on(
+        &self,
+        job: &Job,
+        queue: &ClusterQueue,
+        flavor: &Flavor,
+        now: Time,
+    ) -> Prospect {
         if self.only_reclaim_over_nominal(job, queue, flavor) {
             return Prospect::Hopeless;
         }
-        self.prospect_by_quota(job, queue, flavor)
+        self.prospect_by_quota(job, queue, flavor, now)
     }
 
     /// Test 1 of the module docs.
@@ -76,8 +91,14 @@ impl Scheduler {
         })
     }
 
-    /// Test 2 of the module docs, after finding whether `job` may evict anything at all.
-    fn prospect_by_quota(&self, job: &Job, queue: &ClusterQueue, flavor: &Flavor) -> Prospect {
+    /// Tests 2 and 3 of the module docs, after finding whether `job` may evict anything at all.
+    fn prospect_by_quota(
+        &self,
+        job: &Job,
+        queue: &ClusterQueue,
+        flavor: &Flavor,
+        now: Time,
+    ) -> Prospect {
         let flavor = &flavor.name;
         // what the jobs `job` may evict hold: all of them, and those of its own queue
         let (mut all, mut own) = (Released::default(), Released::default());
@@ -105,11 +126,35 @@ impl Scheduler {
             Some(Mode::Fit) => false,
             Some(Mode::Borrow) => self.mode_with(queue, flavor, &request, &own).is_none(),
         };
+        let hopeless =
+            hopeless || self.own_candidates_fall_short(job, queue, flavor, &request, now);
         if hopeless {
             Prospect::Hopeless
         } else {
             Prospect::Open
         }
+    }
+
+    /// Test 3 of the module docs: with every candidate of `queue`'s own gone, the request is
+    /// still above the queue's nominal quota, so no set fits without borrowing, and quota is
+    /// still short.
+    fn own_candidates_fall_short(
+        &self,
+        job: &Job,
+        queue: &ClusterQueue,
+        flavor: &FlavorName,
+        request: &ResourceAmounts,
+        now: Time,
+    ) -> bool {
+        let own = self.own_candidates(job, queue, flavor, now);
+        let released = Released::of(&own);
+        let used = released.usage_of(&self.ledgers.quota, &queue.name, flavor);
+        let borrows_still = Resource::ALL.into_iter().any(|resource| {
+            let needed = request.get(resource);
+            let nominal = queue.quota(flavor, resource).map_or(0, |q| q.nominal);
+            needed > 0 && used.get(resource).saturating_add(needed) > nominal
+        });
+        borrows_still && self.mode_with(queue, flavor, request, &released).is_none()
     }
 
     /// `queue` uses more than its nominal quota on `flavor` of some resource: only such a

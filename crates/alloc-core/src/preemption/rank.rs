@@ -5,7 +5,7 @@ use super::{ReclaimWithinCohort, WithinClusterQueue};
 use crate::ids::{FlavorName, QueueName};
 use crate::model::{ClusterQueue, Flavor, Job, Resource, ResourceAmounts};
 use crate::scheduler::{Running, Scheduler};
-use crate::state::RunningPriorities;
+use crate::state::{ByPriority, RunningPriorities};
 use crate::units::{Millis, Time};
 use std::cmp::{Ordering, Reverse};
 use std::ops::Bound;
@@ -190,8 +190,10 @@ impl Scheduler {
                     let Some(priorities) = self.victim_priorities(job, queue, owner) else {
                         continue;
                     };
-                    let mut ids = RunningPriorities::within(by_priority, priorities).peekable();
-                    if ids.peek().is_none() {
+                    if RunningPriorities::within(by_priority, priorities)
+                        .next()
+                        .is_none()
+                    {
                         continue;
                     }
                     let reclaim = *owner != queue.name;
@@ -205,23 +207,57 @@ impl Scheduler {
                     if reclaim && !borrows {
                         continue;
                     }
-                    for id in ids {
-                        let Some(running) = self.running.get(&id) else {
-                            continue;
-                        };
-                        // `victim_priorities` let this owner through: of the cohort, if another
-                        let (in_cohort, borrowing) = (|| true, || borrows);
-                        if let Some(candidate) =
-                            self.ranks_below_given(running, job, queue, in_cohort, borrowing, now)
-                        {
-                            pool.push(candidate);
-                        }
-                    }
+                    pool.extend(self.candidates_among(
+                        job,
+                        queue,
+                        by_priority,
+                        priorities,
+                        borrows,
+                        now,
+                    ));
                 }
                 pool.sort_by_key(|candidate| candidate.running.job.id);
                 pool
             })
             .collect()
+    }
+
+    /// The candidates of `queue`'s own running jobs on `flavor`: the flavor's victim pool
+    /// (see `victim_pools`) less its reclaim victims.
+    pub(super) fn own_candidates(
+        &self,
+        job: &Job,
+        queue: &ClusterQueue,
+        flavor: &FlavorName,
+        now: Time,
+    ) -> Vec<Candidate<'_>> {
+        let (Some(by_priority), Some(priorities)) = (
+            self.ledgers.priorities.of(&queue.name, flavor),
+            self.victim_priorities(job, queue, &queue.name),
+        ) else {
+            return Vec::new();
+        };
+        self.candidates_among(job, queue, by_priority, priorities, false, now)
+            .collect()
+    }
+
+    /// The jobs of one owner's `by_priority` within `priorities` that rank below `job`;
+    /// `borrows`: whether that owner borrows there (read only of another queue's jobs).
+    fn candidates_among<'a: 'b, 'b>(
+        &'a self,
+        job: &'b Job,
+        queue: &'b ClusterQueue,
+        by_priority: &'b ByPriority,
+        priorities: (Bound<i32>, Bound<i32>),
+        borrows: bool,
+        now: Time,
+    ) -> impl Iterator<Item = Candidate<'a>> + 'b {
+        RunningPriorities::within(by_priority, priorities)
+            .filter_map(|id| self.running.get(&id))
+            .filter_map(move |running| {
+                // `victim_priorities` let this owner through: of the cohort, if another
+                self.ranks_below_given(running, job, queue, || true, || borrows, now)
+            })
     }
 
     /// The priorities of `owner`'s running jobs that criteria 3 and 4 may let `job` of

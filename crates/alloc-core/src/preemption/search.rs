@@ -113,7 +113,7 @@ impl Scheduler {
         // was.
         let prospects: Vec<Prospect> = candidates
             .iter()
-            .map(|flavor| self.prospect_on(job, queue, flavor))
+            .map(|flavor| self.prospect_on(job, queue, flavor, now))
             .collect();
         let open: Vec<bool> = prospects.iter().map(|p| *p == Prospect::Open).collect();
         // Who ranks below reads the request's family, not its size; a flavor turned down as

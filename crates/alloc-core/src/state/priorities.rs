@@ -18,7 +18,8 @@ use crate::model::ResourceAmounts;
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::RangeBounds;
 
-type ByPriority = BTreeMap<i32, Level>;
+/// One queue's running jobs on one flavor, by priority.
+pub type ByPriority = BTreeMap<i32, Level>;
 
 /// The running jobs of one queue, flavor and priority.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
