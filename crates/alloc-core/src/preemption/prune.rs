@@ -82,13 +82,8 @@ impl Scheduler {
         if own_victims {
             return false;
         }
-        let request = job.quota_usage();
         let used = self.ledgers.quota.of(&queue.name, &flavor.name);
-        Resource::ALL.into_iter().any(|resource| {
-            let needed = request.get(resource);
-            let nominal = queue.quota(&flavor.name, resource).map_or(0, |q| q.nominal);
-            needed > 0 && used.get(resource).saturating_add(needed) > nominal
-        })
+        above_nominal(queue, &flavor.name, &used, &job.quota_usage())
     }
 
     /// Tests 2 and 3 of the module docs, after finding whether `job` may evict anything at all.
@@ -149,12 +144,8 @@ impl Scheduler {
         let own = self.own_candidates(job, queue, flavor, now);
         let released = Released::of(&own);
         let used = released.usage_of(&self.ledgers.quota, &queue.name, flavor);
-        let borrows_still = Resource::ALL.into_iter().any(|resource| {
-            let needed = request.get(resource);
-            let nominal = queue.quota(flavor, resource).map_or(0, |q| q.nominal);
-            needed > 0 && used.get(resource).saturating_add(needed) > nominal
-        });
-        borrows_still && self.mode_with(queue, flavor, request, &released).is_none()
+        above_nominal(queue, flavor, &used, request)
+            && self.mode_with(queue, flavor, request, &released).is_none()
     }
 
     /// `queue` uses more than its nominal quota on `flavor` of some resource: only such a
@@ -175,4 +166,19 @@ impl Scheduler {
             used.get(resource) > nominal
         })
     }
+}
+
+/// `queue`, using `used` of `flavor`, would go above its nominal quota there by admitting
+/// `request`, for some resource the request asks for: it could admit it only by borrowing.
+fn above_nominal(
+    queue: &ClusterQueue,
+    flavor: &FlavorName,
+    used: &ResourceAmounts,
+    request: &ResourceAmounts,
+) -> bool {
+    Resource::ALL.into_iter().any(|resource| {
+        let needed = request.get(resource);
+        let nominal = queue.quota(flavor, resource).map_or(0, |q| q.nominal);
+        needed > 0 && used.get(resource).saturating_add(needed) > nominal
+    })
 }
