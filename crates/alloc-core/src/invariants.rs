@@ -4,6 +4,7 @@
 use crate::classes::{ClassId, ClassKey};
 use crate::ids::{CohortName, FlavorName, NodeName, QueueName};
 use crate::model::Resource;
+use crate::order::PendingKey;
 use crate::scheduler::Scheduler;
 use crate::state::{Ledgers, NodeState};
 use std::collections::BTreeMap;
@@ -62,6 +63,7 @@ impl Scheduler {
             violations.push("a flavor's free-capacity index differs from its nodes".into());
         }
         self.check_classes(&mut violations);
+        self.check_queue_order(&mut violations);
         self.check_screenings(&mut violations);
         if violations.is_empty() {
             Ok(())
@@ -89,6 +91,26 @@ impl Scheduler {
                 violations.push(format!(
                     "request class {class:?} counts {count} pending jobs, {pending} hold it"
                 ));
+            }
+        }
+    }
+
+    /// Kueue's order holds each pending job once, under its own key and slot.
+    fn check_queue_order(&self, violations: &mut Vec<String>) {
+        if self.queue_order.len() != self.pending.len() {
+            violations.push(format!(
+                "the pending order holds {} jobs, {} are pending",
+                self.queue_order.len(),
+                self.pending.len()
+            ));
+        }
+        for (key, slot) in &self.queue_order {
+            match self.pending.at(*slot) {
+                Some(waiting) if PendingKey::of(&waiting.job) == *key => {}
+                _ => violations.push(format!(
+                    "{}: the pending order's slot does not hold it",
+                    key.job()
+                )),
             }
         }
     }

@@ -32,8 +32,8 @@ pub(crate) struct PendingJobs {
 }
 
 impl PendingJobs {
-    /// Adds a job whose id is not pending yet (the caller checks).
-    pub(crate) fn insert(&mut self, waiting: Waiting) {
+    /// Adds a job whose id is not pending yet (the caller checks); returns its slot.
+    pub(crate) fn insert(&mut self, waiting: Waiting) -> Slot {
         let id = waiting.job.id;
         let index = match self.free.pop() {
             Some(index) => {
@@ -46,6 +46,7 @@ impl PendingJobs {
             }
         };
         self.by_id.insert(id, index);
+        Slot { job: id, index }
     }
 
     pub(crate) fn remove(&mut self, id: JobId) -> Option<Waiting> {
@@ -67,12 +68,6 @@ impl PendingJobs {
             .filter(|waiting| waiting.job.id == slot.job)
     }
 
-    /// The slot of a pending job.
-    pub(crate) fn slot(&self, id: JobId) -> Option<Slot> {
-        let index = *self.by_id.get(&id)?;
-        Some(Slot { job: id, index })
-    }
-
     pub(crate) fn contains(&self, id: JobId) -> bool {
         self.by_id.contains_key(&id)
     }
@@ -81,19 +76,22 @@ impl PendingJobs {
         self.by_id.len()
     }
 
-    /// Every pending job with its slot, in no useful order (slot order).
-    pub(crate) fn slots(&self) -> impl Iterator<Item = (Slot, &Waiting)> {
+    /// Every pending job in slot order (as they sit in memory), with its place in `order`,
+    /// which must hold every pending job's slot once.
+    pub(crate) fn placed_in<'a>(
+        &'a self,
+        order: &[Slot],
+    ) -> impl Iterator<Item = (u32, &'a Waiting)> + 'a {
+        let mut places = vec![0; self.slots.len()];
+        for (place, slot) in (0u32..).zip(order) {
+            if let Some(entry) = places.get_mut(slot.index) {
+                *entry = place;
+            }
+        }
         self.slots
             .iter()
-            .enumerate()
-            .filter_map(|(index, waiting)| {
-                let waiting = waiting.as_ref()?;
-                let slot = Slot {
-                    job: waiting.job.id,
-                    index,
-                };
-                Some((slot, waiting))
-            })
+            .zip(places)
+            .filter_map(|(waiting, place)| Some((place, waiting.as_ref()?)))
     }
 
     /// Every pending job, by id.
@@ -123,20 +121,19 @@ mod tests {
     fn a_slot_taken_for_a_job_that_left_finds_nothing_even_when_reused() {
         let mut classes = RequestClasses::default();
         let mut pending = PendingJobs::default();
-        pending.insert(waiting(1, &mut classes));
+        let slot = pending.insert(waiting(1, &mut classes));
         pending.insert(waiting(2, &mut classes));
-        let slot = pending.slot(JobId(1)).expect("job 1 is pending");
         assert_eq!(pending.at(slot).map(|w| w.job.id), Some(JobId(1)));
         assert!(pending.remove(JobId(1)).is_some());
         assert!(pending.at(slot).is_none());
-        pending.insert(waiting(3, &mut classes));
+        let reused = pending.insert(waiting(3, &mut classes));
         // job 3 took job 1's slot; the old slot must not answer for it
         assert!(pending.at(slot).is_none());
+        assert_eq!(pending.at(reused).map(|w| w.job.id), Some(JobId(3)));
         assert_eq!(pending.get(JobId(3)).map(|w| w.job.id), Some(JobId(3)));
         assert_eq!(pending.len(), 2);
         let ids: Vec<JobId> = pending.by_id().map(|w| w.job.id).collect();
         assert_eq!(ids, [JobId(2), JobId(3)]);
-        assert_eq!(pending.slots().count(), 2);
         assert!(pending.remove(JobId(1)).is_none());
     }
 }

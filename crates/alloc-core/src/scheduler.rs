@@ -10,7 +10,7 @@ use crate::ids::{CohortName, JobId, QueueName, TenantName, UserName};
 use crate::input::{Applied, Input};
 use crate::model::{Config, Job, NodeSpec, Quota, Resource};
 use crate::order::PendingKey;
-use crate::pending::{PendingJobs, Waiting};
+use crate::pending::{PendingJobs, Slot, Waiting};
 use crate::placement::MixTracker;
 use crate::policy::Policy;
 use crate::score::SpeedCache;
@@ -39,7 +39,8 @@ pub struct Scheduler {
     pub(crate) pending: PendingJobs,
     /// The pending jobs' request classes, which the cycle's memo is indexed by.
     pub(crate) classes: RequestClasses,
-    pub(crate) queue_order: BTreeSet<PendingKey>,
+    /// The pending jobs in Kueue's order, each with its slot.
+    pub(crate) queue_order: BTreeMap<PendingKey, Slot>,
     pub(crate) running: BTreeMap<JobId, Box<Running>>,
     pub(crate) spend: Spend,
     /// The request mix of recent submissions, for the fragmentation-aware MPS policies.
@@ -87,7 +88,7 @@ impl Scheduler {
             ledgers,
             pending: PendingJobs::default(),
             classes: RequestClasses::default(),
-            queue_order: BTreeSet::new(),
+            queue_order: BTreeMap::new(),
             running: BTreeMap::new(),
             spend: Spend::default(),
             mix: MixTracker::default(),
@@ -130,8 +131,8 @@ impl Scheduler {
     /// cycle reorders them: see [`Scheduler::consideration_order`].
     pub fn pending(&self) -> impl Iterator<Item = &Job> {
         self.queue_order
-            .iter()
-            .filter_map(|key| self.pending.get(key.job()).map(|waiting| &*waiting.job))
+            .values()
+            .filter_map(|slot| self.pending.at(*slot).map(|waiting| &*waiting.job))
     }
 
     pub fn pending_count(&self) -> usize {
@@ -221,10 +222,11 @@ impl Scheduler {
     }
 
     fn enqueue(&mut self, job: Job) {
-        self.queue_order.insert(PendingKey::of(&job));
+        let key = PendingKey::of(&job);
         let class = self.classes.join(&job);
         let job = Box::new(job);
-        self.pending.insert(Waiting { job, class });
+        let slot = self.pending.insert(Waiting { job, class });
+        self.queue_order.insert(key, slot);
     }
 
     /// Takes a job out of the pending jobs, if it is there.

@@ -66,33 +66,27 @@ impl Scheduler {
     /// [`Scheduler::consideration_order`], as the slots the cycle finds the jobs in.
     pub(crate) fn pending_order(&self, now: Time) -> Vec<Slot> {
         match &self.policy.ordering {
-            Ordering::PriorityFifo => self
-                .queue_order
-                .iter()
-                .filter_map(|key| self.pending.slot(key.job()))
-                .collect(),
+            Ordering::PriorityFifo => self.queue_order.values().copied().collect(),
             Ordering::Scored(weights) => {
                 let mut scorer = Scorer::new(self, now, weights);
-                let scored: Vec<(Score, Slot)> = self
+                // Kueue's order is the score's order after its first criterion, so sorting
+                // (first criterion as an integer, place in Kueue's order) gives the whole
+                // order without comparing scores: backlogs hold thousands of equal scores
+                // (jobs submitted together at one priority). Jobs are scored where they sit
+                // in memory; reading them in Kueue's order costs more than the sort saves.
+                let kueue: Vec<Slot> = self.queue_order.values().copied().collect();
+                let mut keys: Vec<(u64, u32)> = self
                     .pending
-                    .slots()
-                    .map(|(slot, waiting)| (scorer.score(&waiting.job, waiting.class), slot))
+                    .placed_in(&kueue)
+                    .map(|(place, waiting)| {
+                        let score = scorer.score(&waiting.job, waiting.class);
+                        (score.first_key(), place)
+                    })
                     .collect();
-                // Sorting short keys (the first criterion as an integer, and the place in
-                // `scored`) moves a third of the bytes the scores would; equal first criteria
-                // fall back to the whole order. Ids are unique, so the order is strict and an
-                // unstable sort is deterministic.
-                let mut keys: Vec<(u64, u32)> = scored
-                    .iter()
-                    .zip(0u32..)
-                    .map(|((score, _), at)| (score.first_key(), at))
-                    .collect();
-                keys.sort_unstable_by(|a, b| {
-                    let whole = || scored[a.1 as usize].0.cmp(&scored[b.1 as usize].0);
-                    a.0.cmp(&b.0).then_with(whole)
-                });
+                // Places are unique, so the order is strict and an unstable sort deterministic.
+                keys.sort_unstable();
                 keys.into_iter()
-                    .map(|(_, at)| scored[at as usize].1)
+                    .map(|(_, place)| kueue[place as usize])
                     .collect()
             }
         }
