@@ -354,9 +354,21 @@ impl Scheduler {
             return None;
         }
         let gpus = gpus_rented(job);
+        let has_room =
+            |offer: &Offer| self.ledgers.public.in_use(&offer.flavor) + gpus <= offer.gpu_cap;
+        // A burst that fills the offers' GPU caps leaves every waiting job to this: no offer
+        // priced.
+        if !self
+            .offers
+            .all()
+            .iter()
+            .any(|public| has_room(&public.offer))
+        {
+            return None;
+        }
         let quotes = self
             .quotes(job, now)
-            .filter(|q| self.ledgers.public.in_use(&q.offer.flavor) + gpus <= q.offer.gpu_cap)
+            .filter(|q| has_room(q.offer))
             .filter(|q| self.affordable(job, q.cost));
         // The cheapest offer that meets the deadline; if none does, the one that ends first.
         // Ties: the other key, then the flavor's name, then the offers' order.
@@ -557,9 +569,21 @@ impl Scheduler {
         now: Time,
     ) -> Result<(), crate::decision::RejectReason> {
         let checks_budget = !screened.has_private && job.budget.kind == BudgetKind::Fixed;
-        let checks_deadline = job.deadline.is_some() && self.policy.reject_infeasible_deadlines;
+        let deadline = job
+            .deadline
+            .filter(|_| self.policy.reject_infeasible_deadlines);
+        let private_end = || {
+            screened
+                .private_speeds
+                .iter()
+                .map(|speed| now + job.runtime.at_speed(*speed))
+                .min()
+        };
+        // Every pending job passes here each cycle: price offers only when a rule needs them,
+        // and not for a deadline the private fleet alone could meet.
+        let checks_deadline =
+            deadline.is_some_and(|deadline| private_end().is_none_or(|end| end > deadline));
         if !checks_budget && !checks_deadline {
-            // Every pending job passes here each cycle: price offers only when a rule needs them.
             return Ok(());
         }
         let may_burst = self.policy.burst.mode != BurstMode::Never && job.burstable;
@@ -585,18 +609,10 @@ impl Scheduler {
                 }
             }
         }
-        let Some(deadline) = job
-            .deadline
-            .filter(|_| self.policy.reject_infeasible_deadlines)
-        else {
+        let Some(deadline) = deadline else {
             return Ok(());
         };
-        let private_end = screened
-            .private_speeds
-            .iter()
-            .map(|speed| now + job.runtime.at_speed(*speed))
-            .min();
-        let earliest = match (private_end, public_end) {
+        let earliest = match (private_end(), public_end) {
             (Some(a), Some(b)) => a.min(b),
             (Some(a), None) | (None, Some(a)) => a,
             (None, None) => return Ok(()),
