@@ -63,38 +63,68 @@ impl PreemptionKey {
     }
 }
 
-/// Preemption searches that found no way to make room, by class (a class meets the search at
-/// a few priorities), each with the index in `screens` of the request it was made for.
+/// Preemption searches that found no way to make room, each with the index in `screens` of
+/// the request it was made for, chained by class (a class meets the search at a few
+/// priorities). One list for all classes: a backlog's thousand classes each met once would
+/// otherwise cost an allocation apiece, every cycle.
 #[derive(Debug)]
 pub(crate) struct NoPreemption {
-    by_class: Vec<Vec<(PreemptionKey, usize)>>,
+    known: Vec<Known>,
+    /// Per class, its latest entry in `known`.
+    last: Vec<Option<u32>>,
+}
+
+#[derive(Debug)]
+struct Known {
+    key: PreemptionKey,
+    screen: usize,
+    /// The class's entry before this one.
+    before: Option<u32>,
 }
 
 impl NoPreemption {
     fn new(classes: usize) -> Self {
         NoPreemption {
-            by_class: vec![Vec::new(); classes],
+            known: Vec::new(),
+            last: vec![None; classes],
         }
     }
 
     pub(crate) fn knows(&self, key: &PreemptionKey) -> bool {
-        self.by_class
-            .get(key.class.index())
-            .is_some_and(|known| known.iter().any(|(k, _)| k == key))
+        let mut at = self.last.get(key.class.index()).copied().flatten();
+        while let Some(known) = at.and_then(|at| self.known.get(at as usize)) {
+            if known.key == *key {
+                return true;
+            }
+            at = known.before;
+        }
+        false
     }
 
     pub(crate) fn insert(&mut self, key: PreemptionKey, screen: usize) {
-        let index = key.class.index();
-        if self.by_class.len() <= index {
-            self.by_class.resize(index + 1, Vec::new());
+        let class = key.class.index();
+        if self.last.len() <= class {
+            self.last.resize(class + 1, None);
         }
-        self.by_class[index].push((key, screen));
+        let Ok(at) = u32::try_from(self.known.len()) else {
+            return; // more answers than a cycle has jobs: not kept
+        };
+        let before = self.last[class].replace(at);
+        self.known.push(Known {
+            key,
+            screen,
+            before,
+        });
     }
 
     /// Forgets the answers whose screening `read` says read a changed flavor.
     fn forget(&mut self, read: impl Fn(usize) -> bool) {
-        for known in &mut self.by_class {
-            known.retain(|(_, screen)| !read(*screen));
+        let known = std::mem::take(&mut self.known);
+        self.last.fill(None);
+        for Known { key, screen, .. } in known {
+            if !read(screen) {
+                self.insert(key, screen);
+            }
         }
     }
 }
