@@ -68,6 +68,15 @@ impl PendingJobs {
             .filter(|waiting| waiting.job.id == slot.job)
     }
 
+    /// Reads what deciding the job at `slot` reads first, ahead of need (see the cycle's
+    /// `READ_AHEAD`); the values are thrown away.
+    pub(crate) fn read_ahead(&self, slot: Slot) {
+        if let Some(waiting) = self.at(slot) {
+            let job = &waiting.job;
+            std::hint::black_box((job.deadline, job.budget, job.burstable, job.submit_time));
+        }
+    }
+
     pub(crate) fn contains(&self, id: JobId) -> bool {
         self.by_id.contains_key(&id)
     }
