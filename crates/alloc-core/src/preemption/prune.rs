@@ -34,6 +34,7 @@
 //! it). All three only get harder for a larger request or a lower priority (whose candidates
 //! are a subset), as `refusals` needs of a refusal.
 
+use super::rank::Candidate;
 use super::trial::Released;
 use super::WithinClusterQueue;
 use crate::ids::{FlavorName, QueueName};
@@ -56,18 +57,31 @@ pub(super) enum Prospect {
 }
 
 impl Scheduler {
-    /// Whether a victim set on `flavor` might admit `job` of `queue` (see the module docs).
+    /// Whether a victim set on `flavor` might admit `job` of `queue` (see the module docs);
+    /// with the preemptor's own candidates there when test 3 read them, for the search's
+    /// victim pool to start from.
     pub(super) fn prospect_on(
         &self,
         job: &Job,
         queue: &ClusterQueue,
         flavor: &Flavor,
         now: Time,
-    ) -> Prospect {
+    ) -> (Prospect, Option<Vec<Candidate<'_>>>) {
         if self.only_reclaim_over_nominal(job, queue, flavor) {
-            return Prospect::Hopeless;
+            return (Prospect::Hopeless, None);
         }
-        self.prospect_by_quota(job, queue, flavor, now)
+        match self.prospect_by_quota(job, queue, flavor) {
+            Prospect::Open => {
+                let own = self.own_candidates(job, queue, &flavor.name, now);
+                let request = job.quota_usage();
+                if self.own_candidates_fall_short(queue, &flavor.name, &request, &own) {
+                    (Prospect::Hopeless, None)
+                } else {
+                    (Prospect::Open, Some(own))
+                }
+            }
+            prospect => (prospect, None),
+        }
     }
 
     /// Test 1 of the module docs.
@@ -86,14 +100,8 @@ impl Scheduler {
         above_nominal(queue, &flavor.name, &used, &job.quota_usage())
     }
 
-    /// Tests 2 and 3 of the module docs, after finding whether `job` may evict anything at all.
-    fn prospect_by_quota(
-        &self,
-        job: &Job,
-        queue: &ClusterQueue,
-        flavor: &Flavor,
-        now: Time,
-    ) -> Prospect {
+    /// Test 2 of the module docs, after finding whether `job` may evict anything at all.
+    fn prospect_by_quota(&self, job: &Job, queue: &ClusterQueue, flavor: &Flavor) -> Prospect {
         let flavor = &flavor.name;
         // what the jobs `job` may evict hold: all of them, and those of its own queue
         let (mut all, mut own) = (Released::default(), Released::default());
@@ -121,8 +129,6 @@ impl Scheduler {
             Some(Mode::Fit) => false,
             Some(Mode::Borrow) => self.mode_with(queue, flavor, &request, &own).is_none(),
         };
-        let hopeless =
-            hopeless || self.own_candidates_fall_short(job, queue, flavor, &request, now);
         if hopeless {
             Prospect::Hopeless
         } else {
@@ -135,14 +141,12 @@ impl Scheduler {
     /// still short.
     fn own_candidates_fall_short(
         &self,
-        job: &Job,
         queue: &ClusterQueue,
         flavor: &FlavorName,
         request: &ResourceAmounts,
-        now: Time,
+        own: &[Candidate<'_>],
     ) -> bool {
-        let own = self.own_candidates(job, queue, flavor, now);
-        let released = Released::of(&own);
+        let released = Released::of(own);
         let used = released.usage_of(&self.ledgers.quota, &queue.name, flavor);
         above_nominal(queue, flavor, &used, request)
             && self.mode_with(queue, flavor, request, &released).is_none()

@@ -168,25 +168,33 @@ impl Scheduler {
     /// to search (none on the others), in job id order. Only the jobs criteria 3 and 4 could
     /// admit are read, from the running jobs' index by queue, flavor and priority: the
     /// preemptor's own queue below (or at) its priority, and the other queues of its cohort
-    /// that borrow on the flavor.
+    /// that borrow on the flavor. `own`: the preemptor's own candidates on a flavor where
+    /// pruning has read them already (`own_candidates`).
     pub(crate) fn victim_pools<'a>(
         &'a self,
         job: &Job,
         queue: &ClusterQueue,
         candidates: &[&Flavor],
         open: &[bool],
+        mut own: Vec<Option<Vec<Candidate<'a>>>>,
         now: Time,
     ) -> Vec<Vec<Candidate<'a>>> {
         let request = job.quota_usage();
+        own.resize_with(candidates.len(), || None);
         candidates
             .iter()
             .zip(open)
-            .map(|(flavor, open)| {
-                let mut pool = Vec::new();
+            .zip(own)
+            .map(|((flavor, open), own)| {
                 if !open {
-                    return pool;
+                    return Vec::new();
                 }
+                let read_own = own.is_some();
+                let mut pool = own.unwrap_or_default();
                 for (owner, by_priority) in self.ledgers.priorities.on(&flavor.name) {
+                    if read_own && *owner == queue.name {
+                        continue;
+                    }
                     let Some(priorities) = self.victim_priorities(job, queue, owner) else {
                         continue;
                     };

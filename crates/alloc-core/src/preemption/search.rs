@@ -111,10 +111,10 @@ impl Scheduler {
         // Nothing to search where no victim set can work or nobody ranks below the job; see
         // `prune`. Such a flavor yields no plan, so leaving it out leaves `stop_early` as it
         // was.
-        let prospects: Vec<Prospect> = candidates
+        let (prospects, own): (Vec<Prospect>, Vec<_>) = candidates
             .iter()
             .map(|flavor| self.prospect_on(job, queue, flavor, now))
-            .collect();
+            .unzip();
         let open: Vec<bool> = prospects.iter().map(|p| *p == Prospect::Open).collect();
         // Who ranks below reads the request's family, not its size; a flavor turned down as
         // hopeless read the size.
@@ -126,7 +126,7 @@ impl Scheduler {
         if !open.contains(&true) {
             return Search::Refused(reach);
         }
-        self.search_open(job, queue, candidates, &open, reach, now)
+        self.search_open(job, queue, candidates, &open, own, reach, now)
     }
 
     /// [`Scheduler::preempt_for`] searching every candidate flavor, with none turned down
@@ -140,21 +140,32 @@ impl Scheduler {
         now: Time,
     ) -> Search {
         let open = vec![true; candidates.len()];
-        self.search_open(job, queue, candidates, &open, Reach::AnySize, now)
+        self.search_open(
+            job,
+            queue,
+            candidates,
+            &open,
+            Vec::new(),
+            Reach::AnySize,
+            now,
+        )
     }
 
-    /// The search on the flavors `open` says may work; `reach`: how far a refusal for want
-    /// of any lower-ranked job reaches, given what pruning read.
-    fn search_open(
-        &self,
+    /// The search on the flavors `open` says may work; `own`: the preemptor's own candidates
+    /// on each, where pruning read them; `reach`: how far a refusal for want of any
+    /// lower-ranked job reaches, given what pruning read.
+    #[allow(clippy::too_many_arguments)]
+    fn search_open<'a>(
+        &'a self,
         job: &Job,
         queue: &ClusterQueue,
         candidates: &[&Flavor],
         open: &[bool],
+        own: Vec<Option<Vec<Candidate<'a>>>>,
         reach: Reach,
         now: Time,
     ) -> Search {
-        let pools = self.victim_pools(job, queue, candidates, open, now);
+        let pools = self.victim_pools(job, queue, candidates, open, own, now);
         if pools.iter().all(Vec::is_empty) {
             return Search::Refused(reach);
         }

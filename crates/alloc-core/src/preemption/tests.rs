@@ -328,7 +328,7 @@ mod pruning {
             let queue = &s.config.cluster_queues[&QueueName::new(queue_of(in_a))];
             let flavor: &Flavor = &s.config.flavors[&crate::ids::FlavorName::new("f")];
             let search = s.preempt_unpruned(&job, queue, &[flavor], Time(2 * MIN));
-            match s.prospect_on(&job, queue, flavor, Time(2 * MIN)) {
+            match s.prospect_on(&job, queue, flavor, Time(2 * MIN)).0 {
                 Prospect::Hopeless => prop_assert!(
                     !matches!(search, Search::Found(_)),
                     "turned down, yet room was made"
