@@ -231,6 +231,56 @@ mod pruning {
     use crate::preemption::search::Search;
     use proptest::prelude::*;
 
+    /// Test 3 reads the quota the preemptor's own candidates release: here that brings its
+    /// queue back within nominal quota, so a set may also take a reclaim victim, and one
+    /// does make room. (Queue `a` holds 1 GPU of its 2; `b` holds 3 of its 2, borrowing the
+    /// last free GPU; `a` asks for 2 more at a higher priority.)
+    #[test]
+    fn test_3_counts_what_the_own_candidates_release() {
+        let quota = Quota {
+            nominal: 2_000,
+            borrowing_limit: None,
+            lending_limit: None,
+        };
+        let config = ConfigBuilder::new()
+            .private_flavor("f", Tier::Bronze)
+            .queue_in_cohort("a", "c", &[("f", quota)])
+            .queue_in_cohort("b", "c", &[("f", quota)])
+            .build();
+        let preemption = PreemptionPolicy {
+            enabled: true,
+            within_cluster_queue: WithinClusterQueue::LowerPriority,
+            reclaim_within_cohort: ReclaimWithinCohort::LowerPriority,
+            ..PreemptionPolicy::default()
+        };
+        let policy = Policy {
+            preemption,
+            ..Policy::default()
+        };
+        let mut s = Scheduler::new(config, policy).unwrap();
+        let node = NodeBuilder::new("n1", "f", 4).cpu(8_000).build();
+        s.apply(Input::NodeAdded(node)).unwrap();
+        for (id, queue) in [(1, "a"), (2, "b"), (3, "b"), (4, "b")] {
+            let job = JobBuilder::gpus(1).id(id).queue(queue).cpu(1_000).build();
+            s.apply(Input::JobSubmitted(job)).unwrap();
+        }
+        s.cycle(Time(0));
+        assert_eq!(s.running().count(), 4, "the fleet is full");
+        let job = JobBuilder::gpus(2)
+            .id(100)
+            .queue("a")
+            .priority(1)
+            .cpu(1_000)
+            .submitted(Time(MIN))
+            .build();
+        let queue = &s.config.cluster_queues[&QueueName::new("a")];
+        let flavor: &Flavor = &s.config.flavors[&crate::ids::FlavorName::new("f")];
+        let now = Time(2 * MIN);
+        assert_eq!(s.prospect_on(&job, queue, flavor, now).0, Prospect::Open);
+        let search = s.preempt_unpruned(&job, queue, &[flavor], now);
+        assert!(matches!(search, Search::Found(_)), "no room was made");
+    }
+
     /// A running job to be: queue `a` or `b`, priority, GPUs, CPU and a deadline (minutes)
     /// that may protect it.
     type Runner = (bool, i32, u32, u64, Option<u64>);
