@@ -20,7 +20,8 @@
 //!    above its nominal quota with all of its own candidates gone, no set fits without
 //!    borrowing, so no set may hold a reclaim victim, and if quota is then still short, no set
 //!    can work. The search makes these very checks before trying any set (step 1 of
-//!    `search`), so a flavor this test turns down is one the search turns down too.
+//!    `search`), so a flavor this test turns down is one the search turns down too; on a
+//!    flavor it leaves open, the search's victim pool starts from the candidates it read.
 //!
 //! Before test 2, the same reading tells a flavor where the preemptor may evict nothing at
 //! all ([`Prospect::NoVictims`]): nobody ranks below it there, whatever its size, so the
