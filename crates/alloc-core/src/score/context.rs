@@ -1,6 +1,7 @@
 //! What scoring needs to know about the fleet, gathered once per cycle so that scoring each of
-//! thousands of pending jobs is a few map lookups: every tenant's share of the fleet, every
-//! flavor's fastest GPU speed (on first need), and the fastest candidate speed per job shape.
+//! thousands of pending jobs is a few map lookups: each tenant's share of the fleet and each
+//! flavor's fastest GPU speed (both on first need), and the fastest candidate speed per job
+//! shape.
 
 use super::rank::{DeadlineTerm, Score, ScoreBreakdown};
 use super::terms;
@@ -25,8 +26,9 @@ pub(crate) struct Scorer<'a> {
     scheduler: &'a Scheduler,
     weights: ScoreWeights,
     now: Time,
-    /// Tenants that hold something on the fleet; the others are at share 0.
-    shares: BTreeMap<&'a TenantName, TenantShare>,
+    /// Each tenant's share, worked out on first need (`None`: it holds nothing on the fleet,
+    /// share 0): a replay's cycle scores a job or two, and need not read every tenant.
+    shares: BTreeMap<&'a TenantName, Option<TenantShare>>,
 }
 
 impl<'a> Scorer<'a> {
@@ -35,7 +37,7 @@ impl<'a> Scorer<'a> {
             scheduler,
             weights: weights.effective(),
             now,
-            shares: tenant_shares(scheduler),
+            shares: BTreeMap::new(),
         }
     }
 
@@ -52,7 +54,7 @@ impl<'a> Scorer<'a> {
             }
             _ => None,
         };
-        let share = self.shares.get(&job.tenant).map_or(0.0, |s| s.weighted);
+        let share = self.share_of(&job.tenant).map_or(0.0, |s| s.weighted);
         let points = Points::of(
             &self.weights,
             job.priority,
@@ -75,8 +77,7 @@ impl<'a> Scorer<'a> {
             .get(&job.tenant)
             .map_or(1, |tenant| tenant.weight);
         let (dominant_share, tenant_weight) = self
-            .shares
-            .get(&job.tenant)
+            .share_of(&job.tenant)
             .map_or((0.0, configured_weight), |s| (s.dominant, s.weight));
         ScoreBreakdown {
             job: job.id,
@@ -91,6 +92,16 @@ impl<'a> Scorer<'a> {
             budget: job.budget,
             budget_headroom: terms::budget_headroom(&job.budget),
         }
+    }
+
+    /// The tenant's place in the fair-share term, worked out on its first job.
+    fn share_of(&mut self, tenant: &'a TenantName) -> Option<TenantShare> {
+        if let Some(share) = self.shares.get(tenant) {
+            return *share;
+        }
+        let share = tenant_share(self.scheduler, tenant);
+        self.shares.insert(tenant, share);
+        share
     }
 
     /// `fastest`: the fastest GPU speed among the job's candidate flavors (see `speeds`).
@@ -145,24 +156,18 @@ impl Points {
     }
 }
 
-/// Each tenant's dominant share of the private fleet's nodes: what its running jobs placed on
+/// A tenant's dominant share of the private fleet's nodes: what its running jobs placed on
 /// nodes hold (GPU in milli-GPU, CPU, memory) against the capacity of every node in the
-/// ledger. Jobs running on leased public GPUs are paid from budgets and hold no node, so they
-/// do not count.
-fn tenant_shares(scheduler: &Scheduler) -> BTreeMap<&TenantName, TenantShare> {
+/// ledger; `None` when it holds nothing there. Jobs running on leased public GPUs are paid
+/// from budgets and hold no node, so they do not count.
+fn tenant_share(scheduler: &Scheduler, tenant: &TenantName) -> Option<TenantShare> {
+    let usage = scheduler.ledgers.private_use.tenants.get(tenant)?;
     let capacity = scheduler.ledgers.fleet.capacity();
-    let private = &scheduler.ledgers.private_use.tenants;
-    private
-        .iter()
-        .map(|(tenant, usage)| {
-            let weight = scheduler.config.tenants.get(tenant).map_or(1, |t| t.weight);
-            let dominant = terms::dominant_share(usage.held, capacity);
-            let share = TenantShare {
-                dominant,
-                weight,
-                weighted: terms::weighted_share(dominant, weight),
-            };
-            (tenant, share)
-        })
-        .collect()
+    let weight = scheduler.config.tenants.get(tenant).map_or(1, |t| t.weight);
+    let dominant = terms::dominant_share(usage.held, capacity);
+    Some(TenantShare {
+        dominant,
+        weight,
+        weighted: terms::weighted_share(dominant, weight),
+    })
 }

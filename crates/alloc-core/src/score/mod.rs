@@ -16,7 +16,7 @@
 //!   total order documented on [`Score`]'s `Ord`. [`Scheduler::score_of`] explains a job's score
 //!   part by part.
 //!
-//! Cost per cycle: one pass over running jobs and nodes for the tenant shares, one over the
+//! Cost per cycle: each scored tenant's share read once from its ledger, one pass over the
 //! flavors' nodes for GPU speeds (only when a pending job has a deadline), candidate flavors
 //! once per distinct job shape, then O(P log P) for P pending jobs. Nothing iterates a hash map.
 
