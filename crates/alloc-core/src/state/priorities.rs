@@ -1,4 +1,4 @@
-//! Running jobs that hold private capacity, by ClusterQueue, flavor and priority, so that the
+//! Running jobs that hold private capacity, by flavor, ClusterQueue and priority, so that the
 //! preemption step reads only the jobs a preemptor could evict — its own queue's lower
 //! priorities, and the queues it may reclaim from — instead of every running job, and tells in
 //! O(log) whether a queue has any such job at all.
@@ -7,7 +7,7 @@
 //! evicting every job a preemptor may evict would still leave its quota short without reading
 //! any of them (`preemption::prune`).
 //!
-//! Invariant: for every (queue, flavor, priority), `jobs[queue][flavor][priority]` holds the
+//! Invariant: for every (flavor, queue, priority), `jobs[flavor][queue][priority]` holds the
 //! ids of the running jobs admitted through that queue onto that flavor's nodes (not a public
 //! lease) at that priority, and the sum of their quota usage; no set is empty, and empty maps
 //! are dropped — so the incremental index equals one rebuilt from the running jobs
@@ -31,18 +31,19 @@ pub struct Level {
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct RunningPriorities {
-    jobs: BTreeMap<QueueName, BTreeMap<FlavorName, ByPriority>>,
+    /// By flavor first: the preemption step reads every queue's jobs on one flavor at a time.
+    jobs: BTreeMap<FlavorName, BTreeMap<QueueName, ByPriority>>,
 }
 
 impl RunningPriorities {
     /// The lowest priority among `queue`'s running jobs on `flavor`; `None` when it has none.
     pub fn lowest(&self, queue: &QueueName, flavor: &FlavorName) -> Option<i32> {
-        self.jobs.get(queue)?.get(flavor)?.keys().next().copied()
+        self.of(queue, flavor)?.keys().next().copied()
     }
 
     /// `queue`'s running jobs on `flavor` by priority; `None` when it has none.
     pub fn of(&self, queue: &QueueName, flavor: &FlavorName) -> Option<&ByPriority> {
-        self.jobs.get(queue)?.get(flavor)
+        self.jobs.get(flavor)?.get(queue)
     }
 
     /// The queues with running jobs on `flavor`, each with its jobs there by priority.
@@ -50,9 +51,7 @@ impl RunningPriorities {
         &'a self,
         flavor: &'a FlavorName,
     ) -> impl Iterator<Item = (&'a QueueName, &'a ByPriority)> + 'a {
-        self.jobs
-            .iter()
-            .filter_map(move |(queue, flavors)| Some((queue, flavors.get(flavor)?)))
+        self.jobs.get(flavor).into_iter().flatten()
     }
 
     /// The ids of the jobs in `by_priority` whose priority is in `priorities`, by priority and
@@ -95,9 +94,9 @@ impl RunningPriorities {
     ) {
         let level = self
             .jobs
-            .entry(queue.clone())
-            .or_default()
             .entry(flavor.clone())
+            .or_default()
+            .entry(queue.clone())
             .or_default()
             .entry(priority)
             .or_default();
@@ -114,10 +113,10 @@ impl RunningPriorities {
         id: JobId,
         usage: &ResourceAmounts,
     ) {
-        let Some(flavors) = self.jobs.get_mut(queue) else {
+        let Some(queues) = self.jobs.get_mut(flavor) else {
             return;
         };
-        if let Some(priorities) = flavors.get_mut(flavor) {
+        if let Some(priorities) = queues.get_mut(queue) {
             if let Some(level) = priorities.get_mut(&priority) {
                 if level.jobs.remove(&id) {
                     level.held.subtract(usage);
@@ -127,11 +126,11 @@ impl RunningPriorities {
                 }
             }
             if priorities.is_empty() {
-                flavors.remove(flavor);
+                queues.remove(queue);
             }
         }
-        if flavors.is_empty() {
-            self.jobs.remove(queue);
+        if queues.is_empty() {
+            self.jobs.remove(flavor);
         }
     }
 }
