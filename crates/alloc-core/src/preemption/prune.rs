@@ -46,42 +46,38 @@ use crate::state::RunningPriorities;
 use crate::units::Time;
 
 /// What pruning finds of one candidate flavor.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Prospect {
-    /// No victim set there can admit the job (test 1 or 2).
+#[derive(Debug)]
+pub(super) enum Prospect<'a> {
+    /// No victim set there can admit the job (test 1, 2 or 3).
     Hopeless,
     /// No job the preemptor may evict runs there, whatever its deadline or start: nobody
     /// ranks below it there, whatever its size.
     NoVictims,
-    /// To be searched.
-    Open,
+    /// To be searched, from the preemptor's own candidates there as test 3 read them.
+    Open(Vec<Candidate<'a>>),
 }
 
 impl Scheduler {
-    /// Whether a victim set on `flavor` might admit `job` of `queue` (see the module docs);
-    /// with the preemptor's own candidates there when test 3 read them, for the search's
-    /// victim pool to start from.
+    /// Whether a victim set on `flavor` might admit `job` of `queue` (see the module docs).
     pub(super) fn prospect_on(
         &self,
         job: &Job,
         queue: &ClusterQueue,
         flavor: &Flavor,
         now: Time,
-    ) -> (Prospect, Option<Vec<Candidate<'_>>>) {
+    ) -> Prospect<'_> {
         if self.only_reclaim_over_nominal(job, queue, flavor) {
-            return (Prospect::Hopeless, None);
+            return Prospect::Hopeless;
         }
-        match self.prospect_by_quota(job, queue, flavor) {
-            Prospect::Open => {
-                let own = self.own_candidates(job, queue, &flavor.name, now);
-                let request = job.quota_usage();
-                if self.own_candidates_fall_short(queue, &flavor.name, &request, &own) {
-                    (Prospect::Hopeless, None)
-                } else {
-                    (Prospect::Open, Some(own))
-                }
-            }
-            prospect => (prospect, None),
+        if let Some(prospect) = self.prospect_by_quota(job, queue, flavor) {
+            return prospect;
+        }
+        let own = self.own_candidates(job, queue, &flavor.name, now);
+        let request = job.quota_usage();
+        if self.own_candidates_fall_short(queue, &flavor.name, &request, &own) {
+            Prospect::Hopeless
+        } else {
+            Prospect::Open(own)
         }
     }
 
@@ -101,8 +97,14 @@ impl Scheduler {
         above_nominal(queue, &flavor.name, &used, &job.quota_usage())
     }
 
-    /// Test 2 of the module docs, after finding whether `job` may evict anything at all.
-    fn prospect_by_quota(&self, job: &Job, queue: &ClusterQueue, flavor: &Flavor) -> Prospect {
+    /// Test 2 of the module docs, after finding whether `job` may evict anything at all;
+    /// `None` when neither answers.
+    fn prospect_by_quota(
+        &self,
+        job: &Job,
+        queue: &ClusterQueue,
+        flavor: &Flavor,
+    ) -> Option<Prospect<'static>> {
         let flavor = &flavor.name;
         // what the jobs `job` may evict hold: all of them, and those of its own queue
         let (mut all, mut own) = (Released::default(), Released::default());
@@ -122,7 +124,7 @@ impl Scheduler {
             }
         }
         if all.is_empty() {
-            return Prospect::NoVictims;
+            return Some(Prospect::NoVictims);
         }
         let request = job.quota_usage();
         let hopeless = match self.mode_with(queue, flavor, &request, &all) {
@@ -130,11 +132,7 @@ impl Scheduler {
             Some(Mode::Fit) => false,
             Some(Mode::Borrow) => self.mode_with(queue, flavor, &request, &own).is_none(),
         };
-        if hopeless {
-            Prospect::Hopeless
-        } else {
-            Prospect::Open
-        }
+        hopeless.then_some(Prospect::Hopeless)
     }
 
     /// Test 3 of the module docs: with every candidate of `queue`'s own gone, the request is

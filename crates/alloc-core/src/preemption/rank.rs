@@ -39,6 +39,19 @@ impl VictimCost {
     }
 }
 
+/// How the search takes one candidate flavor.
+#[derive(Debug)]
+pub(crate) enum Opening<'a> {
+    /// Not searched: pruning turned it down.
+    Closed,
+    /// Searched, starting from the preemptor's own candidates there as pruning read them
+    /// (`own_candidates`); the other queues' are read with the pool.
+    From(Vec<Candidate<'a>>),
+    /// Searched, every candidate read with the pool: the tests' unpruned reference search.
+    #[cfg(test)]
+    Unread,
+}
+
 /// A running job that ranks below the preemptor, with what evicting it costs.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Candidate<'a> {
@@ -164,33 +177,30 @@ impl Scheduler {
             })
     }
 
-    /// The lower-ranked running jobs on each candidate flavor (criterion 2) that `open` says
-    /// to search (none on the others), in job id order. Only the jobs criteria 3 and 4 could
-    /// admit are read, from the running jobs' index by queue, flavor and priority: the
+    /// The lower-ranked running jobs on each candidate flavor (criterion 2) that `openings`
+    /// leaves open (none on the others), in job id order. Only the jobs criteria 3 and 4 could
+    /// admit are read, from the running jobs' index by flavor, queue and priority: the
     /// preemptor's own queue below (or at) its priority, and the other queues of its cohort
-    /// that borrow on the flavor. `own`: the preemptor's own candidates on a flavor where
-    /// pruning has read them already (`own_candidates`).
+    /// that borrow on the flavor.
     pub(crate) fn victim_pools<'a>(
         &'a self,
         job: &Job,
         queue: &ClusterQueue,
         candidates: &[&Flavor],
-        open: &[bool],
-        mut own: Vec<Option<Vec<Candidate<'a>>>>,
+        openings: Vec<Opening<'a>>,
         now: Time,
     ) -> Vec<Vec<Candidate<'a>>> {
         let request = job.quota_usage();
-        own.resize_with(candidates.len(), || None);
         candidates
             .iter()
-            .zip(open)
-            .zip(own)
-            .map(|((flavor, open), own)| {
-                if !open {
-                    return Vec::new();
-                }
-                let read_own = own.is_some();
-                let mut pool = own.unwrap_or_default();
+            .zip(openings)
+            .map(|(flavor, opening)| {
+                let (mut pool, read_own) = match opening {
+                    Opening::Closed => return Vec::new(),
+                    Opening::From(own) => (own, true),
+                    #[cfg(test)]
+                    Opening::Unread => (Vec::new(), false),
+                };
                 for (owner, by_priority) in self.ledgers.priorities.on(&flavor.name) {
                     if read_own && *owner == queue.name {
                         continue;

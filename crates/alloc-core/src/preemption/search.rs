@@ -27,7 +27,7 @@
 //! what admission would choose once they are gone.
 
 use super::prune::Prospect;
-use super::rank::Candidate;
+use super::rank::{Candidate, Opening};
 use super::refusals::Reach;
 use super::trial::{room_without, Trial};
 use crate::decision::Decision;
@@ -111,22 +111,28 @@ impl Scheduler {
         // Nothing to search where no victim set can work or nobody ranks below the job; see
         // `prune`. Such a flavor yields no plan, so leaving it out leaves `stop_early` as it
         // was.
-        let (prospects, own): (Vec<Prospect>, Vec<_>) = candidates
+        let mut reach = Reach::AnySize;
+        let mut any_open = false;
+        let openings = candidates
             .iter()
-            .map(|flavor| self.prospect_on(job, queue, flavor, now))
-            .unzip();
-        let open: Vec<bool> = prospects.iter().map(|p| *p == Prospect::Open).collect();
-        // Who ranks below reads the request's family, not its size; a flavor turned down as
-        // hopeless read the size.
-        let reach = if prospects.contains(&Prospect::Hopeless) {
-            Reach::LargerRequests
-        } else {
-            Reach::AnySize
-        };
-        if !open.contains(&true) {
+            .map(|flavor| match self.prospect_on(job, queue, flavor, now) {
+                Prospect::Open(own) => {
+                    any_open = true;
+                    Opening::From(own)
+                }
+                // Who ranks below reads the request's family, not its size; a flavor turned
+                // down as hopeless read the size.
+                Prospect::Hopeless => {
+                    reach = Reach::LargerRequests;
+                    Opening::Closed
+                }
+                Prospect::NoVictims => Opening::Closed,
+            })
+            .collect();
+        if !any_open {
             return Search::Refused(reach);
         }
-        self.search_open(job, queue, candidates, &open, own, reach, now)
+        self.search_open(job, queue, candidates, openings, reach, now)
     }
 
     /// [`Scheduler::preempt_for`] searching every candidate flavor, with none turned down
@@ -139,33 +145,22 @@ impl Scheduler {
         candidates: &[&Flavor],
         now: Time,
     ) -> Search {
-        let open = vec![true; candidates.len()];
-        self.search_open(
-            job,
-            queue,
-            candidates,
-            &open,
-            Vec::new(),
-            Reach::AnySize,
-            now,
-        )
+        let openings = candidates.iter().map(|_| Opening::Unread).collect();
+        self.search_open(job, queue, candidates, openings, Reach::AnySize, now)
     }
 
-    /// The search on the flavors `open` says may work; `own`: the preemptor's own candidates
-    /// on each, where pruning read them; `reach`: how far a refusal for want of any
-    /// lower-ranked job reaches, given what pruning read.
-    #[allow(clippy::too_many_arguments)]
+    /// The search on the flavors `openings` leaves open; `reach`: how far a refusal for want
+    /// of any lower-ranked job reaches, given what pruning read.
     fn search_open<'a>(
         &'a self,
         job: &Job,
         queue: &ClusterQueue,
         candidates: &[&Flavor],
-        open: &[bool],
-        own: Vec<Option<Vec<Candidate<'a>>>>,
+        openings: Vec<Opening<'a>>,
         reach: Reach,
         now: Time,
     ) -> Search {
-        let pools = self.victim_pools(job, queue, candidates, open, own, now);
+        let pools = self.victim_pools(job, queue, candidates, openings, now);
         if pools.iter().all(Vec::is_empty) {
             return Search::Refused(reach);
         }

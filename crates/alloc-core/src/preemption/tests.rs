@@ -276,7 +276,8 @@ mod pruning {
         let queue = &s.config.cluster_queues[&QueueName::new("a")];
         let flavor: &Flavor = &s.config.flavors[&crate::ids::FlavorName::new("f")];
         let now = Time(2 * MIN);
-        assert_eq!(s.prospect_on(&job, queue, flavor, now).0, Prospect::Open);
+        let prospect = s.prospect_on(&job, queue, flavor, now);
+        assert!(matches!(prospect, Prospect::Open(_)), "{prospect:?}");
         let search = s.preempt_unpruned(&job, queue, &[flavor], now);
         assert!(matches!(search, Search::Found(_)), "no room was made");
     }
@@ -378,7 +379,7 @@ mod pruning {
             let queue = &s.config.cluster_queues[&QueueName::new(queue_of(in_a))];
             let flavor: &Flavor = &s.config.flavors[&crate::ids::FlavorName::new("f")];
             let search = s.preempt_unpruned(&job, queue, &[flavor], Time(2 * MIN));
-            match s.prospect_on(&job, queue, flavor, Time(2 * MIN)).0 {
+            match s.prospect_on(&job, queue, flavor, Time(2 * MIN)) {
                 Prospect::Hopeless => prop_assert!(
                     !matches!(search, Search::Found(_)),
                     "turned down, yet room was made"
@@ -387,7 +388,7 @@ mod pruning {
                     matches!(search, Search::Refused(Reach::AnySize)),
                     "no victims, yet some job ranked below"
                 ),
-                Prospect::Open => {}
+                Prospect::Open(_) => {}
             }
         }
     }
