@@ -14,7 +14,7 @@ mod shape_index;
 pub use fleet::{Fleet, GpuState, NodeState};
 pub use free_index::{FreeIndex, GpuKey, HostKey};
 pub use holdings::{Holding, Holdings};
-pub use priorities::{ByPriority, RunningPriorities};
+pub use priorities::{ByPriority, Level, RunningPriorities};
 pub use private_use::{PrivateUse, TenantUse};
 pub use public::{PublicLeases, Spend};
 pub use quota_usage::QuotaUsage;
