@@ -9,11 +9,14 @@
 //!   what the previous one admitted;
 //! - `cycle-after-one-finish`: the same, cycled until a cycle changes nothing, then one running
 //!   job finishes (`benches::settled`); the timed cycle is what a live controller runs after
-//!   each event.
+//!   each event;
+//! - `cycle-after-one-finish-without-steps-5-6`: that cycle at 10k pending under the default
+//!   policy with preemption and burst turned off (settled under that policy): what ordering the
+//!   backlog, placing each request class and walking the waiting jobs cost on their own.
 //!
 //! Target: one cycle over 10k pending jobs on the 6,212-GPU fleet under 2 ms.
 
-use alloc_core::{Policy, Scheduler, Time};
+use alloc_core::{BurstMode, Policy, Scheduler, Time};
 use benches::{backlog, settled, OPENB_GPUS, SEED};
 use criterion::measurement::WallTime;
 use criterion::{
@@ -69,5 +72,21 @@ fn cycle_after_one_finish(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, cycle, cycle_after_one_finish);
+fn cycle_without_steps_5_6(c: &mut Criterion) {
+    let mut group = group(c, "cycle-after-one-finish-without-steps-5-6");
+    let mut policy = Policy::preset("default").unwrap_or_default();
+    policy.preemption.enabled = false;
+    policy.burst.mode = BurstMode::Never;
+    let pending = 10_000;
+    let state = settled(OPENB_GPUS, pending, policy, SEED);
+    time_cycle(&mut group, OPENB_GPUS, pending, state);
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    cycle,
+    cycle_after_one_finish,
+    cycle_without_steps_5_6
+);
 criterion_main!(benches);
