@@ -54,7 +54,8 @@ pub enum Command {
     Schema(SchemaArgs),
     /// Scale sweep: synthetic workloads of each size on a department fleet scaled with it (≈70%
     /// offered load), each in its own process; writes jobs, wall time, events/s and peak RSS
-    /// per size and prints the fitted growth exponent of wall time.
+    /// per size to a CSV and a page plotting them against the targets, and prints the fitted
+    /// growth exponent of wall time.
     Sweep(SweepArgs),
     /// One size of a sweep, measured in this process (used by `sim sweep`).
     #[command(hide = true)]
@@ -221,7 +222,8 @@ pub struct SweepArgs {
     /// Comma-separated job counts.
     #[arg(long, default_value = "10000,100000,1000000")]
     pub jobs: String,
-    /// CSV to write (one row per size).
+    /// CSV to write (one row per size); an HTML page plotting the rows against the targets is
+    /// written beside it (`sweep.csv` → `sweep.html`).
     #[arg(long)]
     pub out: PathBuf,
     /// The fleet one copy of which serves 2,000 jobs [default: scenarios/fleets/department.yaml].

@@ -105,6 +105,7 @@ fn compare(args: CompareArgs) -> Result<()> {
 
 fn sweep(args: SweepArgs) -> Result<()> {
     let sizes = sim::sweep::parse_sizes(&args.jobs)?;
+    let report = sim::sweep::report_path(&args.out)?;
     let fleet = match args.fleet {
         Some(path) => path,
         None => sim::scenario::search_dirs()
@@ -145,7 +146,8 @@ fn sweep(args: SweepArgs) -> Result<()> {
         .iter()
         .filter_map(|r| Some((r["jobs"].as_f64()?, r["wall_s"].as_f64()?)))
         .collect();
-    match sim::sweep::growth_exponent(&points) {
+    let exponent = sim::sweep::growth_exponent(&points);
+    match exponent {
         Some(exponent) => {
             say!("growth exponent of wall time: {exponent:.2} (target ≤ 1.1)");
         }
@@ -154,6 +156,9 @@ fn sweep(args: SweepArgs) -> Result<()> {
         }
     }
     say!("targets: 1M jobs < 10 s and < 1 GiB peak RSS on 2 cores");
+    let page = sim::report::sweep::page(&rows, &args.policy, exponent);
+    sim::report::write(&report, &page)?;
+    say!("report: {}", report.display());
     Ok(())
 }
 

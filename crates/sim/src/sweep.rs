@@ -20,7 +20,7 @@ use crate::workload::synthetic::{generate, SyntheticSpec};
 use crate::workload::Workload;
 use alloc_core::{MilliGpu, Millis, Policy};
 use serde_json::{json, Value};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 /// Mean reference GPU-minutes one job of the synthetic mix asks for (see the module docs).
@@ -168,6 +168,23 @@ pub fn outcome_digest(records: &[JobRecord]) -> u64 {
     fnv.0
 }
 
+/// Where the sweep's page goes: beside the CSV `out`, with the extension `html`. An `out` that
+/// is itself an HTML file is refused before anything runs, as the page would overwrite it.
+pub fn report_path(out: &Path) -> Result<PathBuf> {
+    let report = out.with_extension("html");
+    if report == out {
+        return Err(SimError::BadArgument {
+            flag: "--out".into(),
+            reason: format!(
+                "{} names the CSV; the HTML report is written beside it (e.g. --out sweep.csv \
+                 gives sweep.html)",
+                out.display()
+            ),
+        });
+    }
+    Ok(report)
+}
+
 /// The process's peak resident set (VmHWM), in MiB; `None` where /proc is not there.
 fn peak_rss_mib() -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
@@ -214,6 +231,18 @@ pub fn csv(rows: &[Value]) -> String {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_report_goes_beside_the_csv_and_never_over_it() {
+        let beside = |out: &str| report_path(Path::new(out)).map_err(|e| e.to_string());
+        assert_eq!(beside("out/sweep.csv"), Ok(PathBuf::from("out/sweep.html")));
+        assert_eq!(beside("sweep"), Ok(PathBuf::from("sweep.html")));
+        let refused = beside("sweep.html").unwrap_err();
+        assert!(
+            refused.contains("--out") && refused.contains("sweep.html"),
+            "{refused}"
+        );
+    }
 
     #[test]
     fn sizes_parse_and_refuse_nonsense() {

@@ -6,6 +6,8 @@
 //! piece of text that came from input (tenant names, policy names) is escaped. Long runs are
 //! thinned (`data`) so a 100k-job page stays well under a megabyte.
 //!
+//! `sweep.html`, the scale sweep's page, is built from the same pieces (`sweep`).
+//!
 //! Sections: the summary table, allocated GPUs per tier, queue length, the wait-time CDF,
 //! public spend, deadlines met by tenant, and idle GPU-hours vs notebook cell latency.
 
@@ -14,6 +16,7 @@ mod charts;
 mod data;
 mod over_time;
 mod svg;
+pub mod sweep;
 mod table;
 mod text;
 
