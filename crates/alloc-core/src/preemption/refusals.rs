@@ -96,13 +96,19 @@ struct Refusal {
     size: Option<Size>,
     /// The refused request's screening in the memo, whose candidates it read.
     screen: usize,
+    family: usize,
+    /// The family's refusal before this one.
+    before: Option<u32>,
 }
 
-/// The refusals of one cycle, by family.
+/// The refusals of one cycle, in one list chained by family: a backlog's hundreds of
+/// families would otherwise cost a list apiece, every cycle.
 #[derive(Debug, Default)]
 pub(crate) struct Refusals<'c> {
     families: BTreeMap<Family<'c>, usize>,
-    refused: Vec<Vec<Refusal>>,
+    refused: Vec<Refusal>,
+    /// Per family, its latest refusal in `refused`.
+    last: Vec<Option<u32>>,
 }
 
 impl<'c> Refusals<'c> {
@@ -117,37 +123,61 @@ impl<'c> Refusals<'c> {
         let equal_is_different =
             policy.within_cluster_queue == WithinClusterQueue::LowerOrNewerEqualPriority;
         let size = Size::of(job);
-        self.refused.get(family).is_some_and(|refused| {
-            refused.iter().any(|refusal| {
-                let ranks = job.priority < refusal.priority
-                    || (job.priority == refusal.priority && !equal_is_different);
-                ranks && refusal.size.is_none_or(|refused| refused.within(&size))
-            })
-        })
+        let mut at = self.last.get(family).copied().flatten();
+        while let Some(refusal) = at.and_then(|at| self.refused.get(at as usize)) {
+            let ranks = job.priority < refusal.priority
+                || (job.priority == refusal.priority && !equal_is_different);
+            if ranks && refusal.size.is_none_or(|refused| refused.within(&size)) {
+                return true;
+            }
+            at = refusal.before;
+        }
+        false
     }
 
     /// Records that `job`'s search (screened at `screen`) was refused, reaching `reach`.
     pub(crate) fn add(&mut self, family: usize, screen: usize, job: &Job, reach: Reach) {
-        if self.refused.len() <= family {
-            self.refused.resize_with(family + 1, Vec::new);
+        let size = (reach == Reach::LargerRequests).then(|| Size::of(job));
+        self.push(family, job.priority, size, screen);
+    }
+
+    fn push(&mut self, family: usize, priority: i32, size: Option<Size>, screen: usize) {
+        if self.last.len() <= family {
+            self.last.resize(family + 1, None);
         }
-        self.refused[family].push(Refusal {
-            priority: job.priority,
-            size: (reach == Reach::LargerRequests).then(|| Size::of(job)),
+        let Ok(at) = u32::try_from(self.refused.len()) else {
+            return; // more refusals than a cycle has jobs: not kept
+        };
+        let before = self.last[family].replace(at);
+        self.refused.push(Refusal {
+            priority,
+            size,
             screen,
+            family,
+            before,
         });
     }
 
-    /// Keeps the refusals whose screening `keep` accepts.
+    /// Keeps the refusals whose screening `keep` accepts, each family's in their order.
     pub(crate) fn retain(&mut self, keep: impl Fn(usize) -> bool) {
-        for refused in &mut self.refused {
-            refused.retain(|refusal| keep(refusal.screen));
+        let refused = std::mem::take(&mut self.refused);
+        self.last.fill(None);
+        for refusal in refused {
+            if keep(refusal.screen) {
+                self.push(
+                    refusal.family,
+                    refusal.priority,
+                    refusal.size,
+                    refusal.screen,
+                );
+            }
         }
     }
 
     /// Forgets every refusal (the families stay: they depend on the configuration only).
     pub(crate) fn clear(&mut self) {
         self.refused.clear();
+        self.last.fill(None);
     }
 }
 
@@ -180,5 +210,34 @@ mod tests {
             !refusals.cover(0, &smaller, &strict),
             "equal priority compares submit times"
         );
+    }
+
+    #[test]
+    fn every_refusal_of_a_family_answers_until_its_screening_is_forgotten() {
+        let policy = PreemptionPolicy::default();
+        let any_size = JobBuilder::gpus(4).priority(5).build();
+        let large_only = JobBuilder::gpus(8).priority(2).build();
+        let other_family = JobBuilder::gpus(1).priority(9).build();
+        let small = JobBuilder::gpus(1).priority(4).build();
+        let mut refusals = Refusals::default();
+        // family 0's first refusal, another family's, then family 0's second
+        refusals.add(0, 10, &any_size, Reach::AnySize);
+        refusals.add(1, 11, &other_family, Reach::AnySize);
+        refusals.add(0, 12, &large_only, Reach::LargerRequests);
+        assert!(
+            refusals.cover(0, &small, &policy),
+            "by the family's first refusal"
+        );
+        assert!(refusals.cover(1, &small, &policy));
+        // forgetting the first refusal's screening leaves the second, which is too large
+        refusals.retain(|screen| screen != 10);
+        assert!(!refusals.cover(0, &small, &policy));
+        assert!(refusals.cover(0, &JobBuilder::gpus(8).priority(1).build(), &policy));
+        assert!(
+            refusals.cover(1, &small, &policy),
+            "other families keep theirs"
+        );
+        refusals.clear();
+        assert!(!refusals.cover(1, &small, &policy));
     }
 }
