@@ -12,50 +12,50 @@ use std::fmt;
 use std::sync::Arc;
 
 macro_rules! name_id {
-    ($($(#[$meta:meta])* $name:ident;)*) => {
+    ($($(#[$meta:meta])* $name:ident($inner:ty);)*) => {
     $(
         $(#[$meta])*
         #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
         #[serde(from = "String")]
-        pub struct $name(Name);
+        pub struct $name($inner);
 
         // As a newtype of its text: `FlavorName("a30")`.
         impl fmt::Debug for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.debug_tuple(stringify!($name)).field(&&*self.0.text).finish()
+                f.debug_tuple(stringify!($name)).field(&self.0.text()).finish()
             }
         }
 
         impl Serialize for $name {
             fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                serializer.serialize_str(&self.0.text)
+                serializer.serialize_str(self.0.text())
             }
         }
 
         impl $name {
             pub fn new(name: impl Into<String>) -> Self {
-                $name(Name::from(Arc::from(name.into())))
+                $name(<$inner>::from(Arc::<str>::from(name.into())))
             }
             pub fn as_str(&self) -> &str {
-                &self.0.text
+                self.0.text()
             }
         }
 
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(&self.0.text)
+                f.write_str(self.0.text())
             }
         }
 
         impl From<&str> for $name {
             fn from(name: &str) -> Self {
-                $name(Name::from(Arc::from(name)))
+                $name(<$inner>::from(Arc::<str>::from(name)))
             }
         }
 
         impl From<String> for $name {
             fn from(name: String) -> Self {
-                $name(Name::from(Arc::from(name)))
+                $name(<$inner>::from(Arc::<str>::from(name)))
             }
         }
 
@@ -118,6 +118,12 @@ impl From<Arc<str>> for Name {
     }
 }
 
+impl Name {
+    fn text(&self) -> &str {
+        &self.text
+    }
+}
+
 impl PartialEq for Name {
     fn eq(&self, other: &Name) -> bool {
         // Different heads are different texts, read from nowhere; `Arc`'s own equality would
@@ -153,25 +159,73 @@ impl std::hash::Hash for Name {
     }
 }
 
+/// A name's shared text, compared as text: for names whose first bytes tell little apart.
+#[derive(Debug, Clone)]
+struct Text(Arc<str>);
+
+impl From<Arc<str>> for Text {
+    fn from(text: Arc<str>) -> Text {
+        Text(text)
+    }
+}
+
+impl Text {
+    fn text(&self) -> &str {
+        &self.0
+    }
+}
+
+impl PartialEq for Text {
+    fn eq(&self, other: &Text) -> bool {
+        Arc::ptr_eq(&self.0, &other.0) || self.0 == other.0
+    }
+}
+
+impl Eq for Text {}
+
+impl Ord for Text {
+    fn cmp(&self, other: &Text) -> std::cmp::Ordering {
+        // Maps keyed by names mostly meet the very value they hold.
+        if Arc::ptr_eq(&self.0, &other.0) {
+            std::cmp::Ordering::Equal
+        } else {
+            self.0.cmp(&other.0)
+        }
+    }
+}
+
+impl PartialOrd for Text {
+    fn partial_cmp(&self, other: &Text) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl std::hash::Hash for Text {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.hash(state);
+    }
+}
+
 name_id! {
     /// A GPU model such as `V100` or `A100-80GB`.
-    GpuModelName;
+    GpuModelName(Name);
     /// A Kueue ResourceFlavor.
-    FlavorName;
+    FlavorName(Name);
     /// A cluster: the private fleet or a public cloud region.
-    ClusterName;
-    /// A Kubernetes node.
-    NodeName;
+    ClusterName(Name);
+    /// A Kubernetes node. Plain text: node names share long prefixes (`gke-pool-1-…`,
+    /// `node-000…`), where a head would only add a comparison.
+    NodeName(Text);
     /// A Kueue ClusterQueue.
-    QueueName;
+    QueueName(Name);
     /// A Kueue LocalQueue (namespaced in Kubernetes; `namespace/name` by convention here).
-    LocalQueueName;
+    LocalQueueName(Name);
     /// A Kueue Cohort.
-    CohortName;
+    CohortName(Name);
     /// A tenant: a lab or group that owns a budget and a fair share.
-    TenantName;
+    TenantName(Name);
     /// A user inside a tenant.
-    UserName;
+    UserName(Name);
 }
 
 /// A job's number, unique for the lifetime of a scheduler.
@@ -222,6 +276,10 @@ mod tests {
             }
             // a copy sharing the text compares equal to the original
             prop_assert_eq!(x.clone().cmp(&x), std::cmp::Ordering::Equal);
+            // and names kept as plain text do the same
+            let (x, y) = (NodeName::from(a.as_str()), NodeName::from(b.as_str()));
+            prop_assert_eq!(x.cmp(&y), a.cmp(&b));
+            prop_assert_eq!(x == y, a == b);
         }
     }
 
@@ -234,5 +292,11 @@ mod tests {
         assert_eq!(json, "\"lab-0/notebooks\"");
         let back: QueueName = serde_json::from_str(&json).unwrap_or_else(|_| QueueName::new(""));
         assert_eq!(back, name);
+        let node = NodeName::new("node-00042");
+        assert_eq!(format!("{node:?}"), "NodeName(\"node-00042\")");
+        assert_eq!(
+            serde_json::to_string(&node).unwrap_or_default(),
+            "\"node-00042\""
+        );
     }
 }
