@@ -117,13 +117,14 @@ impl NoPreemption {
         });
     }
 
-    /// Forgets the answers whose screening `read` says read a changed flavor.
+    /// Forgets the answers whose screening `read` says read a changed flavor. The rest keep
+    /// their order and the list its capacity; the chains are linked again.
     fn forget(&mut self, read: impl Fn(usize) -> bool) {
-        let known = std::mem::take(&mut self.known);
+        self.known.retain(|known| !read(known.screen));
         self.last.fill(None);
-        for Known { key, screen, .. } in known {
-            if !read(screen) {
-                self.insert(key, screen);
+        for (at, known) in (0u32..).zip(self.known.iter_mut()) {
+            if let Some(last) = self.last.get_mut(known.key.class.index()) {
+                known.before = last.replace(at);
             }
         }
     }

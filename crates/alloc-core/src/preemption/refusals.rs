@@ -158,18 +158,14 @@ impl<'c> Refusals<'c> {
         });
     }
 
-    /// Keeps the refusals whose screening `keep` accepts, each family's in their order.
+    /// Keeps the refusals whose screening `keep` accepts, each family's in their order; the
+    /// list keeps its capacity and the chains are linked again.
     pub(crate) fn retain(&mut self, keep: impl Fn(usize) -> bool) {
-        let refused = std::mem::take(&mut self.refused);
+        self.refused.retain(|refusal| keep(refusal.screen));
         self.last.fill(None);
-        for refusal in refused {
-            if keep(refusal.screen) {
-                self.push(
-                    refusal.family,
-                    refusal.priority,
-                    refusal.size,
-                    refusal.screen,
-                );
+        for (at, refusal) in (0u32..).zip(self.refused.iter_mut()) {
+            if let Some(last) = self.last.get_mut(refusal.family) {
+                refusal.before = last.replace(at);
             }
         }
     }
