@@ -313,23 +313,30 @@ impl Scheduler {
 
     /// Whether `cost` fits the job's and its tenant's budgets given what they already spent.
     pub(crate) fn affordable(&self, job: &Job, cost: Money) -> bool {
-        let spent = self.spend.job(job.id);
-        let job_ok = match (job.budget.kind, job.budget.limit) {
-            (_, None) => true,
-            (BudgetKind::Fixed, Some(limit)) => spent + cost <= limit,
-            (BudgetKind::Flex, Some(limit)) => {
-                let overrun =
-                    i128::from(limit.0) * i128::from(self.policy.burst.flex_overrun_percent) / 100;
-                i128::from((spent + cost).0) <= i128::from(limit.0) + overrun
-            }
-        };
-        let tenant_ok = self
+        self.funds(job).afford(cost)
+    }
+
+    /// What `job` and its tenant may still spend: read once per job, as every offer priced
+    /// for it is checked against the same budgets.
+    fn funds(&self, job: &Job) -> Funds {
+        let tenant_budget = self
             .config
             .tenants
             .get(&job.tenant)
-            .and_then(|t| t.public_budget)
-            .is_none_or(|budget| self.spend.tenant(&job.tenant) + cost <= budget);
-        job_ok && tenant_ok
+            .and_then(|t| t.public_budget);
+        Funds {
+            job_limit: job.budget.limit.map(|limit| match job.budget.kind {
+                BudgetKind::Fixed => i128::from(limit.0),
+                BudgetKind::Flex => {
+                    let overrun = i128::from(limit.0)
+                        * i128::from(self.policy.burst.flex_overrun_percent)
+                        / 100;
+                    i128::from(limit.0) + overrun
+                }
+            }),
+            job_spent: self.spend.job(job.id),
+            tenant: tenant_budget.map(|budget| (self.spend.tenant(&job.tenant), budget)),
+        }
     }
 
     /// Step 6 of the cycle: an admission to a public offer for a job that cannot start
@@ -366,10 +373,11 @@ impl Scheduler {
         {
             return None;
         }
+        let funds = std::cell::OnceCell::new();
         let quotes = self
             .quotes(job, now)
             .filter(|q| has_room(q.offer))
-            .filter(|q| self.affordable(job, q.cost));
+            .filter(|q| funds.get_or_init(|| self.funds(job)).afford(q.cost));
         // The cheapest offer that meets the deadline; if none does, the one that ends first.
         // Ties: the other key, then the flavor's name, then the offers' order.
         let meets = |q: &Quote<'_>| job.deadline.is_none_or(|deadline| q.end <= deadline);
@@ -624,5 +632,28 @@ impl Scheduler {
             });
         }
         Ok(())
+    }
+}
+
+/// A job's and its tenant's public budgets with what each has spent (`Scheduler::funds`).
+struct Funds {
+    /// The most the job may spend in all: its limit, plus the overrun a flexible budget
+    /// allows; `None` without a limit.
+    job_limit: Option<i128>,
+    job_spent: Money,
+    /// The tenant's spend and public budget, when it has one.
+    tenant: Option<(Money, Money)>,
+}
+
+impl Funds {
+    /// Whether `cost` fits both budgets.
+    fn afford(&self, cost: Money) -> bool {
+        let job_ok = self
+            .job_limit
+            .is_none_or(|limit| i128::from((self.job_spent + cost).0) <= limit);
+        let tenant_ok = self
+            .tenant
+            .is_none_or(|(spent, budget)| spent + cost <= budget);
+        job_ok && tenant_ok
     }
 }
