@@ -55,6 +55,7 @@
 //! ```
 
 pub mod burst;
+mod chains;
 mod classes;
 mod cycle;
 pub mod decision;

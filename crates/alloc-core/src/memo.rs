@@ -29,6 +29,7 @@
 //! cycles with and without the memo to show that it only ever saves work.
 
 use crate::burst::Outlooks;
+use crate::chains::{Chains, Grouped};
 use crate::classes::ClassId;
 use crate::decision::{RejectReason, WaitReason};
 use crate::ids::{FlavorName, JobId, QueueName};
@@ -65,68 +66,38 @@ impl PreemptionKey {
 
 /// Preemption searches that found no way to make room, each with the index in `screens` of
 /// the request it was made for, chained by class (a class meets the search at a few
-/// priorities). One list for all classes: a backlog's thousand classes each met once would
-/// otherwise cost an allocation apiece, every cycle.
+/// priorities).
 #[derive(Debug)]
-pub(crate) struct NoPreemption {
-    known: Vec<Known>,
-    /// Per class, its latest entry in `known`.
-    last: Vec<Option<u32>>,
-}
+pub(crate) struct NoPreemption(Chains<Known>);
 
 #[derive(Debug)]
 struct Known {
     key: PreemptionKey,
     screen: usize,
-    /// The class's entry before this one.
-    before: Option<u32>,
+}
+
+impl Grouped for Known {
+    fn group(&self) -> usize {
+        self.key.class.index()
+    }
 }
 
 impl NoPreemption {
     fn new(classes: usize) -> Self {
-        NoPreemption {
-            known: Vec::new(),
-            last: vec![None; classes],
-        }
+        NoPreemption(Chains::with_groups(classes))
     }
 
     pub(crate) fn knows(&self, key: &PreemptionKey) -> bool {
-        let mut at = self.last.get(key.class.index()).copied().flatten();
-        while let Some(known) = at.and_then(|at| self.known.get(at as usize)) {
-            if known.key == *key {
-                return true;
-            }
-            at = known.before;
-        }
-        false
+        self.0.of(key.class.index()).any(|known| known.key == *key)
     }
 
     pub(crate) fn insert(&mut self, key: PreemptionKey, screen: usize) {
-        let class = key.class.index();
-        if self.last.len() <= class {
-            self.last.resize(class + 1, None);
-        }
-        let Ok(at) = u32::try_from(self.known.len()) else {
-            return; // more answers than a cycle has jobs: not kept
-        };
-        let before = self.last[class].replace(at);
-        self.known.push(Known {
-            key,
-            screen,
-            before,
-        });
+        self.0.push(Known { key, screen });
     }
 
-    /// Forgets the answers whose screening `read` says read a changed flavor. The rest keep
-    /// their order and the list its capacity; the chains are linked again.
+    /// Forgets the answers whose screening `read` says read a changed flavor.
     fn forget(&mut self, read: impl Fn(usize) -> bool) {
-        self.known.retain(|known| !read(known.screen));
-        self.last.fill(None);
-        for (at, known) in (0u32..).zip(self.known.iter_mut()) {
-            if let Some(last) = self.last.get_mut(known.key.class.index()) {
-                known.before = last.replace(at);
-            }
-        }
+        self.0.retain(|known| !read(known.screen));
     }
 }
 

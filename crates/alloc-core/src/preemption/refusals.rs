@@ -23,6 +23,7 @@
 //! whose requests differ only in CPU and memory are mostly answered so.
 
 use super::{PreemptionPolicy, WithinClusterQueue};
+use crate::chains::{Chains, Grouped};
 use crate::ids::{FlavorName, GpuModelName, QueueName};
 use crate::model::{Flavor, GpuRequest, Job, Resource};
 use std::collections::{BTreeMap, BTreeSet};
@@ -97,18 +98,19 @@ struct Refusal {
     /// The refused request's screening in the memo, whose candidates it read.
     screen: usize,
     family: usize,
-    /// The family's refusal before this one.
-    before: Option<u32>,
 }
 
-/// The refusals of one cycle, in one list chained by family: a backlog's hundreds of
-/// families would otherwise cost a list apiece, every cycle.
+impl Grouped for Refusal {
+    fn group(&self) -> usize {
+        self.family
+    }
+}
+
+/// The refusals of one cycle, chained by family.
 #[derive(Debug, Default)]
 pub(crate) struct Refusals<'c> {
     families: BTreeMap<Family<'c>, usize>,
-    refused: Vec<Refusal>,
-    /// Per family, its latest refusal in `refused`.
-    last: Vec<Option<u32>>,
+    refused: Chains<Refusal>,
 }
 
 impl<'c> Refusals<'c> {
@@ -123,57 +125,31 @@ impl<'c> Refusals<'c> {
         let equal_is_different =
             policy.within_cluster_queue == WithinClusterQueue::LowerOrNewerEqualPriority;
         let size = Size::of(job);
-        let mut at = self.last.get(family).copied().flatten();
-        while let Some(refusal) = at.and_then(|at| self.refused.get(at as usize)) {
+        self.refused.of(family).any(|refusal| {
             let ranks = job.priority < refusal.priority
                 || (job.priority == refusal.priority && !equal_is_different);
-            if ranks && refusal.size.is_none_or(|refused| refused.within(&size)) {
-                return true;
-            }
-            at = refusal.before;
-        }
-        false
+            ranks && refusal.size.is_none_or(|refused| refused.within(&size))
+        })
     }
 
     /// Records that `job`'s search (screened at `screen`) was refused, reaching `reach`.
     pub(crate) fn add(&mut self, family: usize, screen: usize, job: &Job, reach: Reach) {
-        let size = (reach == Reach::LargerRequests).then(|| Size::of(job));
-        self.push(family, job.priority, size, screen);
-    }
-
-    fn push(&mut self, family: usize, priority: i32, size: Option<Size>, screen: usize) {
-        if self.last.len() <= family {
-            self.last.resize(family + 1, None);
-        }
-        let Ok(at) = u32::try_from(self.refused.len()) else {
-            return; // more refusals than a cycle has jobs: not kept
-        };
-        let before = self.last[family].replace(at);
         self.refused.push(Refusal {
-            priority,
-            size,
+            priority: job.priority,
+            size: (reach == Reach::LargerRequests).then(|| Size::of(job)),
             screen,
             family,
-            before,
         });
     }
 
-    /// Keeps the refusals whose screening `keep` accepts, each family's in their order; the
-    /// list keeps its capacity and the chains are linked again.
+    /// Keeps the refusals whose screening `keep` accepts.
     pub(crate) fn retain(&mut self, keep: impl Fn(usize) -> bool) {
         self.refused.retain(|refusal| keep(refusal.screen));
-        self.last.fill(None);
-        for (at, refusal) in (0u32..).zip(self.refused.iter_mut()) {
-            if let Some(last) = self.last.get_mut(refusal.family) {
-                refusal.before = last.replace(at);
-            }
-        }
     }
 
     /// Forgets every refusal (the families stay: they depend on the configuration only).
     pub(crate) fn clear(&mut self) {
         self.refused.clear();
-        self.last.fill(None);
     }
 }
 
