@@ -149,7 +149,10 @@ fn sweep(args: SweepArgs) -> Result<()> {
     let exponent = sim::sweep::growth_exponent(&points);
     match exponent {
         Some(exponent) => {
-            say!("growth exponent of wall time: {exponent:.2} (target ≤ 1.1)");
+            say!(
+                "growth exponent of wall time: {exponent:.2} (target ≤ {})",
+                sim::report::sweep::TARGET_EXPONENT
+            );
         }
         None => {
             say!("growth exponent: needs two sizes or more");

@@ -6,6 +6,7 @@
 //! Unlike the run report, the figures are timings, so two sweeps never give the same bytes; the
 //! page is still self-contained, with no script and every input text escaped.
 
+use super::charts::figure;
 use super::svg::{style, Axis, Chart, Layer, LegendEntry, Scale};
 use super::text::{count, escape};
 use super::STYLE;
@@ -212,8 +213,8 @@ fn growth_chart(chart: GrowthChart<'_>) -> String {
         first.0,
         last.0.max(TARGET_JOBS) * HEADROOM,
     );
-    let x_end = match x.scale {
-        Scale::Log { max, .. } | Scale::Linear { max, .. } => max,
+    let (x_start, x_end) = match x.scale {
+        Scale::Log { min, max } | Scale::Linear { min, max } => (min, max),
     };
     let linear_end = (x_end, first.1 * x_end / first.0);
     let low = chart.points.iter().map(|p| p.1).fold(first.1, f64::min);
@@ -223,9 +224,6 @@ fn growth_chart(chart: GrowthChart<'_>) -> String {
         .map(|p| p.1)
         .fold(chart.target, f64::max);
     let y = log_axis(chart.what, chart.ticks, low, high * HEADROOM);
-    let x_ends = match x.scale {
-        Scale::Log { min, max } | Scale::Linear { min, max } => (min, max),
-    };
     let (measured, linear, target) = (style(0), style(1), style(4));
     let labelled = chart
         .points
@@ -247,7 +245,7 @@ fn growth_chart(chart: GrowthChart<'_>) -> String {
         y,
         layers: vec![
             Layer::Line {
-                points: vec![(x_ends.0, chart.target), (x_ends.1, chart.target)],
+                points: vec![(x_start, chart.target), (x_end, chart.target)],
                 colour: target.0,
                 dash: "2 3",
             },
@@ -302,10 +300,6 @@ fn capitalised(text: &str) -> String {
     chars.next().map_or_else(String::new, |first| {
         first.to_uppercase().chain(chars).collect()
     })
-}
-
-fn figure(svg: &str, caption: &str) -> String {
-    super::charts::figure(svg, caption)
 }
 
 /// The rows as a table, in the CSV's columns and order.
