@@ -37,7 +37,10 @@ fn engine(c: &mut Criterion) {
         Ok(engine) => engine,
         Err(error) => panic!("bench engine: {error}"),
     };
-    let events = build().run(|_, _| {}).events;
+    let events = match build().run(|_, _| {}) {
+        Ok(output) => output.events,
+        Err(error) => panic!("bench engine: {error}"),
+    };
     let mut group = c.benchmark_group("engine");
     group.sample_size(10);
     group.measurement_time(Duration::from_secs(10));

@@ -17,11 +17,12 @@
 //! the quota or nodes of one of its flavors, so the cycle stays cheap with many alike pending
 //! jobs and decides exactly as it would afresh.
 
-use crate::classes::ClassId;
+use crate::burst::{Ask, NoBurst};
 use crate::decision::{Decision, FlavorMiss, Limit, Miss, Placement, WaitReason};
 use crate::ids::{FlavorName, JobId, QueueName};
 use crate::memo::{CycleMemo, PreemptionKey, Rooms};
 use crate::model::{ClusterQueue, Config, Flavor, Job, QueueingStrategy, WhenCanBorrow};
+use crate::pending::Waiting;
 use crate::placement;
 use crate::preemption::{Family, Search};
 use crate::quota::{Mode, QuotaView};
@@ -69,7 +70,7 @@ impl Scheduler {
                 continue;
             };
             let id = slot.job;
-            let decision = self.decide(&config, &waiting.job, waiting.class, now, &mut memo);
+            let decision = self.decide(&config, waiting, now, &mut memo);
             memo.after(&self.flavors_changed_by(&decision));
             match &decision {
                 Decision::Admit { placement, .. } => self.admit(id, placement.clone(), now),
@@ -77,7 +78,7 @@ impl Scheduler {
                     placement, victims, ..
                 } => {
                     for victim in victims {
-                        self.requeue(*victim);
+                        self.evict(*victim, now);
                     }
                     self.admit(id, placement.clone(), now);
                 }
@@ -95,11 +96,11 @@ impl Scheduler {
     fn decide<'c>(
         &self,
         config: &'c Config,
-        job: &Job,
-        class: ClassId,
+        waiting: &Waiting,
         now: Time,
         memo: &mut CycleMemo<'c>,
     ) -> Decision {
+        let (job, class, progress) = (&*waiting.job, waiting.class, &waiting.progress);
         let reject = |reason| Decision::Reject {
             job: job.id,
             reason,
@@ -116,21 +117,28 @@ impl Scheduler {
             refusals,
             outlooks,
             rooms,
+            evictable,
             ..
         } = memo;
         let screened = &screens[index];
-        if let Err(reason) = self.screen_deadline_and_budget(job, screened, now) {
+        if let Err(reason) = self
+            .screen_public_only(job, screened)
+            .and_then(|()| self.screen_deadline_and_budget(job, progress, screened, now))
+        {
             return reject(reason);
         }
         let (queue, candidates) = (screened.queue, screened.candidates.as_slice());
         let strict = queue.strategy == QueueingStrategy::StrictFIFO;
-        let wait = |reason: WaitReason, blocked: &mut Vec<(&'c QueueName, JobId)>| {
+        let wait = |reason: WaitReason,
+                    no_burst: Option<NoBurst>,
+                    blocked: &mut Vec<(&'c QueueName, JobId)>| {
             if strict && !blocked.iter().any(|(name, _)| **name == queue.name) {
                 blocked.push((&queue.name, job.id));
             }
             Decision::Wait {
                 job: job.id,
                 reason,
+                no_burst,
             }
         };
         if let Some((_, head)) = blocked.iter().find(|(name, _)| **name == queue.name) {
@@ -141,56 +149,74 @@ impl Scheduler {
             return Decision::Wait {
                 job: job.id,
                 reason,
+                no_burst: None,
             };
         }
         if let Some(reason) = self.limit_reached(job) {
-            return wait(reason, blocked);
+            return wait(reason, None, blocked);
         }
-        let known = no_room.get_mut(class.index());
-        let reason = match known {
-            Some(Some((_, reason))) => reason.clone(),
-            // A class opened after the memo was sized has no slot: worked out, not kept.
-            slot => match self.assign(job, queue, candidates, rooms) {
-                Ok(placement) => {
-                    return Decision::Admit {
-                        job: job.id,
-                        placement,
-                    }
-                }
-                Err(reason) => {
-                    if let Some(slot) = slot {
-                        *slot = Some((index, reason.clone()));
-                    }
-                    reason
-                }
-            },
-        };
-        // No room as things stand: step 5 may make room by preemption, step 6 may rent it.
-        if self.policy.preemption.enabled {
-            let key = PreemptionKey::of(class, job, &self.policy.preemption);
-            if !no_preemption.knows(&key) {
-                let family = *screened
-                    .family
-                    .get_or_init(|| refusals.family(Family::of(&queue.name, candidates, job)));
-                if !refusals.cover(family, job, &self.policy.preemption) {
-                    match self.preempt_for(job, queue, candidates, now) {
-                        Search::Found(decision) => return *decision,
-                        Search::Refused(reach) => refusals.add(family, index, job, reach),
-                        Search::NotFound => {}
-                    }
-                }
-                no_preemption.insert(key, index);
+        let reason = if candidates.is_empty() {
+            WaitReason::PublicOnly {
+                queue: queue.name.clone(),
             }
+        } else {
+            let known = no_room.get_mut(class.index());
+            let reason = match known {
+                Some(Some((_, reason))) => reason.clone(),
+                // A class opened after the memo was sized has no slot: worked out, not kept.
+                slot => match self.assign(job, queue, candidates, rooms) {
+                    Ok(placement) => {
+                        return Decision::Admit {
+                            job: job.id,
+                            placement,
+                        }
+                    }
+                    Err(reason) => {
+                        if let Some(slot) = slot {
+                            *slot = Some((index, reason.clone()));
+                        }
+                        reason
+                    }
+                },
+            };
+            // No room as things stand: step 5 may make room by preemption, step 6 may rent it.
+            if self.policy.preemption.enabled {
+                let within = self.policy.preemption.rules(queue).within_cluster_queue;
+                let key = PreemptionKey::of(class, job, within);
+                if !no_preemption.knows(&key) {
+                    let family = *screened
+                        .family
+                        .get_or_init(|| refusals.family(Family::of(&queue.name, candidates, job)));
+                    if !refusals.cover(family, job, within) {
+                        match self.preempt_for(job, queue, candidates, evictable, now) {
+                            Search::Found(decision) => return *decision,
+                            Search::Refused(reach) => refusals.add(family, index, job, reach),
+                            Search::NotFound => {}
+                        }
+                    }
+                    no_preemption.insert(key, index);
+                }
+            }
+            reason
+        };
+        let ask = Ask {
+            job,
+            progress,
+            queue,
+            private: candidates,
+            public: &screened.public,
+        };
+        match self.burst_for(&ask, &reason, now, outlooks, rooms) {
+            Ok(decision) => decision,
+            // under a policy that never bursts, the question does not arise
+            Err(NoBurst::PolicyNever) => wait(reason, None, blocked),
+            Err(no_burst) => wait(reason, Some(no_burst), blocked),
         }
-        if let Some(decision) = self.burst_for(job, candidates, &reason, now, outlooks) {
-            return decision;
-        }
-        wait(reason, blocked)
     }
 
     /// The flavors whose quota or nodes `decision` changes once applied: the flavor it books
-    /// and its victims free, and every flavor selecting a node either touches. None for a
-    /// burst, a wait or a rejection.
+    /// (a burst's public one too) and its victims free, and every flavor selecting a node
+    /// either touches. None for a wait or a rejection.
     fn flavors_changed_by(&self, decision: &Decision) -> Vec<FlavorName> {
         let (placement, victims) = match decision {
             Decision::Admit { placement, .. } => (placement, &[][..]),
@@ -199,9 +225,6 @@ impl Scheduler {
             } => (placement, victims.as_slice()),
             Decision::Wait { .. } | Decision::Reject { .. } => return Vec::new(),
         };
-        if placement.public.is_some() {
-            return Vec::new();
-        }
         let freed = victims
             .iter()
             .filter_map(|victim| self.running.get(victim))

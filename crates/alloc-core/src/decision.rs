@@ -1,6 +1,7 @@
 //! Decisions: what one cycle concluded for each pending job, as typed data with a `Display`
 //! a user can read. Shells act on them; nothing else leaves the core.
 
+use crate::burst::NoBurst;
 use crate::ids::{
     ClusterName, FlavorName, JobId, LocalQueueName, NodeName, QueueName, TenantName, UserName,
 };
@@ -15,8 +16,14 @@ use std::sync::Arc;
 pub enum Decision {
     /// Start the job now, here. The scheduler has already booked the resources.
     Admit { job: JobId, placement: Placement },
-    /// Not now; the reason says what would change that.
-    Wait { job: JobId, reason: WaitReason },
+    /// Not now; the reason says what would change that, and `no_burst` why it does not burst
+    /// instead (`None` when it waits for something a burst would wait for too: a StrictFIFO
+    /// head, a user or tenant cap).
+    Wait {
+        job: JobId,
+        reason: WaitReason,
+        no_burst: Option<NoBurst>,
+    },
     /// Start the job now, here, after evicting `victims`: the scheduler has already sent them
     /// back to pending and booked the job's resources. The shell stops the victims first.
     Preempt {
@@ -66,12 +73,16 @@ impl fmt::Display for Decision {
                     ", which {rank} below it and {resume} last checkpoint: {placement}"
                 )
             }
-            Decision::Wait { job, reason } => {
-                write!(
-                    f,
-                    "{job}: waits: {reason}; would start {}",
-                    reason.unblock()
-                )
+            Decision::Wait {
+                job,
+                reason,
+                no_burst,
+            } => {
+                write!(f, "{job}: waits: {reason}; ")?;
+                if let Some(no_burst) = no_burst {
+                    write!(f, "does not burst: {no_burst}; ")?;
+                }
+                write!(f, "would start {}", reason.unblock())
             }
             Decision::Reject { job, reason } => write!(f, "{job}: rejected: {reason}"),
         }
@@ -95,18 +106,27 @@ pub struct Placement {
     pub public: Option<PublicLease>,
 }
 
-/// A burst to a public offer: what is rented, what it is expected to cost, and why.
+/// A burst to a public offer: what is rented, what it is expected to cost, what it reserved,
+/// and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PublicLease {
     pub gpu_model: crate::ids::GpuModelName,
     /// Whole GPUs rented (a fraction rents one GPU).
     pub gpus: u32,
-    /// Price × GPUs × (provisioning latency + runtime on the offer's model), rounded up; what
-    /// the budgets are charged.
+    /// The job's n-th lease (from 1): what the shell's bill for it names
+    /// ([`Input::PublicBilled`](crate::Input::PublicBilled)).
+    pub lease: u32,
+    /// Price × GPUs × (provisioning latency + restore + remaining work on the offer's model),
+    /// rounded up: the expected bill, held to a flexible job's own limit.
     pub expected_cost: crate::units::Money,
+    /// The expected bill plus the node's warm tail until scale-down: the most the lease can
+    /// be billed, held against the tenant's budget until the bill comes in.
+    pub reserved: crate::units::Money,
     /// When the GPUs are expected to be ready.
     pub ready_at: crate::units::Time,
-    /// Expected end: ready time + runtime on the offer's model.
+    /// Expected end: ready time + restore + remaining work on the offer's model. Also the
+    /// lease's time limit: its reservation pays for no more, so the shell stops the job there
+    /// if it is still running (it resumes from its last checkpoint).
     pub expected_end: crate::units::Time,
     pub reason: String,
 }
@@ -270,6 +290,8 @@ pub enum WaitReason {
     /// Every candidate flavor is short of quota or room; in the order they were tried. Shared:
     /// the jobs of one request that wait in a cycle all hold the same list.
     NoFlavorFits { misses: Arc<[FlavorMiss]> },
+    /// Only public flavors of the queue could run it: it starts when it bursts.
+    PublicOnly { queue: QueueName },
 }
 
 /// A per-user or per-tenant cap that is reached.
@@ -319,6 +341,9 @@ impl fmt::Display for WaitReason {
             WaitReason::TenantLimit { tenant, limit } => {
                 write!(f, "tenant {tenant} is at its limit: {limit}")
             }
+            WaitReason::PublicOnly { queue } => {
+                write!(f, "only public flavors of queue {queue} can run it")
+            }
             WaitReason::NoFlavorFits { misses } => {
                 f.write_str("no flavor can take it now: ")?;
                 for (i, miss) in misses.iter().enumerate() {
@@ -363,6 +388,8 @@ pub enum Unblock {
     NodeAdded {
         flavor: FlavorName,
     },
+    /// The burst rule lets it go to a public flavor.
+    Burst,
 }
 
 impl fmt::Display for Unblock {
@@ -385,6 +412,7 @@ impl fmt::Display for Unblock {
             Unblock::NodeAdded { flavor } => {
                 write!(f, "once a node of flavor {flavor} with a GPU model the job accepts joins")
             }
+            Unblock::Burst => f.write_str("once it may burst"),
         }
     }
 }
@@ -397,6 +425,7 @@ impl WaitReason {
             WaitReason::TenantLimit { tenant, .. } => Unblock::TenantJobFinishes {
                 tenant: tenant.clone(),
             },
+            WaitReason::PublicOnly { .. } => Unblock::Burst,
             WaitReason::NoFlavorFits { misses } => {
                 let first = misses
                     .iter()
@@ -461,7 +490,13 @@ pub enum RejectReason {
         deadline: crate::units::Time,
         earliest_end: crate::units::Time,
     },
-    /// Only public offers could run the job and its fixed budget covers none of them.
+    /// Only public flavors could run the job, and it may not burst.
+    MayNotBurst {
+        queue: QueueName,
+        why: NoBurst,
+    },
+    /// Only public flavors could run the job, and its flexible limit (with the policy's
+    /// overrun) covers none of their offers.
     BudgetTooSmall {
         limit: crate::units::Money,
         cheapest: crate::units::Money,
@@ -484,9 +519,13 @@ impl fmt::Display for RejectReason {
                 f,
                 "the deadline {deadline} cannot be met: started now it would end at {earliest_end} at the earliest"
             ),
+            RejectReason::MayNotBurst { queue, why } => write!(
+                f,
+                "only public flavors of queue {queue} could run it, and it may not burst: {why}"
+            ),
             RejectReason::BudgetTooSmall { limit, cheapest } => write!(
                 f,
-                "only public offers can run it and its fixed budget {limit} is below the cheapest, {cheapest}"
+                "only public flavors can run it and its budget {limit}, with the flexible overrun, is below the cheapest offer, {cheapest}"
             ),
             RejectReason::UnknownQueue(queue) => write!(f, "local queue {queue} does not exist"),
             RejectReason::InvalidRequest(why) => write!(f, "invalid request: {why}"),

@@ -33,6 +33,12 @@ pub enum InputError {
     UnknownJob(JobId),
     #[error("{0} is not running, so it cannot finish or be evicted")]
     NotRunning(JobId),
+    #[error("{0} is running, so its progress is not the shell's to set until it stops")]
+    NotPending(JobId),
+    #[error(
+        "{job} has no open lease {lease} to bill: its bill came in already, or it never burst"
+    )]
+    UnknownLease { job: JobId, lease: u32 },
     #[error("node {0} already exists")]
     DuplicateNode(NodeName),
     #[error("node {0} is not known to the scheduler")]

@@ -4,6 +4,7 @@
 
 use crate::ids::{FlavorName, JobId, NodeName, QueueName};
 use crate::model::{Job, NodeSpec, Quota, Resource};
+use crate::units::{Millis, Money};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -18,6 +19,16 @@ pub enum Input {
     JobRequeued(JobId),
     /// A pending or running job is withdrawn for good.
     JobCancelled(JobId),
+    /// The reference work a pending job still has to do, as of its last checkpoint: what the
+    /// shell knows of a stopped attempt (a preemption, a lost node, a failed admission). The
+    /// core plans deadlines, burst prices and victim costs with it.
+    JobProgress { job: JobId, remaining: Millis },
+    /// The final bill of a burst's lease, `lease` as its [`PublicLease`] numbered it: what the
+    /// cloud billed for it, provisioning, running and warm idle until its node was released
+    /// or taken over. The rest of the lease's reservation is released.
+    ///
+    /// [`PublicLease`]: crate::decision::PublicLease
+    PublicBilled { job: JobId, lease: u32, cost: Money },
     /// A node joins the fleet.
     NodeAdded(NodeSpec),
     /// A node leaves; jobs running on it go back to pending.

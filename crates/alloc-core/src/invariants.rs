@@ -7,6 +7,7 @@ use crate::model::Resource;
 use crate::order::PendingKey;
 use crate::scheduler::Scheduler;
 use crate::state::{Ledgers, NodeState};
+use crate::units::Money;
 use std::collections::BTreeMap;
 
 /// Where quota is over-used: one queue's own ceiling, or a cohort's shared pool.
@@ -55,6 +56,7 @@ impl Scheduler {
         self.check_limits(&mut violations);
         self.check_data_class(&mut violations);
         self.check_public(&mut violations);
+        self.check_placements(&mut violations);
         if self.rebuilt_ledgers() != self.ledgers {
             violations
                 .push("incremental ledgers differ from a rebuild from the running jobs".into());
@@ -204,8 +206,9 @@ impl Scheduler {
         }
     }
 
-    /// Leases within each offer's GPU cap; fixed job budgets and tenant public budgets never
-    /// exceeded by committed spend.
+    /// Leases within each offer's GPU cap; only burstable, flexible jobs on public flavors;
+    /// no money committed for a fixed-budget job; no tenant's billed and reserved money above
+    /// its public budget.
     fn check_public(&self, violations: &mut Vec<String>) {
         for cluster in self.config.clusters.values() {
             for offer in &cluster.offers {
@@ -224,29 +227,59 @@ impl Scheduler {
                 }
             }
         }
-        for (job, spent) in &self.spend.by_job {
-            let Some(running_or_pending) = self
-                .running
-                .get(job)
-                .map(|r| &r.job)
-                .or_else(|| self.pending.get(*job).map(|waiting| &*waiting.job))
-            else {
-                continue;
-            };
-            let budget = running_or_pending.budget;
-            if budget.kind == crate::model::BudgetKind::Fixed
-                && budget.limit.is_some_and(|limit| *spent > limit)
+        for running in self.running.values() {
+            let job = &running.job;
+            if running.placement.public.is_some() {
+                if let Err(why) = self.may_burst(job) {
+                    violations.push(format!("{} burst though {why}", job.id));
+                }
+            }
+            if job.budget.kind == crate::model::BudgetKind::Fixed
+                && self.spend.job(job.id) > Money::ZERO
             {
-                violations.push(format!("{job} spent {spent} over its fixed budget"));
+                violations.push(format!(
+                    "{} has a fixed budget and committed {} to public GPUs",
+                    job.id,
+                    self.spend.job(job.id)
+                ));
             }
         }
         for tenant in self.config.tenants.values() {
-            let spent = self.spend.tenant(&tenant.name);
-            if tenant.public_budget.is_some_and(|budget| spent > budget) {
+            let committed = self.spend.tenant(&tenant.name);
+            if tenant
+                .public_budget
+                .is_some_and(|budget| committed > budget)
+            {
                 violations.push(format!(
-                    "tenant {} spent {spent} over its public budget",
+                    "tenant {} billed and reserved {committed}, over its public budget",
                     tenant.name
                 ));
+            }
+        }
+    }
+
+    /// Each running job holds quota of its own ClusterQueue, on one of that queue's flavors.
+    fn check_placements(&self, violations: &mut Vec<String>) {
+        for running in self.running.values() {
+            let (job, placement) = (&running.job, &running.placement);
+            let queue = self
+                .config
+                .local_queues
+                .get(&job.queue)
+                .and_then(|local| self.config.cluster_queues.get(&local.cluster_queue));
+            match queue {
+                Some(queue) if queue.name == placement.queue => {
+                    if !queue.flavors.iter().any(|f| f.flavor == placement.flavor) {
+                        violations.push(format!(
+                            "{} runs on flavor {}, which queue {} does not list",
+                            job.id, placement.flavor, queue.name
+                        ));
+                    }
+                }
+                _ => violations.push(format!(
+                    "{} holds quota of queue {}, not of its local queue {}'s",
+                    job.id, placement.queue, job.queue
+                )),
             }
         }
     }

@@ -2,18 +2,22 @@
 //!
 //! A pure library: no I/O, no clock, no randomness. Two shells drive it the same way — the
 //! `sim` digital twin and the live Kueue AdmissionCheck controller: they [`Scheduler::apply`]
-//! [`Input`]s (job submitted / finished / requeued / cancelled, node added / removed, quota
-//! changed) and call [`Scheduler::cycle`]`(now)`, which returns one [`Decision`] per pending job:
-//! **admit** (cluster, flavor, node(s), GPU indices — already booked), **wait** (a typed
-//! [`WaitReason`] and the [`Unblock`] that would change it) or **reject** (a typed
-//! [`RejectReason`]). Every decision prints as a sentence a user can read.
+//! [`Input`]s (job submitted / finished / requeued / cancelled, a stopped job's progress, a
+//! burst's bill, node added / removed, quota changed) and call [`Scheduler::cycle`]`(now)`,
+//! which returns one [`Decision`] per pending job: **admit** (cluster, flavor, node(s), GPU
+//! indices — already booked; or a burst to a public flavor, its worst-case bill reserved),
+//! **preempt**, **wait** (a typed [`WaitReason`], the [`Unblock`] that would change it and why it
+//! does not burst, [`NoBurst`]) or **reject** (a typed [`RejectReason`]). Every decision prints
+//! as a sentence a user can read.
 //!
 //! ## Model
 //! Integer units throughout ([`MilliGpu`], [`VramMib`], [`CpuMilli`], [`MemMib`], [`Money`] in
 //! micro-units, [`Millis`] and [`Time`] in ms). GPU models carry VRAM, relative speed and an MPS
 //! client limit; flavors (Kueue ResourceFlavors) carry a tier BRONZE < SILVER < GOLD and a node
 //! label selector; ClusterQueues hold quota per flavor and resource, in cohorts with Kueue's
-//! borrowing and lending limits; LocalQueues point at ClusterQueues; tenants and users have caps.
+//! borrowing and lending limits, and their own preemption rules; public flavors are rented
+//! through a public cluster's offers and hold quota like any other; LocalQueues point at
+//! ClusterQueues; tenants and users have caps, tenants a public budget.
 //!
 //! ## The cycle
 //! Pending jobs are taken in Kueue's order (priority, submit time, id) or, under a scored
@@ -26,8 +30,9 @@
 //!
 //! ## Invariants
 //! After every cycle: no GPU, CPU or memory over-committed; no queue beyond nominal + allowed
-//! borrowing; user and tenant caps held; sensitive data never on a public cluster; incremental
-//! ledgers equal a rebuild. [`Scheduler::check_invariants`] and [`Scheduler::quota_overruns`]
+//! borrowing; user and tenant caps held; only burstable jobs with flexible budgets and data that
+//! may leave on public flavors, always of their own queue; no tenant billed and reserved beyond
+//! its public budget; incremental ledgers equal a rebuild. [`Scheduler::check_invariants`] and [`Scheduler::quota_overruns`]
 //! check them; the property tests run them after every step.
 //!
 //! ## Example: three jobs on a two-node fleet
@@ -72,6 +77,7 @@ mod pending;
 pub mod placement;
 pub mod policy;
 pub mod preemption;
+pub mod progress;
 mod quota;
 mod scheduler;
 pub mod score;
@@ -81,7 +87,7 @@ pub mod state;
 pub mod testing;
 pub mod units;
 
-pub use burst::{BurstMode, BurstPolicy, WaitRule};
+pub use burst::{BurstMode, BurstPolicy, NoBurst, Payer, WaitRule};
 pub use decision::{
     Decision, FlavorMiss, GpuShare, Limit, Miss, NodeShare, Placement, RejectReason, Unblock,
     WaitReason,
@@ -93,6 +99,7 @@ pub use invariants::{QuotaOverrun, QuotaScope};
 pub use model::*;
 pub use order::PendingKey;
 pub use policy::Policy;
+pub use progress::Progress;
 pub use scheduler::{Running, Scheduler};
 pub use score::{Ordering, Score, ScoreBreakdown, ScoreWeights};
 pub use units::*;

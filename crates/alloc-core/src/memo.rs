@@ -7,8 +7,9 @@
 //! cohort's quota usage on them (quota is kept per flavor). An admission or a preemption
 //! changes the quota of the flavor it books (and its victims') and the nodes it books or
 //! frees, which every flavor selecting them reads (a node may belong to several); answers
-//! over none of those flavors stay as they were, and the rest are dropped. A burst books only
-//! a public lease, which no answer reads. The answers:
+//! over none of those flavors stay as they were, and the rest are dropped. A burst books quota
+//! on a public flavor, which only the quota rooms read: no answer reads public flavors (their
+//! candidates are the private ones). The answers:
 //! - `no_room` (request class → why no flavor fits, with the shortfall on each);
 //! - `no_preemption` (class, priority … → no preemption works), and `refusals`, the searches
 //!   refused before trying any victim set, which also answer larger requests at lower
@@ -16,6 +17,8 @@
 //! - `outlooks` (private flavor → when its GPUs free up, for the burst step's deadline slack);
 //! - `rooms` (ClusterQueue, flavor → what its quota still admits there, read from every
 //!   cohort member's usage of the flavor);
+//! - `evictable` (flavor → the running jobs there that may be evicted at all now, with their
+//!   eviction costs: `preemption::evictable`), which no decision of the cycle invalidates;
 //! - `blocked`: the first waiting job of each StrictFIFO queue, for the jobs behind it;
 //! - `screened` (class → queue, candidate flavors, or the rejection): reads only the
 //!   configuration and the fleet's GPU models, which no decision changes, so the scheduler
@@ -34,7 +37,7 @@ use crate::classes::ClassId;
 use crate::decision::{RejectReason, WaitReason};
 use crate::ids::{FlavorName, JobId, QueueName};
 use crate::model::{ClusterQueue, Config, Flavor, Job};
-use crate::preemption::{PreemptionPolicy, Refusals, WithinClusterQueue};
+use crate::preemption::{Evictable, Refusals, WithinClusterQueue};
 use crate::quota::Room;
 use crate::screenings::{Positions, Screening};
 use crate::units::Time;
@@ -53,9 +56,9 @@ pub(crate) struct PreemptionKey {
 }
 
 impl PreemptionKey {
-    pub(crate) fn of(class: ClassId, job: &Job, policy: &PreemptionPolicy) -> PreemptionKey {
-        let equal_priority =
-            policy.within_cluster_queue == WithinClusterQueue::LowerOrNewerEqualPriority;
+    /// `within`: the job's queue's `withinClusterQueue` rule.
+    pub(crate) fn of(class: ClassId, job: &Job, within: WithinClusterQueue) -> PreemptionKey {
+        let equal_priority = within == WithinClusterQueue::LowerOrNewerEqualPriority;
         PreemptionKey {
             class,
             priority: job.priority,
@@ -105,10 +108,13 @@ impl NoPreemption {
 #[derive(Debug)]
 pub(crate) struct Screened<'c> {
     pub queue: &'c ClusterQueue,
-    /// Candidate flavors in fungibility order.
+    /// Private candidate flavors in fungibility order: where it may be placed on nodes.
     pub candidates: Vec<&'c Flavor>,
-    /// Some candidate is in a private cluster.
-    pub has_private: bool,
+    /// Public candidate flavors in fungibility order: where it may burst.
+    pub public: Vec<&'c Flavor>,
+    /// Some private candidate is within the queue's quota ceiling for the request: without
+    /// one, the job runs only if it bursts.
+    pub private_fits: bool,
     /// The known GPU speeds of the private candidates, in candidate order.
     pub private_speeds: Arc<[u32]>,
     /// The request's family for refused preemption searches (`Refusals::family`), numbered
@@ -206,6 +212,8 @@ pub(crate) struct CycleMemo<'c> {
     pub outlooks: Outlooks<'c>,
     /// Each queue's quota room per flavor.
     pub rooms: Rooms<'c>,
+    /// Who may be evicted now on each flavor a search read, and at what cost.
+    pub evictable: Evictable<'c>,
     /// Screenings worked out this cycle, for the scheduler to keep.
     pub fresh: Vec<(ClassId, Result<Screening, RejectReason>)>,
     /// Gathered on first need: a simulation runs many cycles that restore no screening.
@@ -233,6 +241,7 @@ impl<'c> CycleMemo<'c> {
             refusals: Refusals::default(),
             outlooks: BTreeMap::new(),
             rooms: Rooms::default(),
+            evictable: Evictable::default(),
             keep,
         }
     }
@@ -248,15 +257,17 @@ impl<'c> CycleMemo<'c> {
         let config = self.config;
         let positions = self.positions.get_or_init(|| Positions::of(config));
         let queue = positions.queue_at(kept.queue)?;
-        let candidates = kept
-            .candidates
-            .iter()
-            .map(|&at| positions.flavor_at(at))
-            .collect::<Option<Vec<_>>>()?;
+        let flavors = |at: &[usize]| {
+            at.iter()
+                .map(|&at| positions.flavor_at(at))
+                .collect::<Option<Vec<_>>>()
+        };
+        let (candidates, public) = (flavors(&kept.candidates)?, flavors(&kept.public)?);
         self.screens.push(Screened {
             queue,
             candidates,
-            has_private: kept.has_private,
+            public,
+            private_fits: kept.private_fits,
             private_speeds: Arc::clone(&kept.private_speeds),
             family: OnceCell::new(),
         });
@@ -269,15 +280,17 @@ impl<'c> CycleMemo<'c> {
         let screened = self.screens.get(index)?;
         let config = self.config;
         let positions = self.positions.get_or_init(|| Positions::of(config));
-        let candidates = screened
-            .candidates
-            .iter()
-            .map(|flavor| positions.flavor_position(flavor))
-            .collect::<Option<Box<[usize]>>>()?;
+        let at = |flavors: &[&Flavor]| {
+            flavors
+                .iter()
+                .map(|flavor| positions.flavor_position(flavor))
+                .collect::<Option<Box<[usize]>>>()
+        };
         Some(Screening {
             queue: positions.queue_position(screened.queue)?,
-            candidates,
-            has_private: screened.has_private,
+            candidates: at(&screened.candidates)?,
+            public: at(&screened.public)?,
+            private_fits: screened.private_fits,
             private_speeds: Arc::clone(&screened.private_speeds),
         })
     }
@@ -291,6 +304,7 @@ impl<'c> CycleMemo<'c> {
             self.refusals.clear();
             self.outlooks.clear();
             self.rooms.forget(None);
+            self.evictable.clear();
             return;
         }
         if changed.is_empty() {
@@ -312,5 +326,6 @@ impl<'c> CycleMemo<'c> {
         self.refusals.retain(|screen| !over(screen));
         self.outlooks.retain(|flavor, _| !changed.contains(flavor));
         self.rooms.forget(Some(changed));
+        // the evictable lists hold for the whole cycle (see `preemption::evictable`)
     }
 }

@@ -5,14 +5,16 @@
 use crate::classes::ClassId;
 use crate::ids::JobId;
 use crate::model::Job;
+use crate::progress::Progress;
 use std::collections::BTreeMap;
 
-/// A pending job and its request class.
+/// A pending job, its request class and its progress.
 #[derive(Debug, Clone)]
 pub(crate) struct Waiting {
     /// Boxed, as running jobs are: slots move when the list grows.
     pub job: Box<Job>,
     pub class: ClassId,
+    pub progress: Progress,
 }
 
 /// Where a pending job sits; good until that job leaves the pending jobs, after which the
@@ -58,6 +60,10 @@ impl PendingJobs {
 
     pub(crate) fn get(&self, id: JobId) -> Option<&Waiting> {
         self.slots.get(*self.by_id.get(&id)?)?.as_ref()
+    }
+
+    pub(crate) fn get_mut(&mut self, id: JobId) -> Option<&mut Waiting> {
+        self.slots.get_mut(*self.by_id.get(&id)?)?.as_mut()
     }
 
     /// The job at `slot`, if it is still the job the slot was taken for.
@@ -130,6 +136,7 @@ mod tests {
         let job = JobBuilder::gpus(1).id(id).build();
         let class = classes.join(&job);
         Waiting {
+            progress: Progress::new(&job),
             job: Box::new(job),
             class,
         }

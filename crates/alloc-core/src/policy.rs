@@ -34,8 +34,10 @@ impl Policy {
     /// Named policies both shells accept:
     /// - `tiered-burst` (also `default`): the `balanced` score order (priority, aging, deadline
     ///   urgency, fair share, budget); MPS fractions packed by FGD-pack; preemption of lower
-    ///   priorities and of cohort borrowers at the least lost work; burst after 30 min, sooner as a deadline nears (never for
-    ///   sensitive data); infeasible deadlines rejected;
+    ///   priorities and of cohort borrowers at the least lost work, with the platform's guards
+    ///   against evicting one job again and again ([`PreemptionPolicy::platform`]); burst after
+    ///   30 min, sooner as a deadline nears (only flexible budgets, never sensitive data);
+    ///   infeasible deadlines rejected;
     /// - `never-burst`, `always-burst`: the same without bursting, or bursting at once;
     /// - `tier-upgrade`: never burst, but any job may run on a higher tier;
     /// - `starburst-constant`, `starburst-runtime`, `starburst-gpus`, `starburst-gpu-hours`:
@@ -53,10 +55,7 @@ impl Policy {
             Some(Policy {
                 ordering: Ordering::Scored(ScoreWeights::default()),
                 mps_packing: MpsPacking::FgdPack,
-                preemption: PreemptionPolicy {
-                    enabled: true,
-                    ..PreemptionPolicy::default()
-                },
+                preemption: PreemptionPolicy::platform(),
                 burst: BurstPolicy::preset(burst)?,
                 reject_infeasible_deadlines: true,
                 ..Policy::default()

@@ -13,6 +13,7 @@ use crate::order::PendingKey;
 use crate::pending::{PendingJobs, Slot, Waiting};
 use crate::placement::MixTracker;
 use crate::policy::Policy;
+use crate::progress::Progress;
 use crate::score::SpeedCache;
 use crate::screenings::Screenings;
 use crate::state::{Ledgers, NodeState, Spend};
@@ -26,6 +27,23 @@ pub struct Running {
     pub job: Job,
     pub placement: Placement,
     pub started: Time,
+    /// The job's progress when this attempt started.
+    pub progress: Progress,
+    /// The speed it computes at (‰ of the reference GPU): its rented model for a burst, the
+    /// slowest model it runs on otherwise. Fixed for the attempt, and read for every victim
+    /// cost and expected end, so kept rather than looked up.
+    pub speed_permille: u32,
+}
+
+impl Running {
+    /// When the attempt began restoring or computing: at admission on a private node, once
+    /// the rented GPUs are ready for a burst.
+    pub fn began(&self) -> Time {
+        self.placement
+            .public
+            .as_ref()
+            .map_or(self.started, |lease| lease.ready_at.max(self.started))
+    }
 }
 
 /// Makes every decision; fed by inputs, asked by `cycle(now)`.
@@ -147,6 +165,14 @@ impl Scheduler {
         self.running.get(&job).map(|running| &**running)
     }
 
+    /// A pending or running job's progress: for a running one, as of its attempt's start.
+    pub fn progress(&self, job: JobId) -> Option<Progress> {
+        self.running
+            .get(&job)
+            .map(|running| running.progress)
+            .or_else(|| self.pending.get(job).map(|waiting| waiting.progress))
+    }
+
     /// Points the job's queue, user and tenant names at the configuration's own, or for users
     /// and tenants it does not declare at the first submitted job's: equal names that share
     /// their text compare without reading it, and every cycle looks these up.
@@ -175,19 +201,29 @@ impl Scheduler {
                 }
                 self.share_names(&mut job);
                 self.mix.record(&job);
-                self.enqueue(job);
+                let progress = Progress::new(&job);
+                self.enqueue(job, progress);
             }
             Input::JobFinished(id) => {
                 self.stop(id)?;
             }
             Input::JobRequeued(id) => {
-                let job = self.stop(id)?;
-                self.enqueue(job);
+                let (job, progress) = self.stop(id)?;
+                self.enqueue(job, progress);
             }
             Input::JobCancelled(id) => {
                 if self.unqueue(id).is_none() {
                     self.stop(id)?;
                 }
+            }
+            Input::JobProgress { job, remaining } => {
+                let Some(waiting) = self.pending.get_mut(job) else {
+                    return Err(self.not_pending(job));
+                };
+                waiting.progress.remaining = remaining;
+            }
+            Input::PublicBilled { job, lease, cost } => {
+                self.spend.settle(job, lease, cost)?;
             }
             Input::NodeAdded(spec) => self.add_node(spec)?,
             Input::NodeRemoved(name) => {
@@ -201,8 +237,8 @@ impl Scheduler {
                     .map(|r| r.job.id)
                     .collect();
                 for id in on_node {
-                    let job = self.stop(id)?;
-                    self.enqueue(job);
+                    let (job, progress) = self.stop(id)?;
+                    self.enqueue(job, progress);
                     applied.requeued.push(id);
                 }
                 self.ledgers.fleet.remove(&name);
@@ -221,24 +257,33 @@ impl Scheduler {
         Ok(applied)
     }
 
-    fn enqueue(&mut self, job: Job) {
+    fn enqueue(&mut self, job: Job, progress: Progress) {
         let key = PendingKey::of(&job);
         let class = self.classes.join(&job);
         let job = Box::new(job);
-        let slot = self.pending.insert(Waiting { job, class });
+        let slot = self.pending.insert(Waiting {
+            job,
+            class,
+            progress,
+        });
         self.queue_order.insert(key, slot);
     }
 
     /// Takes a job out of the pending jobs, if it is there.
-    fn unqueue(&mut self, id: JobId) -> Option<Box<Job>> {
-        let Waiting { job, class } = self.pending.remove(id)?;
+    fn unqueue(&mut self, id: JobId) -> Option<(Box<Job>, Progress)> {
+        let Waiting {
+            job,
+            class,
+            progress,
+        } = self.pending.remove(id)?;
         self.queue_order.remove(&PendingKey::of(&job));
         self.classes.leave(class);
-        Some(job)
+        Some((job, progress))
     }
 
-    /// Releases a running job's resources and hands the job back.
-    fn stop(&mut self, id: JobId) -> Result<Job, InputError> {
+    /// Releases a running job's resources and hands the job back, with its progress as of
+    /// the attempt's start: the shell reports what the attempt kept (`JobProgress`).
+    fn stop(&mut self, id: JobId) -> Result<(Job, Progress), InputError> {
         let Some(running) = self.running.remove(&id) else {
             return Err(if self.pending.contains(id) {
                 InputError::NotRunning(id)
@@ -247,7 +292,17 @@ impl Scheduler {
             });
         };
         self.ledgers.release(&running.job, &running.placement);
-        Ok(running.job)
+        let Running { job, progress, .. } = *running;
+        Ok((job, progress))
+    }
+
+    /// The error for an input that names `id` as pending when it is not.
+    fn not_pending(&self, id: JobId) -> InputError {
+        if self.running.contains_key(&id) {
+            InputError::NotPending(id)
+        } else {
+            InputError::UnknownJob(id)
+        }
     }
 
     fn add_node(&mut self, spec: NodeSpec) -> Result<(), InputError> {
@@ -258,11 +313,21 @@ impl Scheduler {
             node: spec.name.clone(),
             reason,
         };
-        if !self.config.clusters.contains_key(&spec.cluster) {
-            return Err(invalid(format!(
-                "cluster {} is not configured",
-                spec.cluster
-            )));
+        match self.config.clusters.get(&spec.cluster) {
+            None => {
+                return Err(invalid(format!(
+                    "cluster {} is not configured",
+                    spec.cluster
+                )))
+            }
+            Some(cluster) if cluster.is_public() => {
+                return Err(invalid(format!(
+                    "cluster {} is public: its GPUs are rented through its offers, one node \
+                     per burst, not listed as nodes",
+                    spec.cluster
+                )))
+            }
+            Some(_) => {}
         }
         let model = match &spec.gpu_model {
             Some(name) => Some(
@@ -310,12 +375,15 @@ impl Scheduler {
         Ok(())
     }
 
-    /// Marks a job admitted: books its placement and moves it to running.
+    /// Marks a job admitted: books its placement, reserves a burst's worst-case bill, and
+    /// moves the job to running.
     pub(crate) fn admit(&mut self, id: JobId, placement: Placement, now: Time) {
-        if let Some(job) = self.unqueue(id) {
+        if let Some((job, progress)) = self.unqueue(id) {
+            let speed_permille = self.placement_speed(&placement);
             self.ledgers.book(&job, &placement);
             if let Some(lease) = &placement.public {
-                self.spend.commit(job.id, &job.tenant, lease.expected_cost);
+                self.spend
+                    .reserve(job.id, lease.lease, &job.tenant, lease.reserved);
             }
             self.running.insert(
                 id,
@@ -323,15 +391,25 @@ impl Scheduler {
                     job: *job,
                     placement,
                     started: now,
+                    progress,
+                    speed_permille,
                 }),
             );
         }
     }
 
-    /// Sends a running job back to pending (a preemption victim).
-    pub(crate) fn requeue(&mut self, id: JobId) {
-        if let Ok(job) = self.stop(id) {
-            self.enqueue(job);
+    /// Sends a running job back to pending, evicted by a preemption at `now`: it keeps the
+    /// work up to its last checkpoint, as the core estimates it (the shell may correct it).
+    pub(crate) fn evict(&mut self, id: JobId, now: Time) {
+        let Some(running) = self.running.get(&id) else {
+            return;
+        };
+        let kept = running
+            .progress
+            .stop(&running.job, running.began(), now, running.speed_permille)
+            .kept;
+        if let Ok((job, progress)) = self.stop(id) {
+            self.enqueue(job, progress.after(kept, true));
         }
     }
 

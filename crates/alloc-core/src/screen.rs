@@ -7,7 +7,7 @@ use crate::classes::ClassId;
 use crate::decision::{FlavorMiss, RejectReason};
 use crate::flavors;
 use crate::memo::{CycleMemo, Screened};
-use crate::model::{Config, GpuRequest, Job};
+use crate::model::{Config, Flavor, GpuRequest, Job};
 use crate::quota::{self, QuotaView};
 use crate::scheduler::Scheduler;
 use crate::screenings::Screening;
@@ -131,8 +131,21 @@ impl Scheduler {
             usage: &self.ledgers.quota,
         };
         let request = job.quota_usage();
+        let is_public = |flavor: &&Flavor| {
+            config
+                .clusters
+                .get(&flavor.cluster)
+                .is_none_or(|c| c.is_public())
+        };
+        // A flavor within the ceiling ends the search of its kind: only whether one exists,
+        // and every miss before it for the rejection, are needed.
         let mut misses = Vec::new();
+        let mut within = [false; 2];
         for flavor in &candidates {
+            let public = usize::from(is_public(flavor));
+            if within[public] {
+                continue;
+            }
             let ceilings = memo.rooms.ceiling(&queue.name, &flavor.name, || {
                 view.rooms(queue, &flavor.name, false)
             });
@@ -141,34 +154,28 @@ impl Scheduler {
                     flavor: flavor.name.clone(),
                     miss,
                 }),
-                None => break,
+                None => within[public] = true,
             }
         }
-        if misses.len() == candidates.len() {
+        if within == [false, false] {
             return Err(RejectReason::ExceedsQuotaCeiling {
                 queue: queue.name.clone(),
                 misses,
             });
         }
-        let private: Vec<_> = candidates
-            .iter()
-            .filter(|f| {
-                config
-                    .clusters
-                    .get(&f.cluster)
-                    .is_some_and(|c| !c.is_public())
-            })
-            .collect();
+        let (public, private): (Vec<&Flavor>, Vec<&Flavor>) =
+            candidates.into_iter().partition(is_public);
         let screened = Screened {
             queue,
             family: OnceCell::new(),
-            has_private: !private.is_empty(),
+            private_fits: within[0],
             private_speeds: private
                 .iter()
                 .filter_map(|f| self.flavor_speed(&f.name))
                 .collect::<Vec<_>>()
                 .into(),
-            candidates,
+            candidates: private,
+            public,
         };
         memo.screens.push(screened);
         Ok(memo.screens.len() - 1)

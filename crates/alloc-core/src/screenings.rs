@@ -19,9 +19,11 @@ use std::sync::Arc;
 pub(crate) struct Screening {
     /// Position of the ClusterQueue in `Config::cluster_queues`.
     pub queue: usize,
-    /// Positions in `Config::flavors`, in fungibility order.
+    /// Positions in `Config::flavors` of the private candidates, in fungibility order.
     pub candidates: Box<[usize]>,
-    pub has_private: bool,
+    /// The same of the public candidates.
+    pub public: Box<[usize]>,
+    pub private_fits: bool,
     /// The known GPU speeds of the private candidates, in candidate order.
     pub private_speeds: Arc<[u32]>,
 }

@@ -74,8 +74,10 @@ impl ConfigBuilder {
         self.flavor(name, tier, "private")
     }
 
+    /// A public flavor with an offer of A100s at 1.00 per GPU-hour, ready at once, at most 64
+    /// GPUs at a time: see [`ConfigBuilder::offer`] to choose.
     pub fn public_flavor(self, name: &str, tier: Tier) -> Self {
-        self.flavor(name, tier, "cloud")
+        self.offer(name, tier, "A100", 1, 0, 64)
     }
 
     /// A public offer with its own flavor `name` in cluster `cloud`: `model` GPUs at
@@ -100,7 +102,16 @@ impl ConfigBuilder {
             price_per_gpu_hour: Money::units(price_per_gpu_hour),
             provisioning_latency: Millis::minutes(latency_minutes),
             gpu_cap: cap,
+            scale_down_after: Millis::ZERO,
         });
+        self
+    }
+
+    /// Keeps the last offer's rented nodes warm (and billed) `minutes` after their job ends.
+    pub fn scale_down_after(mut self, minutes: u64) -> Self {
+        if let Some(offer) = self.offers.last_mut() {
+            offer.scale_down_after = Millis::minutes(minutes);
+        }
         self
     }
 
@@ -139,6 +150,7 @@ impl ConfigBuilder {
             strategy: QueueingStrategy::BestEffortFIFO,
             flavors,
             fungibility: FlavorFungibility::default(),
+            preemption: None,
         });
         self
     }

@@ -190,12 +190,16 @@ pub struct CompareArgs {
     pub scenario: String,
     /// Comma-separated policies [default: the scenario's `compare` list, else the six
     /// baselines]. Baselines: static-notebook (Kueue-like, a whole GPU per open notebook),
-    /// fifo (StrictFIFO, never burst), kueue-like (BestEffortFIFO, cohort borrowing, priority
-    /// preemption, never burst), never-burst, always-burst, tiered-burst (the default: scored
-    /// order, burst after 30 min, sooner near a deadline, never for sensitive data). Any
-    /// alloc-core preset works too (starburst-gpus, scored-fair-share, …). Overrides after
-    /// `@`: keep-alive=<duration> (notebook GPU kept after a cell), burst-after=<duration>,
-    /// packing=best-fit|worst-fit|fgd|fgd-pack, e.g. tiered-burst@keep-alive=10m,burst-after=15m.
+    /// fifo (StrictFIFO, never burst), kueue-like (BestEffortFIFO, cohort borrowing, the
+    /// queues' own preemption rules, never burst), never-burst, always-burst, tiered-burst (the
+    /// default: scored order; bursts only burstable jobs with a flexible budget and data that
+    /// may leave, within public quota and budget, after 30 min or sooner near a deadline;
+    /// preemption that loses at most 5 min of work, at most 3 times per job). Any alloc-core
+    /// preset works too (starburst-gpus, scored-fair-share, …). Overrides after `@`:
+    /// keep-alive=<duration> (notebook GPU kept after a cell), burst-after=<duration>,
+    /// packing=best-fit|worst-fit|fgd|fgd-pack, max-loss=<duration>|none,
+    /// max-evictions=<count>|none, min-run=<duration>, eviction-cost=grows|flat, e.g.
+    /// tiered-burst@keep-alive=10m (one override per policy here: commas separate policies).
     #[arg(long, value_delimiter = ',')]
     pub policies: Vec<String>,
     /// Output directory [default: out/<scenario name>-compare]: one folder per policy plus

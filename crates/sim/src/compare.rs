@@ -193,13 +193,17 @@ pub fn table(summaries: &[&Value]) -> Table {
             floats(&|s| float(&s["utilisation"]["per_tier"]["gold"])),
         )
         .int("preemptions", ints(&|s| int(&s["preemptions"])))
+        .int(
+            "max_preemptions_per_job",
+            ints(&|s| int(&s["max_preemptions_per_job"])),
+        )
         .float("lost_gpu_hours", floats(&|s| float(&s["lost_gpu_hours"])))
 }
 
 /// The comparison as a Markdown table, for the terminal and for notes.
 pub fn markdown(runs: &[Finished]) -> String {
     let mut out = String::from(
-        "| policy | deadline met | public cost | wait p50 | wait p95 | cell p50 | cell p95 | notebook idle GPU-h | Jain (tenants) | finished | rejected |\n|---|---|---|---|---|---|---|---|---|---|---|\n",
+        "| policy | deadline met | public cost | wait p50 | wait p95 | cell p50 | cell p95 | notebook idle GPU-h | preemptions (most of one job) | lost GPU-h | Jain (tenants) | finished | rejected |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
     );
     for run in runs {
         let s = &run.summary;
@@ -207,7 +211,7 @@ pub fn markdown(runs: &[Finished]) -> String {
         let num =
             |v: &Value, digits: usize| v.as_f64().map_or("–".into(), |x| format!("{x:.digits$}"));
         out.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} ({}) | {} | {} | {} | {} |\n",
             run.baseline.label,
             num(&s["deadline_met_ratio"], 3),
             num(&s["public_cost"], 0),
@@ -216,6 +220,9 @@ pub fn markdown(runs: &[Finished]) -> String {
             ms(&s["notebook"]["cell_latency_ms"]["p50"]),
             ms(&s["notebook"]["cell_latency_ms"]["p95"]),
             num(&s["notebook"]["idle_gpu_hours"], 0),
+            s["preemptions"],
+            s["max_preemptions_per_job"],
+            num(&s["lost_gpu_hours"], 0),
             num(&s["jain_fairness_tenants"], 3),
             s["jobs"]["finished"],
             s["jobs"]["rejected"],

@@ -34,7 +34,7 @@ pub fn simulate(
         plan.workload,
         plan.options,
     )?;
-    let output = engine.run(progress);
+    let output = engine.run(progress)?;
     let summary = summary::summary(&plan.policy_name, seed, &output);
     Ok((output, summary, manifest))
 }

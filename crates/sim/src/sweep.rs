@@ -131,7 +131,7 @@ pub fn measure_one(jobs: usize, fleet_path: &Path, policy: &str) -> Result<Value
         ..EngineOptions::default()
     };
     let engine = Engine::new(config, policy, nodes, Workload::batch(workload), options)?;
-    let output = engine.run(|_, _| {});
+    let output = engine.run(|_, _| {})?;
     let wall = started.elapsed().as_secs_f64();
     let digest = outcome_digest(&output.records);
     Ok(json!({

@@ -54,6 +54,10 @@ pub struct Offer {
     pub gpu_model: GpuModelName,
     pub price_per_gpu_hour: Money,
     pub provisioning_latency: Millis,
-    /// Most GPUs of this offer rented at once.
+    /// Most GPUs of this offer leased to jobs at once.
     pub gpu_cap: u32,
+    /// How long a rented node stays warm (and billed) after its job ends before it is
+    /// released, unless another burst reuses it. A burst reserves this tail of its bill too.
+    #[serde(default)]
+    pub scale_down_after: Millis,
 }

@@ -132,12 +132,33 @@ impl Config {
                 }
             }
         }
+        let offered: BTreeSet<&FlavorName> = self
+            .clusters
+            .values()
+            .flat_map(|cluster| &cluster.offers)
+            .map(|offer| &offer.flavor)
+            .collect();
         for queue in self.cluster_queues.values() {
             let mut seen = BTreeSet::new();
             for quotas in &queue.flavors {
                 let place = format!("cluster_queues[{}].flavors[{}]", queue.name, quotas.flavor);
-                if !self.flavors.contains_key(&quotas.flavor) {
+                let Some(flavor) = self.flavors.get(&quotas.flavor) else {
                     return Err(ConfigError::unknown(place, "flavor", &quotas.flavor));
+                };
+                let public = self
+                    .clusters
+                    .get(&flavor.cluster)
+                    .is_some_and(|c| c.is_public());
+                if public && !offered.contains(&flavor.name) {
+                    return Err(ConfigError::Invalid {
+                        place,
+                        field: "flavor".into(),
+                        reason: format!(
+                            "flavor {} is in public cluster {} but no offer of that cluster \
+                             rents it; public capacity is rented through an offer",
+                            flavor.name, flavor.cluster
+                        ),
+                    });
                 }
                 if !seen.insert(&quotas.flavor) {
                     return Err(ConfigError::Invalid {

@@ -18,7 +18,8 @@ pub use gpu::GpuModel;
 pub use job::{Budget, BudgetKind, DataClass, GpuRequest, Job};
 pub use node::NodeSpec;
 pub use queue::{
-    ClusterQueue, Cohort, FlavorFungibility, FlavorQuotas, LocalQueue, QueueingStrategy, Quota,
-    Resource, ResourceAmounts, WhenCanBorrow, WhenCanPreempt,
+    BorrowWithinCohort, BorrowWithinCohortPolicy, ClusterQueue, Cohort, FlavorFungibility,
+    FlavorQuotas, LocalQueue, QueuePreemption, QueueingStrategy, Quota, ReclaimWithinCohort,
+    Resource, ResourceAmounts, WhenCanBorrow, WhenCanPreempt, WithinClusterQueue,
 };
 pub use tenant::{Tenant, User};

@@ -166,6 +166,96 @@ pub struct FlavorFungibility {
     pub when_can_preempt: WhenCanPreempt,
 }
 
+/// Kueue's `preemption.withinClusterQueue`: whom a job may evict in its own ClusterQueue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub enum WithinClusterQueue {
+    /// Never within the queue.
+    Never,
+    /// Jobs of lower priority.
+    #[default]
+    LowerPriority,
+    /// Jobs of lower priority, or of equal priority submitted later.
+    LowerOrNewerEqualPriority,
+}
+
+/// Kueue's `preemption.reclaimWithinCohort`: whom a job may evict in the other ClusterQueues of
+/// its cohort, always only from queues that borrow on the contested flavor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub enum ReclaimWithinCohort {
+    /// Never from other queues.
+    Never,
+    /// Jobs of lower priority in borrowing queues.
+    LowerPriority,
+    /// Any job in a borrowing queue: a queue gets back the quota it lent.
+    #[default]
+    Any,
+}
+
+/// Kueue's `preemption.borrowWithinCohort.policy`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub enum BorrowWithinCohortPolicy {
+    /// A job that must borrow never evicts another queue's jobs.
+    #[default]
+    Never,
+    /// A job that must borrow may evict lower-priority jobs of other (borrowing) queues.
+    LowerPriority,
+}
+
+/// Kueue's `preemption.borrowWithinCohort`: whether a job that can only be admitted by
+/// borrowing may still evict jobs of other queues of its cohort.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct BorrowWithinCohort {
+    #[serde(default)]
+    pub policy: BorrowWithinCohortPolicy,
+    /// Only jobs of at most this priority may be evicted so; `None` = no threshold.
+    #[serde(default)]
+    pub max_priority_threshold: Option<i32>,
+}
+
+impl BorrowWithinCohort {
+    /// Whether a job of `preemptor` priority that borrows may evict another queue's job of
+    /// `victim` priority: strictly lower, and at most the threshold (Kueue's
+    /// `isAboveBorrowingThreshold`, negated).
+    pub fn allows(&self, preemptor: i32, victim: i32) -> bool {
+        self.policy == BorrowWithinCohortPolicy::LowerPriority
+            && victim < preemptor
+            && self
+                .max_priority_threshold
+                .is_none_or(|threshold| victim <= threshold)
+    }
+}
+
+/// A ClusterQueue's `spec.preemption`: whom its jobs may evict. Kueue defaults every field to
+/// `Never`; the simulator's short fleet form leaves it out, and the policy's defaults apply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct QueuePreemption {
+    #[serde(default)]
+    pub within_cluster_queue: WithinClusterQueue,
+    #[serde(default)]
+    pub reclaim_within_cohort: ReclaimWithinCohort,
+    #[serde(default)]
+    pub borrow_within_cohort: BorrowWithinCohort,
+}
+
+impl QueuePreemption {
+    /// Kueue's defaults: nobody may be evicted.
+    pub const KUEUE_DEFAULT: QueuePreemption = QueuePreemption {
+        within_cluster_queue: WithinClusterQueue::Never,
+        reclaim_within_cohort: ReclaimWithinCohort::Never,
+        borrow_within_cohort: BorrowWithinCohort {
+            policy: BorrowWithinCohortPolicy::Never,
+            max_priority_threshold: None,
+        },
+    };
+}
+
 /// A Kueue ClusterQueue: flavors in the order they are tried, with quotas.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
@@ -179,6 +269,10 @@ pub struct ClusterQueue {
     pub flavors: Vec<FlavorQuotas>,
     #[serde(default)]
     pub fungibility: FlavorFungibility,
+    /// Whom the queue's jobs may evict; `None` = the policy's defaults
+    /// ([`crate::preemption::PreemptionPolicy`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preemption: Option<QueuePreemption>,
 }
 
 impl ClusterQueue {

@@ -35,11 +35,14 @@
 //! it). All three only get harder for a larger request or a lower priority (whose candidates
 //! are a subset), as `refusals` needs of a refusal.
 
+use super::evictable::Evictable;
 use super::rank::Candidate;
 use super::trial::Released;
 use super::WithinClusterQueue;
 use crate::ids::{FlavorName, QueueName};
-use crate::model::{ClusterQueue, Flavor, Job, Resource, ResourceAmounts};
+use crate::model::{
+    BorrowWithinCohortPolicy, ClusterQueue, Flavor, Job, Resource, ResourceAmounts,
+};
 use crate::quota::Mode;
 use crate::scheduler::Scheduler;
 use crate::state::RunningPriorities;
@@ -59,22 +62,32 @@ pub(super) enum Prospect<'a> {
 
 impl Scheduler {
     /// Whether a victim set on `flavor` might admit `job` of `queue` (see the module docs).
-    pub(super) fn prospect_on(
+    pub(super) fn prospect_on<'c>(
         &self,
         job: &Job,
         queue: &ClusterQueue,
-        flavor: &Flavor,
+        flavor: &'c Flavor,
+        evictable: &mut Evictable<'c>,
         now: Time,
     ) -> Prospect<'_> {
-        if self.only_reclaim_over_nominal(job, queue, flavor) {
+        // Tests 1 and 3, and test 2's second question, rest on "no reclaim victim while the
+        // job borrows", which `borrowWithinCohort` lifts for some victims.
+        let borrow_within = self
+            .policy
+            .preemption
+            .rules(queue)
+            .borrow_within_cohort
+            .policy
+            != BorrowWithinCohortPolicy::Never;
+        if !borrow_within && self.only_reclaim_over_nominal(job, queue, flavor) {
             return Prospect::Hopeless;
         }
-        if let Some(prospect) = self.prospect_by_quota(job, queue, flavor) {
+        if let Some(prospect) = self.prospect_by_quota(job, queue, flavor, borrow_within) {
             return prospect;
         }
-        let own = self.own_candidates(job, queue, &flavor.name, now);
+        let own = self.own_candidates(job, queue, &flavor.name, evictable, now);
         let request = job.quota_usage();
-        if self.own_candidates_fall_short(queue, &flavor.name, &request, &own) {
+        if !borrow_within && self.own_candidates_fall_short(queue, &flavor.name, &request, &own) {
             Prospect::Hopeless
         } else {
             Prospect::Open(own)
@@ -84,12 +97,12 @@ impl Scheduler {
     /// Test 1 of the module docs.
     fn only_reclaim_over_nominal(&self, job: &Job, queue: &ClusterQueue, flavor: &Flavor) -> bool {
         let lowest = self.ledgers.priorities.lowest(&queue.name, &flavor.name);
-        let own_victims =
-            lowest.is_some_and(|lowest| match self.policy.preemption.within_cluster_queue {
-                WithinClusterQueue::Never => false,
-                WithinClusterQueue::LowerPriority => lowest < job.priority,
-                WithinClusterQueue::LowerOrNewerEqualPriority => lowest <= job.priority,
-            });
+        let within = self.policy.preemption.rules(queue).within_cluster_queue;
+        let own_victims = lowest.is_some_and(|lowest| match within {
+            WithinClusterQueue::Never => false,
+            WithinClusterQueue::LowerPriority => lowest < job.priority,
+            WithinClusterQueue::LowerOrNewerEqualPriority => lowest <= job.priority,
+        });
         if own_victims {
             return false;
         }
@@ -104,6 +117,7 @@ impl Scheduler {
         job: &Job,
         queue: &ClusterQueue,
         flavor: &Flavor,
+        borrow_within: bool,
     ) -> Option<Prospect<'static>> {
         let flavor = &flavor.name;
         // what the jobs `job` may evict hold: all of them, and those of its own queue
@@ -130,7 +144,9 @@ impl Scheduler {
         let hopeless = match self.mode_with(queue, flavor, &request, &all) {
             None => true,
             Some(Mode::Fit) => false,
-            Some(Mode::Borrow) => self.mode_with(queue, flavor, &request, &own).is_none(),
+            Some(Mode::Borrow) => {
+                !borrow_within && self.mode_with(queue, flavor, &request, &own).is_none()
+            }
         };
         hopeless.then_some(Prospect::Hopeless)
     }

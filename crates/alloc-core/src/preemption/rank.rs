@@ -1,11 +1,12 @@
 //! Who ranks below a preemptor (the numbered criteria of the module docs), and what an
 //! eviction costs.
 
+use super::evictable::{within, Evictable, Victim};
 use super::{ReclaimWithinCohort, WithinClusterQueue};
 use crate::ids::{FlavorName, QueueName};
 use crate::model::{ClusterQueue, Flavor, Job, Resource, ResourceAmounts};
 use crate::scheduler::{Running, Scheduler};
-use crate::state::{ByPriority, RunningPriorities};
+use crate::state::RunningPriorities;
 use crate::units::{Millis, Time};
 use std::cmp::{Ordering, Reverse};
 use std::ops::Bound;
@@ -13,28 +14,36 @@ use std::ops::Bound;
 /// What evicting a running job now costs it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct VictimCost {
-    /// Compute since its last checkpoint (all of it without checkpoints).
+    /// Wall time the attempt spent that the job will spend again: its restore and its compute
+    /// since its last checkpoint (all of it without checkpoints).
     pub lost: Millis,
-    /// `(lost + restore_cost) × GPUs`, in milli-GPU·ms (a CPU-only job counts as 1 milli-GPU).
+    /// `(lost + restore_cost) × GPUs`, in milli-GPU·ms (a CPU-only job counts as 1 milli-GPU);
+    /// times `1 + evictions so far` when the policy makes cost grow with evictions.
     pub gpu_milli_ms: u128,
-    /// Estimated end if it resumed at once: `now + restore_cost + runtime − kept work`.
+    /// Estimated end if it resumed at once, at reference speed:
+    /// `now + restore_cost + work left after its last checkpoint`.
     pub resumed_end: Time,
 }
 
 impl VictimCost {
-    pub fn of(running: &Running, now: Time) -> VictimCost {
+    /// Evicting `running` at `now`; `grows`: whether each past eviction counts its cost once
+    /// more.
+    pub fn of(running: &Running, now: Time, grows: bool) -> VictimCost {
         let job = &running.job;
-        let elapsed = now.since(running.started);
-        let lost = match job.checkpoint_interval {
-            Some(interval) if interval.0 > 0 => Millis(elapsed.0 % interval.0),
-            _ => elapsed,
-        };
-        let kept = elapsed.saturating_sub(lost);
+        let progress = &running.progress;
+        let stop = progress.stop(job, running.began(), now, running.speed_permille);
         let weight = u128::from(job.gpu.milli().0.max(1));
+        let times = if grows {
+            u128::from(progress.evictions) + 1
+        } else {
+            1
+        };
         VictimCost {
-            lost,
-            gpu_milli_ms: weight * u128::from(lost.0.saturating_add(job.restore_cost.0)),
-            resumed_end: now + job.restore_cost + job.runtime.saturating_sub(kept),
+            lost: stop.lost,
+            gpu_milli_ms: weight
+                * u128::from(stop.lost.0.saturating_add(job.restore_cost.0))
+                * times,
+            resumed_end: now + job.restore_cost + progress.remaining.saturating_sub(stop.kept),
         }
     }
 }
@@ -59,9 +68,19 @@ pub(crate) struct Candidate<'a> {
     pub cost: VictimCost,
     /// It is in another ClusterQueue of the cohort (reclaim), not in the preemptor's own.
     pub reclaim: bool,
+    /// A reclaim victim the preemptor may take even while it borrows (its queue's
+    /// `borrowWithinCohort`).
+    pub while_borrowing: bool,
 }
 
 impl Candidate<'_> {
+    /// Taking it means the job must then fit without borrowing: a reclaim victim that
+    /// `borrowWithinCohort` does not cover (Kueue's rule against two queues taking turns
+    /// evicting each other).
+    pub fn forbids_borrowing(&self) -> bool {
+        self.reclaim && !self.while_borrowing
+    }
+
     /// The order victims are taken in:
     /// 1. least lost work + restore cost (GPU·ms) first;
     /// 2. lower priority first;
@@ -81,7 +100,13 @@ impl Candidate<'_> {
 }
 
 impl Scheduler {
-    /// Criteria 1, 3, 4 and 5 of the module docs (the caller checks the flavor): whether
+    /// What evicting `running` at `now` would cost it, under the policy.
+    pub fn victim_cost(&self, running: &Running, now: Time) -> VictimCost {
+        let grows = self.policy.preemption.cost_grows_with_evictions;
+        VictimCost::of(running, now, grows)
+    }
+
+    /// Criteria 1 and 3–6 of the module docs (the caller checks the flavor): whether
     /// `running` ranks below `job` of `queue`; `borrowing` says whether the victim's queue
     /// borrows on its flavor (asked only for a victim of another queue of the cohort).
     #[cfg(test)]
@@ -101,36 +126,39 @@ impl Scheduler {
                     .get(&running.placement.queue)
                     .is_some_and(|other| other.cohort == queue.cohort)
         };
-        self.ranks_below_given(running, job, queue, same_cohort, borrowing, now)
+        let cost = self.evictable_now(running, now)?;
+        self.ranks_below_given(running, cost, job, queue, same_cohort, borrowing)
     }
 
-    /// [`Scheduler::ranks_below`] told whether the victim's queue is in the preemptor's
-    /// cohort (asked only for a victim of another queue), for callers that know it per queue.
+    /// Criteria 3 and 4 for a job evictable now at `cost` (criteria 1, 5 and 6, which read only
+    /// the victim: [`Scheduler::evictable_now`]), told whether the victim's queue is in the
+    /// preemptor's cohort (asked only for a victim of another queue), for callers that know it
+    /// per queue.
     fn ranks_below_given<'a>(
         &self,
         running: &'a Running,
+        cost: VictimCost,
         job: &Job,
         queue: &ClusterQueue,
         same_cohort: impl FnOnce() -> bool,
         borrowing: impl FnOnce() -> bool,
-        now: Time,
     ) -> Option<Candidate<'a>> {
-        let policy = &self.policy.preemption;
+        let rules = self.policy.preemption.rules(queue);
         let victim = &running.job;
-        if victim.id == job.id || running.placement.public.is_some() || running.started >= now {
+        if victim.id == job.id {
             return None;
         }
         let reclaim = running.placement.queue != queue.name;
         let allowed = if reclaim {
             let same_cohort = same_cohort();
-            let by_priority = match policy.reclaim_within_cohort {
+            let by_priority = match rules.reclaim_within_cohort {
                 ReclaimWithinCohort::Never => false,
                 ReclaimWithinCohort::LowerPriority => victim.priority < job.priority,
                 ReclaimWithinCohort::Any => true,
             };
             same_cohort && by_priority && borrowing()
         } else {
-            match policy.within_cluster_queue {
+            match rules.within_cluster_queue {
                 WithinClusterQueue::Never => false,
                 WithinClusterQueue::LowerPriority => victim.priority < job.priority,
                 WithinClusterQueue::LowerOrNewerEqualPriority => {
@@ -140,18 +168,15 @@ impl Scheduler {
                 }
             }
         };
-        if !allowed {
-            return None;
-        }
-        let cost = VictimCost::of(running, now);
-        let protected = !policy.allow_deadline_misses
-            && victim
-                .deadline
-                .is_some_and(|deadline| cost.resumed_end > deadline);
-        (!protected).then_some(Candidate {
+        let while_borrowing = reclaim
+            && rules
+                .borrow_within_cohort
+                .allows(job.priority, victim.priority);
+        allowed.then_some(Candidate {
             running,
             cost,
             reclaim,
+            while_borrowing,
         })
     }
 
@@ -178,16 +203,17 @@ impl Scheduler {
     }
 
     /// The lower-ranked running jobs on each candidate flavor (criterion 2) that `openings`
-    /// leaves open (none on the others), in job id order. Only the jobs criteria 3 and 4 could
-    /// admit are read, from the running jobs' index by flavor, queue and priority: the
-    /// preemptor's own queue below (or at) its priority, and the other queues of its cohort
-    /// that borrow on the flavor.
-    pub(crate) fn victim_pools<'a>(
+    /// leaves open (none on the others), in job id order. Only the jobs evictable now are read
+    /// (`evictable`, the cycle's lists), and of those only what criteria 3 and 4 could admit:
+    /// the preemptor's own queue below (or at) its priority, and the other queues of its
+    /// cohort that borrow on the flavor.
+    pub(crate) fn victim_pools<'a, 'c>(
         &'a self,
         job: &Job,
         queue: &ClusterQueue,
-        candidates: &[&Flavor],
+        candidates: &[&'c Flavor],
         openings: Vec<Opening<'a>>,
+        evictable: &mut Evictable<'c>,
         now: Time,
     ) -> Vec<Vec<Candidate<'a>>> {
         let request = job.quota_usage();
@@ -225,14 +251,8 @@ impl Scheduler {
                     if reclaim && !borrows {
                         continue;
                     }
-                    pool.extend(self.candidates_among(
-                        job,
-                        queue,
-                        by_priority,
-                        priorities,
-                        borrows,
-                        now,
-                    ));
+                    let victims = evictable.of(self, &flavor.name, owner, now);
+                    pool.extend(self.candidates_among(job, queue, victims, priorities, borrows));
                 }
                 pool.sort_by_key(|candidate| candidate.running.job.id);
                 pool
@@ -242,40 +262,37 @@ impl Scheduler {
 
     /// The candidates of `queue`'s own running jobs on `flavor`: the flavor's victim pool
     /// (see `victim_pools`) less its reclaim victims.
-    pub(super) fn own_candidates(
+    pub(super) fn own_candidates<'c>(
         &self,
         job: &Job,
         queue: &ClusterQueue,
-        flavor: &FlavorName,
+        flavor: &'c FlavorName,
+        evictable: &mut Evictable<'c>,
         now: Time,
     ) -> Vec<Candidate<'_>> {
-        let (Some(by_priority), Some(priorities)) = (
-            self.ledgers.priorities.of(&queue.name, flavor),
-            self.victim_priorities(job, queue, &queue.name),
-        ) else {
+        let Some(priorities) = self.victim_priorities(job, queue, &queue.name) else {
             return Vec::new();
         };
-        self.candidates_among(job, queue, by_priority, priorities, false, now)
+        let victims = evictable.of(self, flavor, &queue.name, now);
+        self.candidates_among(job, queue, victims, priorities, false)
             .collect()
     }
 
-    /// The jobs of one owner's `by_priority` within `priorities` that rank below `job`;
+    /// The jobs of one owner's evictable `victims` within `priorities` that rank below `job`;
     /// `borrows`: whether that owner borrows there (read only of another queue's jobs).
     fn candidates_among<'a: 'b, 'b>(
         &'a self,
         job: &'b Job,
         queue: &'b ClusterQueue,
-        by_priority: &'b ByPriority,
+        victims: &'b [Victim],
         priorities: (Bound<i32>, Bound<i32>),
         borrows: bool,
-        now: Time,
     ) -> impl Iterator<Item = Candidate<'a>> + 'b {
-        RunningPriorities::within(by_priority, priorities)
-            .filter_map(|id| self.running.get(&id))
-            .filter_map(move |running| {
-                // `victim_priorities` let this owner through: of the cohort, if another
-                self.ranks_below_given(running, job, queue, || true, || borrows, now)
-            })
+        within(victims, priorities).filter_map(move |victim| {
+            let running = self.running.get(&victim.job)?;
+            // `victim_priorities` let this owner through: of the cohort, if another
+            self.ranks_below_given(running, victim.cost, job, queue, || true, || borrows)
+        })
     }
 
     /// The priorities of `owner`'s running jobs that criteria 3 and 4 may let `job` of
@@ -286,10 +303,10 @@ impl Scheduler {
         queue: &ClusterQueue,
         owner: &QueueName,
     ) -> Option<(Bound<i32>, Bound<i32>)> {
-        let policy = &self.policy.preemption;
+        let rules = self.policy.preemption.rules(queue);
         let below = (Bound::Unbounded, Bound::Excluded(job.priority));
         if *owner == queue.name {
-            return match policy.within_cluster_queue {
+            return match rules.within_cluster_queue {
                 WithinClusterQueue::Never => None,
                 WithinClusterQueue::LowerPriority => Some(below),
                 WithinClusterQueue::LowerOrNewerEqualPriority => {
@@ -306,7 +323,7 @@ impl Scheduler {
         if !same_cohort {
             return None;
         }
-        match policy.reclaim_within_cohort {
+        match rules.reclaim_within_cohort {
             ReclaimWithinCohort::Never => None,
             ReclaimWithinCohort::LowerPriority => Some(below),
             ReclaimWithinCohort::Any => Some((Bound::Unbounded, Bound::Unbounded)),

@@ -22,7 +22,7 @@
 //! answers every request of the family at a priority no higher, whatever its size. Backlogs
 //! whose requests differ only in CPU and memory are mostly answered so.
 
-use super::{PreemptionPolicy, WithinClusterQueue};
+use super::WithinClusterQueue;
 use crate::chains::{Chains, Grouped};
 use crate::ids::{FlavorName, GpuModelName, QueueName};
 use crate::model::{Flavor, GpuRequest, Job, Resource};
@@ -121,9 +121,9 @@ impl<'c> Refusals<'c> {
     }
 
     /// A refusal in `family` answers `job` too (see the module docs).
-    pub(crate) fn cover(&self, family: usize, job: &Job, policy: &PreemptionPolicy) -> bool {
-        let equal_is_different =
-            policy.within_cluster_queue == WithinClusterQueue::LowerOrNewerEqualPriority;
+    /// `within`: the family's queue's `withinClusterQueue` rule.
+    pub(crate) fn cover(&self, family: usize, job: &Job, within: WithinClusterQueue) -> bool {
+        let equal_is_different = within == WithinClusterQueue::LowerOrNewerEqualPriority;
         let size = Size::of(job);
         self.refused.of(family).any(|refusal| {
             let ranks = job.priority < refusal.priority
@@ -156,6 +156,7 @@ impl<'c> Refusals<'c> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::preemption::PreemptionPolicy;
     use crate::testing::JobBuilder;
 
     #[test]
@@ -167,19 +168,22 @@ mod tests {
         let higher = JobBuilder::gpus(8).cpu(16_000).priority(6).build();
         let mut refusals = Refusals::default();
         refusals.add(0, 0, &big, Reach::LargerRequests);
-        assert!(refusals.cover(0, &larger, &policy));
-        assert!(!refusals.cover(0, &smaller, &policy));
-        assert!(!refusals.cover(0, &higher, &policy));
-        assert!(!refusals.cover(1, &larger, &policy), "another family");
+        assert!(refusals.cover(0, &larger, policy.within_cluster_queue));
+        assert!(!refusals.cover(0, &smaller, policy.within_cluster_queue));
+        assert!(!refusals.cover(0, &higher, policy.within_cluster_queue));
+        assert!(
+            !refusals.cover(1, &larger, policy.within_cluster_queue),
+            "another family"
+        );
         refusals.add(0, 0, &big, Reach::AnySize);
-        assert!(refusals.cover(0, &smaller, &policy));
-        assert!(!refusals.cover(0, &higher, &policy));
+        assert!(refusals.cover(0, &smaller, policy.within_cluster_queue));
+        assert!(!refusals.cover(0, &higher, policy.within_cluster_queue));
         let strict = PreemptionPolicy {
             within_cluster_queue: WithinClusterQueue::LowerOrNewerEqualPriority,
             ..policy
         };
         assert!(
-            !refusals.cover(0, &smaller, &strict),
+            !refusals.cover(0, &smaller, strict.within_cluster_queue),
             "equal priority compares submit times"
         );
     }
@@ -197,19 +201,23 @@ mod tests {
         refusals.add(1, 11, &other_family, Reach::AnySize);
         refusals.add(0, 12, &large_only, Reach::LargerRequests);
         assert!(
-            refusals.cover(0, &small, &policy),
+            refusals.cover(0, &small, policy.within_cluster_queue),
             "by the family's first refusal"
         );
-        assert!(refusals.cover(1, &small, &policy));
+        assert!(refusals.cover(1, &small, policy.within_cluster_queue));
         // forgetting the first refusal's screening leaves the second, which is too large
         refusals.retain(|screen| screen != 10);
-        assert!(!refusals.cover(0, &small, &policy));
-        assert!(refusals.cover(0, &JobBuilder::gpus(8).priority(1).build(), &policy));
+        assert!(!refusals.cover(0, &small, policy.within_cluster_queue));
+        assert!(refusals.cover(
+            0,
+            &JobBuilder::gpus(8).priority(1).build(),
+            policy.within_cluster_queue
+        ));
         assert!(
-            refusals.cover(1, &small, &policy),
+            refusals.cover(1, &small, policy.within_cluster_queue),
             "other families keep theirs"
         );
         refusals.clear();
-        assert!(!refusals.cover(1, &small, &policy));
+        assert!(!refusals.cover(1, &small, policy.within_cluster_queue));
     }
 }

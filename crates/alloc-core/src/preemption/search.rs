@@ -26,6 +26,7 @@
 //! placement code on the flavor's nodes with the victims' resources released, so it is exactly
 //! what admission would choose once they are gone.
 
+use super::evictable::Evictable;
 use super::prune::Prospect;
 use super::rank::{Candidate, Opening};
 use super::refusals::Reach;
@@ -98,11 +99,13 @@ impl Scheduler {
     /// Step 5 of the cycle: a `Decision::Preempt` that makes room for `job` by evicting
     /// lower-ranked running jobs, when the policy allows it; otherwise whether the search was
     /// refused before trying any victim set (see `refusals`).
-    pub(crate) fn preempt_for(
+    /// `evictable`: the cycle's lists of who may be evicted now.
+    pub(crate) fn preempt_for<'c>(
         &self,
         job: &Job,
         queue: &ClusterQueue,
-        candidates: &[&Flavor],
+        candidates: &[&'c Flavor],
+        evictable: &mut Evictable<'c>,
         now: Time,
     ) -> Search {
         if !self.policy.preemption.enabled {
@@ -115,24 +118,26 @@ impl Scheduler {
         let mut any_open = false;
         let openings = candidates
             .iter()
-            .map(|flavor| match self.prospect_on(job, queue, flavor, now) {
-                Prospect::Open(own) => {
-                    any_open = true;
-                    Opening::From(own)
-                }
-                // Who ranks below reads the request's family, not its size; a flavor turned
-                // down as hopeless read the size.
-                Prospect::Hopeless => {
-                    reach = Reach::LargerRequests;
-                    Opening::Closed
-                }
-                Prospect::NoVictims => Opening::Closed,
-            })
+            .map(
+                |flavor| match self.prospect_on(job, queue, flavor, evictable, now) {
+                    Prospect::Open(own) => {
+                        any_open = true;
+                        Opening::From(own)
+                    }
+                    // Who ranks below reads the request's family, not its size; a flavor turned
+                    // down as hopeless read the size.
+                    Prospect::Hopeless => {
+                        reach = Reach::LargerRequests;
+                        Opening::Closed
+                    }
+                    Prospect::NoVictims => Opening::Closed,
+                },
+            )
             .collect();
         if !any_open {
             return Search::Refused(reach);
         }
-        self.search_open(job, queue, candidates, openings, reach, now)
+        self.search_open(job, queue, candidates, openings, reach, evictable, now)
     }
 
     /// [`Scheduler::preempt_for`] searching every candidate flavor, with none turned down
@@ -146,21 +151,32 @@ impl Scheduler {
         now: Time,
     ) -> Search {
         let openings = candidates.iter().map(|_| Opening::Unread).collect();
-        self.search_open(job, queue, candidates, openings, Reach::AnySize, now)
+        let mut evictable = Evictable::default();
+        self.search_open(
+            job,
+            queue,
+            candidates,
+            openings,
+            Reach::AnySize,
+            &mut evictable,
+            now,
+        )
     }
 
     /// The search on the flavors `openings` leaves open; `reach`: how far a refusal for want
     /// of any lower-ranked job reaches, given what pruning read.
-    fn search_open<'a>(
+    #[allow(clippy::too_many_arguments)]
+    fn search_open<'a, 'c>(
         &'a self,
         job: &Job,
         queue: &ClusterQueue,
-        candidates: &[&Flavor],
+        candidates: &[&'c Flavor],
         openings: Vec<Opening<'a>>,
         reach: Reach,
+        evictable: &mut Evictable<'c>,
         now: Time,
     ) -> Search {
-        let pools = self.victim_pools(job, queue, candidates, openings, now);
+        let pools = self.victim_pools(job, queue, candidates, openings, evictable, now);
         if pools.iter().all(Vec::is_empty) {
             return Search::Refused(reach);
         }
@@ -224,7 +240,7 @@ impl Scheduler {
         // no reclaim victim (step 4): the queue's own candidates alone must then make quota room.
         let fit_reachable = mode == Mode::Fit;
         if !fit_reachable {
-            let own = pool.candidates.iter().filter(|c| !c.reclaim);
+            let own = pool.candidates.iter().filter(|c| !c.forbids_borrowing());
             if self.mode_without(target, own).is_none() {
                 return false;
             }
@@ -301,6 +317,7 @@ impl Scheduler {
                 .copied()
                 .filter(move |index| !first.contains(index))
         });
+        let borrow_within = pool.candidates.iter().any(|c| c.while_borrowing);
         let mut trial = Trial::new(room_now);
         let mut chosen: Vec<Candidate<'a>> = Vec::new();
         let mut admitted = false;
@@ -325,7 +342,12 @@ impl Scheduler {
             {
                 continue;
             }
-            if candidate.reclaim && !fit_reachable {
+            if candidate.forbids_borrowing() && !fit_reachable {
+                // `borrowWithinCohort` may leave victims further on that the job may take
+                // while it borrows; without them, no later set can be admitted either
+                if borrow_within {
+                    continue;
+                }
                 return None;
             }
             trial.remove(self, flavor, candidate);

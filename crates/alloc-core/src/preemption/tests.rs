@@ -2,7 +2,7 @@
 #![allow(clippy::unwrap_used)]
 
 use super::rank::VictimCost;
-use super::{PreemptionPolicy, ReclaimWithinCohort, WithinClusterQueue};
+use super::{Evictable, PreemptionPolicy, ReclaimWithinCohort, WithinClusterQueue};
 use crate::decision::Decision;
 use crate::ids::{JobId, QueueName};
 use crate::input::Input;
@@ -37,7 +37,7 @@ fn cost_counts_work_since_the_last_checkpoint_plus_restore_times_gpus() {
     let mut job = JobBuilder::gpus(2).runtime(Millis::hours(2)).build();
     job.checkpoint_interval = Some(Millis::minutes(10));
     job.restore_cost = Millis::minutes(1);
-    let cost = VictimCost::of(&running(job, 0), Time(25 * MIN));
+    let cost = VictimCost::of(&running(job, 0), Time(25 * MIN), false);
     assert_eq!(cost.lost, Millis::minutes(5));
     assert_eq!(cost.gpu_milli_ms, 2_000 * u128::from(6 * MIN));
     // kept 20 minutes of 120: 100 left, after a minute's restore
@@ -49,12 +49,16 @@ fn without_checkpoints_everything_since_the_start_is_lost() {
     let job = JobBuilder::fraction(500, 1_024)
         .runtime(Millis::hours(1))
         .build();
-    let cost = VictimCost::of(&running(job, 10 * MIN), Time(40 * MIN));
+    let cost = VictimCost::of(&running(job, 10 * MIN), Time(40 * MIN), false);
     assert_eq!(cost.lost, Millis::minutes(30));
     assert_eq!(cost.gpu_milli_ms, 500 * u128::from(30 * MIN));
     assert_eq!(cost.resumed_end, Time(100 * MIN));
     // CPU-only work still costs something, as one milli-GPU
-    let cpu = VictimCost::of(&running(JobBuilder::cpu_only().build(), 0), Time(MIN));
+    let cpu = VictimCost::of(
+        &running(JobBuilder::cpu_only().build(), 0),
+        Time(MIN),
+        false,
+    );
     assert_eq!(cpu.gpu_milli_ms, u128::from(MIN));
 }
 
@@ -276,7 +280,7 @@ mod pruning {
         let queue = &s.config.cluster_queues[&QueueName::new("a")];
         let flavor: &Flavor = &s.config.flavors[&crate::ids::FlavorName::new("f")];
         let now = Time(2 * MIN);
-        let prospect = s.prospect_on(&job, queue, flavor, now);
+        let prospect = s.prospect_on(&job, queue, flavor, &mut Evictable::default(), now);
         assert!(matches!(prospect, Prospect::Open(_)), "{prospect:?}");
         let search = s.preempt_unpruned(&job, queue, &[flavor], now);
         assert!(matches!(search, Search::Found(_)), "no room was made");
@@ -379,7 +383,7 @@ mod pruning {
             let queue = &s.config.cluster_queues[&QueueName::new(queue_of(in_a))];
             let flavor: &Flavor = &s.config.flavors[&crate::ids::FlavorName::new("f")];
             let search = s.preempt_unpruned(&job, queue, &[flavor], Time(2 * MIN));
-            match s.prospect_on(&job, queue, flavor, Time(2 * MIN)) {
+            match s.prospect_on(&job, queue, flavor, &mut Evictable::default(), Time(2 * MIN)) {
                 Prospect::Hopeless => prop_assert!(
                     !matches!(search, Search::Found(_)),
                     "turned down, yet room was made"

@@ -196,7 +196,7 @@ impl Scheduler {
         ) else {
             return false;
         };
-        if mode == Mode::Borrow && victims.iter().any(|c| c.reclaim) {
+        if mode == Mode::Borrow && victims.iter().any(Candidate::forbids_borrowing) {
             return false;
         }
         trial.has_room(target.job)
@@ -253,7 +253,7 @@ impl Scheduler {
         }
         let released = Released::of(&plan.victims);
         let mode = self.mode_with(queue, &flavor.name, &job.quota_usage(), &released)?;
-        if mode == Mode::Borrow && plan.victims.iter().any(|c| c.reclaim) {
+        if mode == Mode::Borrow && plan.victims.iter().any(Candidate::forbids_borrowing) {
             return None;
         }
         // the flavor's nodes in name order, the victims' freed copies in their places

@@ -37,15 +37,16 @@ pub struct Ledgers {
 }
 
 impl Ledgers {
-    /// A burst to a public offer holds leased GPUs instead of node capacity and quota: the
-    /// cloud provides the node and the budget, not the queue, governs it.
+    /// A burst holds leased GPUs of its offer and quota on its public flavor (a burst is an
+    /// admission on a public flavor within the queue's quota, as Kueue would make it); it
+    /// holds no node here, and is nobody's preemption victim.
     pub(crate) fn book(&mut self, job: &Job, placement: &Placement) {
+        let usage = job.quota_usage();
+        self.quota.add(&placement.queue, &placement.flavor, &usage);
         match &placement.public {
             Some(lease) => self.public.add(&placement.flavor, lease.gpus),
             None => {
                 self.fleet.book(placement);
-                let usage = job.quota_usage();
-                self.quota.add(&placement.queue, &placement.flavor, &usage);
                 self.priorities.add(
                     &placement.queue,
                     &placement.flavor,
@@ -60,13 +61,13 @@ impl Ledgers {
     }
 
     pub(crate) fn release(&mut self, job: &Job, placement: &Placement) {
+        let usage = job.quota_usage();
+        self.quota
+            .subtract(&placement.queue, &placement.flavor, &usage);
         match &placement.public {
             Some(lease) => self.public.subtract(&placement.flavor, lease.gpus),
             None => {
                 self.fleet.release(placement);
-                let usage = job.quota_usage();
-                self.quota
-                    .subtract(&placement.queue, &placement.flavor, &usage);
                 self.priorities.subtract(
                     &placement.queue,
                     &placement.flavor,

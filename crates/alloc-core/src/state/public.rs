@@ -29,27 +29,141 @@ impl PublicLeases {
     }
 }
 
-/// Public spend committed so far, per job and per tenant. Cumulative history, so it is not
-/// part of the rebuildable ledgers: a burst commits its expected cost when it is decided.
+/// Public money per job and tenant: what was billed, and what the bursts whose bill is not
+/// in yet have reserved. Each burst reserves the most it can be billed (provisioning, its
+/// runtime, and its node's warm tail until scale-down) before it starts; its bill, when the
+/// shell reports it ([`Input::PublicBilled`](crate::Input::PublicBilled)), takes the
+/// reservation's place. Budgets are held against both together, so the bill never exceeds a
+/// budget at any instant. Cumulative history, so not part of the rebuildable ledgers.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Spend {
-    pub by_job: BTreeMap<JobId, Money>,
-    pub by_tenant: BTreeMap<TenantName, Money>,
+    billed: Totals,
+    reserved: Totals,
+    /// Leases whose bill is not in yet, by job and lease number.
+    open: BTreeMap<(JobId, u32), Reservation>,
+    /// Leases each job took so far: the last lease number.
+    leases: BTreeMap<JobId, u32>,
 }
 
-impl Spend {
-    pub fn job(&self, job: JobId) -> Money {
+/// Money per job and per tenant.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+struct Totals {
+    by_job: BTreeMap<JobId, Money>,
+    by_tenant: BTreeMap<TenantName, Money>,
+}
+
+impl Totals {
+    fn add(&mut self, job: JobId, tenant: &TenantName, amount: Money) {
+        let entry = self.by_job.entry(job).or_default();
+        *entry = *entry + amount;
+        let entry = self.by_tenant.entry(tenant.clone()).or_default();
+        *entry = *entry + amount;
+    }
+
+    fn subtract(&mut self, job: JobId, tenant: &TenantName, amount: Money) {
+        if let Some(entry) = self.by_job.get_mut(&job) {
+            *entry = *entry - amount;
+            if *entry == Money::ZERO {
+                self.by_job.remove(&job);
+            }
+        }
+        if let Some(entry) = self.by_tenant.get_mut(tenant) {
+            *entry = *entry - amount;
+            if *entry == Money::ZERO {
+                self.by_tenant.remove(tenant);
+            }
+        }
+    }
+
+    fn job(&self, job: JobId) -> Money {
         self.by_job.get(&job).copied().unwrap_or(Money::ZERO)
     }
 
-    pub fn tenant(&self, tenant: &TenantName) -> Money {
+    fn tenant(&self, tenant: &TenantName) -> Money {
         self.by_tenant.get(tenant).copied().unwrap_or(Money::ZERO)
     }
+}
 
-    pub(crate) fn commit(&mut self, job: JobId, tenant: &TenantName, cost: Money) {
-        let entry = self.by_job.entry(job).or_default();
-        *entry = *entry + cost;
-        let entry = self.by_tenant.entry(tenant.clone()).or_default();
-        *entry = *entry + cost;
+/// What one lease reserved, for whom.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Reservation {
+    tenant: TenantName,
+    amount: Money,
+}
+
+impl Spend {
+    /// What `job` has committed: billed plus reserved.
+    pub fn job(&self, job: JobId) -> Money {
+        self.billed.job(job) + self.reserved.job(job)
+    }
+
+    /// What `tenant` has committed: billed plus reserved.
+    pub fn tenant(&self, tenant: &TenantName) -> Money {
+        self.billed.tenant(tenant) + self.reserved.tenant(tenant)
+    }
+
+    /// What the cloud billed `job` so far.
+    pub fn billed_job(&self, job: JobId) -> Money {
+        self.billed.job(job)
+    }
+
+    /// What the cloud billed `tenant` so far.
+    pub fn billed_tenant(&self, tenant: &TenantName) -> Money {
+        self.billed.tenant(tenant)
+    }
+
+    /// What `tenant`'s leases without a bill yet have reserved.
+    pub fn reserved_tenant(&self, tenant: &TenantName) -> Money {
+        self.reserved.tenant(tenant)
+    }
+
+    /// Jobs with billed or reserved money, in id order.
+    pub fn jobs(&self) -> impl Iterator<Item = JobId> + '_ {
+        let mut ids: Vec<JobId> = self
+            .billed
+            .by_job
+            .keys()
+            .chain(self.reserved.by_job.keys())
+            .copied()
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids.into_iter()
+    }
+
+    /// The number the next lease of `job` gets (1 for its first burst).
+    pub fn next_lease(&self, job: JobId) -> u32 {
+        self.leases.get(&job).copied().unwrap_or(0) + 1
+    }
+
+    /// Reserves `amount` for lease `lease` of `job`.
+    pub(crate) fn reserve(&mut self, job: JobId, lease: u32, tenant: &TenantName, amount: Money) {
+        self.leases.insert(job, lease);
+        self.reserved.add(job, tenant, amount);
+        self.open.insert(
+            (job, lease),
+            Reservation {
+                tenant: tenant.clone(),
+                amount,
+            },
+        );
+    }
+
+    /// The bill of lease `lease` of `job` came in: it replaces the reservation. A bill above
+    /// the reservation is recorded as billed all the same (it is what happened), and
+    /// `check_invariants` reports a budget it breaks.
+    pub(crate) fn settle(
+        &mut self,
+        job: JobId,
+        lease: u32,
+        cost: Money,
+    ) -> Result<(), crate::InputError> {
+        let Reservation { tenant, amount } = self
+            .open
+            .remove(&(job, lease))
+            .ok_or(crate::InputError::UnknownLease { job, lease })?;
+        self.reserved.subtract(job, &tenant, amount);
+        self.billed.add(job, &tenant, cost);
+        Ok(())
     }
 }

@@ -291,14 +291,18 @@ fn sensitive_jobs_never_land_on_a_public_flavor() {
         .queue("q", &[("private-gold", q), ("cloud-gold", q)])
         .queue("cloud-only", &[("cloud-gold", q)])
         .build();
-    let mut s = scheduler(config);
+    let bursting = Policy {
+        burst: alloc_core::BurstPolicy::preset("always").unwrap(),
+        ..Policy::default()
+    };
+    let mut s = scheduler_with(config, bursting);
     s.node(NodeBuilder::new("p", "private-gold", 1))
-        .node(NodeBuilder::new("c", "cloud-gold", 8).public())
         .submit(JobBuilder::gpus(1).id(1).tier(Tier::Gold).sensitive())
         .submit(
             JobBuilder::gpus(1)
                 .id(2)
                 .tier(Tier::Gold)
+                .burstable()
                 .sensitive()
                 .submitted(Time(1)),
         )
@@ -306,6 +310,7 @@ fn sensitive_jobs_never_land_on_a_public_flavor() {
             JobBuilder::gpus(1)
                 .id(3)
                 .tier(Tier::Gold)
+                .burstable()
                 .submitted(Time(2)),
         )
         .submit(
@@ -321,7 +326,8 @@ fn sensitive_jobs_never_land_on_a_public_flavor() {
         panic!("expected NoFlavorFits")
     };
     assert!(misses.iter().all(|m| m.flavor.as_str() == "private-gold"));
-    // a job that is not sensitive may use the cloud
+    assert_eq!(no_burst(&d, 2), Some(&alloc_core::NoBurst::Sensitive));
+    // a job that is not sensitive may burst to the cloud
     assert_eq!(admitted(&d, 3).cluster.as_str(), "cloud");
     assert!(matches!(
         rejected(&d, 4),

@@ -3,7 +3,10 @@
 
 use crate::support::*;
 use alloc_core::testing::{ConfigBuilder, JobBuilder, NodeBuilder};
-use alloc_core::{Decision, MilliGpu, Quota, Scheduler, Tier, Time, Unblock, WaitReason};
+use alloc_core::{
+    BudgetKind, BurstPolicy, Decision, MilliGpu, Policy, Quota, Scheduler, Tier, Time, Unblock,
+    WaitReason,
+};
 
 /// A fleet and queues on which one cycle yields every kind of decision.
 fn showcase() -> (Scheduler, Vec<Decision>) {
@@ -29,11 +32,14 @@ fn showcase() -> (Scheduler, Vec<Decision>) {
         .user("bob", "lab", Some(1), Some(MilliGpu(2000)))
         .user("tutor", "course", None, None)
         .build();
-    let mut s = scheduler(config);
+    let bursting = Policy {
+        burst: BurstPolicy::preset("always").unwrap(),
+        ..Policy::default()
+    };
+    let mut s = scheduler_with(config, bursting);
     s.node(NodeBuilder::new("b1", "bronze", 4))
         .node(NodeBuilder::new("g1", "gold", 2).model("A100"))
-        .node(NodeBuilder::new("g2", "gold", 2).model("A100"))
-        .node(NodeBuilder::new("c1", "cloud", 8).model("A100").public());
+        .node(NodeBuilder::new("g2", "gold", 2).model("A100"));
     let jobs = [
         // admitted on bronze, whole GPUs
         JobBuilder::gpus(2).id(1).queue("research"),
@@ -53,6 +59,7 @@ fn showcase() -> (Scheduler, Vec<Decision>) {
             .id(4)
             .queue("research")
             .tier(Tier::Gold)
+            .burstable()
             .sensitive(),
         // user cap
         JobBuilder::gpus(1).id(5).queue("exams").user("bob", "lab"),
@@ -80,6 +87,18 @@ fn showcase() -> (Scheduler, Vec<Decision>) {
             .queue("research")
             .tier(Tier::Gold)
             .user("bob", "lab"),
+        // no room privately: a flexible burstable job bursts, a fixed-budget one waits
+        JobBuilder::gpus(2)
+            .id(15)
+            .queue("research")
+            .tier(Tier::Gold)
+            .burstable(),
+        JobBuilder::gpus(2)
+            .id(16)
+            .queue("research")
+            .tier(Tier::Gold)
+            .burstable()
+            .budget(BudgetKind::Fixed, 50),
     ];
     for (at, job) in jobs.into_iter().enumerate() {
         s.submit(job.submitted(Time(at as u64)));
@@ -135,6 +154,7 @@ fn a_wait_names_the_reason_and_what_would_unblock_it() {
                 "waits",
                 "no flavor can take it now",
                 "flavor gold",
+                "does not burst: its data is sensitive",
                 "would start when",
             ],
             |u| {

@@ -293,8 +293,14 @@ fn a_job_id_can_be_reused_once_the_job_is_gone() {
 fn nodes_outside_every_flavor_take_no_work() {
     let mut s = scheduler(config(8));
     s.node(NodeBuilder::new("stray", "unlabelled", 8))
-        .node(NodeBuilder::new("cloud", "f", 8).public())
         .submit(JobBuilder::gpus(1).id(1));
+    // a public cluster's GPUs are rented through its offers, never listed as nodes
+    let cloud = NodeBuilder::new("cloud", "f", 8).public().build();
+    let refused = s.apply(Input::NodeAdded(cloud));
+    assert!(
+        matches!(&refused, Err(InputError::InvalidNode { reason, .. }) if reason.contains("rented through its offers")),
+        "{refused:?}"
+    );
     let d = s.checked_cycle(0);
     assert!(matches!(
         waiting(&d, 1),

@@ -8,9 +8,7 @@ use crate::strategies::{
     World,
 };
 use crate::support::*;
-use alloc_core::preemption::{
-    PreemptionPolicy, ReclaimWithinCohort, VictimCost, WithinClusterQueue,
-};
+use alloc_core::preemption::{PreemptionPolicy, ReclaimWithinCohort, WithinClusterQueue};
 use alloc_core::testing::{ConfigBuilder, JobBuilder, NodeBuilder};
 use alloc_core::{
     Config, Decision, FlavorName, GpuRequest, Input, Job, JobId, Millis, Placement, Policy,
@@ -379,12 +377,184 @@ fn a_job_admitted_in_this_cycle_is_not_evicted_in_it() {
     assert_eq!(preempted(&s.checked_cycle(MIN), 9).1.len(), 1);
 }
 
+/// Queue `q` on one one-GPU node running job 1 (no checkpoints) since t = 0; job `id` of
+/// priority 1 arrives at `at` minutes under `guards`.
+fn one_victim(guards: PreemptionPolicy, id: u64, at: u64) -> (Scheduler, Vec<Decision>) {
+    let mut s = scheduler_with(one_queue(8), policy(guards));
+    s.node(NodeBuilder::new("n", "f", 1))
+        .submit(JobBuilder::gpus(1).id(1).runtime(Millis::hours(10)));
+    s.checked_cycle(0);
+    s.submit(JobBuilder::gpus(1).id(id).priority(1));
+    let decisions = s.checked_cycle(at * MIN);
+    (s, decisions)
+}
+
+#[test]
+fn a_job_that_just_started_is_spared_for_the_policy_s_minimum_run() {
+    let guards = PreemptionPolicy {
+        min_run: Millis::minutes(15),
+        ..PreemptionPolicy::default()
+    };
+    waiting(&one_victim(guards.clone(), 2, 10).1, 2);
+    assert_eq!(preempted(&one_victim(guards, 2, 15).1, 2).1, [1]);
+}
+
+#[test]
+fn a_victim_that_would_lose_more_than_the_policy_allows_is_spared() {
+    let guards = PreemptionPolicy {
+        max_loss: Some(Millis::minutes(5)),
+        ..PreemptionPolicy::default()
+    };
+    // no checkpoints: four minutes in it loses four, six minutes in it would lose six
+    assert_eq!(preempted(&one_victim(guards.clone(), 2, 4).1, 2).1, [1]);
+    waiting(&one_victim(guards.clone(), 2, 6).1, 2);
+    // with a checkpoint every 10 minutes, 23 minutes in it loses 3
+    let mut s = scheduler_with(one_queue(8), policy(guards));
+    s.node(NodeBuilder::new("n", "f", 1));
+    submit(
+        &mut s,
+        checkpointing(JobBuilder::gpus(1).id(1).runtime(Millis::hours(10)), 10, 1),
+    );
+    s.checked_cycle(0);
+    s.submit(JobBuilder::gpus(1).id(2).priority(1));
+    waiting(&s.checked_cycle(19 * MIN), 2);
+    assert_eq!(preempted(&s.checked_cycle(23 * MIN), 2).1, [1]);
+}
+
+#[test]
+fn a_job_is_evicted_at_most_max_evictions_times_and_keeps_its_checkpointed_work() {
+    let guards = PreemptionPolicy {
+        max_evictions: Some(2),
+        ..PreemptionPolicy::default()
+    };
+    let mut s = scheduler_with(one_queue(8), policy(guards));
+    s.node(NodeBuilder::new("n", "f", 1));
+    submit(
+        &mut s,
+        checkpointing(JobBuilder::gpus(1).id(1).runtime(Millis::hours(10)), 10, 1),
+    );
+    s.checked_cycle(0);
+    // a stream of short high-priority jobs: each evicts job 1 once it runs again
+    let mut now = 0;
+    for id in 2..=4 {
+        s.submit(
+            JobBuilder::gpus(1)
+                .id(id)
+                .priority(1)
+                .runtime(Millis::minutes(5)),
+        );
+        now += 25 * MIN;
+        let decisions = s.checked_cycle(now);
+        if id <= 3 {
+            assert_eq!(preempted(&decisions, id).1, [1], "eviction {}", id - 1);
+            // the core keeps the 20 minutes done until the last checkpoint
+            let progress = s.progress(JobId(1)).unwrap();
+            assert_eq!(progress.evictions, (id - 1) as u32);
+            s.apply(Input::JobFinished(JobId(id))).unwrap();
+            admitted(&s.checked_cycle(now + 1), 1);
+        } else {
+            waiting(&decisions, id);
+        }
+    }
+    let progress = s.progress(JobId(1)).unwrap();
+    assert_eq!(progress.evictions, 2);
+    // 20 minutes kept of the first attempt, 20 of the second (it restored for a minute)
+    assert_eq!(progress.remaining, Millis::minutes(10 * 60 - 40));
+}
+
+#[test]
+fn past_evictions_make_a_victim_costlier_so_evictions_spread() {
+    let run = |grows: bool| {
+        let guards = PreemptionPolicy {
+            cost_grows_with_evictions: grows,
+            ..PreemptionPolicy::default()
+        };
+        let mut s = scheduler_with(one_queue(8), policy(guards));
+        s.node(NodeBuilder::new("n", "f", 2))
+            .submit(JobBuilder::gpus(1).id(1).runtime(Millis::hours(10)))
+            .submit(JobBuilder::gpus(1).id(2).runtime(Millis::hours(10)));
+        s.checked_cycle(0);
+        // equal losses: job 1 (the lower id) is evicted, and restarts at 11 min
+        s.submit(JobBuilder::gpus(1).id(3).priority(1));
+        assert_eq!(preempted(&s.checked_cycle(10 * MIN), 3).1, [1]);
+        s.apply(Input::JobFinished(JobId(3))).unwrap();
+        admitted(&s.checked_cycle(11 * MIN), 1);
+        // at 25 min job 1 would lose 14 minutes, job 2 twenty-five
+        s.submit(JobBuilder::gpus(1).id(4).priority(1));
+        preempted(&s.checked_cycle(25 * MIN), 4).1
+    };
+    assert_eq!(
+        run(false),
+        [1],
+        "least lost work alone takes the restarted job again"
+    );
+    assert_eq!(run(true), [2], "14 × 2 now costs more than 25 × 1");
+}
+
+#[test]
+fn a_queue_s_own_preemption_rules_win_over_the_policy_s() {
+    let mut config = one_queue(8);
+    for queue in config.cluster_queues.values_mut() {
+        queue.preemption = Some(alloc_core::QueuePreemption::KUEUE_DEFAULT);
+    }
+    let mut s = scheduler_with(config, policy(PreemptionPolicy::default()));
+    s.node(NodeBuilder::new("n", "f", 1))
+        .submit(JobBuilder::gpus(1).id(1));
+    s.checked_cycle(0);
+    s.submit(JobBuilder::gpus(1).id(2).priority(9));
+    // Kueue's defaults: nobody is evicted, whatever the priorities
+    waiting(&s.checked_cycle(MIN), 2);
+}
+
+#[test]
+fn borrow_within_cohort_lets_a_borrowing_job_evict_lower_priorities_up_to_the_threshold() {
+    // a and b: 2 GPUs nominal each, c: 4, idle; b's six jobs borrow 4. a wants 4: two are
+    // free, two must come from b, and a then borrows 2 of c's.
+    let run = |borrow: alloc_core::BorrowWithinCohortPolicy, threshold: Option<i32>| {
+        let mut config = ConfigBuilder::new()
+            .private_flavor("f", Tier::Bronze)
+            .queue_in_cohort("a", "k", &[("f", Quota::nominal(2_000))])
+            .queue_in_cohort("b", "k", &[("f", Quota::nominal(2_000))])
+            .queue_in_cohort("c", "k", &[("f", Quota::nominal(4_000))])
+            .build();
+        for queue in config.cluster_queues.values_mut() {
+            queue.preemption = Some(alloc_core::QueuePreemption {
+                within_cluster_queue: WithinClusterQueue::LowerPriority,
+                reclaim_within_cohort: ReclaimWithinCohort::Any,
+                borrow_within_cohort: alloc_core::BorrowWithinCohort {
+                    policy: borrow,
+                    max_priority_threshold: threshold,
+                },
+            });
+        }
+        let mut s = scheduler_with(config, policy(PreemptionPolicy::default()));
+        s.node(NodeBuilder::new("n", "f", 8));
+        for id in 1..=6 {
+            s.submit(JobBuilder::gpus(1).id(id).queue("b").priority(1));
+        }
+        s.checked_cycle(0);
+        s.submit(JobBuilder::gpus(4).id(9).queue("a").priority(5));
+        s.checked_cycle(MIN)
+    };
+    use alloc_core::BorrowWithinCohortPolicy::{LowerPriority, Never};
+    // without it: a set with b's jobs must let a fit without borrowing, and 4 > 2 never does
+    waiting(&run(Never, None), 9);
+    let decisions = run(LowerPriority, None);
+    let (placement, victims) = preempted(&decisions, 9);
+    assert!(placement.borrowing, "{placement}");
+    assert_eq!(victims.len(), 2, "{victims:?}");
+    // b's jobs are of priority 1: a threshold of 0 protects them
+    waiting(&run(LowerPriority, Some(0)), 9);
+}
+
 /// Checks every eviction of one cycle against the state before it (`before`) and after it
 /// (`after`): victims ran before the cycle on the preemptor's flavor, each at most once, never
-/// the preemptor; each ranks below it by the policy — lower priority, a newer job of equal
-/// priority when the policy allows that, or a job of a queue of the cohort that was borrowing
-/// on that flavor when the decision was taken; no victim is made to miss its deadline unless
-/// the policy allows it; the preemptor runs where the decision says and the victims wait again.
+/// the preemptor; each ranks below it by its queue's rules — lower priority, a newer job of
+/// equal priority when the rules allow that, or a job of a queue of the cohort that was
+/// borrowing on that flavor when the decision was taken; each had run at least the policy's
+/// `min_run` and been evicted fewer than `max_evictions` times; no victim is made to miss its
+/// deadline unless the policy allows it; the preemptor runs where the decision says and the
+/// victims wait again.
 pub fn check_evictions(
     before: &Scheduler,
     after: &Scheduler,
@@ -425,6 +595,7 @@ pub fn check_evictions(
         prop_assert!(!victims.is_empty(), "{decision}");
         prop_assert!(victims.windows(2).all(|w| w[0] < w[1]), "{decision}");
         let queue = &config.cluster_queues[&placement.queue];
+        let rules = policy.rules(queue);
         let request = preemptor.quota_usage();
         for victim_id in victims {
             prop_assert_ne!(*victim_id, id, "a job evicted itself: {}", decision);
@@ -435,11 +606,35 @@ pub fn check_evictions(
             let victim = &running.job;
             prop_assert_eq!(&running.placement.flavor, &placement.flavor);
             prop_assert!(running.placement.public.is_none());
+            prop_assert!(
+                now.since(running.started) >= policy.min_run,
+                "{} ran less than {:?}: {}",
+                victim_id,
+                policy.min_run,
+                decision
+            );
+            prop_assert!(
+                policy
+                    .max_evictions
+                    .is_none_or(|max| running.progress.evictions < max),
+                "{} was evicted {} times already: {}",
+                victim_id,
+                running.progress.evictions,
+                decision
+            );
+            let lost = before.victim_cost(running, now).lost;
+            prop_assert!(
+                policy.max_loss.is_none_or(|max| lost <= max),
+                "{} loses {:?}: {}",
+                victim_id,
+                lost,
+                decision
+            );
             let lower = victim.priority < preemptor.priority;
             let ranked = if running.placement.queue == placement.queue {
                 let newer = victim.priority == preemptor.priority
                     && (victim.submit_time, victim.id) > (preemptor.submit_time, preemptor.id);
-                match policy.within_cluster_queue {
+                match rules.within_cluster_queue {
                     WithinClusterQueue::Never => false,
                     WithinClusterQueue::LowerPriority => lower,
                     WithinClusterQueue::LowerOrNewerEqualPriority => lower || newer,
@@ -461,7 +656,7 @@ pub fn check_evictions(
                 let same_cohort = queue.cohort.is_some() && queue.cohort == victim_queue.cohort;
                 same_cohort
                     && borrowing
-                    && match policy.reclaim_within_cohort {
+                    && match rules.reclaim_within_cohort {
                         ReclaimWithinCohort::Never => false,
                         ReclaimWithinCohort::LowerPriority => lower,
                         ReclaimWithinCohort::Any => true,
@@ -476,7 +671,7 @@ pub fn check_evictions(
                 decision
             );
             if let (Some(deadline), false) = (victim.deadline, policy.allow_deadline_misses) {
-                let resumed_end = VictimCost::of(running, now).resumed_end;
+                let resumed_end = before.victim_cost(running, now).resumed_end;
                 prop_assert!(resumed_end <= deadline, "{} misses its deadline", victim_id);
             }
             prop_assert!(after.running_job(*victim_id).is_none());
@@ -510,12 +705,10 @@ fn head_job_preempts_when_evicting_everyone_below_it_would_do(
     now: Time,
 ) -> Result<(), TestCaseError> {
     let policy = &before.policy().preemption;
-    let complete = policy.reclaim_within_cohort == ReclaimWithinCohort::Never
-        && policy.within_cluster_queue != WithinClusterQueue::Never
-        && policy.max_victims.is_none();
     let Some(Decision::Wait {
         job,
         reason: WaitReason::NoFlavorFits { .. },
+        ..
     }) = decisions.first()
     else {
         return Ok(());
@@ -524,25 +717,37 @@ fn head_job_preempts_when_evicting_everyone_below_it_would_do(
         return Ok(());
     };
     let spread = head.spread && matches!(head.gpu, GpuRequest::Whole { count, .. } if count > 1);
+    let queue = &before.config().local_queues[&head.queue].cluster_queue;
+    let rules = policy.rules(&before.config().cluster_queues[queue]);
+    let complete = rules.reclaim_within_cohort == ReclaimWithinCohort::Never
+        && rules.within_cluster_queue != WithinClusterQueue::Never
+        && policy.max_victims.is_none();
     if !complete || spread {
         return Ok(());
     }
-    let queue = &before.config().local_queues[&head.queue].cluster_queue;
     let mut without = before.clone();
     for running in before.running() {
         let victim = &running.job;
+        let evictable = now.since(running.started) >= policy.min_run
+            && policy
+                .max_evictions
+                .is_none_or(|max| running.progress.evictions < max)
+            && policy
+                .max_loss
+                .is_none_or(|max| before.victim_cost(running, now).lost <= max);
         let ranked = victim.priority < head.priority
-            || (policy.within_cluster_queue == WithinClusterQueue::LowerOrNewerEqualPriority
+            || (rules.within_cluster_queue == WithinClusterQueue::LowerOrNewerEqualPriority
                 && victim.priority == head.priority
                 && (victim.submit_time, victim.id) > (head.submit_time, head.id));
         let deadline_kept = policy.allow_deadline_misses
             || victim
                 .deadline
-                .is_none_or(|d| VictimCost::of(running, now).resumed_end <= d);
+                .is_none_or(|d| before.victim_cost(running, now).resumed_end <= d);
         if &running.placement.queue == queue
             && running.placement.public.is_none()
             && running.started < now
             && ranked
+            && evictable
             && deadline_kept
         {
             let finished = without.apply(Input::JobFinished(victim.id));

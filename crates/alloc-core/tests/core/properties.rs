@@ -2,11 +2,13 @@
 //! that honour their jobs, determinism under reordered simultaneous inputs, "more capacity
 //! never hurts the head job", and "a cycle leaves nothing admissible behind".
 
-use crate::strategies::{history, world, JobShape, NodeShape, Step, World, MODELS};
+use crate::strategies::{
+    bursting_history, bursting_world, history, world, JobShape, NodeShape, Step, World, MODELS,
+};
 use alloc_core::testing::FLAVOR_LABEL;
 use alloc_core::{
-    Decision, FlavorName, GpuRequest, Input, InputError, Job, JobId, Miss, NodeName, NodeSpec,
-    Quota, QuotaOverrun, Resource, Scheduler, Time, WaitReason,
+    Decision, FlavorName, GpuRequest, Input, InputError, Job, JobId, Miss, Money, NodeName,
+    NodeSpec, Quota, QuotaOverrun, Resource, Scheduler, Time, WaitReason,
 };
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
@@ -34,6 +36,8 @@ pub struct Run {
     now: u64,
     /// A quota change that may have cut quota below usage happened.
     quota_cut: bool,
+    /// Bursts whose bill has not come in: job, lease number, reservation.
+    unbilled: Vec<(JobId, u32, Money)>,
     pub trace: Vec<Traced>,
     pub outcomes: Vec<Outcome>,
 }
@@ -82,6 +86,7 @@ impl Run {
             next_node: 0,
             now: 0,
             quota_cut: false,
+            unbilled: Vec::new(),
             trace: Vec::new(),
             outcomes: Vec::new(),
         };
@@ -178,6 +183,30 @@ impl Run {
                     let result = self.apply(Input::JobCancelled(id));
                     prop_assert!(result.is_ok(), "{result:?}");
                     prop_assert!(!known_jobs(&self.s).contains(&id));
+                }
+            }
+            Step::Bill(index, permille) => {
+                // only a lease that ended: its job no longer runs on it
+                let ended: Vec<usize> = (0..self.unbilled.len())
+                    .filter(|at| {
+                        let (job, lease, _) = self.unbilled[*at];
+                        self.s.running_job(job).is_none_or(|r| {
+                            r.placement.public.as_ref().is_none_or(|l| l.lease != lease)
+                        })
+                    })
+                    .collect();
+                if ended.is_empty() {
+                    return Ok(());
+                }
+                let (job, lease, reserved) = self.unbilled.remove(ended[index.index(ended.len())]);
+                let cost = Money(reserved.0 * i64::from(*permille) / 1000);
+                let result = self.apply(Input::PublicBilled { job, lease, cost });
+                prop_assert!(result.is_ok(), "{result:?}");
+                self.apply_refused(Input::PublicBilled { job, lease, cost })?;
+                if let Err(violations) = self.s.check_invariants() {
+                    return Err(TestCaseError::fail(format!(
+                        "invariants broken by a bill: {violations:#?}"
+                    )));
                 }
             }
             Step::AddNode(shape) => self.add_node(shape)?,
@@ -309,6 +338,9 @@ impl Run {
         for (decision, job) in decisions.iter().zip(&pending) {
             match decision {
                 Decision::Admit { placement, .. } => {
+                    if let Some(lease) = &placement.public {
+                        self.unbilled.push((job.id, lease.lease, lease.reserved));
+                    }
                     self.check_placement(job, placement)?;
                     let running = self.s.running_job(job.id).map(|r| &r.placement);
                     prop_assert_eq!(running, Some(placement));
@@ -356,6 +388,16 @@ impl Run {
             .flavors
             .iter()
             .any(|f| f.flavor == placement.flavor));
+        prop_assert_eq!(cluster.is_public(), placement.public.is_some());
+        if let Some(lease) = &placement.public {
+            // the burst rule: burstable, flexible, not sensitive; the rented GPUs
+            prop_assert!(job.burstable && job.budget.kind == alloc_core::BudgetKind::Flex);
+            prop_assert!(job.data_class != alloc_core::DataClass::Sensitive);
+            prop_assert!(placement.nodes.is_empty());
+            prop_assert_eq!(lease.gpus, alloc_core::burst::gpus_rented(job));
+            prop_assert!(lease.expected_cost <= lease.reserved);
+            return Ok(());
+        }
         let fleet = &self.s.ledgers().fleet;
         let mut cpu = 0;
         let mut memory = 0;
@@ -441,6 +483,8 @@ fn head_job_gains_from_capacity(s: &Scheduler, now: Time) -> Checked {
         return Ok(());
     };
     let (flavor, room_was_short) = match &without[0] {
+        // a burst's flavor is public: its GPUs are rented, no node can be added to it
+        Decision::Admit { placement, .. } if placement.public.is_some() => return Ok(()),
         Decision::Admit { placement, .. } => (placement.flavor.clone(), false),
         Decision::Wait {
             reason: WaitReason::NoFlavorFits { misses },
@@ -573,6 +617,19 @@ proptest! {
     /// generated histories.
     #[test]
     fn every_cycle_keeps_the_invariants(world in world(), steps in history(40), seed in any::<u64>()) {
+        run_history(&world, &steps, seed)?;
+    }
+
+    /// The same where jobs burst: a public flavor with quota in every queue, a policy that
+    /// bursts, most jobs burstable, leases billed as they end. After every step: the burst
+    /// rule (burstable, flexible, not sensitive), the flavor in the job's queue, quota, offer
+    /// caps, and billed plus reserved money within every tenant's budget.
+    #[test]
+    fn every_cycle_keeps_the_invariants_when_jobs_burst(
+        world in bursting_world(),
+        steps in bursting_history(40),
+        seed in any::<u64>(),
+    ) {
         run_history(&world, &steps, seed)?;
     }
 }

@@ -1,13 +1,15 @@
 //! Generators for the property tests: small fleets over two or three flavors of different tiers
-//! (some public), queues with and without a cohort and valid Kueue limits, users and tenants
-//! with optional caps, and sequences of inputs and cycles.
+//! (some public, rented through offers), queues with and without a cohort and valid Kueue
+//! limits, users and tenants with optional caps and public budgets, a burst policy, and
+//! sequences of inputs and cycles with jobs that may burst.
 
 use alloc_core::placement::MpsPacking;
 use alloc_core::preemption::{PreemptionPolicy, ReclaimWithinCohort, WithinClusterQueue};
 use alloc_core::testing::{ConfigBuilder, FLAVOR_LABEL};
 use alloc_core::{
-    BudgetKind, Config, DataClass, GpuRequest, Job, JobId, LocalQueueName, MilliGpu, Millis,
-    NodeSpec, Policy, QueueingStrategy, Quota, TenantName, Tier, Time, UserName, VramMib,
+    BorrowWithinCohort, BorrowWithinCohortPolicy, BudgetKind, BurstMode, BurstPolicy, Config,
+    DataClass, GpuRequest, Job, JobId, LocalQueueName, MilliGpu, Millis, Money, NodeSpec, Policy,
+    QueuePreemption, QueueingStrategy, Quota, TenantName, Tier, Time, UserName, VramMib, WaitRule,
     WhenCanBorrow, WhenCanPreempt,
 };
 use proptest::collection::vec;
@@ -45,19 +47,22 @@ pub struct NodeShape {
 }
 
 impl NodeShape {
-    /// The node, in the cluster of the flavor it is labelled for.
+    /// The node, in the private cluster: a public flavor's GPUs are rented through its offer,
+    /// so a node drawn for one belongs to no flavor.
     pub fn spec(&self, name: String, config: &Config) -> NodeSpec {
         let flavor = match self.flavor {
             3 => "stray",
             index => FLAVORS[index % config.flavors.len().max(1)],
         };
-        let cluster = config
+        let public = config
             .flavors
             .get(&flavor.into())
-            .map_or_else(|| "private".into(), |f| f.cluster.clone());
+            .and_then(|f| config.clusters.get(&f.cluster))
+            .is_some_and(|c| c.is_public());
+        let flavor = if public { "stray" } else { flavor };
         NodeSpec {
             name: alloc_core::NodeName::new(name),
-            cluster,
+            cluster: "private".into(),
             labels: BTreeMap::from([(FLAVOR_LABEL.to_string(), flavor.to_string())]),
             cpu: alloc_core::CpuMilli(self.cpu),
             memory: alloc_core::MemMib(self.memory),
@@ -81,6 +86,8 @@ pub struct JobShape {
     pub priority: i32,
     pub data_class: DataClass,
     pub model: Option<usize>,
+    /// May it burst, and with which budget (whole currency units; `None`: no limit)?
+    pub burst: Option<(BudgetKind, Option<i64>)>,
     /// Checkpoints, restore cost and deadline; only the preemption histories set them.
     pub extras: Option<JobExtras>,
 }
@@ -132,10 +139,10 @@ impl JobShape {
             runtime: Millis::minutes(10),
             deadline: None,
             budget: alloc_core::Budget {
-                kind: BudgetKind::Flex,
-                limit: None,
+                kind: self.burst.map_or(BudgetKind::Flex, |(kind, _)| kind),
+                limit: self.burst.and_then(|(_, limit)| limit).map(Money::units),
             },
-            burstable: false,
+            burstable: self.burst.is_some(),
             data_class: self.data_class,
             checkpoint_interval: None,
             restore_cost: Millis::ZERO,
@@ -157,6 +164,9 @@ pub enum Step {
     Finish(Index),
     Requeue(Index),
     Cancel(Index),
+    /// The bill of one of the leases of bursts that ended comes in, at this share (‰) of
+    /// what the lease reserved.
+    Bill(Index, u16),
     AddNode(NodeShape),
     /// Removes one of the nodes, or a node that does not exist when the index says so.
     RemoveNode(Index),
@@ -247,14 +257,21 @@ pub fn world() -> impl Strategy<Value = World> {
             (
                 // distinct tiers, in any order
                 Just(vec![Tier::Bronze, Tier::Silver, Tier::Gold]).prop_shuffle(),
-                vec(proptest::bool::weighted(0.3), flavor_count),
+                vec(proptest::bool::weighted(0.5), flavor_count),
                 vec(queue_shape(flavor_count), 1..=3),
                 vec(cap(), 4),
                 any::<bool>(),
                 vec(node_shape(), 2..=5),
+                (
+                    burst_policy(),
+                    // each public flavor's offer: price per GPU-hour, GPU cap, warm tail (min)
+                    vec((1i64..=4, 1u32..=6, 0u64..=20), 3),
+                    vec(proptest::option::weighted(0.6, 0i64..=4), 2),
+                ),
             )
         })
-        .prop_map(|(tiers, public, queues, caps, upgrade, mut nodes)| {
+        .prop_map(|(tiers, public, queues, caps, upgrade, mut nodes, money)| {
+            let (burst, offers, budgets) = money;
             // every flavor starts with a node with GPUs
             for (index, node) in nodes.iter_mut().enumerate().take(public.len()) {
                 node.flavor = index;
@@ -263,7 +280,10 @@ pub fn world() -> impl Strategy<Value = World> {
             let mut builder = ConfigBuilder::new();
             for (index, (tier, public)) in tiers.iter().zip(&public).enumerate() {
                 builder = if *public {
-                    builder.public_flavor(FLAVORS[index], *tier)
+                    let (price, cap, tail) = offers[index];
+                    builder
+                        .offer(FLAVORS[index], *tier, "A100", price, 0, cap)
+                        .scale_down_after(tail)
                 } else {
                     builder.private_flavor(FLAVORS[index], *tier)
                 };
@@ -292,15 +312,55 @@ pub fn world() -> impl Strategy<Value = World> {
                 .user("alice", "lab", caps[2].0, caps[2].1)
                 .user("bob", "lab", caps[3].0, caps[3].1)
                 .user("carol", "other", None, None);
+            for (tenant, budget) in ["lab", "other"].into_iter().zip(budgets) {
+                if let Some(budget) = budget {
+                    builder = builder.tenant_public_budget(tenant, budget);
+                }
+            }
             World {
                 config: builder.build(),
                 policy: Policy {
                     allow_tier_upgrade: upgrade,
+                    burst,
                     ..Policy::default()
                 },
                 nodes,
             }
         })
+}
+
+/// Every way to burst: never, at once, or after a wait (seconds: the histories' cycles are a
+/// second apart), deadline-aware or not, with some flexible overrun.
+pub fn burst_policy() -> impl Strategy<Value = BurstPolicy> {
+    let wait = prop_oneof![
+        (0u64..=5).prop_map(|s| WaitRule::Constant {
+            wait: Millis::seconds(s)
+        }),
+        (0u64..=3).prop_map(|s| WaitRule::PerGpu {
+            per_gpu: Millis::seconds(s)
+        }),
+        (0u32..=10).prop_map(|permille| WaitRule::PerRuntime { permille }),
+        (0u32..=10).prop_map(|permille| WaitRule::PerGpuHour { permille }),
+    ];
+    (
+        prop_oneof![
+            1 => Just(BurstMode::Never),
+            2 => Just(BurstMode::Always),
+            2 => Just(BurstMode::Threshold)
+        ],
+        wait,
+        any::<bool>(),
+        0u32..=50,
+    )
+        .prop_map(
+            |(mode, wait, deadline_aware, flex_overrun_percent)| BurstPolicy {
+                mode,
+                wait,
+                deadline_aware,
+                slack_reference: Millis::minutes(30),
+                flex_overrun_percent,
+            },
+        )
 }
 
 pub fn node_shape() -> impl Strategy<Value = NodeShape> {
@@ -361,12 +421,20 @@ pub fn job_shape() -> impl Strategy<Value = JobShape> {
             ],
             proptest::option::weighted(0.2, 0usize..3),
         ),
+        proptest::option::weighted(
+            0.5,
+            (
+                prop_oneof![3 => Just(BudgetKind::Flex), 1 => Just(BudgetKind::Fixed)],
+                proptest::option::weighted(0.5, 0i64..=3),
+            ),
+        ),
     )
         .prop_map(
             |(
                 (queue, user, gpu, spread),
                 (cpu, memory),
                 (tier, upgrade, priority, data_class, model),
+                burst,
             )| {
                 JobShape {
                     queue,
@@ -380,6 +448,7 @@ pub fn job_shape() -> impl Strategy<Value = JobShape> {
                     priority,
                     data_class,
                     model,
+                    burst,
                     extras: None,
                 }
             },
@@ -398,6 +467,7 @@ pub fn step() -> impl Strategy<Value = Step> {
         4 => any::<Index>().prop_map(Step::Finish),
         1 => any::<Index>().prop_map(Step::Requeue),
         1 => any::<Index>().prop_map(Step::Cancel),
+        1 => (any::<Index>(), 0u16..=1_000).prop_map(|(index, permille)| Step::Bill(index, permille)),
         2 => node_shape().prop_map(Step::AddNode),
         1 => any::<Index>().prop_map(Step::RemoveNode),
         1 => (any::<Index>(), any::<Index>(), quota_shape())
@@ -423,29 +493,78 @@ pub fn job_extras() -> impl Strategy<Value = JobExtras> {
         })
 }
 
+/// A ClusterQueue's own `spec.preemption`, `borrowWithinCohort` included (only with
+/// `reclaimWithinCohort`, as Kueue requires).
+pub fn queue_preemption() -> impl Strategy<Value = QueuePreemption> {
+    (
+        within_cluster_queue(),
+        reclaim_within_cohort(),
+        any::<bool>(),
+        proptest::option::weighted(0.5, 0i32..=3),
+    )
+        .prop_map(|(within, reclaim, borrow, threshold)| QueuePreemption {
+            within_cluster_queue: within,
+            reclaim_within_cohort: reclaim,
+            borrow_within_cohort: BorrowWithinCohort {
+                policy: if borrow && reclaim != ReclaimWithinCohort::Never {
+                    BorrowWithinCohortPolicy::LowerPriority
+                } else {
+                    BorrowWithinCohortPolicy::Never
+                },
+                max_priority_threshold: threshold,
+            },
+        })
+}
+
+fn within_cluster_queue() -> impl Strategy<Value = WithinClusterQueue> {
+    prop_oneof![
+        Just(WithinClusterQueue::Never),
+        Just(WithinClusterQueue::LowerPriority),
+        Just(WithinClusterQueue::LowerOrNewerEqualPriority),
+    ]
+}
+
+fn reclaim_within_cohort() -> impl Strategy<Value = ReclaimWithinCohort> {
+    prop_oneof![
+        Just(ReclaimWithinCohort::Never),
+        Just(ReclaimWithinCohort::LowerPriority),
+        Just(ReclaimWithinCohort::Any),
+    ]
+}
+
 pub fn preemption_policy() -> impl Strategy<Value = PreemptionPolicy> {
     (
-        prop_oneof![
-            Just(WithinClusterQueue::Never),
-            Just(WithinClusterQueue::LowerPriority),
-            Just(WithinClusterQueue::LowerOrNewerEqualPriority),
-        ],
-        prop_oneof![
-            Just(ReclaimWithinCohort::Never),
-            Just(ReclaimWithinCohort::LowerPriority),
-            Just(ReclaimWithinCohort::Any),
-        ],
+        within_cluster_queue(),
+        reclaim_within_cohort(),
         any::<bool>(),
         proptest::option::weighted(0.3, 1u32..=3),
+        // the guards against thrash: none, or some of them
+        prop_oneof![2 => Just(0u64), 1 => 1u64..=30],
+        proptest::option::weighted(0.4, 1u32..=3),
+        any::<bool>(),
+        proptest::option::weighted(0.4, 1u64..=20),
     )
         .prop_map(
-            |(within_cluster_queue, reclaim_within_cohort, allow_deadline_misses, max_victims)| {
+            |(
+                within_cluster_queue,
+                reclaim_within_cohort,
+                allow_deadline_misses,
+                max_victims,
+                min_run_minutes,
+                max_evictions,
+                cost_grows_with_evictions,
+                max_loss_minutes,
+            )| {
                 PreemptionPolicy {
                     enabled: true,
                     within_cluster_queue,
                     reclaim_within_cohort,
                     allow_deadline_misses,
                     max_victims,
+                    min_run: Millis::minutes(min_run_minutes),
+                    max_evictions,
+                    cost_grows_with_evictions,
+                    max_loss: max_loss_minutes.map(Millis::minutes),
                 }
             },
         )
@@ -462,11 +581,13 @@ pub fn world_with_preemption() -> impl Strategy<Value = World> {
         any::<bool>(),
         any::<bool>(),
         packing,
+        vec(proptest::option::weighted(0.4, queue_preemption()), 3),
     )
-        .prop_map(|(mut world, preemption, first, open, packing)| {
+        .prop_map(|(mut world, preemption, first, open, packing, rules)| {
             world.policy.preemption = preemption;
             world.policy.mps_packing = packing;
-            for queue in world.config.cluster_queues.values_mut() {
+            for (queue, rules) in world.config.cluster_queues.values_mut().zip(rules) {
+                queue.preemption = rules;
                 if first {
                     queue.fungibility.when_can_preempt = WhenCanPreempt::MayStopSearch;
                 }
@@ -512,4 +633,71 @@ pub fn history_with_extras(max_steps: usize) -> impl Strategy<Value = Vec<Step>>
         }
         steps
     })
+}
+
+/// A world where bursting is the point: the first flavor is public (rented through an offer)
+/// and every queue lists it, and the policy bursts (at once or after a short wait).
+pub fn bursting_world() -> impl Strategy<Value = World> {
+    (world(), burst_policy(), 1i64..=4, 1u32..=6, 0u64..=20)
+        .prop_filter_map(
+            "a policy that bursts",
+            |(world, burst, price, cap, tail)| {
+                (burst.mode != BurstMode::Never).then_some((world, burst, price, cap, tail))
+            },
+        )
+        .prop_map(|(mut world, burst, price, cap, tail)| {
+            world.policy.burst = burst;
+            let config = &mut world.config;
+            let name: alloc_core::FlavorName = FLAVORS[0].into();
+            let cloud: alloc_core::ClusterName = "cloud".into();
+            if let Some(flavor) = config.flavors.get_mut(&name) {
+                flavor.cluster = cloud.clone();
+                flavor.gpu_model = Some(MODELS[2].into());
+            }
+            if let Some(cluster) = config.clusters.get_mut(&cloud) {
+                cluster.offers.retain(|offer| offer.flavor != name);
+                cluster.offers.push(alloc_core::Offer {
+                    flavor: name.clone(),
+                    gpu_model: MODELS[2].into(),
+                    price_per_gpu_hour: Money::units(price),
+                    provisioning_latency: Millis::ZERO,
+                    gpu_cap: cap,
+                    scale_down_after: Millis::minutes(tail),
+                });
+            }
+            for queue in config.cluster_queues.values_mut() {
+                if !queue.flavors.iter().any(|f| f.flavor == name) {
+                    let quota = Quota::nominal(4_000);
+                    queue.flavors.push(alloc_core::FlavorQuotas {
+                        flavor: name.clone(),
+                        resources: BTreeMap::from([
+                            (alloc_core::Resource::Gpu, quota),
+                            (alloc_core::Resource::Cpu, Quota::nominal(1 << 40)),
+                            (alloc_core::Resource::Memory, Quota::nominal(1 << 40)),
+                        ]),
+                    });
+                }
+            }
+            world
+        })
+}
+
+/// A history whose jobs mostly may burst, on flexible budgets mostly.
+pub fn bursting_history(max_steps: usize) -> impl Strategy<Value = Vec<Step>> {
+    let budget = (
+        prop_oneof![4 => Just(BudgetKind::Flex), 1 => Just(BudgetKind::Fixed)],
+        proptest::option::weighted(0.5, 0i64..=3),
+    );
+    (
+        history(max_steps),
+        vec((proptest::bool::weighted(0.8), budget), max_steps),
+    )
+        .prop_map(|(mut steps, bursts)| {
+            for (step, (burstable, budget)) in steps.iter_mut().zip(bursts) {
+                if let Step::Submit(shape, _) = step {
+                    shape.burst = burstable.then_some(budget);
+                }
+            }
+            steps
+        })
 }

@@ -3,7 +3,8 @@
 
 use alloc_core::testing::{cycle_without_memo, JobBuilder, NodeBuilder};
 use alloc_core::{
-    Config, Decision, Input, JobId, Placement, Policy, RejectReason, Scheduler, Time, WaitReason,
+    Config, Decision, Input, JobId, NoBurst, Placement, Policy, RejectReason, Scheduler, Time,
+    WaitReason,
 };
 
 pub fn scheduler(config: Config) -> Scheduler {
@@ -63,6 +64,14 @@ pub fn admitted(decisions: &[Decision], id: u64) -> &Placement {
 pub fn waiting(decisions: &[Decision], id: u64) -> &WaitReason {
     match decision(decisions, id) {
         Decision::Wait { reason, .. } => reason,
+        other => panic!("job {id} does not wait: {other}"),
+    }
+}
+
+/// Why a waiting job did not burst instead (`None`: the question did not arise).
+pub fn no_burst(decisions: &[Decision], id: u64) -> Option<&NoBurst> {
+    match decision(decisions, id) {
+        Decision::Wait { no_burst, .. } => no_burst.as_ref(),
         other => panic!("job {id} does not wait: {other}"),
     }
 }

@@ -12,7 +12,7 @@ mod queue;
 pub use accounting::{tier_index, Utilisation};
 pub use event::{Event, Phase};
 pub use notebooks::{NotebookHold, NotebookOptions, NotebookStats};
-pub use public_cloud::PublicCloud;
+pub use public_cloud::{Bill, Payer, PublicCloud};
 pub use queue::EventQueue;
 
 use crate::fleet::FailureModel;
@@ -23,8 +23,8 @@ use crate::runtime_model::{Attempt, RuntimeModel, Start};
 use crate::workload::Workload;
 use accounting::Accounting;
 use alloc_core::{
-    ClusterName, Config, Decision, Input, Job, JobId, Millis, Money, NodeName, NodeSpec, Placement,
-    Policy, Scheduler, Time,
+    Applied, Config, Decision, FlavorName, Input, Job, JobId, Millis, Money, NodeName, NodeSpec,
+    Offer, Placement, Policy, Scheduler, TenantName, Time,
 };
 use job_table::JobTable;
 use notebooks::Notebooks;
@@ -43,8 +43,9 @@ pub struct EngineOptions {
     pub horizon: Option<Time>,
     pub runtime: RuntimeModel,
     pub failures: Option<FailureModel>,
-    /// How long an idle rented public node is kept warm before it is released.
-    pub public_scale_down: Millis,
+    /// How long an idle rented public node is kept warm before it is released: overrides
+    /// every offer's own `scale_down_after` when set.
+    pub public_scale_down: Option<Millis>,
     /// What holds a GPU between a notebook session's cells.
     pub notebooks: NotebookOptions,
 }
@@ -58,7 +59,7 @@ impl Default for EngineOptions {
             horizon: None,
             runtime: RuntimeModel::default(),
             failures: None,
-            public_scale_down: Millis::minutes(10),
+            public_scale_down: None,
             notebooks: NotebookOptions::default(),
         }
     }
@@ -73,6 +74,10 @@ pub struct RunOutput {
     pub end: Time,
     /// Everything the public cloud billed, idle and provisioning time included.
     pub public_spend: Money,
+    /// The same by tenant: each lease's bill, to the tenant of the job that took it.
+    pub public_spend_by_tenant: BTreeMap<TenantName, Money>,
+    /// Each configured tenant's public budget (`None`: no limit).
+    pub public_budgets: BTreeMap<TenantName, Option<Money>>,
     pub events: u64,
     pub cycles: u64,
     /// Notebook sessions' GPU holding and cell starts (all zero without sessions).
@@ -85,19 +90,22 @@ struct Active {
     attempt: Attempt,
     placement: Placement,
     milli: u64,
-    /// For a burst: the rented node, its GPUs, price, and when billing for this job began.
+    /// For a burst: the rented node and how long it stays warm once the job leaves it.
     rented: Option<RentedFor>,
-    /// For a job placed on a node listed in a public cluster: its offer's price, billed for the
-    /// job's own GPU time.
-    static_price: Option<Money>,
 }
 
 #[derive(Debug, Clone, Copy)]
 struct RentedFor {
     node: u64,
-    gpus: u32,
-    price_per_gpu_hour: Money,
-    billed_from: Time,
+    scale_down_after: Millis,
+}
+
+/// Where the twin and the core disagreed about the world (an input the core refused, a
+/// decision the twin cannot carry out): the run stops there.
+#[derive(Debug, Clone)]
+struct Fault {
+    at: Time,
+    what: String,
 }
 
 struct JobState {
@@ -131,7 +139,6 @@ pub struct Engine {
     accounting: Accounting,
     samples: Vec<Sample>,
     cloud: PublicCloud,
-    static_public_spend: Money,
     cycle_at: BTreeSet<Time>,
     /// Events still queued that stand for work to come ([`Event::keeps_run_alive`]): while
     /// none are, only cycles, samples and releases remain and the run can end.
@@ -139,14 +146,15 @@ pub struct Engine {
     last_cycle_admitted: bool,
     events: u64,
     cycles: u64,
-    offers: BTreeMap<alloc_core::FlavorName, alloc_core::Offer>,
-    public_clusters: BTreeSet<ClusterName>,
+    offers: BTreeMap<FlavorName, Offer>,
     notebooks: Notebooks,
+    /// Set when the core refused an input: the run stops there.
+    fault: Option<Fault>,
 }
 
 impl Engine {
     pub fn new(
-        config: Config,
+        mut config: Config,
         policy: Policy,
         nodes: Vec<NodeSpec>,
         workload: Workload,
@@ -157,13 +165,12 @@ impl Engine {
             reason,
         };
         let mut offers = BTreeMap::new();
-        let mut public_clusters = BTreeSet::new();
-        for cluster in config.clusters.values() {
-            if cluster.is_public() {
-                public_clusters.insert(cluster.name.clone());
-                for offer in &cluster.offers {
-                    offers.insert(offer.flavor.clone(), offer.clone());
+        for cluster in config.clusters.values_mut() {
+            for offer in &mut cluster.offers {
+                if let Some(scale_down) = options.public_scale_down {
+                    offer.scale_down_after = scale_down;
                 }
+                offers.insert(offer.flavor.clone(), offer.clone());
             }
         }
         let mut scheduler = Scheduler::new(config, policy).map_err(|e| bad(e.to_string()))?;
@@ -207,14 +214,13 @@ impl Engine {
             accounting,
             samples: Vec::new(),
             cloud: PublicCloud::default(),
-            static_public_spend: Money::ZERO,
             cycle_at: BTreeSet::new(),
             last_cycle_admitted: false,
             events: 0,
             cycles: 0,
             offers,
-            public_clusters,
             notebooks,
+            fault: None,
         };
         let opens: Vec<Time> = engine
             .notebooks
@@ -234,7 +240,9 @@ impl Engine {
     }
 
     /// Runs to the end; `progress` is called now and then with (jobs done, jobs in total).
-    pub fn run(mut self, mut progress: impl FnMut(u64, u64)) -> RunOutput {
+    /// Fails, naming the input and the instant, if the core refuses an input the twin sends:
+    /// the two disagree about the world, and nothing after that could be trusted.
+    pub fn run(mut self, mut progress: impl FnMut(u64, u64)) -> Result<RunOutput, crate::SimError> {
         let total = (self.jobs.workload_len()
             + self
                 .notebooks
@@ -269,7 +277,9 @@ impl Engine {
                 }
                 Event::Sample => self.sample(now),
                 Event::PublicRelease { node, idle_since } => {
-                    self.cloud.release_if_idle(node, idle_since, now);
+                    if let Some(bill) = self.cloud.release_if_idle(node, idle_since, now) {
+                        self.settle(bill, now);
+                    }
                 }
                 Event::SessionOpen(session) => self.session_open(session, now),
                 Event::CellArrive(session) => self.cell_arrive(session, now),
@@ -287,6 +297,9 @@ impl Engine {
                     generation,
                 } => self.lease_release(session, generation, now),
             }
+            if let Some(fault) = self.fault.take() {
+                return Err(fault.into_error());
+            }
             if self.events.is_multiple_of(4096) {
                 progress(done, total);
             }
@@ -300,6 +313,36 @@ impl Engine {
         progress(done, total);
         self.sample(now);
         self.finish_run(now)
+    }
+
+    /// Applies `input` to the core; a refusal is a fault that stops the run.
+    fn apply(&mut self, input: Input, now: Time) -> Option<Applied> {
+        match self.scheduler.apply(input.clone()) {
+            Ok(applied) => Some(applied),
+            Err(error) => {
+                self.fault.get_or_insert(Fault {
+                    at: now,
+                    what: format!("the core refused {input:?}: {error}"),
+                });
+                None
+            }
+        }
+    }
+
+    /// A lease's bill came in: the core settles its reservation, the job's record pays it.
+    fn settle(&mut self, bill: Bill, now: Time) {
+        let Payer { job, lease } = bill.payer;
+        self.apply(
+            Input::PublicBilled {
+                job,
+                lease,
+                cost: bill.cost,
+            },
+            now,
+        );
+        if let Some(state) = self.jobs.get_mut(&job) {
+            state.record.cost = state.record.cost + bill.cost;
+        }
     }
 
     /// Queues `event`, counting it if it stands for work to come.
@@ -320,18 +363,34 @@ impl Engine {
         let Some(job) = self.jobs.workload_job(index).cloned() else {
             return;
         };
-        if self.scheduler.apply(Input::JobSubmitted(job)).is_ok() {
+        if self.apply(Input::JobSubmitted(job), now).is_some() {
             self.request_cycle(now);
         }
     }
 
-    /// Returns true when the job really finished (not a stale event).
+    /// Returns true when the job really finished (not a stale event, nor a burst stopped at
+    /// its lease's time limit).
     fn finish(&mut self, id: JobId, attempt: u32, now: Time) -> bool {
-        let current = self
+        let active = self
             .jobs
             .get(&id)
-            .is_some_and(|s| s.attempt_no == attempt && s.active.is_some());
-        if !current || self.scheduler.apply(Input::JobFinished(id)).is_err() {
+            .filter(|s| s.attempt_no == attempt)
+            .and_then(|s| s.active.as_ref());
+        let Some(active) = active else {
+            return false;
+        };
+        if now < active.attempt.end() {
+            // the lease's reservation pays for no more: the job resumes from its checkpoint
+            if self.apply(Input::JobRequeued(id), now).is_some() {
+                self.close_attempt(id, now, true);
+                if let Some(state) = self.jobs.get_mut(&id) {
+                    state.record.interruptions += 1;
+                }
+                self.request_cycle(now);
+            }
+            return false;
+        }
+        if self.apply(Input::JobFinished(id), now).is_none() {
             return false;
         }
         self.close_attempt(id, now, false);
@@ -344,8 +403,10 @@ impl Engine {
         true
     }
 
-    /// Ends the active attempt: frees accounting, charges cost, counts GPU time. When
-    /// `interrupted`, the work since the last checkpoint is lost and the job will resume.
+    /// Ends the active attempt: frees accounting, counts GPU time, leaves a rented node idle
+    /// (its lease's bill closes when it is released or taken over). When `interrupted`, the
+    /// work since the last checkpoint is lost, the job will resume, and the core is told what
+    /// it still has to do.
     fn close_attempt(&mut self, id: JobId, now: Time, interrupted: bool) {
         let Some(state) = self.jobs.get_mut(&id) else {
             return;
@@ -360,20 +421,8 @@ impl Engine {
             active.milli,
         );
         state.record.gpu_ms += active.milli * elapsed.0 / 1000;
-        if let Some(price) = active.static_price {
-            let cost = Money::for_gpu_time(price, alloc_core::MilliGpu(active.milli), elapsed);
-            state.record.cost = state.record.cost + cost;
-            self.static_public_spend = self.static_public_spend + cost;
-        }
         if let Some(rented) = active.rented {
-            let billed = now.since(rented.billed_from);
-            let gpus = alloc_core::MilliGpu::whole(u64::from(rented.gpus));
-            state.record.cost =
-                state.record.cost + Money::for_gpu_time(rented.price_per_gpu_hour, gpus, billed);
-            if let Some(release_at) =
-                self.cloud
-                    .idle(rented.node, now, self.options.public_scale_down)
-            {
+            if let Some(release_at) = self.cloud.idle(rented.node, now, rented.scale_down_after) {
                 self.queue.push(
                     release_at,
                     Event::PublicRelease {
@@ -383,17 +432,22 @@ impl Engine {
                 );
             }
         }
-        if interrupted {
-            let (remaining, lost) =
-                RuntimeModel::stop(&state.record.job, &active.attempt, state.remaining, now);
-            state.remaining = remaining;
-            state.record.lost_gpu_ms += active.milli * lost.0 / 1000;
-            state.attempt_no += 1;
+        if !interrupted {
+            return;
+        }
+        let (remaining, lost) =
+            RuntimeModel::stop(&state.record.job, &active.attempt, state.remaining, now);
+        state.remaining = remaining;
+        state.record.lost_gpu_ms += active.milli * lost.0 / 1000;
+        state.attempt_no += 1;
+        // A lease's work is its session's cells, which the twin reruns itself.
+        if !self.notebooks.is_lease(id) {
+            self.apply(Input::JobProgress { job: id, remaining }, now);
         }
     }
 
     fn node_down(&mut self, node: NodeName, now: Time) {
-        let Ok(applied) = self.scheduler.apply(Input::NodeRemoved(node.clone())) else {
+        let Some(applied) = self.apply(Input::NodeRemoved(node.clone()), now) else {
             return;
         };
         for id in applied.requeued {
@@ -423,7 +477,7 @@ impl Engine {
             return;
         }
         self.accounting.node(self.scheduler.config(), &spec, true);
-        if self.scheduler.apply(Input::NodeAdded(spec)).is_ok() {
+        if self.apply(Input::NodeAdded(spec), now).is_some() {
             self.request_cycle(now);
         }
         self.schedule_failure(node, now);
@@ -495,27 +549,44 @@ impl Engine {
     }
 
     fn start(&mut self, id: JobId, placement: Placement, now: Time) {
-        let public = self.public_clusters.contains(&placement.cluster);
         // A burst runs on a rented node once it is ready; other jobs on their placed nodes now.
-        let (models, clients, begins, rented) = match &placement.public {
+        let (models, clients, begins, rented, limit) = match &placement.public {
             Some(lease) => {
-                let offer = self.offers.get(&placement.flavor);
-                let price = offer.map_or(Money::ZERO, |o| o.price_per_gpu_hour);
-                let latency = offer.map_or(Millis::ZERO, |o| o.provisioning_latency);
-                let node = self
-                    .cloud
-                    .rent(&placement.flavor, lease.gpus, price, latency, now);
+                let Some(offer) = self.offers.get(&placement.flavor) else {
+                    self.fault.get_or_insert(Fault {
+                        at: now,
+                        what: format!(
+                            "{id} bursts to flavor {}, which no offer rents",
+                            placement.flavor
+                        ),
+                    });
+                    return;
+                };
+                let payer = Payer {
+                    job: id,
+                    lease: lease.lease,
+                };
+                let (node, taken_over) = self.cloud.rent(
+                    &placement.flavor,
+                    lease.gpus,
+                    offer.price_per_gpu_hour,
+                    offer.provisioning_latency,
+                    payer,
+                    now,
+                );
                 let rented = RentedFor {
                     node: node.node,
-                    gpus: lease.gpus,
-                    price_per_gpu_hour: price,
-                    billed_from: now,
+                    scale_down_after: offer.scale_down_after,
                 };
+                if let Some(bill) = taken_over {
+                    self.settle(bill, now);
+                }
                 (
                     vec![lease.gpu_model.clone()],
                     1,
                     node.ready_at,
                     Some(rented),
+                    Some(lease.expected_end),
                 )
             }
             None => {
@@ -525,16 +596,10 @@ impl Engine {
                     mps_clients(&placement, fleet),
                     now,
                     None,
+                    None,
                 )
             }
         };
-        let static_price = (public && rented.is_none())
-            .then(|| {
-                self.offers
-                    .get(&placement.flavor)
-                    .map(|o| o.price_per_gpu_hour)
-            })
-            .flatten();
         let Some(state) = self.jobs.get_mut(&id) else {
             return;
         };
@@ -564,20 +629,20 @@ impl Engine {
             .public
             .as_ref()
             .map_or(placement.gpu_count() as u32, |lease| lease.gpus);
-        record.public |= public;
+        record.public |= rented.is_some();
         let attempt_no = state.attempt_no;
         state.active = Some(Box::new(Active {
             attempt,
             placement,
             milli,
             rented,
-            static_price,
         }));
-        // A lease has no end of its own: its session releases it.
+        // A lease has no end of its own: its session releases it. A burst stops at its
+        // lease's time limit if it has not finished by then.
         match lease {
             Some(start) => self.lease_started(id, begins, start),
             None => self.push(
-                attempt.end(),
+                limit.map_or(attempt.end(), |limit| attempt.end().min(limit)),
                 Event::Finish {
                     job: id,
                     attempt: attempt_no,
@@ -607,33 +672,68 @@ impl Engine {
     }
 
     fn public_spend(&self, now: Time) -> Money {
-        self.cloud.spend(now) + self.static_public_spend
+        self.cloud.spend(now)
     }
 
-    fn finish_run(mut self, end: Time) -> RunOutput {
+    fn finish_run(mut self, end: Time) -> Result<RunOutput, crate::SimError> {
         for id in self.jobs.active() {
             self.close_attempt(id, end, false);
         }
-        self.cloud.release_all(end);
+        for bill in self.cloud.release_all(end) {
+            self.settle(bill, end);
+        }
+        if let Some(fault) = self.fault.take() {
+            return Err(fault.into_error());
+        }
         let public_spend = self.public_spend(end);
+        let public_budgets = self
+            .scheduler
+            .config()
+            .tenants
+            .values()
+            .map(|tenant| (tenant.name.clone(), tenant.public_budget))
+            .collect();
         // Jobs that never arrived before the horizon are reported too (as they were
         // submitted): nothing is lost.
         let (mut records, leases) = self.jobs.into_records();
+        let mut public_spend_by_tenant: BTreeMap<TenantName, Money> = BTreeMap::new();
+        for record in records
+            .iter()
+            .chain(leases.iter().map(|lease| &lease.record))
+        {
+            if record.cost != Money::ZERO {
+                let spent = public_spend_by_tenant
+                    .entry(record.job.tenant.clone())
+                    .or_default();
+                *spent = *spent + record.cost;
+            }
+        }
         let (cells, notebook) = self
             .notebooks
-            .finish(leases.into_iter().map(|s| s.record), end);
+            .finish(leases.into_iter().map(|lease| lease.record), end);
         records.extend(cells);
         records.sort_by_key(|r| (r.job.submit_time, r.job.id));
-        RunOutput {
+        Ok(RunOutput {
             records,
             samples: self.samples,
             utilisation: self.accounting.utilisation(),
             end,
             public_spend,
+            public_spend_by_tenant,
+            public_budgets,
             events: self.events,
             cycles: self.cycles,
             notebook,
-        }
+        })
+    }
+}
+
+impl Fault {
+    fn into_error(self) -> crate::SimError {
+        crate::SimError::Internal(format!(
+            "at t={} ms {} (the twin and the core disagree about the world)",
+            self.at.0, self.what
+        ))
     }
 }
 
@@ -653,4 +753,41 @@ fn mps_clients(placement: &Placement, fleet: &alloc_core::state::Fleet) -> u32 {
             })?
         })
         .unwrap_or(1)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use alloc_core::testing::{ConfigBuilder, JobBuilder, NodeBuilder};
+    use alloc_core::{Quota, Tier};
+
+    #[test]
+    fn an_input_the_core_refuses_stops_the_run_with_an_internal_error_naming_it() {
+        let config = ConfigBuilder::new()
+            .private_flavor("f", Tier::Bronze)
+            .queue("q", &[("f", Quota::nominal(1_000))])
+            .build();
+        let workload = Workload::batch(vec![JobBuilder::gpus(1).id(1).build()]);
+        let nodes = vec![NodeBuilder::new("n", "f", 1).build()];
+        let mut engine = Engine::new(
+            config,
+            Policy::default(),
+            nodes,
+            workload,
+            EngineOptions::default(),
+        )
+        .unwrap();
+        // the twin believes job 7 runs; the core has never heard of it
+        assert!(engine
+            .apply(Input::JobFinished(JobId(7)), Time(0))
+            .is_none());
+        let error = engine.run(|_, _| {}).err().map(|e| e.to_string());
+        let error = error.unwrap_or_default();
+        assert!(
+            error.contains("internal error") && error.contains("JobFinished(JobId(7))"),
+            "{error}"
+        );
+        assert!(error.contains("job 7 is not known"), "{error}");
+    }
 }

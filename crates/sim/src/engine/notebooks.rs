@@ -66,6 +66,9 @@ pub struct NotebookStats {
     pub cold_starts: u64,
     /// Cells that ran on a lease kept warm.
     pub warm_starts: u64,
+    /// Times a preemption evicted a lease, and the most times one lease was evicted.
+    pub lease_preemptions: u64,
+    pub lease_max_preemptions: u32,
     /// milli-GPU × ms that leases held, and of that: computing cells, starting up.
     pub held_gpu_ms: u64,
     pub busy_gpu_ms: u64,
@@ -154,6 +157,9 @@ impl Notebooks {
     ) -> (Vec<JobRecord>, NotebookStats) {
         for lease in lease_records {
             self.stats.held_gpu_ms += lease.gpu_ms;
+            self.stats.lease_preemptions += u64::from(lease.preemptions);
+            self.stats.lease_max_preemptions =
+                self.stats.lease_max_preemptions.max(lease.preemptions);
         }
         for (session, state) in self.sessions.iter().zip(&mut self.states) {
             let mut next = state.next_cell;
@@ -262,7 +268,7 @@ impl Engine {
             ready: false,
         });
         self.jobs.insert(super::JobState::new(job.clone()));
-        if self.scheduler.apply(Input::JobSubmitted(job)).is_ok() {
+        if self.apply(Input::JobSubmitted(job), now).is_some() {
             self.request_cycle(now);
         }
     }
@@ -419,7 +425,7 @@ impl Engine {
         let Some(lease) = self.notebooks.states[s].lease.take() else {
             return;
         };
-        if self.scheduler.apply(Input::JobFinished(lease.id)).is_ok() {
+        if self.apply(Input::JobFinished(lease.id), now).is_some() {
             self.close_attempt(lease.id, now, false);
             if let Some(state) = self.jobs.get_mut(&lease.id) {
                 state.record.end = Some(now);
@@ -456,7 +462,7 @@ impl Engine {
             }
             None if hold == NotebookHold::PerCell => {
                 state.lease = None;
-                if self.scheduler.apply(Input::JobCancelled(id)).is_ok() {
+                if self.apply(Input::JobCancelled(id), now).is_some() {
                     if let Some(lease) = self.jobs.get_mut(&id) {
                         lease.record.end = Some(now);
                     }

@@ -1,18 +1,53 @@
 //! The public cloud twin: nodes rented for bursts, provisioned with the offer's latency, kept
-//! warm for `scale_down_after` once idle (a later burst of the same offer reuses them at once)
-//! and billed from the provisioning request to their release.
+//! warm for the offer's `scale_down_after` once idle (a later burst of the same offer and size
+//! takes one over at once) and billed from the provisioning request to their release.
+//!
+//! Every billed micro-unit belongs to one lease, a burst's use of a node: from when the lease
+//! rented the node (provisioning included) or took it over warm, until the node is released
+//! or taken over by the next lease. The warm tail after a job ends is its lease's: the job
+//! left the node running. A lease's bill is worked out once, when it closes, so the bills of
+//! the leases add up to the cloud's total exactly.
 
-use alloc_core::{FlavorName, MilliGpu, Millis, Money, Time};
+use alloc_core::{FlavorName, JobId, MilliGpu, Millis, Money, Time};
 use std::collections::BTreeMap;
+
+/// Which burst pays for a node: the job and its lease number (as the core numbered it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Payer {
+    pub job: JobId,
+    pub lease: u32,
+}
+
+/// A closed lease's bill.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Bill {
+    pub payer: Payer,
+    pub cost: Money,
+}
 
 #[derive(Debug, Clone)]
 struct Node {
     offer: FlavorName,
     gpus: u32,
     price_per_gpu_hour: Money,
-    requested_at: Time,
+    payer: Payer,
+    /// When the current payer's lease began: the provisioning request, or the takeover.
+    billed_from: Time,
     /// `Some(since)` while idle.
     idle_since: Option<Time>,
+}
+
+impl Node {
+    fn bill(&self, until: Time) -> Bill {
+        Bill {
+            payer: self.payer,
+            cost: Money::for_gpu_time(
+                self.price_per_gpu_hour,
+                MilliGpu::whole(u64::from(self.gpus)),
+                until.since(self.billed_from),
+            ),
+        }
+    }
 }
 
 /// Where a burst runs.
@@ -27,35 +62,42 @@ pub struct Rented {
 pub struct PublicCloud {
     nodes: BTreeMap<u64, Node>,
     next_id: u64,
-    /// Cost of nodes already released.
-    released_cost: Money,
+    /// Bills of closed leases.
+    closed: Money,
 }
 
 impl PublicCloud {
-    /// A node for `gpus` GPUs of `offer`: the smallest warm idle one that is large enough, or a
-    /// new one ready after `latency`.
+    /// A node of `gpus` GPUs of `offer` for `payer`: a warm idle one of exactly that size (a
+    /// larger one would bill more than the burst reserved), whose lease it closes, or a new
+    /// one ready after `latency`.
     pub fn rent(
         &mut self,
         offer: &FlavorName,
         gpus: u32,
         price: Money,
         latency: Millis,
+        payer: Payer,
         now: Time,
-    ) -> Rented {
+    ) -> (Rented, Option<Bill>) {
         let warm = self
             .nodes
             .iter()
-            .filter(|(_, n)| &n.offer == offer && n.idle_since.is_some() && n.gpus >= gpus)
-            .min_by_key(|(id, n)| (n.gpus, **id))
+            .find(|(_, n)| &n.offer == offer && n.idle_since.is_some() && n.gpus == gpus)
             .map(|(id, _)| *id);
-        if let Some(id) = warm {
-            if let Some(node) = self.nodes.get_mut(&id) {
-                node.idle_since = None;
-            }
-            return Rented {
-                node: id,
-                ready_at: now,
-            };
+        if let Some(node) = warm.and_then(|id| Some((id, self.nodes.get_mut(&id)?))) {
+            let (id, node) = node;
+            let bill = node.bill(now);
+            self.closed = self.closed + bill.cost;
+            node.payer = payer;
+            node.billed_from = now;
+            node.idle_since = None;
+            return (
+                Rented {
+                    node: id,
+                    ready_at: now,
+                },
+                Some(bill),
+            );
         }
         self.next_id += 1;
         let id = self.next_id;
@@ -65,14 +107,16 @@ impl PublicCloud {
                 offer: offer.clone(),
                 gpus,
                 price_per_gpu_hour: price,
-                requested_at: now,
+                payer,
+                billed_from: now,
                 idle_since: None,
             },
         );
-        Rented {
+        let rented = Rented {
             node: id,
             ready_at: now + latency,
-        }
+        };
+        (rented, None)
     }
 
     /// The job on `node` ended; returns when the node should be released if still idle.
@@ -82,29 +126,31 @@ impl PublicCloud {
         Some(now + scale_down_after)
     }
 
-    /// Releases `node` if it has been idle since `since` (not reused meanwhile).
-    pub fn release_if_idle(&mut self, node: u64, since: Time, now: Time) -> bool {
+    /// Releases `node` if it has been idle since `since` (not taken over meanwhile), closing
+    /// its lease.
+    pub fn release_if_idle(&mut self, node: u64, since: Time, now: Time) -> Option<Bill> {
         if self
             .nodes
             .get(&node)
             .is_none_or(|n| n.idle_since != Some(since))
         {
-            return false;
+            return None;
         }
-        if let Some(released) = self.nodes.remove(&node) {
-            self.released_cost = self.released_cost + cost(&released, now);
-        }
-        true
+        let bill = self.nodes.remove(&node)?.bill(now);
+        self.closed = self.closed + bill.cost;
+        Some(bill)
     }
 
-    /// Releases everything (end of run).
-    pub fn release_all(&mut self, now: Time) {
-        let ids: Vec<u64> = self.nodes.keys().copied().collect();
-        for id in ids {
-            if let Some(node) = self.nodes.remove(&id) {
-                self.released_cost = self.released_cost + cost(&node, now);
-            }
+    /// Releases everything (end of run), closing every lease, in node order.
+    pub fn release_all(&mut self, now: Time) -> Vec<Bill> {
+        let bills: Vec<Bill> = std::mem::take(&mut self.nodes)
+            .into_values()
+            .map(|node| node.bill(now))
+            .collect();
+        for bill in &bills {
+            self.closed = self.closed + bill.cost;
         }
+        bills
     }
 
     /// GPUs rented now (provisioning, busy or warm-idle).
@@ -116,56 +162,58 @@ impl PublicCloud {
     pub fn spend(&self, now: Time) -> Money {
         self.nodes
             .values()
-            .fold(self.released_cost, |total, node| total + cost(node, now))
+            .fold(self.closed, |total, node| total + node.bill(now).cost)
     }
-}
-
-fn cost(node: &Node, until: Time) -> Money {
-    Money::for_gpu_time(
-        node.price_per_gpu_hour,
-        MilliGpu::whole(u64::from(node.gpus)),
-        until.since(node.requested_at),
-    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn payer(job: u64) -> Payer {
+        Payer {
+            job: JobId(job),
+            lease: 1,
+        }
+    }
+
     #[test]
-    fn warm_nodes_are_reused_and_idle_ones_released() {
+    fn a_warm_node_of_the_same_size_is_taken_over_and_each_lease_pays_its_share() {
         let mut cloud = PublicCloud::default();
         let offer = FlavorName::new("a100");
         let price = Money::units(2);
-        let first = cloud.rent(&offer, 2, price, Millis::minutes(5), Time(0));
-        assert_eq!(first.ready_at, Time(0) + Millis::minutes(5));
-        let release_at = cloud.idle(first.node, Time(0) + Millis::hours(1), Millis::minutes(10));
-        assert_eq!(release_at, Some(Time(0) + Millis::minutes(70)));
-        // A one-GPU burst reuses the warm two-GPU node at once.
-        let second = cloud.rent(
-            &offer,
-            1,
-            price,
-            Millis::minutes(5),
-            Time(0) + Millis::minutes(65),
-        );
+        let minutes = |m: u64| Time(0) + Millis::minutes(m);
+        let (first, none) = cloud.rent(&offer, 2, price, Millis::minutes(5), payer(1), minutes(0));
+        assert_eq!((first.ready_at, none), (minutes(5), None));
+        let release_at = cloud.idle(first.node, minutes(60), Millis::minutes(10));
+        assert_eq!(release_at, Some(minutes(70)));
+        // a one-GPU burst does not take the two-GPU node: it would pay for two
+        let (other, _) = cloud.rent(&offer, 1, price, Millis::minutes(5), payer(2), minutes(62));
+        assert_ne!(other.node, first.node);
+        // a two-GPU burst takes it over at once; job 1's lease closes: 65 min of 2 GPUs at 2.00
+        let (second, bill) =
+            cloud.rent(&offer, 2, price, Millis::minutes(5), payer(3), minutes(65));
+        assert_eq!(second.node, first.node);
+        assert_eq!(second.ready_at, minutes(65));
+        let bill = bill.expect("the first lease closes");
+        assert_eq!(bill.payer, payer(1));
+        let two = MilliGpu::whole(2);
         assert_eq!(
-            second,
-            Rented {
-                node: first.node,
-                ready_at: Time(0) + Millis::minutes(65)
-            }
+            bill.cost,
+            Money::for_gpu_time(price, two, Millis::minutes(65))
         );
-        // The pending release no longer applies: the node was reused.
-        assert!(!cloud.release_if_idle(
-            first.node,
-            Time(0) + Millis::hours(1),
-            Time(0) + Millis::minutes(70)
-        ));
-        assert_eq!(cloud.rented_gpus(), 2);
-        // Two hours of two GPUs at 2.00 = 8.00
-        cloud.release_all(Time(0) + Millis::hours(2));
-        assert_eq!(cloud.spend(Time(0) + Millis::hours(3)), Money::units(8));
+        // the pending release no longer applies: the node was taken over
+        assert_eq!(
+            cloud.release_if_idle(first.node, minutes(60), minutes(70)),
+            None
+        );
+        assert_eq!(cloud.rented_gpus(), 3);
+        // at the end: job 2's node 58 min × 1 GPU, job 3's 55 min × 2 GPUs
+        let spend_before = cloud.spend(minutes(120));
+        let bills = cloud.release_all(minutes(120));
+        let total: Money = bills.iter().fold(bill.cost, |sum, b| sum + b.cost);
+        assert_eq!(cloud.spend(minutes(200)), total);
+        assert_eq!(spend_before, total);
         assert_eq!(cloud.rented_gpus(), 0);
     }
 }

@@ -278,6 +278,7 @@ fn assemble(machines: &[Machine]) -> FleetFile {
             strategy: Default::default(),
             flavors: quotas,
             fungibility: Default::default(),
+            preemption: None,
         }],
         local_queues: vec![LocalQueue {
             name: LocalQueueName::new("default"),

@@ -88,6 +88,31 @@ fn notebook(cells: &[&JobRecord], stats: &NotebookStats) -> Value {
     })
 }
 
+/// Each tenant's billed public spend (provisioning, running and warm idle of the bursts of
+/// its jobs) beside its budget, for every tenant that has either.
+fn public_by_tenant(output: &RunOutput) -> Value {
+    let mut tenants = Map::new();
+    let names = output
+        .public_budgets
+        .keys()
+        .chain(output.public_spend_by_tenant.keys());
+    for tenant in names {
+        let billed = output
+            .public_spend_by_tenant
+            .get(tenant)
+            .map_or(0, |money| money.0);
+        let budget = output.public_budgets.get(tenant).copied().flatten();
+        tenants.insert(
+            tenant.to_string(),
+            json!({
+                "billed": round(billed as f64 / 1e6),
+                "budget": budget.map(|b| round(b.0 as f64 / 1e6)),
+            }),
+        );
+    }
+    Value::Object(tenants)
+}
+
 pub fn summary(policy: &str, seed: u64, output: &RunOutput) -> Value {
     let (cells, batch): (Vec<&JobRecord>, Vec<&JobRecord>) =
         output.records.iter().partition(|r| r.session.is_some());
@@ -118,7 +143,20 @@ pub fn summary(policy: &str, seed: u64, output: &RunOutput) -> Value {
         .map(|r| r.gpu_ms)
         .sum();
     let public_cost = output.public_spend.0;
-    let lost_gpu_ms: u64 = records.iter().map(|r| r.lost_gpu_ms).sum();
+    // Cells lose the compute of a preempted lease; a lease's evictions are counted once, on
+    // the lease, whichever cell (if any) it was running.
+    let lost_gpu_ms: u64 = output.records.iter().map(|r| r.lost_gpu_ms).sum();
+    let preemptions = records
+        .iter()
+        .map(|r| u64::from(r.preemptions))
+        .sum::<u64>()
+        + output.notebook.lease_preemptions;
+    let most_evicted = records
+        .iter()
+        .map(|r| r.preemptions)
+        .chain([output.notebook.lease_max_preemptions])
+        .max()
+        .unwrap_or(0);
     json!({
         "policy": policy,
         "seed": seed,
@@ -135,7 +173,9 @@ pub fn summary(policy: &str, seed: u64, output: &RunOutput) -> Value {
         "deadline_met_ratio": ratio(met, with_deadline.len()),
         "public_gpu_hours": round(public_gpu_ms as f64 / 3_600_000.0),
         "public_cost": round(public_cost as f64 / 1e6),
-        "preemptions": records.iter().map(|r| u64::from(r.preemptions)).sum::<u64>(),
+        "public_cost_by_tenant": public_by_tenant(output),
+        "preemptions": preemptions,
+        "max_preemptions_per_job": most_evicted,
         "interruptions": records.iter().map(|r| u64::from(r.interruptions)).sum::<u64>(),
         "lost_gpu_hours": round(lost_gpu_ms as f64 / 3_600_000.0),
         "sensitive_on_public": records.iter().filter(|r| r.public && r.job.data_class == DataClass::Sensitive).count(),

@@ -5,15 +5,17 @@
 //!
 //! | name | queueing | order | preemption | burst | notebooks |
 //! |---|---|---|---|---|---|
-//! | `static-notebook` | BestEffortFIFO | priority, FIFO | Kueue priority | never | a whole GPU per open session |
+//! | `static-notebook` | BestEffortFIFO | priority, FIFO | as `kueue-like` | never | a whole GPU per open session |
 //! | `fifo` | StrictFIFO | priority, FIFO | none | never | per cell |
-//! | `kueue-like` | BestEffortFIFO | priority, FIFO | Kueue priority + cohort reclaim | never | per cell |
-//! | `never-burst` | as configured | scored | least lost work | never | per cell |
-//! | `always-burst` | as configured | scored | least lost work | at once | per cell |
-//! | `tiered-burst` | as configured | scored | least lost work | after 30 min, sooner near a deadline | per cell |
+//! | `kueue-like` | BestEffortFIFO | priority, FIFO | Kueue's: each queue's `spec.preemption`; lower priority + cohort reclaim for a queue without one; no guards | never | per cell |
+//! | `never-burst` | as configured | scored | the queues' rules, least lost work, the platform's guards | never | per cell |
+//! | `always-burst` | as configured | scored | the same | at once, by the burst rule | per cell |
+//! | `tiered-burst` | as configured | scored | the same | by the burst rule, after 30 min, sooner near a deadline | per cell |
 //!
 //! Every alloc-core preset (`starburst-gpus`, `scored-fair-share`, …) is accepted too. A name
-//! may carry overrides after `@`: `tiered-burst@keep-alive=10m,burst-after=15m`.
+//! may carry overrides after `@`: `tiered-burst@keep-alive=10m,burst-after=15m`; the guards
+//! against preemption that does not pay are `max-loss`, `max-evictions`, `min-run` and
+//! `eviction-cost`.
 
 use crate::engine::NotebookHold;
 use crate::error::{Result, SimError};
@@ -80,6 +82,8 @@ fn named(name: &str) -> Option<Baseline> {
         queueing: None,
         keep_alive: None,
     };
+    // Kueue's behaviour: the queues' own rules (from their objects), these for a queue the
+    // short fleet form leaves without, and none of the platform's guards.
     let kueue_preemption = PreemptionPolicy {
         enabled: true,
         within_cluster_queue: WithinClusterQueue::LowerPriority,
@@ -136,9 +140,34 @@ fn apply(baseline: &mut Baseline, pair: &str) -> std::result::Result<(), String>
                 }
             }
         }
+        "min-run" => baseline.policy.preemption.min_run = duration(value)?,
+        "max-evictions" => {
+            baseline.policy.preemption.max_evictions = match value {
+                "none" => None,
+                count => Some(
+                    count
+                        .parse()
+                        .map_err(|_| format!("max-evictions {count:?} is not a count or none"))?,
+                ),
+            }
+        }
+        "max-loss" => {
+            baseline.policy.preemption.max_loss = match value {
+                "none" => None,
+                loss => Some(duration(loss)?),
+            }
+        }
+        "eviction-cost" => {
+            baseline.policy.preemption.cost_grows_with_evictions = match value {
+                "grows" => true,
+                "flat" => false,
+                other => return Err(format!("eviction-cost {other:?}: grows or flat")),
+            }
+        }
         other => {
             return Err(format!(
-                "unknown override {other:?}; known: keep-alive, burst-after, packing"
+                "unknown override {other:?}; known: keep-alive, burst-after, packing, min-run, \
+                 max-evictions, max-loss, eviction-cost"
             ))
         }
     }
@@ -217,6 +246,34 @@ mod tests {
         assert!(baseline("tiered-burst@keep-alive=soon").is_err());
         assert!(baseline("no-such-policy").is_err());
         assert!(baseline("starburst-gpus").is_ok());
+    }
+
+    #[test]
+    fn preemption_guard_overrides() {
+        let default = baseline("tiered-burst").unwrap().policy.preemption;
+        assert_eq!(default, PreemptionPolicy::platform());
+        let b = baseline("tiered-burst@max-loss=none").unwrap();
+        assert_eq!(b.policy.preemption.max_loss, None);
+        let b = baseline("tiered-burst@max-loss=10m").unwrap();
+        assert_eq!(b.policy.preemption.max_loss, Some(Millis::minutes(10)));
+        let b = baseline("tiered-burst@max-evictions=2").unwrap();
+        assert_eq!(b.policy.preemption.max_evictions, Some(2));
+        let b = baseline("tiered-burst@max-evictions=none").unwrap();
+        assert_eq!(b.policy.preemption.max_evictions, None);
+        let b = baseline("tiered-burst@min-run=15m").unwrap();
+        assert_eq!(b.policy.preemption.min_run, Millis::minutes(15));
+        let b = baseline("tiered-burst@eviction-cost=flat").unwrap();
+        assert!(!b.policy.preemption.cost_grows_with_evictions);
+        // Kueue's behaviour has none of the guards
+        let kueue = baseline("kueue-like").unwrap().policy.preemption;
+        assert_eq!((kueue.max_loss, kueue.max_evictions), (None, None));
+        for bad in [
+            "tiered-burst@max-evictions=many",
+            "tiered-burst@max-loss=soon",
+            "tiered-burst@eviction-cost=steep",
+        ] {
+            assert!(baseline(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -170,8 +170,9 @@ pub struct EngineSettings {
     pub cycle_every_s: u64,
     /// Seconds between time-series samples.
     pub sample_every_s: u64,
-    /// Minutes an idle rented public node is kept before it is released.
-    pub public_scale_down_minutes: f64,
+    /// Minutes an idle rented public node is kept warm (and billed) before it is released,
+    /// for every offer; by default each offer's own `scale_down_after`.
+    pub public_scale_down_minutes: Option<f64>,
 }
 
 impl Default for EngineSettings {
@@ -179,7 +180,7 @@ impl Default for EngineSettings {
         EngineSettings {
             cycle_every_s: 300,
             sample_every_s: 300,
-            public_scale_down_minutes: 10.0,
+            public_scale_down_minutes: None,
         }
     }
 }

@@ -150,7 +150,7 @@ impl Scenario {
                 .horizon_hours
                 .map(|h| Time((h.max(0.0) * 3_600_000.0) as u64)),
             failures: fleet.failures,
-            public_scale_down: minutes(engine.public_scale_down_minutes),
+            public_scale_down: engine.public_scale_down_minutes.map(minutes),
             notebooks,
             ..EngineOptions::default()
         };

@@ -1,6 +1,7 @@
 //! End-to-end replays through the engine: conservation, determinism, failures.
 #![allow(clippy::unwrap_used)]
 
+mod billing;
 mod notebooks;
 mod real;
 

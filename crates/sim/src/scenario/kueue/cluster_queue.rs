@@ -1,13 +1,14 @@
-//! A Kueue ClusterQueue → alloc-core's `ClusterQueue` plus its preemption settings.
+//! A Kueue ClusterQueue → alloc-core's `ClusterQueue`, its preemption settings included.
 
 use super::documents::Step;
 use super::objects::{self, ClusterQueueSpec, Envelope, ResourceQuota};
+use super::quantity;
 use super::translate::{key, Site};
-use super::{quantity, BorrowWithinCohort, KueuePreemption};
 use crate::error::Result;
 use alloc_core::{
-    ClusterQueue, CohortName, FlavorFungibility, FlavorName, FlavorQuotas, QueueName, Quota,
-    Resource, WhenCanBorrow, WhenCanPreempt,
+    BorrowWithinCohort, BorrowWithinCohortPolicy, ClusterQueue, CohortName, FlavorFungibility,
+    FlavorName, FlavorQuotas, QueueName, QueuePreemption, Quota, ReclaimWithinCohort, Resource,
+    WhenCanBorrow, WhenCanPreempt,
 };
 use std::collections::BTreeMap;
 
@@ -18,7 +19,7 @@ const NO_CHECKS: &str = "admission checks are not modelled by the simulator";
 pub(crate) fn translate(
     site: &Site<'_>,
     object: &Envelope<ClusterQueueSpec>,
-) -> Result<(ClusterQueue, KueuePreemption)> {
+) -> Result<ClusterQueue> {
     let default = ClusterQueueSpec::default();
     let spec = object.spec.as_ref().unwrap_or(&default);
     site.refuse(&spec.namespace_selector, "namespaceSelector", NOT_SELECTING)?;
@@ -115,8 +116,9 @@ pub(crate) fn translate(
         strategy: spec.queueing_strategy.unwrap_or_default(),
         flavors,
         fungibility: fungibility(site, spec)?,
+        preemption: Some(preemption(site, spec)?),
     };
-    Ok((queue, preemption(spec)))
+    Ok(queue)
 }
 
 /// v1beta1 calls the field `cohort`, v1beta2 `cohortName`; the other version's name would be
@@ -222,17 +224,38 @@ fn fungibility(site: &Site<'_>, spec: &ClusterQueueSpec) -> Result<FlavorFungibi
     })
 }
 
-fn preemption(spec: &ClusterQueueSpec) -> KueuePreemption {
+/// `spec.preemption` with Kueue's defaults (`Never`) for what is absent. Kueue refuses a
+/// `borrowWithinCohort` policy without `reclaimWithinCohort`, and so does this.
+fn preemption(site: &Site<'_>, spec: &ClusterQueueSpec) -> Result<QueuePreemption> {
     let Some(given) = &spec.preemption else {
-        return KueuePreemption::default();
+        return Ok(QueuePreemption::KUEUE_DEFAULT);
     };
     let borrow = given.borrow_within_cohort.as_ref();
-    KueuePreemption {
-        within_cluster_queue: given.within_cluster_queue.unwrap_or_default(),
-        reclaim_within_cohort: given.reclaim_within_cohort.unwrap_or_default(),
+    let rules = QueuePreemption {
+        within_cluster_queue: given
+            .within_cluster_queue
+            .unwrap_or(QueuePreemption::KUEUE_DEFAULT.within_cluster_queue),
+        reclaim_within_cohort: given
+            .reclaim_within_cohort
+            .unwrap_or(ReclaimWithinCohort::Never),
         borrow_within_cohort: BorrowWithinCohort {
-            policy: borrow.and_then(|b| b.policy).unwrap_or_default(),
+            policy: borrow
+                .and_then(|b| b.policy)
+                .unwrap_or(BorrowWithinCohortPolicy::Never),
             max_priority_threshold: borrow.and_then(|b| b.max_priority_threshold),
         },
+    };
+    if rules.reclaim_within_cohort == ReclaimWithinCohort::Never
+        && rules.borrow_within_cohort.policy != BorrowWithinCohortPolicy::Never
+    {
+        let steps = [
+            key("spec"),
+            key("preemption"),
+            key("borrowWithinCohort"),
+            key("policy"),
+        ];
+        let reason = "needs reclaimWithinCohort other than Never (Kueue refuses this ClusterQueue)";
+        return Err(site.error(&steps, reason));
     }
+    Ok(rules)
 }

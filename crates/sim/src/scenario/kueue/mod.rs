@@ -13,7 +13,9 @@
 //! - `ClusterQueue`: the cohort (`spec.cohort` in v1beta1, `spec.cohortName` in v1beta2),
 //!   `queueingStrategy`, `resourceGroups[].flavors[]` in order with each resource's
 //!   `nominalQuota`, `borrowingLimit` and `lendingLimit`, `flavorFungibility`, and `preemption`
-//!   (returned as plain data in [`KueueObjects::preemption`] for the `kueue-like` baseline).
+//!   (`withinClusterQueue`, `reclaimWithinCohort`, `borrowWithinCohort` with its
+//!   `maxPriorityThreshold`; Kueue's `Never` where a field is absent), which every policy
+//!   that preempts honours for the queue's jobs.
 //!   Resources: `nvidia.com/gpu` and any `*/gpu` in milli-GPU, `cpu` in milli-CPU, `memory` in
 //!   MiB (quantities rounded down to the unit); any other resource must have zero quota.
 //! - `LocalQueue`: `metadata.name` and `spec.clusterQueue`. Queues are named without their
@@ -38,8 +40,7 @@ mod translate;
 #[cfg(test)]
 mod tests;
 
-use alloc_core::{ClusterQueue, FlavorName, LocalQueue, LocalQueueName, QueueName};
-use serde::Deserialize;
+use alloc_core::{ClusterQueue, FlavorName, LocalQueue, LocalQueueName};
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -51,8 +52,6 @@ pub struct KueueObjects {
     pub local_queues: Vec<LocalQueue>,
     /// Names of the `Cohort` objects (ClusterQueues may also name cohorts with no object).
     pub cohorts: Vec<String>,
-    /// Each ClusterQueue's `spec.preemption`, Kueue's defaults where it is absent.
-    pub preemption: BTreeMap<QueueName, KueuePreemption>,
     /// The namespace each LocalQueue was given (`default` when none).
     pub namespaces: BTreeMap<LocalQueueName, String>,
 }
@@ -63,48 +62,6 @@ pub struct KueueObjects {
 pub struct KueueFlavor {
     pub name: FlavorName,
     pub node_labels: BTreeMap<String, String>,
-}
-
-/// A ClusterQueue's `spec.preemption`, as Kueue defines it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct KueuePreemption {
-    pub within_cluster_queue: WithinClusterQueue,
-    pub reclaim_within_cohort: ReclaimWithinCohort,
-    pub borrow_within_cohort: BorrowWithinCohort,
-}
-
-/// `preemption.withinClusterQueue`: which workloads of its own queue a pending one may preempt.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
-pub enum WithinClusterQueue {
-    #[default]
-    Never,
-    LowerPriority,
-    LowerOrNewerEqualPriority,
-}
-
-/// `preemption.reclaimWithinCohort`: which borrowing workloads of other queues in the cohort a
-/// pending one may preempt to get its nominal quota back.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
-pub enum ReclaimWithinCohort {
-    #[default]
-    Never,
-    LowerPriority,
-    Any,
-}
-
-/// `preemption.borrowWithinCohort`: whether a workload that needs to borrow may preempt.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct BorrowWithinCohort {
-    pub policy: BorrowWithinCohortPolicy,
-    /// Only workloads with priority up to this may be preempted; `None` = no threshold.
-    pub max_priority_threshold: Option<i32>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
-pub enum BorrowWithinCohortPolicy {
-    #[default]
-    Never,
-    LowerPriority,
 }
 
 /// Reads Kueue objects from `text` (the contents of `path`): multi-document YAML, a YAML list

@@ -5,7 +5,7 @@
 //! `metadata` tolerates everything Kubernetes puts there (labels, annotations, uid, ...) and
 //! `status` is ignored: neither changes what the scheduler may decide.
 
-use super::{BorrowWithinCohortPolicy, ReclaimWithinCohort, WithinClusterQueue};
+use alloc_core::{BorrowWithinCohortPolicy, ReclaimWithinCohort, WithinClusterQueue};
 use serde::de::{self, IgnoredAny, Visitor};
 use serde::{Deserialize, Deserializer};
 use std::collections::BTreeMap;

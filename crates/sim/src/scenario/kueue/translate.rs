@@ -96,9 +96,8 @@ pub(crate) fn translate(path: &Path, located: &[Located<'_>]) -> Result<KueueObj
             }
             Object::ClusterQueue(object) => {
                 seen.first(&site, "ClusterQueue", &**object)?;
-                let (queue, preemption) = super::cluster_queue::translate(&site, object)?;
-                out.preemption.insert(queue.name.clone(), preemption);
-                out.cluster_queues.push(queue);
+                out.cluster_queues
+                    .push(super::cluster_queue::translate(&site, object)?);
             }
             Object::LocalQueue(object) => {
                 let namespace = object.metadata.namespace.as_deref().unwrap_or("default");

@@ -266,3 +266,18 @@ spec:
     );
     assert!(reason.contains("pods is not modelled"), "{reason}");
 }
+
+#[test]
+fn borrowing_within_the_cohort_without_reclaiming_is_refused_as_kueue_does() {
+    let (line, field, reason) =
+        refused(&SETUP.replace("reclaimWithinCohort: Any", "reclaimWithinCohort: Never"));
+    assert_eq!(
+        field,
+        "ClusterQueue/lab-a: spec.preemption.borrowWithinCohort.policy"
+    );
+    assert!(reason.contains("needs reclaimWithinCohort"), "{reason}");
+    let expected = SETUP
+        .lines()
+        .position(|l| l.ends_with("policy: LowerPriority"));
+    assert_eq!(Some(line as usize - 1), expected);
+}

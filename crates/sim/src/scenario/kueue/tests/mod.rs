@@ -4,8 +4,9 @@
 use super::*;
 use crate::SimError;
 use alloc_core::{
-    CohortName, FlavorFungibility, FlavorQuotas, QueueingStrategy, Quota, Resource, WhenCanBorrow,
-    WhenCanPreempt,
+    BorrowWithinCohort, BorrowWithinCohortPolicy, CohortName, FlavorFungibility, FlavorQuotas,
+    QueueName, QueuePreemption, QueueingStrategy, Quota, ReclaimWithinCohort, Resource,
+    WhenCanBorrow, WhenCanPreempt, WithinClusterQueue,
 };
 
 const SETUP: &str = "\
@@ -160,6 +161,14 @@ fn expected_setup() -> KueueObjects {
             when_can_borrow: WhenCanBorrow::TryNextFlavor,
             when_can_preempt: WhenCanPreempt::MayStopSearch,
         },
+        preemption: Some(QueuePreemption {
+            within_cluster_queue: WithinClusterQueue::LowerPriority,
+            reclaim_within_cohort: ReclaimWithinCohort::Any,
+            borrow_within_cohort: BorrowWithinCohort {
+                policy: BorrowWithinCohortPolicy::LowerPriority,
+                max_priority_threshold: Some(100),
+            },
+        }),
     };
     let mut b_resources = gpu(4000);
     b_resources.insert(Resource::Memory, Quota::nominal(95));
@@ -172,14 +181,8 @@ fn expected_setup() -> KueueObjects {
             resources: b_resources,
         }],
         fungibility: FlavorFungibility::default(),
-    };
-    let a_preemption = KueuePreemption {
-        within_cluster_queue: WithinClusterQueue::LowerPriority,
-        reclaim_within_cohort: ReclaimWithinCohort::Any,
-        borrow_within_cohort: BorrowWithinCohort {
-            policy: BorrowWithinCohortPolicy::LowerPriority,
-            max_priority_threshold: Some(100),
-        },
+        // no spec.preemption: Kueue's defaults, nobody may be evicted
+        preemption: Some(QueuePreemption::KUEUE_DEFAULT),
     };
     let local = |name: &str, queue: &str| LocalQueue {
         name: LocalQueueName::new(name),
@@ -199,10 +202,6 @@ fn expected_setup() -> KueueObjects {
         cluster_queues: vec![lab_a, lab_b],
         local_queues: vec![local("queue-a", "lab-a"), local("queue-b", "lab-b")],
         cohorts: vec!["department".into()],
-        preemption: BTreeMap::from([
-            (QueueName::new("lab-a"), a_preemption),
-            (QueueName::new("lab-b"), KueuePreemption::default()),
-        ]),
         namespaces: BTreeMap::from([
             (LocalQueueName::new("queue-a"), "lab-a".into()),
             (LocalQueueName::new("queue-b"), "default".into()),

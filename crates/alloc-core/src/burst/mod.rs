@@ -1,0 +1,338 @@
+//! Burst (step 6 of the cycle): when a job that cannot start privately is admitted on a
+//! public flavor instead.
+//!
+//! Public capacity is a flavor with quota in the ClusterQueue, like any other (Kueue's model:
+//! a cloud flavor, last in fungibility order, whose nodes a provisioner brings), and its
+//! cluster's offer says what renting it costs. A job bursts when all of these hold, checked in
+//! this order; the first that fails is kept in its wait's explanation ([`NoBurst`]):
+//! 1. the policy bursts at all (mode not `Never`);
+//! 2. the job is `burstable`, its budget is `flex` — a fixed budget is never spent on public
+//!    GPUs — and its data is not `sensitive`;
+//! 3. its ClusterQueue has a public flavor for it (tier, flavor list, GPU model, VRAM);
+//! 4. it has waited at least X: `Always` → X = 0; `Threshold` → X from the waiting rule
+//!    (Starburst's family: constant, ∝ runtime, ∝ GPUs, ∝ GPU-hours), shrunk by deadline slack
+//!    when `deadline_aware`: X × clamp(slack ÷ `slack_reference`, 0, 1), where slack = deadline −
+//!    predicted private end; when the private prediction already misses the deadline, X = 0;
+//! 5. on some public flavor: the offer has GPUs left under its cap, the queue's quota admits
+//!    the job there (nominal or borrowed, as for any flavor), and the budgets allow it: the
+//!    job's expected bill within its flexible limit plus `flex_overrun_percent`, and the
+//!    reservation — the most the burst can be billed, warm tail included — within what the
+//!    tenant's `public_budget` has left after everything billed and reserved so far.
+//!
+//! Among the flavors that pass: the cheapest that meets the deadline (ties: earlier end, then
+//! flavor name); with no deadline the cheapest; when none meets it, the earliest end. The
+//! admission books quota on the public flavor, leases the offer's GPUs and reserves the
+//! worst-case bill (`state::Spend`); the shell's bill later replaces the reservation. Burst
+//! is monotone in waiting time: every term of X only shrinks as `now` grows.
+
+mod offers;
+mod outlook;
+mod policy;
+mod screen;
+mod why;
+
+pub(crate) use offers::PublicOffers;
+pub(crate) use outlook::Outlooks;
+pub use policy::{gpus_rented, BurstMode, BurstPolicy, WaitRule};
+pub use why::{NoBurst, Payer};
+
+use crate::decision::{Decision, FlavorMiss, Placement, PublicLease, WaitReason};
+use crate::ids::FlavorName;
+use crate::memo::Rooms;
+use crate::model::{BudgetKind, ClusterQueue, DataClass, Flavor, Job};
+use crate::progress::Progress;
+use crate::quota::Mode;
+use crate::scheduler::Scheduler;
+use crate::units::{Millis, Money, Time};
+use offers::Quote;
+use std::cell::OnceCell;
+
+/// What the burst step is asked about: a waiting job, its progress, and where it may go.
+pub(crate) struct Ask<'s, 'c> {
+    pub job: &'s Job,
+    pub progress: &'s Progress,
+    pub queue: &'c ClusterQueue,
+    /// Private candidate flavors, for the deadline slack.
+    pub private: &'s [&'c Flavor],
+    /// Public candidate flavors, in fungibility order.
+    pub public: &'s [&'c Flavor],
+}
+
+/// A public flavor that passed rule 5, priced, with how quota admits the job there.
+#[derive(Debug, Clone)]
+struct Choice<'o, 'c> {
+    flavor: &'c Flavor,
+    quote: Quote<'o>,
+    mode: Mode,
+}
+
+impl Choice<'_, '_> {
+    /// Cheapest first, then earliest end, then flavor name.
+    fn by_cost(&self) -> (Money, Time, &FlavorName) {
+        (self.quote.cost, self.quote.end, &self.flavor.name)
+    }
+
+    /// Earliest end first, then cheapest, then flavor name.
+    fn by_end(&self) -> (Time, Money, &FlavorName) {
+        (self.quote.end, self.quote.cost, &self.flavor.name)
+    }
+}
+
+/// How far a flavor got through rule 5, to explain the furthest failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Stage {
+    OfferCap,
+    Quota,
+    Budget,
+}
+
+impl Scheduler {
+    /// Rules 1 and 2, which read only the policy and the job: whether it may ever burst.
+    pub(crate) fn may_burst(&self, job: &Job) -> Result<(), NoBurst> {
+        if self.policy.burst.mode == BurstMode::Never {
+            Err(NoBurst::PolicyNever)
+        } else if !job.burstable {
+            Err(NoBurst::NotBurstable)
+        } else if job.budget.kind == BudgetKind::Fixed {
+            Err(NoBurst::FixedBudget)
+        } else if job.data_class == DataClass::Sensitive {
+            Err(NoBurst::Sensitive)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Step 6: an admission on a public flavor for a job that cannot start privately now,
+    /// when the rules above allow it; otherwise the first rule it fails. `rooms`: the cycle's
+    /// quota rooms.
+    pub(crate) fn burst_for<'c>(
+        &self,
+        ask: &Ask<'_, 'c>,
+        why_waiting: &WaitReason,
+        now: Time,
+        outlooks: &mut Outlooks<'c>,
+        rooms: &mut Rooms<'c>,
+    ) -> Result<Decision, NoBurst> {
+        let (job, progress) = (ask.job, ask.progress);
+        self.may_burst(job)?;
+        if ask.public.is_empty() {
+            return Err(NoBurst::NoPublicFlavor);
+        }
+        let policy = &self.policy.burst;
+        let waited = now.since(job.submit_time);
+        // Without a deadline to shorten it, the wait is the rule's alone: most waiting jobs
+        // are still within it, and need no offer priced.
+        let rule_only = job.deadline.is_none() || !policy.deadline_aware;
+        if policy.mode == BurstMode::Threshold && rule_only {
+            let threshold = policy.wait.threshold(job);
+            if waited < threshold {
+                return Err(too_early(job, waited, threshold));
+            }
+        }
+        let Choice {
+            flavor,
+            quote,
+            mode,
+        } = self.cheapest_allowed(ask, now, rooms)?;
+        let threshold = match policy.mode {
+            BurstMode::Never => return Err(NoBurst::PolicyNever),
+            BurstMode::Always => Millis::ZERO,
+            BurstMode::Threshold => self.threshold(job, progress, ask.private, now, outlooks),
+        };
+        if waited < threshold {
+            return Err(too_early(job, waited, threshold));
+        }
+        let reason = match policy.mode {
+            BurstMode::Always => format!("policy bursts at once; waiting privately: {why_waiting}"),
+            _ => format!(
+                "waited {} min, threshold {} min; waiting privately: {why_waiting}",
+                waited.0 / 60_000,
+                threshold.0 / 60_000
+            ),
+        };
+        let placement = Placement {
+            cluster: flavor.cluster.clone(),
+            flavor: flavor.name.clone(),
+            tier: flavor.tier,
+            queue: ask.queue.name.clone(),
+            nodes: Vec::new(),
+            borrowing: mode == Mode::Borrow,
+            passed_over: Vec::new(),
+            public: Some(PublicLease {
+                gpu_model: quote.offer.gpu_model.clone(),
+                gpus: quote.gpus,
+                lease: self.spend.next_lease(job.id),
+                expected_cost: quote.cost,
+                reserved: quote.reserved,
+                ready_at: quote.ready_at,
+                expected_end: quote.end,
+                reason,
+            }),
+        };
+        Ok(Decision::Admit {
+            job: job.id,
+            placement,
+        })
+    }
+
+    /// Rule 5: the cheapest public flavor that meets the deadline among those with offer
+    /// GPUs, quota and budget for the job (if none meets it, the one that ends first);
+    /// otherwise the furthest failure.
+    fn cheapest_allowed<'c>(
+        &self,
+        ask: &Ask<'_, 'c>,
+        now: Time,
+        rooms: &mut Rooms<'c>,
+    ) -> Result<Choice<'_, 'c>, NoBurst> {
+        let (job, progress) = (ask.job, ask.progress);
+        let (queue, request) = (ask.queue, job.quota_usage());
+        let view = self.quota_view();
+        let funds = OnceCell::new();
+        let mut failed: Option<(Stage, NoBurst)> = None;
+        let mut fail = |stage: Stage, why: NoBurst| {
+            if failed
+                .as_ref()
+                .is_none_or(|(furthest, _)| stage > *furthest)
+            {
+                failed = Some((stage, why));
+            }
+        };
+        let meets =
+            |c: &Choice<'_, '_>| job.deadline.is_none_or(|deadline| c.quote.end <= deadline);
+        let mut cheapest_meeting: Option<Choice<'_, 'c>> = None;
+        let mut first_ending: Option<Choice<'_, 'c>> = None;
+        for &flavor in ask.public {
+            let Some(quote) = offers::quote(&self.offers, job, progress, flavor, now) else {
+                continue;
+            };
+            if self.ledgers.public.in_use(&flavor.name) + quote.gpus > quote.offer.gpu_cap {
+                fail(Stage::OfferCap, NoBurst::OfferCap);
+                continue;
+            }
+            let room = rooms.room(&queue.name, &flavor.name, || view.room(queue, &flavor.name));
+            let mode = match room.assess(queue, &request) {
+                Ok(mode) => mode,
+                Err(miss) => {
+                    let miss = FlavorMiss {
+                        flavor: flavor.name.clone(),
+                        miss,
+                    };
+                    fail(Stage::Quota, NoBurst::NoPublicQuota(miss));
+                    continue;
+                }
+            };
+            let funds = funds.get_or_init(|| Funds::of(self, job));
+            if let Err(why) = funds.afford(job, quote.cost, quote.reserved) {
+                fail(Stage::Budget, why);
+                continue;
+            }
+            let choice = Choice {
+                flavor,
+                quote,
+                mode,
+            };
+            if meets(&choice)
+                && cheapest_meeting
+                    .as_ref()
+                    .is_none_or(|best| choice.by_cost() < best.by_cost())
+            {
+                cheapest_meeting = Some(choice.clone());
+            }
+            if first_ending
+                .as_ref()
+                .is_none_or(|best| choice.by_end() < best.by_end())
+            {
+                first_ending = Some(choice);
+            }
+        }
+        cheapest_meeting
+            .or(first_ending)
+            .ok_or_else(|| failed.map_or(NoBurst::NoPublicFlavor, |(_, why)| why))
+    }
+
+    /// X for a `Threshold` policy at `now`.
+    fn threshold<'c>(
+        &self,
+        job: &Job,
+        progress: &Progress,
+        private: &[&'c Flavor],
+        now: Time,
+        outlooks: &mut Outlooks<'c>,
+    ) -> Millis {
+        let policy = &self.policy.burst;
+        let base = policy.wait.threshold(job);
+        let Some(deadline) = job.deadline.filter(|_| policy.deadline_aware) else {
+            return base;
+        };
+        let private_end = self.predicted_private_end(job, progress, private, now, outlooks);
+        if private_end > deadline {
+            return Millis::ZERO;
+        }
+        let slack = deadline.since(private_end);
+        let reference = policy.slack_reference.0.max(1);
+        Millis(base.0.saturating_mul(slack.0.min(reference)) / reference)
+    }
+}
+
+fn too_early(job: &Job, waited: Millis, threshold: Millis) -> NoBurst {
+    NoBurst::TooEarly {
+        waited,
+        threshold,
+        from: job.submit_time + threshold,
+    }
+}
+
+/// What a job and its tenant may still commit to public GPUs, read once per job: every offer
+/// priced for it is checked against the same budgets.
+struct Funds {
+    /// The most the job's expected bills may add up to: its flexible limit plus the policy's
+    /// overrun; `None` without a limit.
+    job_limit: Option<i128>,
+    /// Billed and reserved for the job so far.
+    job_committed: Money,
+    /// The tenant's billed-and-reserved money and its public budget, when it has one.
+    tenant: Option<(Money, Money)>,
+}
+
+impl Funds {
+    fn of(scheduler: &Scheduler, job: &Job) -> Funds {
+        let tenant_budget = scheduler
+            .config
+            .tenants
+            .get(&job.tenant)
+            .and_then(|t| t.public_budget);
+        let overrun = scheduler.policy.burst.flex_overrun_percent;
+        Funds {
+            job_limit: job
+                .budget
+                .limit
+                .map(|limit| i128::from(limit.0) * (100 + i128::from(overrun)) / 100),
+            job_committed: scheduler.spend.job(job.id),
+            tenant: tenant_budget.map(|budget| (scheduler.spend.tenant(&job.tenant), budget)),
+        }
+    }
+
+    /// Whether the job's limit covers `cost` and the tenant's budget `reserved`.
+    fn afford(&self, job: &Job, cost: Money, reserved: Money) -> Result<(), NoBurst> {
+        if let Some(limit) = self.job_limit {
+            let committed = i128::from(self.job_committed.0);
+            if committed + i128::from(cost.0) > limit {
+                return Err(NoBurst::Budget {
+                    payer: Payer::Job,
+                    needed: cost,
+                    left: Money(i64::try_from(limit - committed).unwrap_or(i64::MAX)),
+                });
+            }
+        }
+        if let Some((committed, budget)) = self.tenant {
+            if committed + reserved > budget {
+                return Err(NoBurst::Budget {
+                    payer: Payer::Tenant(job.tenant.clone()),
+                    needed: reserved,
+                    left: budget - committed,
+                });
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,155 @@
+//! The burst policy's knobs: when to rent, how long a job waits privately first, how far a
+//! flexible budget may stretch.
+
+use crate::model::{GpuRequest, Job};
+use crate::units::Millis;
+use serde::{Deserialize, Serialize};
+
+/// When to burst.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BurstMode {
+    /// Never rent public GPUs.
+    #[default]
+    Never,
+    /// Rent as soon as a job cannot start privately.
+    Always,
+    /// Rent once the job has waited its threshold.
+    Threshold,
+}
+
+/// How long a job waits privately before it may burst (Starburst, ATC'24, waiting policies).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub enum WaitRule {
+    /// The same wait for every job.
+    Constant { wait: Millis },
+    /// `permille` ‰ of the job's reference runtime.
+    PerRuntime { permille: u32 },
+    /// `per_gpu` for each GPU asked for (a fraction counts as one).
+    PerGpu { per_gpu: Millis },
+    /// `permille` ‰ of the job's GPU-time (runtime × GPUs).
+    PerGpuHour { permille: u32 },
+}
+
+impl Default for WaitRule {
+    fn default() -> Self {
+        WaitRule::Constant {
+            wait: Millis::minutes(30),
+        }
+    }
+}
+
+impl WaitRule {
+    pub fn threshold(&self, job: &Job) -> Millis {
+        let gpus = gpus_rented(job);
+        match *self {
+            WaitRule::Constant { wait } => wait,
+            WaitRule::PerRuntime { permille } => {
+                Millis(job.runtime.0.saturating_mul(u64::from(permille)) / 1000)
+            }
+            WaitRule::PerGpu { per_gpu } => Millis(per_gpu.0.saturating_mul(u64::from(gpus))),
+            WaitRule::PerGpuHour { permille } => Millis(
+                job.runtime
+                    .0
+                    .saturating_mul(u64::from(gpus))
+                    .saturating_mul(u64::from(permille))
+                    / 1000,
+            ),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BurstPolicy {
+    #[serde(default)]
+    pub mode: BurstMode,
+    #[serde(default)]
+    pub wait: WaitRule,
+    /// Shrink the wait as the deadline nears, and burst at once when the private prediction
+    /// misses the deadline.
+    #[serde(default = "yes")]
+    pub deadline_aware: bool,
+    /// Slack at or above which the full wait applies.
+    #[serde(default = "four_hours")]
+    pub slack_reference: Millis,
+    /// How far above its own limit a `flex` job's expected public cost may go, in percent.
+    /// The tenant's `public_budget` has no such give.
+    #[serde(default = "twenty_five")]
+    pub flex_overrun_percent: u32,
+}
+
+fn yes() -> bool {
+    true
+}
+fn four_hours() -> Millis {
+    Millis::hours(4)
+}
+fn twenty_five() -> u32 {
+    25
+}
+
+impl Default for BurstPolicy {
+    fn default() -> Self {
+        BurstPolicy {
+            mode: BurstMode::Never,
+            wait: WaitRule::default(),
+            deadline_aware: true,
+            slack_reference: four_hours(),
+            flex_overrun_percent: twenty_five(),
+        }
+    }
+}
+
+impl BurstPolicy {
+    /// Named presets: `never`, `always`, `tiered` (30 min, deadline-aware — the platform's
+    /// default), and Starburst's waiting policies `starburst-constant` (30 min),
+    /// `starburst-runtime` (25% of runtime), `starburst-gpus` (15 min per GPU) and
+    /// `starburst-gpu-hours` (25% of GPU-time), none deadline-aware.
+    pub fn preset(name: &str) -> Option<BurstPolicy> {
+        let threshold = |wait: WaitRule, deadline_aware: bool| BurstPolicy {
+            mode: BurstMode::Threshold,
+            wait,
+            deadline_aware,
+            ..BurstPolicy::default()
+        };
+        Some(match name {
+            "never" => BurstPolicy::default(),
+            "always" => BurstPolicy {
+                mode: BurstMode::Always,
+                ..BurstPolicy::default()
+            },
+            "tiered" => threshold(WaitRule::default(), true),
+            "starburst-constant" => threshold(WaitRule::default(), false),
+            "starburst-runtime" => threshold(WaitRule::PerRuntime { permille: 250 }, false),
+            "starburst-gpus" => threshold(
+                WaitRule::PerGpu {
+                    per_gpu: Millis::minutes(15),
+                },
+                false,
+            ),
+            "starburst-gpu-hours" => threshold(WaitRule::PerGpuHour { permille: 250 }, false),
+            _ => return None,
+        })
+    }
+
+    pub const PRESETS: [&'static str; 7] = [
+        "never",
+        "always",
+        "tiered",
+        "starburst-constant",
+        "starburst-runtime",
+        "starburst-gpus",
+        "starburst-gpu-hours",
+    ];
+}
+
+/// Whole GPUs a burst rents: the count for whole-GPU jobs, one for a fraction.
+pub fn gpus_rented(job: &Job) -> u32 {
+    match job.gpu {
+        GpuRequest::None => 0,
+        GpuRequest::Whole { count, .. } => count,
+        GpuRequest::Fraction { .. } => 1,
+    }
+}

@@ -1,0 +1,116 @@
+//! Why a waiting job did not burst: kept in its explanation, in the order the rule checks.
+
+use crate::decision::FlavorMiss;
+use crate::ids::TenantName;
+use crate::units::{Millis, Money, Time};
+use serde::Serialize;
+use std::fmt;
+
+/// The first burst rule a waiting job failed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NoBurst {
+    /// The policy never rents public GPUs.
+    PolicyNever,
+    /// The job did not ask to burst.
+    NotBurstable,
+    /// Its data is sensitive: it never leaves the private fleet.
+    Sensitive,
+    /// Its budget is fixed; only a flexible budget is spent on public GPUs.
+    FixedBudget,
+    /// Its ClusterQueue has no public flavor (with an offer) for its tier and request.
+    NoPublicFlavor,
+    /// It has not waited long enough yet; at the earliest it may burst at `from`, sooner if
+    /// its deadline comes to need it.
+    TooEarly {
+        waited: Millis,
+        threshold: Millis,
+        from: Time,
+    },
+    /// No public flavor has quota left for it in its ClusterQueue: the first one's shortfall.
+    NoPublicQuota(FlavorMiss),
+    /// Every offer that could run it has leased its GPU cap.
+    OfferCap,
+    /// The cheapest burst needs more than the budget has left.
+    Budget {
+        payer: Payer,
+        needed: Money,
+        left: Money,
+    },
+}
+
+/// Whose budget stands in the way.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Payer {
+    /// The job's own flexible limit, with the policy's overrun.
+    Job,
+    /// The tenant's public budget.
+    Tenant(TenantName),
+}
+
+impl NoBurst {
+    /// A stable code for columns and metric labels.
+    pub fn code(&self) -> &'static str {
+        match self {
+            NoBurst::PolicyNever => "policy-never",
+            NoBurst::NotBurstable => "not-burstable",
+            NoBurst::Sensitive => "sensitive",
+            NoBurst::FixedBudget => "fixed-budget",
+            NoBurst::NoPublicFlavor => "no-public-flavor",
+            NoBurst::TooEarly { .. } => "threshold-not-reached",
+            NoBurst::NoPublicQuota(_) => "public-quota",
+            NoBurst::OfferCap => "offer-cap",
+            NoBurst::Budget {
+                payer: Payer::Job, ..
+            } => "job-budget",
+            NoBurst::Budget {
+                payer: Payer::Tenant(_),
+                ..
+            } => "tenant-budget",
+        }
+    }
+}
+
+fn minutes(duration: Millis) -> u64 {
+    duration.0 / 60_000
+}
+
+impl fmt::Display for NoBurst {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NoBurst::PolicyNever => f.write_str("the policy never rents public GPUs"),
+            NoBurst::NotBurstable => f.write_str("the job is not burstable"),
+            NoBurst::Sensitive => f.write_str("its data is sensitive and stays private"),
+            NoBurst::FixedBudget => {
+                f.write_str("its budget is fixed; only flexible budgets are spent on public GPUs")
+            }
+            NoBurst::NoPublicFlavor => {
+                f.write_str("its queue has no public flavor for its tier and request")
+            }
+            NoBurst::TooEarly {
+                waited,
+                threshold,
+                from,
+            } => write!(
+                f,
+                "waited {} min of the {} min before it may burst; the wait ends by {from} at the latest",
+                minutes(*waited),
+                minutes(*threshold)
+            ),
+            NoBurst::NoPublicQuota(miss) => write!(f, "no public quota: {miss}"),
+            NoBurst::OfferCap => f.write_str("every offer that could run it is at its GPU cap"),
+            NoBurst::Budget {
+                payer,
+                needed,
+                left,
+            } => {
+                match payer {
+                    Payer::Job => f.write_str("its own budget")?,
+                    Payer::Tenant(tenant) => write!(f, "tenant {tenant}'s public budget")?,
+                }
+                write!(f, " has {left} left and the cheapest burst needs {needed}")
+            }
+        }
+    }
+}
