@@ -120,20 +120,8 @@ impl Scheduler {
         }
         let policy = &self.policy.burst;
         let waited = now.since(job.submit_time);
-        // Without a deadline to shorten it, the wait is the rule's alone: most waiting jobs
+        // The wait reads only the private fleet's outlook, never an offer: most waiting jobs
         // are still within it, and need no offer priced.
-        let rule_only = job.deadline.is_none() || !policy.deadline_aware;
-        if policy.mode == BurstMode::Threshold && rule_only {
-            let threshold = policy.wait.threshold(job);
-            if waited < threshold {
-                return Err(too_early(job, waited, threshold));
-            }
-        }
-        let Choice {
-            flavor,
-            quote,
-            mode,
-        } = self.cheapest_allowed(ask, now, rooms)?;
         let threshold = match policy.mode {
             BurstMode::Never => return Err(NoBurst::PolicyNever),
             BurstMode::Always => Millis::ZERO,
@@ -142,6 +130,11 @@ impl Scheduler {
         if waited < threshold {
             return Err(too_early(job, waited, threshold));
         }
+        let Choice {
+            flavor,
+            quote,
+            mode,
+        } = self.cheapest_allowed(ask, now, rooms)?;
         let reason = match policy.mode {
             BurstMode::Always => format!("policy bursts at once; waiting privately: {why_waiting}"),
             _ => format!(

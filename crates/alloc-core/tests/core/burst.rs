@@ -292,6 +292,34 @@ fn a_burst_reserves_its_warm_tail_against_the_tenant_budget_until_its_bill_comes
 }
 
 #[test]
+fn the_first_rule_a_job_fails_is_the_one_it_is_told() {
+    // a deadline job (the wait reads the private fleet) whose tenant has no budget left
+    let mut s = world_with(warm_tail(0), Policy::preset("tiered-burst").unwrap());
+    s.submit(burster(2).deadline(Time(24 * 60 * MINUTE)));
+    let decisions = s.checked_cycle(10 * MINUTE);
+    assert!(
+        matches!(no_burst(&decisions, 2), Some(NoBurst::TooEarly { .. })),
+        "{}",
+        decision(&decisions, 2)
+    );
+    let decisions = s.checked_cycle(31 * MINUTE);
+    assert!(
+        matches!(
+            no_burst(&decisions, 2),
+            Some(NoBurst::Budget {
+                payer: Payer::Tenant(_),
+                ..
+            })
+        ),
+        "{}",
+        decision(&decisions, 2)
+    );
+    assert!(decision(&decisions, 2)
+        .to_string()
+        .contains("tenant lab's public budget has 0.00 left"));
+}
+
+#[test]
 fn offer_caps_bound_the_gpus_leased_at_once() {
     let mut s = world_with(config(1, 0), Policy::preset("always-burst").unwrap());
     s.submit(burster(2));
