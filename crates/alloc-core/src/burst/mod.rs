@@ -294,12 +294,9 @@ impl Funds {
             .tenants
             .get(&job.tenant)
             .and_then(|t| t.public_budget);
-        let overrun = scheduler.policy.burst.flex_overrun_percent;
+        let policy = &scheduler.policy.burst;
         Funds {
-            job_limit: job
-                .budget
-                .limit
-                .map(|limit| i128::from(limit.0) * (100 + i128::from(overrun)) / 100),
+            job_limit: job.budget.limit.map(|limit| policy.flex_ceiling(limit)),
             job_committed: scheduler.spend.job(job.id),
             tenant: tenant_budget.map(|budget| (scheduler.spend.tenant(&job.tenant), budget)),
         }

@@ -2,7 +2,7 @@
 //! flexible budget may stretch.
 
 use crate::model::{GpuRequest, Job};
-use crate::units::Millis;
+use crate::units::{Millis, Money};
 use serde::{Deserialize, Serialize};
 
 /// When to burst.
@@ -132,6 +132,11 @@ impl BurstPolicy {
             "starburst-gpu-hours" => threshold(WaitRule::PerGpuHour { permille: 250 }, false),
             _ => return None,
         })
+    }
+
+    /// The most a flexible budget of `limit` may pay: the limit plus the overrun.
+    pub fn flex_ceiling(&self, limit: Money) -> i128 {
+        i128::from(limit.0) * (100 + i128::from(self.flex_overrun_percent)) / 100
     }
 
     pub const PRESETS: [&'static str; 7] = [

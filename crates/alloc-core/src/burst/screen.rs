@@ -73,10 +73,8 @@ impl Scheduler {
                 },
             );
         if checks_budget {
-            let overrun = i128::from(self.policy.burst.flex_overrun_percent);
             if let (Some(limit), Some(cheapest)) = (job.budget.limit, cheapest) {
-                let most = i128::from(limit.0) * (100 + overrun) / 100;
-                if i128::from(cheapest.0) > most {
+                if i128::from(cheapest.0) > self.policy.burst.flex_ceiling(limit) {
                     return Err(RejectReason::BudgetTooSmall { limit, cheapest });
                 }
             }

@@ -102,11 +102,6 @@ impl Spend {
         self.billed.tenant(tenant) + self.reserved.tenant(tenant)
     }
 
-    /// What the cloud billed `job` so far.
-    pub fn billed_job(&self, job: JobId) -> Money {
-        self.billed.job(job)
-    }
-
     /// What the cloud billed `tenant` so far.
     pub fn billed_tenant(&self, tenant: &TenantName) -> Money {
         self.billed.tenant(tenant)
@@ -115,20 +110,6 @@ impl Spend {
     /// What `tenant`'s leases without a bill yet have reserved.
     pub fn reserved_tenant(&self, tenant: &TenantName) -> Money {
         self.reserved.tenant(tenant)
-    }
-
-    /// Jobs with billed or reserved money, in id order.
-    pub fn jobs(&self) -> impl Iterator<Item = JobId> + '_ {
-        let mut ids: Vec<JobId> = self
-            .billed
-            .by_job
-            .keys()
-            .chain(self.reserved.by_job.keys())
-            .copied()
-            .collect();
-        ids.sort_unstable();
-        ids.dedup();
-        ids.into_iter()
     }
 
     /// The number the next lease of `job` gets (1 for its first burst).

@@ -136,6 +136,12 @@ fn only_a_burstable_job_with_a_flexible_budget_and_data_that_may_leave_bursts() 
         waiting(&decisions, id);
         assert_eq!(no_burst(&decisions, id), Some(&why), "job {id}");
     }
+    // the stable codes columns and metrics will carry
+    let codes: Vec<_> = [2, 3, 4]
+        .iter()
+        .filter_map(|id| no_burst(&decisions, *id).map(NoBurst::code))
+        .collect();
+    assert_eq!(codes, ["sensitive", "not-burstable", "fixed-budget"]);
     assert!(admitted(&decisions, 5).public.is_some());
     let text = decision(&decisions, 4).to_string();
     assert!(

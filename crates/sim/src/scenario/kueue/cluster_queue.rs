@@ -230,18 +230,19 @@ fn preemption(site: &Site<'_>, spec: &ClusterQueueSpec) -> Result<QueuePreemptio
     let Some(given) = &spec.preemption else {
         return Ok(QueuePreemption::KUEUE_DEFAULT);
     };
+    let default = QueuePreemption::KUEUE_DEFAULT;
     let borrow = given.borrow_within_cohort.as_ref();
     let rules = QueuePreemption {
         within_cluster_queue: given
             .within_cluster_queue
-            .unwrap_or(QueuePreemption::KUEUE_DEFAULT.within_cluster_queue),
+            .unwrap_or(default.within_cluster_queue),
         reclaim_within_cohort: given
             .reclaim_within_cohort
-            .unwrap_or(ReclaimWithinCohort::Never),
+            .unwrap_or(default.reclaim_within_cohort),
         borrow_within_cohort: BorrowWithinCohort {
             policy: borrow
                 .and_then(|b| b.policy)
-                .unwrap_or(BorrowWithinCohortPolicy::Never),
+                .unwrap_or(default.borrow_within_cohort.policy),
             max_priority_threshold: borrow.and_then(|b| b.max_priority_threshold),
         },
     };
