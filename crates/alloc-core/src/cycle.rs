@@ -48,8 +48,10 @@ impl Scheduler {
     }
 
     fn cycle_with(&mut self, now: Time, memo: bool) -> Vec<Decision> {
+        let mut decisions = Vec::new();
+        self.admit_nominated(now, &mut decisions);
         let order = self.pending_order(now);
-        let mut decisions = Vec::with_capacity(order.len());
+        decisions.reserve(order.len());
         // The configuration does not change within a cycle; holding it apart from `self` lets the
         // memo borrow from it while admissions change the rest.
         let config = Arc::clone(&self.config);
@@ -74,14 +76,11 @@ impl Scheduler {
             memo.after(&self.flavors_changed_by(&decision));
             match &decision {
                 Decision::Admit { placement, .. } => self.admit(id, placement.clone(), now),
+                // The job starts once the shell reports its victims stopped, as under Kueue:
+                // until then they keep their capacity and it waits for them.
                 Decision::Preempt {
                     placement, victims, ..
-                } => {
-                    for victim in victims {
-                        self.evict(*victim, now);
-                    }
-                    self.admit(id, placement.clone(), now);
-                }
+                } => self.nominate(id, placement, victims, now),
                 Decision::Reject { .. } => self.reject(id),
                 Decision::Wait { .. } => {}
             }
@@ -141,6 +140,12 @@ impl Scheduler {
                 no_burst,
             }
         };
+        if !waiting.awaiting.is_empty() {
+            let reason = WaitReason::VictimsStopping {
+                victims: waiting.awaiting.clone(),
+            };
+            return wait(reason, None, blocked);
+        }
         if let Some((_, head)) = blocked.iter().find(|(name, _)| **name == queue.name) {
             let reason = WaitReason::BlockedByHead {
                 queue: queue.name.clone(),

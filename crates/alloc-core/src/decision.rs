@@ -24,8 +24,11 @@ pub enum Decision {
         reason: WaitReason,
         no_burst: Option<NoBurst>,
     },
-    /// Start the job now, here, after evicting `victims`: the scheduler has already sent them
-    /// back to pending and booked the job's resources. The shell stops the victims first.
+    /// Evict `victims` to start the job here: they keep their capacity, marked evicting,
+    /// until the shell reports each stopped (`JobRequeued`, or `JobFinished` if it ended
+    /// first); the job waits for them (`WaitReason::VictimsStopping`) and is admitted by the
+    /// first cycle after the last one stops, as Kueue admits a preemptor once its victims'
+    /// quota is released. Nothing is booked for the job yet.
     Preempt {
         job: JobId,
         placement: Placement,
@@ -55,7 +58,7 @@ impl fmt::Display for Decision {
                 placement,
                 victims,
             } => {
-                write!(f, "{job}: admitted by preempting ")?;
+                write!(f, "{job}: preempts ")?;
                 for (i, victim) in victims.iter().enumerate() {
                     match i {
                         0 => {}
@@ -64,13 +67,14 @@ impl fmt::Display for Decision {
                     }
                     write!(f, "{victim}")?;
                 }
-                let (rank, resume) = match victims.len() {
-                    1 => ("ranks", "resumes from its"),
-                    _ => ("rank", "resume from their"),
+                let (rank, resume, stopped) = match victims.len() {
+                    1 => ("ranks", "resumes from its", "it has"),
+                    _ => ("rank", "resume from their", "they have"),
                 };
                 write!(
                     f,
-                    ", which {rank} below it and {resume} last checkpoint: {placement}"
+                    ", which {rank} below it and {resume} last checkpoint, and starts once \
+                     {stopped} stopped: {placement}"
                 )
             }
             Decision::Wait {
@@ -292,6 +296,9 @@ pub enum WaitReason {
     NoFlavorFits { misses: Arc<[FlavorMiss]> },
     /// Only public flavors of the queue could run it: it starts when it bursts.
     PublicOnly { queue: QueueName },
+    /// It preempted these jobs, which keep their capacity until the shell reports them
+    /// stopped; it starts after that.
+    VictimsStopping { victims: Vec<JobId> },
 }
 
 /// A per-user or per-tenant cap that is reached.
@@ -344,6 +351,16 @@ impl fmt::Display for WaitReason {
             WaitReason::PublicOnly { queue } => {
                 write!(f, "only public flavors of queue {queue} can run it")
             }
+            WaitReason::VictimsStopping { victims } => {
+                f.write_str("the jobs it preempted are stopping: ")?;
+                for (i, victim) in victims.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{victim}")?;
+                }
+                Ok(())
+            }
             WaitReason::NoFlavorFits { misses } => {
                 f.write_str("no flavor can take it now: ")?;
                 for (i, miss) in misses.iter().enumerate() {
@@ -390,6 +407,8 @@ pub enum Unblock {
     },
     /// The burst rule lets it go to a public flavor.
     Burst,
+    /// Its preemption's victims have stopped.
+    VictimsStop,
 }
 
 impl fmt::Display for Unblock {
@@ -413,6 +432,7 @@ impl fmt::Display for Unblock {
                 write!(f, "once a node of flavor {flavor} with a GPU model the job accepts joins")
             }
             Unblock::Burst => f.write_str("once it may burst"),
+            Unblock::VictimsStop => f.write_str("once they have stopped"),
         }
     }
 }
@@ -426,6 +446,7 @@ impl WaitReason {
                 tenant: tenant.clone(),
             },
             WaitReason::PublicOnly { .. } => Unblock::Burst,
+            WaitReason::VictimsStopping { .. } => Unblock::VictimsStop,
             WaitReason::NoFlavorFits { misses } => {
                 let first = misses
                     .iter()

@@ -44,6 +44,9 @@ impl Scheduler {
         }
         for running in self.running.values() {
             ledgers.book(&running.job, &running.placement);
+            if running.evicting.is_some() {
+                ledgers.priorities_leave(&running.job, &running.placement);
+            }
         }
         ledgers
     }

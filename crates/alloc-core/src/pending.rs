@@ -15,6 +15,13 @@ pub(crate) struct Waiting {
     pub job: Box<Job>,
     pub class: ClassId,
     pub progress: Progress,
+    /// The victims of its preemption that have not stopped yet: it starts once they have.
+    pub awaiting: Vec<JobId>,
+    /// Where its preemption made room: the first cycle after its victims stop books it there
+    /// before deciding anybody else, as a Kueue workload nominated by a preemption keeps the
+    /// room its victims free (otherwise the jobs ranked above it in the cycle's order that
+    /// could not evict take the room, and it evicts again).
+    pub nominated: Option<Box<crate::decision::Placement>>,
 }
 
 /// Where a pending job sits; good until that job leaves the pending jobs, after which the
@@ -139,6 +146,8 @@ mod tests {
             progress: Progress::new(&job),
             job: Box::new(job),
             class,
+            awaiting: Vec::new(),
+            nominated: None,
         }
     }
 

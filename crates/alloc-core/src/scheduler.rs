@@ -3,7 +3,7 @@
 
 use crate::burst::PublicOffers;
 use crate::classes::RequestClasses;
-use crate::decision::Placement;
+use crate::decision::{Decision, Placement};
 use crate::error::{ConfigError, InputError};
 use crate::ids::FlavorName;
 use crate::ids::{CohortName, JobId, QueueName, TenantName, UserName};
@@ -33,6 +33,19 @@ pub struct Running {
     /// slowest model it runs on otherwise. Fixed for the attempt, and read for every victim
     /// cost and expected end, so kept rather than looked up.
     pub speed_permille: u32,
+    /// Set once a preemption chose it as a victim: it keeps its capacity until the shell
+    /// reports it stopped, and nobody may choose it again.
+    pub evicting: Option<Evicting>,
+}
+
+/// A victim on its way out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Evicting {
+    /// The job that evicts it, which starts once its victims have stopped.
+    pub by: JobId,
+    /// The reference work the core expects it to keep, as of the preemption; the shell may
+    /// correct it after the stop (`Input::JobProgress`).
+    pub kept: crate::units::Millis,
 }
 
 impl Running {
@@ -73,6 +86,8 @@ pub struct Scheduler {
     /// Screening answers by request class, kept across cycles; forgotten with the
     /// configuration or the fleet's GPU models.
     pub(crate) screenings: Screenings,
+    /// Pending jobs nominated by their preemptions (`Waiting::nominated`).
+    pub(crate) nominations: BTreeSet<JobId>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -113,6 +128,7 @@ impl Scheduler {
             speeds: SpeedCache::default(),
             undeclared: Undeclared::default(),
             screenings: Screenings::default(),
+            nominations: BTreeSet::new(),
         })
     }
 
@@ -155,6 +171,12 @@ impl Scheduler {
 
     pub fn pending_count(&self) -> usize {
         self.pending.len()
+    }
+
+    /// Pending jobs nominated by their preemptions, each booked where its preemption made
+    /// room in the first cycle after its victims stop.
+    pub fn nominated(&self) -> impl Iterator<Item = JobId> + '_ {
+        self.nominations.iter().copied()
     }
 
     pub fn running(&self) -> impl Iterator<Item = &Running> {
@@ -265,6 +287,8 @@ impl Scheduler {
             job,
             class,
             progress,
+            awaiting: Vec::new(),
+            nominated: None,
         });
         self.queue_order.insert(key, slot);
     }
@@ -275,6 +299,7 @@ impl Scheduler {
             job,
             class,
             progress,
+            ..
         } = self.pending.remove(id)?;
         self.queue_order.remove(&PendingKey::of(&job));
         self.classes.leave(class);
@@ -291,8 +316,22 @@ impl Scheduler {
                 InputError::UnknownJob(id)
             });
         };
-        self.ledgers.release(&running.job, &running.placement);
-        let Running { job, progress, .. } = *running;
+        let evictable = running.evicting.is_none();
+        self.ledgers
+            .release(&running.job, &running.placement, evictable);
+        let Running {
+            job,
+            progress,
+            evicting,
+            ..
+        } = *running;
+        let progress = match evicting {
+            Some(evicting) => {
+                self.victim_stopped(id, evicting.by);
+                progress.after(evicting.kept, true)
+            }
+            None => progress,
+        };
         Ok((job, progress))
     }
 
@@ -393,23 +432,134 @@ impl Scheduler {
                     started: now,
                     progress,
                     speed_permille,
+                    evicting: None,
                 }),
             );
         }
     }
 
-    /// Sends a running job back to pending, evicted by a preemption at `now`: it keeps the
-    /// work up to its last checkpoint, as the core estimates it (the shell may correct it).
-    pub(crate) fn evict(&mut self, id: JobId, now: Time) {
-        let Some(running) = self.running.get(&id) else {
+    /// `id` preempts `victims` at `now` to run at `placement`: the victims are marked
+    /// evicting and the job waits for them, nominated for the room they free.
+    pub(crate) fn nominate(
+        &mut self,
+        id: JobId,
+        placement: &Placement,
+        victims: &[JobId],
+        now: Time,
+    ) {
+        if let Some(waiting) = self.pending.get_mut(id) {
+            waiting.nominated = Some(Box::new(placement.clone()));
+            self.nominations.insert(id);
+        }
+        for victim in victims {
+            self.evict(*victim, id, now);
+        }
+    }
+
+    /// Books the nominated jobs whose victims have all stopped where their preemptions made
+    /// room, ahead of the cycle's order; a nomination whose room is gone (a node left, quota
+    /// shrank) lapses and the job is decided as usual.
+    pub(crate) fn admit_nominated(&mut self, now: Time, decisions: &mut Vec<Decision>) {
+        let ready: Vec<JobId> = self
+            .nominations
+            .iter()
+            .copied()
+            .filter(|id| {
+                self.pending
+                    .get(*id)
+                    .is_none_or(|waiting| waiting.awaiting.is_empty())
+            })
+            .collect();
+        for id in ready {
+            self.nominations.remove(&id);
+            let Some(waiting) = self.pending.get_mut(id) else {
+                continue;
+            };
+            let Some(placement) = waiting.nominated.take() else {
+                continue;
+            };
+            let config = Arc::clone(&self.config);
+            let fits = match (
+                config.cluster_queues.get(&placement.queue),
+                self.pending.get(id),
+            ) {
+                (Some(queue), Some(waiting)) => {
+                    let request = waiting.job.quota_usage();
+                    self.room_for(&waiting.job, &placement).is_none()
+                        && self
+                            .quota_view()
+                            .assess(queue, &placement.flavor, &request)
+                            .is_ok()
+                }
+                _ => false,
+            };
+            if fits {
+                self.admit(id, (*placement).clone(), now);
+                decisions.push(Decision::Admit {
+                    job: id,
+                    placement: *placement,
+                });
+            }
+        }
+    }
+
+    /// Why `placement` does not fit the fleet as it is for `job`; `None` when it does. A
+    /// public lease holds no node here, so only its flavor is checked.
+    pub(crate) fn room_for(&self, job: &Job, placement: &Placement) -> Option<String> {
+        if !self.config.flavors.contains_key(&placement.flavor) {
+            return Some(format!("flavor {} is not configured", placement.flavor));
+        }
+        if placement.public.is_some() {
+            return None;
+        }
+        if job.gpu.milli() > crate::units::MilliGpu::ZERO && placement.nodes.is_empty() {
+            return Some("it names no node".into());
+        }
+        let fleet = &self.ledgers.fleet;
+        for share in &placement.nodes {
+            let Some(node) = fleet.node(&share.node) else {
+                return Some(format!("node {} is not known", share.node));
+            };
+            if !fleet.is_member(&placement.flavor, &share.node) {
+                return Some(format!(
+                    "node {} is not a node of flavor {}",
+                    share.node, placement.flavor
+                ));
+            }
+            if let Some(lack) = node.lacks_room_for(share) {
+                return Some(format!("node {}: {lack}", share.node));
+            }
+        }
+        None
+    }
+
+    /// Marks a running job a victim of `by`'s preemption at `now`: it keeps its capacity
+    /// until the shell reports it stopped, leaves the preemption step's candidates, and
+    /// counts the work up to its last checkpoint, as the core estimates it, as kept (the
+    /// shell may correct it after the stop).
+    fn evict(&mut self, id: JobId, by: JobId, now: Time) {
+        let Some(running) = self.running.get_mut(&id) else {
             return;
         };
+        if running.evicting.is_some() {
+            return;
+        }
         let kept = running
             .progress
             .stop(&running.job, running.began(), now, running.speed_permille)
             .kept;
-        if let Ok((job, progress)) = self.stop(id) {
-            self.enqueue(job, progress.after(kept, true));
+        running.evicting = Some(Evicting { by, kept });
+        self.ledgers
+            .priorities_leave(&running.job, &running.placement);
+        if let Some(waiting) = self.pending.get_mut(by) {
+            waiting.awaiting.push(id);
+        }
+    }
+
+    /// One of `by`'s victims stopped: `by` waits for one fewer.
+    fn victim_stopped(&mut self, victim: JobId, by: JobId) {
+        if let Some(waiting) = self.pending.get_mut(by) {
+            waiting.awaiting.retain(|&awaited| awaited != victim);
         }
     }
 

@@ -8,9 +8,9 @@
 //! would read them all again. They are worked out once per flavor, queue and cycle instead, on
 //! first need, and kept with the cycle's memo for the rest of the cycle: no decision of the cycle
 //! makes them wrong. An admission adds only jobs started at `now`, never evictable in the
-//! cycle that admits them; an eviction removes a job from the running jobs, where every
-//! reader looks a listed job up (and skips it when it is gone), and its victims are not
-//! decided again in the same cycle; a job's cost reads only the job and `now`.
+//! cycle that admits them; an eviction marks its victims evicting, and every reader looks a
+//! listed job up (and skips it when it is evicting or gone); a job's cost reads only the job
+//! and `now`.
 
 use super::rank::VictimCost;
 use crate::ids::{FlavorName, JobId, QueueName};

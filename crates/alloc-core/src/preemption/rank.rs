@@ -289,7 +289,11 @@ impl Scheduler {
         borrows: bool,
     ) -> impl Iterator<Item = Candidate<'a>> + 'b {
         within(victims, priorities).filter_map(move |victim| {
-            let running = self.running.get(&victim.job)?;
+            // a victim of an earlier decision of this cycle is on its way out
+            let running = self
+                .running
+                .get(&victim.job)
+                .filter(|running| running.evicting.is_none())?;
             // `victim_priorities` let this owner through: of the cohort, if another
             self.ranks_below_given(running, victim.cost, job, queue, || true, || borrows)
         })

@@ -81,6 +81,41 @@ impl NodeState {
         }
     }
 
+    /// Why `share` does not fit what is free here; `None` when it does.
+    pub fn lacks_room_for(&self, share: &NodeShare) -> Option<String> {
+        if share.cpu > self.free_cpu {
+            return Some(format!(
+                "{} milli-CPU asked, {} free",
+                share.cpu.0, self.free_cpu.0
+            ));
+        }
+        if share.memory > self.free_memory {
+            return Some(format!(
+                "{} MiB of memory asked, {} free",
+                share.memory.0, self.free_memory.0
+            ));
+        }
+        for gpu in &share.gpus {
+            let Some(state) = self.gpus.get(gpu.index as usize) else {
+                return Some(format!("it has no GPU {}", gpu.index));
+            };
+            let fraction = gpu.milli < MilliGpu::WHOLE;
+            if gpu.milli > state.free
+                || gpu.vram > state.free_vram
+                || (fraction && state.clients >= self.max_mps_clients)
+            {
+                return Some(format!(
+                    "GPU {} has {} milli-GPU, {} MiB and {} MPS client slots free",
+                    gpu.index,
+                    state.free.0,
+                    state.free_vram.0,
+                    self.max_mps_clients.saturating_sub(state.clients)
+                ));
+            }
+        }
+        None
+    }
+
     /// Gives back what `share` holds.
     pub(crate) fn release(&mut self, share: &NodeShare) {
         self.free_cpu += share.cpu;

@@ -60,7 +60,9 @@ impl Ledgers {
         self.holdings.add(job);
     }
 
-    pub(crate) fn release(&mut self, job: &Job, placement: &Placement) {
+    /// Releases what `book` booked; `evictable` is false for a victim already on its way out
+    /// (`priorities_leave`).
+    pub(crate) fn release(&mut self, job: &Job, placement: &Placement, evictable: bool) {
         let usage = job.quota_usage();
         self.quota
             .subtract(&placement.queue, &placement.flavor, &usage);
@@ -68,16 +70,32 @@ impl Ledgers {
             Some(lease) => self.public.subtract(&placement.flavor, lease.gpus),
             None => {
                 self.fleet.release(placement);
-                self.priorities.subtract(
-                    &placement.queue,
-                    &placement.flavor,
-                    job.priority,
-                    job.id,
-                    &usage,
-                );
+                if evictable {
+                    self.priorities.subtract(
+                        &placement.queue,
+                        &placement.flavor,
+                        job.priority,
+                        job.id,
+                        &usage,
+                    );
+                }
                 self.private_use.subtract(job);
             }
         }
         self.holdings.subtract(job);
+    }
+
+    /// A victim on its way out keeps its capacity and quota, but no preemption may choose it
+    /// again.
+    pub(crate) fn priorities_leave(&mut self, job: &Job, placement: &Placement) {
+        if placement.public.is_none() {
+            self.priorities.subtract(
+                &placement.queue,
+                &placement.flavor,
+                job.priority,
+                job.id,
+                &job.quota_usage(),
+            );
+        }
     }
 }

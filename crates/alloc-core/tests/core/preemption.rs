@@ -78,14 +78,27 @@ fn a_higher_priority_job_evicts_a_lower_priority_one_and_the_victim_waits_again(
     let (placement, victims) = preempted(&decisions, 2);
     assert_eq!(victims, [1]);
     assert_eq!(nodes(placement), ["n"]);
-    assert!(s.running_job(JobId(2)).is_some());
-    assert!(is_pending(&s, 1));
     assert_eq!(
         decision(&decisions, 2).to_string(),
-        "job 2: admitted by preempting job 1, which ranks below it and resumes from its last \
-         checkpoint: flavor f (BRONZE) in cluster private on node n GPU 0,1, within queue q's \
-         nominal quota"
+        "job 2: preempts job 1, which ranks below it and resumes from its last checkpoint, \
+         and starts once it has stopped: flavor f (BRONZE) in cluster private on node n GPU \
+         0,1, within queue q's nominal quota"
     );
+    // the victim keeps its GPUs until the shell stops it, and the preemptor waits for that
+    assert_eq!(
+        s.running_job(JobId(1))
+            .and_then(|r| r.evicting)
+            .map(|e| e.by),
+        Some(JobId(2))
+    );
+    assert_eq!(
+        decision(&s.checked_cycle(MIN + 1), 2).to_string(),
+        "job 2: waits: the jobs it preempted are stopping: job 1; would start once they have \
+         stopped"
+    );
+    s.stop_victims(&decisions);
+    assert!(is_pending(&s, 1));
+    assert_eq!(nodes(admitted(&s.checked_cycle(MIN + 2), 2)), ["n"]);
     // the victim waits for room, and starts again once the preemptor is done
     waiting(&s.checked_cycle(2 * MIN), 1);
     s.apply(Input::JobFinished(JobId(2))).unwrap();
@@ -447,9 +460,11 @@ fn a_job_is_evicted_at_most_max_evictions_times_and_keeps_its_checkpointed_work(
         let decisions = s.checked_cycle(now);
         if id <= 3 {
             assert_eq!(preempted(&decisions, id).1, [1], "eviction {}", id - 1);
+            s.stop_victims(&decisions);
             // the core keeps the 20 minutes done until the last checkpoint
             let progress = s.progress(JobId(1)).unwrap();
             assert_eq!(progress.evictions, (id - 1) as u32);
+            admitted(&s.checked_cycle(now), id);
             s.apply(Input::JobFinished(JobId(id))).unwrap();
             admitted(&s.checked_cycle(now + 1), 1);
         } else {
@@ -476,7 +491,10 @@ fn past_evictions_make_a_victim_costlier_so_evictions_spread() {
         s.checked_cycle(0);
         // equal losses: job 1 (the lower id) is evicted, and restarts at 11 min
         s.submit(JobBuilder::gpus(1).id(3).priority(1));
-        assert_eq!(preempted(&s.checked_cycle(10 * MIN), 3).1, [1]);
+        let decisions = s.checked_cycle(10 * MIN);
+        assert_eq!(preempted(&decisions, 3).1, [1]);
+        s.stop_victims(&decisions);
+        admitted(&s.checked_cycle(10 * MIN), 3);
         s.apply(Input::JobFinished(JobId(3))).unwrap();
         admitted(&s.checked_cycle(11 * MIN), 1);
         // at 25 min job 1 would lose 14 minutes, job 2 twenty-five
@@ -674,22 +692,12 @@ pub fn check_evictions(
                 let resumed_end = before.victim_cost(running, now).resumed_end;
                 prop_assert!(resumed_end <= deadline, "{} misses its deadline", victim_id);
             }
-            prop_assert!(after.running_job(*victim_id).is_none());
-            prop_assert!(after.pending().any(|j| j.id == *victim_id));
+            // the victim keeps its capacity until the shell stops it; the preemptor waits
+            let kept = after.running_job(*victim_id);
+            prop_assert_eq!(kept.and_then(|r| r.evicting).map(|e| e.by), Some(id));
         }
-        for victim in victims.iter().filter_map(|v| before.running_job(*v)) {
-            let key = (
-                victim.placement.queue.clone(),
-                victim.placement.flavor.clone(),
-            );
-            usage
-                .entry(key)
-                .or_default()
-                .subtract(&victim.job.quota_usage());
-        }
-        prop_assert_eq!(after.running_job(id).map(|r| &r.placement), Some(placement));
-        let key = (placement.queue.clone(), placement.flavor.clone());
-        usage.entry(key).or_default().add(&request);
+        prop_assert!(after.running_job(id).is_none());
+        prop_assert!(after.pending().any(|j| j.id == id));
     }
     head_job_preempts_when_evicting_everyone_below_it_would_do(before, decisions, now)
 }

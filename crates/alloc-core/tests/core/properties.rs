@@ -176,6 +176,19 @@ impl Run {
                     self.apply_refused(input)?;
                 }
             }
+            Step::StopVictims => {
+                let evicting: Vec<JobId> = self
+                    .s
+                    .running()
+                    .filter(|r| r.evicting.is_some())
+                    .map(|r| r.job.id)
+                    .collect();
+                for id in evicting {
+                    let result = self.apply(Input::JobRequeued(id));
+                    prop_assert!(result.is_ok(), "{result:?}");
+                    prop_assert!(self.s.pending().any(|j| j.id == id));
+                }
+            }
             Step::Cancel(index) => {
                 let known = known_jobs(&self.s);
                 if !known.is_empty() {
@@ -272,6 +285,7 @@ impl Run {
         self.now += 1_000;
         head_job_gains_from_capacity(&self.s, now)?;
         let pending: Vec<Job> = self.s.pending().cloned().collect();
+        let nominated_before: Vec<JobId> = self.s.nominated().collect();
         let overruns_before = self.s.quota_overruns();
         let preempting = self.s.policy().preemption.enabled;
         let before = preempting.then(|| self.s.clone());
@@ -323,8 +337,28 @@ impl Run {
             )));
         }
 
+        // Jobs whose victims have stopped are booked where their preemptions made room,
+        // before the cycle's order; everyone else follows in it.
+        let nominated: Vec<JobId> = decisions
+            .iter()
+            .take_while(|d| matches!(d, Decision::Admit { .. }))
+            .map(Decision::job)
+            .filter(|id| nominated_before.contains(id))
+            .collect();
+        for (decision, id) in decisions.iter().zip(&nominated) {
+            if let Decision::Admit { placement, .. } = decision {
+                let job = pending.iter().find(|job| job.id == *id);
+                prop_assert!(job.is_some(), "{} was not pending", id);
+                if let Some(job) = job {
+                    self.check_placement(job, placement)?;
+                }
+            }
+        }
+        let all = &decisions;
+        let decisions = &decisions[nominated.len()..];
         let ids: Vec<JobId> = decisions.iter().map(Decision::job).collect();
         let mut pending = pending;
+        pending.retain(|job| !nominated.contains(&job.id));
         if self.s.policy().ordering != alloc_core::Ordering::PriorityFifo {
             // a score order: the cycle's own order, checked against the queue's jobs below
             pending.sort_by_key(|job| ids.iter().position(|id| *id == job.id));
@@ -363,7 +397,7 @@ impl Run {
             }
         }
         if let Some(before) = &before {
-            crate::preemption::check_evictions(before, &self.s, &decisions, now)?;
+            crate::preemption::check_evictions(before, &self.s, all, now)?;
         }
         Ok(())
     }

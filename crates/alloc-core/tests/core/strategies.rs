@@ -164,6 +164,8 @@ pub enum Step {
     Finish(Index),
     Requeue(Index),
     Cancel(Index),
+    /// The shell's part of preemptions: every victim still evicting stops.
+    StopVictims,
     /// The bill of one of the leases of bursts that ended comes in, at this share (‰) of
     /// what the lease reserved.
     Bill(Index, u16),
@@ -467,6 +469,7 @@ pub fn step() -> impl Strategy<Value = Step> {
         4 => any::<Index>().prop_map(Step::Finish),
         1 => any::<Index>().prop_map(Step::Requeue),
         1 => any::<Index>().prop_map(Step::Cancel),
+        2 => Just(Step::StopVictims),
         1 => (any::<Index>(), 0u16..=1_000).prop_map(|(index, permille)| Step::Bill(index, permille)),
         2 => node_shape().prop_map(Step::AddNode),
         1 => any::<Index>().prop_map(Step::RemoveNode),
@@ -614,6 +617,7 @@ pub fn history_with_extras(max_steps: usize) -> impl Strategy<Value = Vec<Step>>
         10 => (job_shape(), copies()).prop_map(|(shape, copies)| Step::Submit(shape, copies)),
         1 => any::<Index>().prop_map(Step::Finish),
         1 => any::<Index>().prop_map(Step::Requeue),
+        3 => Just(Step::StopVictims),
         1 => node_shape().prop_map(Step::AddNode),
         1 => any::<Index>().prop_map(Step::RemoveNode),
         1 => (any::<Index>(), any::<Index>(), quota_shape())

@@ -22,6 +22,8 @@ pub trait Feed {
     /// Runs a cycle and checks every invariant after it, and that it decided as a cycle
     /// without the memo does.
     fn checked_cycle(&mut self, now: u64) -> Vec<Decision>;
+    /// The shell's part of a preemption: it stops every victim in `decisions`.
+    fn stop_victims(&mut self, decisions: &[Decision]) -> &mut Self;
 }
 
 impl Feed for Scheduler {
@@ -44,6 +46,17 @@ impl Feed for Scheduler {
         let expected = cycle_without_memo(&mut afresh, Time(now));
         assert_eq!(decisions, expected, "the cycle's memo changed a decision");
         decisions
+    }
+
+    fn stop_victims(&mut self, decisions: &[Decision]) -> &mut Self {
+        for decision in decisions {
+            if let Decision::Preempt { victims, .. } = decision {
+                for victim in victims {
+                    self.apply(Input::JobRequeued(*victim)).unwrap();
+                }
+            }
+        }
+        self
     }
 }
 

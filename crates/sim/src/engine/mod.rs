@@ -508,20 +508,19 @@ impl Engine {
                     admitted = true;
                     self.start(job, placement, now);
                 }
-                Decision::Preempt {
-                    job,
-                    placement,
-                    victims,
-                } => {
+                // The twin stops victims at once; the preemptor starts in the cycle that
+                // follows, as the core admits it only once they have stopped.
+                Decision::Preempt { victims, .. } => {
                     admitted = true;
                     for victim in victims {
+                        self.apply(Input::JobRequeued(victim), now);
                         self.close_attempt(victim, now, true);
                         if let Some(state) = self.jobs.get_mut(&victim) {
                             state.record.preemptions += 1;
                         }
                         self.lease_stopped(victim, true, now);
                     }
-                    self.start(job, placement, now);
+                    self.request_cycle(now);
                 }
                 Decision::Reject { job, reason } if self.notebooks.is_lease(job) => {
                     rejected += self.lease_rejected(job, &reason.to_string(), now);
