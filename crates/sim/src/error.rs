@@ -25,6 +25,10 @@ pub enum SimError {
         #[source]
         source: std::io::Error,
     },
+    /// Kueue objects (a scenario's `kueue:` block) could not be read or translated; the error
+    /// names the file, line, object and field.
+    #[error(transparent)]
+    Kueue(#[from] kueue_model::KueueError),
     /// A command-line value is not usable.
     #[error("{flag}: {reason}")]
     BadArgument { flag: String, reason: String },
@@ -54,6 +58,7 @@ impl SimError {
                 Some("scenarios/README.md describes scenario and fleet files")
             }
             SimError::BadFile { .. } => Some("see traces/README.md for the expected columns"),
+            SimError::Kueue(_) => Some("scenarios/README.md describes scenario and fleet files"),
             SimError::Io { .. } => None,
             SimError::BadArgument { .. } => Some("run with --help for the accepted values"),
             SimError::Internal(_) => {

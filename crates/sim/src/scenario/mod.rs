@@ -6,7 +6,6 @@
 
 pub mod baseline;
 pub mod file;
-pub mod kueue;
 mod queues;
 
 use crate::engine::{EngineOptions, NotebookOptions};

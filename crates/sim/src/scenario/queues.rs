@@ -32,7 +32,7 @@ pub(super) fn apply(
             ))
         }
     };
-    let objects = super::kueue::parse(&source, &text)?;
+    let objects = kueue_model::parse(&source, &text)?;
     let mut flavors = Vec::with_capacity(objects.flavors.len());
     for flavor in &objects.flavors {
         let facts = kueue.flavors.get(flavor.name.as_str()).ok_or_else(|| {

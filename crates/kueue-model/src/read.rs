@@ -5,16 +5,15 @@
 //! each object into the spec type of its kind, through `serde_path_to_error` so a wrong field is
 //! reported with its path and line.
 
-use super::documents::{self, Chunk, Step};
-use super::objects::{ClusterQueueSpec, CohortSpec, Envelope, LocalQueueSpec, ResourceFlavorSpec};
-use crate::error::{Result, SimError};
+use crate::documents::{self, Chunk, Step};
+use crate::error::{KueueError, ObjectRef, Place, Reason, Result};
+use crate::objects::{ClusterQueueSpec, CohortSpec, Envelope, LocalQueueSpec, ResourceFlavorSpec};
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_norway::Value;
 use std::fmt;
 use std::path::Path;
 
-const API_VERSIONS: [&str; 2] = ["kueue.x-k8s.io/v1beta2", "kueue.x-k8s.io/v1beta1"];
-const SUPPORTED: &str = "ResourceFlavor, ClusterQueue, Cohort, LocalQueue (and Namespace, skipped)";
+pub(crate) const API_VERSIONS: [&str; 2] = ["kueue.x-k8s.io/v1beta2", "kueue.x-k8s.io/v1beta1"];
 
 /// The kinds we read; `Skipped` is a Namespace, which a pasted setup often contains.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,8 +50,9 @@ pub(crate) fn objects<'c>(path: &Path, chunks: &'c [Chunk]) -> Result<Vec<Locate
             bad(
                 path,
                 chunk.file_line(line),
+                None,
                 "(document)".into(),
-                syntax(&error),
+                Reason::Yaml(syntax(&error)),
             )
         })?;
         // Where the objects are: the document itself, its items, or its `items`.
@@ -102,17 +102,15 @@ pub(crate) fn objects<'c>(path: &Path, chunks: &'c [Chunk]) -> Result<Vec<Locate
                 Some(Step::Index(index)) => items.get(*index),
                 _ => None,
             };
-            let field = match (object, steps.get(own..)) {
-                (Some(object), Some(inner)) => {
-                    format!(
-                        "{}: {}",
-                        title(object),
-                        blank_top(documents::display(inner))
-                    )
-                }
-                _ => blank_top(documents::display(&steps)),
+            let (object, field) = match (object, steps.get(own..)) {
+                (Some(object), Some(inner)) => (
+                    Some(object_ref(object)),
+                    blank_top(documents::display(inner)),
+                ),
+                _ => (None, blank_top(documents::display(&steps))),
             };
-            bad(path, chunk.file_line(line), field, syntax(&error))
+            let reason = Reason::Yaml(syntax(&error));
+            bad(path, chunk.file_line(line), object, field, reason)
         })?;
         for (index, object) in parsed.into_iter().enumerate() {
             if let Some(object) = object {
@@ -127,12 +125,16 @@ pub(crate) fn objects<'c>(path: &Path, chunks: &'c [Chunk]) -> Result<Vec<Locate
     Ok(all)
 }
 
-/// `Kind/name` of a loosely read object, for error messages.
-fn title(object: &Value) -> String {
-    let text = |key: &str| object.get(key).and_then(Value::as_str);
+/// The kind and name of a loosely read object, for error messages.
+fn object_ref(object: &Value) -> ObjectRef {
     let name = object.get("metadata").and_then(|meta| meta.get("name"));
-    let name = name.and_then(Value::as_str).unwrap_or("(unnamed)");
-    format!("{}/{name}", text("kind").unwrap_or("(no kind)"))
+    ObjectRef {
+        kind: object
+            .get("kind")
+            .and_then(Value::as_str)
+            .map(str::to_string),
+        name: name.and_then(Value::as_str).map(str::to_string),
+    }
 }
 
 fn blank_top(field: String) -> String {
@@ -160,13 +162,14 @@ fn syntax(error: &serde_norway::Error) -> String {
     }
 }
 
-fn bad(path: &Path, line: u64, field: String, reason: String) -> SimError {
-    SimError::BadRow {
-        path: path.to_path_buf(),
-        line,
-        field,
-        reason,
-    }
+fn bad(
+    path: &Path,
+    line: u64,
+    object: Option<ObjectRef>,
+    field: String,
+    reason: Reason,
+) -> KueueError {
+    KueueError::new(path, line, object, field, reason)
 }
 
 fn kind_of(path: &Path, chunk: &Chunk, prefix: &[Step], object: &Value) -> Result<Kind> {
@@ -175,13 +178,16 @@ fn kind_of(path: &Path, chunk: &Chunk, prefix: &[Step], object: &Value) -> Resul
         steps.push(Step::Key(key.into()));
         chunk.file_line(documents::line_of(&chunk.text, &steps))
     };
-    let where_ = || match prefix.last() {
-        Some(Step::Index(index)) => format!("document {}, item {index}", chunk.number),
-        _ => format!("document {}", chunk.number),
+    let place = Place {
+        document: chunk.number,
+        item: match prefix.last() {
+            Some(Step::Index(index)) => Some(*index),
+            _ => None,
+        },
     };
     let Some(kind) = object.get("kind").and_then(Value::as_str) else {
-        let reason = format!("{}: not a Kubernetes object (no `kind`)", where_());
-        return Err(bad(path, at("kind"), "kind".into(), reason));
+        let reason = Reason::NotAnObject(place);
+        return Err(bad(path, at("kind"), None, "kind".into(), reason));
     };
     let version = object.get("apiVersion").and_then(Value::as_str);
     let known = match kind {
@@ -191,27 +197,27 @@ fn kind_of(path: &Path, chunk: &Chunk, prefix: &[Step], object: &Value) -> Resul
         "Cohort" => Kind::Cohort,
         "Namespace" => return Ok(Kind::Skipped),
         other => {
-            let reason = format!(
-                "{}: kind {other} is not supported in scenarios; supported: {SUPPORTED}",
-                where_()
-            );
-            return Err(bad(
-                path,
-                at("kind"),
-                format!("{}: kind", title(object)),
-                reason,
-            ));
+            let reason = Reason::UnsupportedKind {
+                place,
+                kind: other.to_string(),
+            };
+            let object = Some(object_ref(object));
+            return Err(bad(path, at("kind"), object, "kind".into(), reason));
         }
     };
     if !version.is_some_and(|version| API_VERSIONS.contains(&version)) {
-        let reason = format!(
-            "{}: apiVersion {} is not one of {}",
-            where_(),
-            version.unwrap_or("(missing)"),
-            API_VERSIONS.join(", ")
-        );
-        let field = format!("{}: apiVersion", title(object));
-        return Err(bad(path, at("apiVersion"), field, reason));
+        let reason = Reason::UnsupportedApiVersion {
+            place,
+            found: version.map(str::to_string),
+        };
+        let object = Some(object_ref(object));
+        return Err(bad(
+            path,
+            at("apiVersion"),
+            object,
+            "apiVersion".into(),
+            reason,
+        ));
     }
     Ok(known)
 }

@@ -1,11 +1,11 @@
 //! Typed Kueue objects → alloc-core's model. Semantic errors name the object, the field and
 //! the line the field is on (found by walking the document's text, see `documents`).
 
-use super::documents::{self, Step};
-use super::objects::{self, CohortSpec, Envelope, LocalQueueSpec, ResourceFlavorSpec};
-use super::read::{Located, Object};
-use super::{quantity, KueueFlavor, KueueObjects};
-use crate::error::{Result, SimError};
+use crate::documents::{self, Step};
+use crate::error::{KueueError, ObjectRef, Reason, Result};
+use crate::objects::{self, CohortSpec, Envelope, LocalQueueSpec, ResourceFlavorSpec};
+use crate::read::{Located, Object};
+use crate::{quantity, KueueFlavor, KueueObjects};
 use alloc_core::{FlavorName, LocalQueue, LocalQueueName, QueueName};
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -18,29 +18,35 @@ pub(crate) fn key(name: &str) -> Step {
 pub(crate) struct Site<'a> {
     path: &'a Path,
     located: &'a Located<'a>,
-    title: String,
+    object: ObjectRef,
 }
 
 impl Site<'_> {
     /// An error at `steps` inside the object (`spec`, `resourceGroups`, 0, ...).
-    pub(crate) fn error(&self, steps: &[Step], reason: impl Into<String>) -> SimError {
+    pub(crate) fn error(&self, steps: &[Step], reason: impl Into<Reason>) -> KueueError {
         let mut full = self.located.prefix.clone();
         full.extend_from_slice(steps);
         let chunk = self.located.chunk;
-        SimError::BadRow {
-            path: self.path.to_path_buf(),
-            line: chunk.file_line(documents::line_of(&chunk.text, &full)),
-            field: format!("{}: {}", self.title, documents::display(steps)),
-            reason: reason.into(),
-        }
+        KueueError::new(
+            self.path,
+            chunk.file_line(documents::line_of(&chunk.text, &full)),
+            Some(self.object.clone()),
+            documents::display(steps),
+            reason.into(),
+        )
     }
 
     /// Refuses an unmodelled field unless it is absent or empty.
-    pub(crate) fn refuse(&self, value: &objects::Unmodelled, field: &str, why: &str) -> Result<()> {
+    pub(crate) fn refuse(
+        &self,
+        value: &objects::Unmodelled,
+        field: &str,
+        why: &'static str,
+    ) -> Result<()> {
         if objects::is_empty(value) {
             return Ok(());
         }
-        Err(self.error(&[key("spec"), key(field)], format!("not supported: {why}")))
+        Err(self.error(&[key("spec"), key(field)], Reason::Unsupported(why)))
     }
 
     pub(crate) fn is_v1beta1(&self) -> bool {
@@ -69,7 +75,10 @@ impl Seen {
         if self.names.insert((kind, object.metadata.name.clone())) {
             return Ok(());
         }
-        let reason = format!("{kind} {} is defined twice", object.metadata.name);
+        let reason = Reason::DefinedTwice {
+            kind,
+            name: object.metadata.name.clone(),
+        };
         Err(site.error(&[key("metadata"), key("name")], reason))
     }
 }
@@ -87,7 +96,10 @@ pub(crate) fn translate(path: &Path, located: &[Located<'_>]) -> Result<KueueObj
         let site = Site {
             path,
             located: item,
-            title: format!("{kind}/{name}"),
+            object: ObjectRef {
+                kind: Some(kind.to_string()),
+                name: Some(name.clone()),
+            },
         };
         match &item.object {
             Object::ResourceFlavor(object) => {
@@ -97,19 +109,16 @@ pub(crate) fn translate(path: &Path, located: &[Located<'_>]) -> Result<KueueObj
             Object::ClusterQueue(object) => {
                 seen.first(&site, "ClusterQueue", &**object)?;
                 out.cluster_queues
-                    .push(super::cluster_queue::translate(&site, object)?);
+                    .push(crate::cluster_queue::translate(&site, object)?);
             }
             Object::LocalQueue(object) => {
                 let namespace = object.metadata.namespace.as_deref().unwrap_or("default");
                 let name = LocalQueueName::new(object.metadata.name.as_str());
                 if let Some(earlier) = out.namespaces.get(&name) {
-                    let reason = if earlier == namespace {
-                        format!("LocalQueue {name} is defined twice in namespace {namespace}")
-                    } else {
-                        format!(
-                            "LocalQueue {name} is defined twice (namespaces {earlier} and \
-                             {namespace}); scenarios name queues without their namespace"
-                        )
+                    let reason = Reason::LocalQueueDefinedTwice {
+                        name: name.to_string(),
+                        earlier: earlier.clone(),
+                        namespace: namespace.to_string(),
                     };
                     return Err(site.error(&[key("metadata"), key("name")], reason));
                 }
@@ -129,7 +138,8 @@ pub(crate) fn translate(path: &Path, located: &[Located<'_>]) -> Result<KueueObj
 fn flavor(site: &Site<'_>, object: &Envelope<ResourceFlavorSpec>) -> Result<KueueFlavor> {
     let spec = object.spec.as_ref();
     if spec.is_some_and(|spec| spec.topology_name.is_some()) {
-        let reason = "not supported: topology-aware scheduling is not modelled by the simulator";
+        let reason =
+            Reason::Unsupported("topology-aware scheduling is not modelled by the simulator");
         return Err(site.error(&[key("spec"), key("topologyName")], reason));
     }
     Ok(KueueFlavor {
@@ -145,14 +155,14 @@ pub(crate) fn stop_policy(site: &Site<'_>, policy: Option<objects::StopPolicy>) 
         None | Some(objects::StopPolicy::None) => Ok(()),
         Some(_) => Err(site.error(
             &[key("spec"), key("stopPolicy")],
-            "not supported: the simulator does not model held or drained queues; use None",
+            Reason::Unsupported("the simulator does not model held or drained queues; use None"),
         )),
     }
 }
 
 fn local_queue(site: &Site<'_>, object: &Envelope<LocalQueueSpec>) -> Result<LocalQueue> {
     let Some(spec) = &object.spec else {
-        return Err(site.error(&[key("spec")], "a LocalQueue needs spec.clusterQueue"));
+        return Err(site.error(&[key("spec")], Reason::MissingClusterQueue));
     };
     stop_policy(site, spec.stop_policy)?;
     site.refuse(
@@ -177,8 +187,7 @@ fn cohort(site: &Site<'_>, object: &Envelope<CohortSpec>) -> Result<()> {
     {
         return Err(site.error(
             &[key("spec"), key("parentName")],
-            "hierarchical cohorts are not supported: alloc-core models a cohort as a flat set \
-             of ClusterQueues",
+            Reason::HierarchicalCohort,
         ));
     }
     site.refuse(
@@ -210,8 +219,10 @@ fn cohort(site: &Site<'_>, object: &Envelope<CohortSpec>) -> Result<()> {
                     if !zero {
                         return Err(site.error(
                             &steps,
-                            "not supported: a Cohort's own quota is not modelled; give the \
-                             quota to its ClusterQueues",
+                            Reason::Unsupported(
+                                "a Cohort's own quota is not modelled; give the quota to its \
+                                 ClusterQueues",
+                            ),
                         ));
                     }
                 }

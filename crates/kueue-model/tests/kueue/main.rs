@@ -1,13 +1,19 @@
-//! Fixtures are written here, not copied from Kueue; the samples test reads Kueue's own files
-//! from `../shared/kueue` when that checkout is present.
+//! kueue-model's tests: Kueue setups read and translated, the refusals, and the serde types of
+//! the controller's kinds. Fixtures are written here, not copied from Kueue; the samples and
+//! CRD tests read Kueue's own files from `../shared/kueue` when that checkout is present.
 
-use super::*;
-use crate::SimError;
 use alloc_core::{
-    BorrowWithinCohort, BorrowWithinCohortPolicy, CohortName, FlavorFungibility, FlavorQuotas,
-    QueueName, QueuePreemption, QueueingStrategy, Quota, ReclaimWithinCohort, Resource,
-    WhenCanBorrow, WhenCanPreempt, WithinClusterQueue,
+    BorrowWithinCohort, BorrowWithinCohortPolicy, ClusterQueue, CohortName, FlavorFungibility,
+    FlavorName, FlavorQuotas, LocalQueue, LocalQueueName, QueueName, QueuePreemption,
+    QueueingStrategy, Quota, ReclaimWithinCohort, Resource, WhenCanBorrow, WhenCanPreempt,
+    WithinClusterQueue,
 };
+use kueue_model::{parse, KueueFlavor, KueueObjects};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+mod errors;
+mod objects;
 
 const SETUP: &str = "\
 # Two flavors, two ClusterQueues sharing a cohort, one LocalQueue each.
@@ -113,18 +119,22 @@ fn read(text: &str) -> KueueObjects {
     }
 }
 
-/// The line, field and reason of the error `text` must give.
-fn refused(text: &str) -> (u64, String, String) {
+/// The error `text` must give.
+fn refusal(text: &str) -> kueue_model::KueueError {
     match parse(Path::new("kueue.yaml"), text) {
-        Err(SimError::BadRow {
-            line,
-            field,
-            reason,
-            ..
-        }) => (line, field, reason),
-        Err(other) => panic!("expected a bad row, got {other}"),
+        Err(error) => error,
         Ok(objects) => panic!("expected an error, got {objects:?}"),
     }
+}
+
+/// The line, `Kind/name: field` and reason of the error `text` must give.
+fn refused(text: &str) -> (u64, String, String) {
+    let error = refusal(text);
+    let field = match error.object() {
+        Some(object) => format!("{object}: {}", error.field()),
+        None => error.field().to_string(),
+    };
+    (error.line(), field, error.reason().to_string())
 }
 
 fn gpu(nominal: u64) -> BTreeMap<Resource, Quota> {
@@ -260,5 +270,3 @@ fn lists_and_kind_list_read_like_documents() {
     assert_eq!(read(&as_list(SETUP, false)), expected_setup());
     assert_eq!(read(&as_list(SETUP, true)), expected_setup());
 }
-
-mod errors;

@@ -189,7 +189,7 @@ fn kueue_samples_read_or_name_what_is_unsupported() {
             ]
             .contains(kind)
         });
-        match super::parse(file, &text) {
+        match parse(file, &text) {
             Ok(objects) => {
                 assert!(supported, "{} read despite kinds {kinds:?}", file.display());
                 read += 1;
@@ -280,4 +280,52 @@ fn borrowing_within_the_cohort_without_reclaiming_is_refused_as_kueue_does() {
         .lines()
         .position(|l| l.ends_with("policy: LowerPriority"));
     assert_eq!(Some(line as usize - 1), expected);
+}
+
+#[test]
+fn the_message_is_file_line_object_field_reason() {
+    use kueue_model::quantity::{Malformed, QuantityError};
+    use kueue_model::{ObjectRef, Reason};
+    let error = refusal(&SETUP.replace("nominalQuota: 16Gi", "nominalQuota: 16GB"));
+    assert_eq!(
+        error.object(),
+        Some(&ObjectRef {
+            kind: Some("ClusterQueue".into()),
+            name: Some("lab-a".into()),
+        })
+    );
+    assert!(
+        matches!(
+            error.reason(),
+            Reason::Quantity(QuantityError::Malformed {
+                text,
+                problem: Malformed::UnknownSuffix,
+            }) if text == "16GB"
+        ),
+        "{:?}",
+        error.reason()
+    );
+    assert_eq!(
+        error.to_string(),
+        "kueue.yaml:44: ClusterQueue/lab-a: \
+         spec.resourceGroups[0].flavors[0].resources[1].nominalQuota: \"16GB\" is not a \
+         Kubernetes quantity: unknown suffix (use one of n u m k M G T P E Ki Mi Gi Ti Pi Ei, \
+         or e<exponent>)"
+    );
+    // Before objects are told apart there is no object to name.
+    let error = refusal(&format!("{SETUP}---\nkind: a: b\n"));
+    assert_eq!(error.object(), None);
+    let line = SETUP.lines().count() + 2;
+    assert!(
+        error
+            .to_string()
+            .starts_with(&format!("kueue.yaml:{line}: (document): ")),
+        "{error}"
+    );
+    let error = refusal("- apiVersion: kueue.x-k8s.io/v1beta2\n  metadata: {name: f}\n");
+    assert_eq!(
+        error.to_string(),
+        "kueue.yaml:1: kind: document 1, item 0: not a Kubernetes object (no `kind`)"
+    );
+    assert!(matches!(error.reason(), Reason::NotAnObject(_)));
 }

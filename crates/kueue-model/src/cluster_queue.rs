@@ -1,10 +1,10 @@
 //! A Kueue ClusterQueue → alloc-core's `ClusterQueue`, its preemption settings included.
 
-use super::documents::Step;
-use super::objects::{self, ClusterQueueSpec, Envelope, ResourceQuota};
-use super::quantity;
-use super::translate::{key, Site};
-use crate::error::Result;
+use crate::documents::Step;
+use crate::error::{Reason, Result};
+use crate::objects::{self, ClusterQueueSpec, Envelope, ResourceQuota};
+use crate::quantity;
+use crate::translate::{key, Site};
 use alloc_core::{
     BorrowWithinCohort, BorrowWithinCohortPolicy, ClusterQueue, CohortName, FlavorFungibility,
     FlavorName, FlavorQuotas, QueueName, QueuePreemption, Quota, ReclaimWithinCohort, Resource,
@@ -44,7 +44,7 @@ pub(crate) fn translate(
         "concurrentAdmissionPolicy",
         "concurrent admission is not modelled",
     )?;
-    super::translate::stop_policy(site, spec.stop_policy)?;
+    crate::translate::stop_policy(site, spec.stop_policy)?;
     let cohort = cohort(site, spec)?;
     let mut flavors: Vec<FlavorQuotas> = Vec::new();
     for (g, group) in spec.resource_groups.iter().enumerate() {
@@ -62,17 +62,14 @@ pub(crate) fn translate(
             };
             let name = FlavorName::new(flavor.name.as_str());
             if flavors.iter().any(|earlier| earlier.flavor == name) {
-                let reason = format!("flavor {name} is listed twice in this ClusterQueue");
+                let reason = Reason::FlavorListedTwice(name.to_string());
                 return Err(site.error(&at(&[key("name")]), reason));
             }
             let mut resources = BTreeMap::new();
             for (r, quota) in flavor.resources.iter().enumerate() {
                 let here = at(&[key("resources"), Step::Index(r)]);
                 if !group.covered_resources.contains(&quota.name) {
-                    let reason = format!(
-                        "resource {} is not in this resource group's coveredResources",
-                        quota.name
-                    );
+                    let reason = Reason::NotCovered(quota.name.clone());
                     return Err(site.error(&here, reason));
                 }
                 let Some((resource, amount)) = resource_quota(site, &here, quota)? else {
@@ -83,7 +80,7 @@ pub(crate) fn translate(
                     .is_some_and(|lend| lend > amount.nominal)
                 {
                     let steps = [here.as_slice(), &[key("lendingLimit")]].concat();
-                    return Err(site.error(&steps, "lendingLimit must not exceed nominalQuota"));
+                    return Err(site.error(&steps, Reason::LendingAboveNominal));
                 }
                 if cohort.is_none() {
                     for (field, limit) in [
@@ -92,15 +89,15 @@ pub(crate) fn translate(
                     ] {
                         if limit.is_some() {
                             let steps = [here.as_slice(), &[key(field)]].concat();
-                            return Err(site.error(&steps, "needs the ClusterQueue in a cohort"));
+                            return Err(site.error(&steps, Reason::NeedsCohort));
                         }
                     }
                 }
                 if resources.insert(resource, amount).is_some() {
-                    let reason = format!(
-                        "a second {resource} resource in flavor {name}; alloc-core keeps one \
-                         quota per resource"
-                    );
+                    let reason = Reason::ResourceTwice {
+                        resource,
+                        flavor: name.to_string(),
+                    };
                     return Err(site.error(&[here.as_slice(), &[key("name")]].concat(), reason));
                 }
             }
@@ -130,7 +127,7 @@ fn cohort(site: &Site<'_>, spec: &ClusterQueueSpec) -> Result<Option<CohortName>
         (&spec.cohort_name, ("cohort", &spec.cohort), "cohortName")
     };
     if wrong.1.is_some() {
-        let reason = format!("this apiVersion calls the field {right}");
+        let reason = Reason::CohortFieldName(right);
         return Err(site.error(&[key("spec"), key(wrong.0)], reason));
     }
     Ok(used
@@ -165,11 +162,7 @@ fn resource_quota(
             let Some(value) = value else { continue };
             let steps = [here, &[key(field)]].concat();
             if !quantity::is_zero(&value.0).map_err(|e| site.error(&steps, e))? {
-                let reason = format!(
-                    "resource {} is not modelled; quotas are kept for nvidia.com/gpu (or any \
-                     */gpu), cpu and memory only, other resources must have zero quota",
-                    quota.name
-                );
+                let reason = Reason::UnmodelledResource(quota.name.clone());
                 return Err(site.error(&[here, &[key("name")]].concat(), reason));
             }
         }
@@ -196,14 +189,13 @@ fn fungibility(site: &Site<'_>, spec: &ClusterQueueSpec) -> Result<FlavorFungibi
     };
     let at = |field: &str| [key("spec"), key("flavorFungibility"), key(field)];
     if given.preference.is_some() {
-        let reason = "not supported: alloc-core follows whenCanBorrow and whenCanPreempt only";
+        let reason =
+            Reason::Unsupported("alloc-core follows whenCanBorrow and whenCanPreempt only");
         return Err(site.error(&at("preference"), reason));
     }
     let v1beta1 = site.is_v1beta1();
-    let renamed = |field: &str, old: &str| {
-        let reason = format!("{old} is v1beta1's name; v1beta2 calls it MayStopSearch");
-        site.error(&at(field), reason)
-    };
+    let renamed =
+        |field: &str, old: &'static str| site.error(&at(field), Reason::RenamedInV1beta2(old));
     let when_can_borrow = match given.when_can_borrow {
         None => WhenCanBorrow::default(),
         Some(objects::WhenCanBorrow::MayStopSearch) => WhenCanBorrow::MayStopSearch,
@@ -255,8 +247,7 @@ fn preemption(site: &Site<'_>, spec: &ClusterQueueSpec) -> Result<QueuePreemptio
             key("borrowWithinCohort"),
             key("policy"),
         ];
-        let reason = "needs reclaimWithinCohort other than Never (Kueue refuses this ClusterQueue)";
-        return Err(site.error(&steps, reason));
+        return Err(site.error(&steps, Reason::BorrowWithoutReclaim));
     }
     Ok(rules)
 }

@@ -5,6 +5,31 @@
 
 use alloc_core::Resource;
 
+/// Why a quantity could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum QuantityError {
+    #[error("quantity {0:?} must not be negative")]
+    Negative(String),
+    #[error("{text:?} is not a Kubernetes quantity: {problem}")]
+    Malformed { text: String, problem: Malformed },
+    /// More than `u64` units of the resource.
+    #[error("quantity {0:?} is too large")]
+    TooLarge(String),
+}
+
+/// What is wrong with the text of a quantity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Malformed {
+    #[error("expected digits")]
+    NoDigits,
+    #[error("more than one decimal point")]
+    DecimalPoints,
+    #[error("too many digits")]
+    TooManyDigits,
+    #[error("unknown suffix (use one of n u m k M G T P E Ki Mi Gi Ti Pi Ei, or e<exponent>)")]
+    UnknownSuffix,
+}
+
 /// A non-negative decimal `mantissa × 10^exponent × 1024^binary`.
 struct Decimal {
     mantissa: u128,
@@ -12,14 +37,15 @@ struct Decimal {
     binary: u32,
 }
 
-/// Parses `text` as a quantity of `resource`, in that resource's alloc-core unit.
-pub(crate) fn to_units(text: &str, resource: Resource) -> Result<u64, String> {
+/// Parses `text` as a quantity of `resource`, in that resource's alloc-core unit: milli-GPU,
+/// milli-CPU or MiB, rounded down.
+pub fn to_units(text: &str, resource: Resource) -> Result<u64, QuantityError> {
     let decimal = parse(text.trim())?;
     let (multiply, divide): (u128, u128) = match resource {
         Resource::Gpu | Resource::Cpu => (1000, 1),
         Resource::Memory => (1, 1 << 20),
     };
-    let too_large = || format!("quantity {text:?} is too large");
+    let too_large = || QuantityError::TooLarge(text.to_string());
     let mut numerator = decimal
         .mantissa
         .checked_mul(1024u128.checked_pow(decimal.binary).ok_or_else(too_large)?)
@@ -42,15 +68,18 @@ pub(crate) fn to_units(text: &str, resource: Resource) -> Result<u64, String> {
 }
 
 /// Whether `text` is a quantity equal to zero (for resources whose unit we do not know).
-pub(crate) fn is_zero(text: &str) -> Result<bool, String> {
+pub fn is_zero(text: &str) -> Result<bool, QuantityError> {
     parse(text.trim()).map(|decimal| decimal.mantissa == 0)
 }
 
-fn parse(text: &str) -> Result<Decimal, String> {
-    let bad = |why: &str| format!("{text:?} is not a Kubernetes quantity: {why}");
+fn parse(text: &str) -> Result<Decimal, QuantityError> {
+    let bad = |problem: Malformed| QuantityError::Malformed {
+        text: text.to_string(),
+        problem,
+    };
     let unsigned = text.strip_prefix('+').unwrap_or(text);
     if unsigned.starts_with('-') {
-        return Err(format!("quantity {text:?} must not be negative"));
+        return Err(QuantityError::Negative(text.to_string()));
     }
     let number_end = unsigned
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
@@ -58,22 +87,21 @@ fn parse(text: &str) -> Result<Decimal, String> {
     let (number, suffix) = unsigned.split_at(number_end);
     let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
     if whole.is_empty() && fraction.is_empty() {
-        return Err(bad("expected digits"));
+        return Err(bad(Malformed::NoDigits));
     }
     if fraction.contains('.') {
-        return Err(bad("more than one decimal point"));
+        return Err(bad(Malformed::DecimalPoints));
     }
     let mut mantissa: u128 = 0;
     for digit in whole.chars().chain(fraction.chars()) {
         mantissa = mantissa
             .checked_mul(10)
             .and_then(|value| value.checked_add(u128::from(digit.to_digit(10).unwrap_or(0))))
-            .ok_or_else(|| bad("too many digits"))?;
+            .ok_or_else(|| bad(Malformed::TooManyDigits))?;
     }
-    let fraction_digits = i32::try_from(fraction.len()).map_err(|_| bad("too many digits"))?;
-    let (exponent, binary) = suffix_scale(suffix).ok_or_else(|| {
-        bad("unknown suffix (use one of n u m k M G T P E Ki Mi Gi Ti Pi Ei, or e<exponent>)")
-    })?;
+    let fraction_digits =
+        i32::try_from(fraction.len()).map_err(|_| bad(Malformed::TooManyDigits))?;
+    let (exponent, binary) = suffix_scale(suffix).ok_or_else(|| bad(Malformed::UnknownSuffix))?;
     Ok(Decimal {
         mantissa,
         exponent: exponent - fraction_digits,
@@ -172,7 +200,10 @@ mod tests {
         ] {
             match to_units(text, Resource::Memory) {
                 Ok(value) => panic!("{text} parsed as {value}"),
-                Err(reason) => assert!(reason.contains(why), "{text}: {reason}"),
+                Err(error) => {
+                    let reason = error.to_string();
+                    assert!(reason.contains(why), "{text}: {reason}");
+                }
             }
         }
     }
