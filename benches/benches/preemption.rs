@@ -64,7 +64,7 @@ fn preemption(c: &mut Criterion) {
         apply(&mut scheduler, Input::JobSubmitted(urgent));
         // four minutes in: the victims (no checkpoints) lose four, within the default's bound
         let now = Time(Millis::minutes(4).0);
-        let decisions = scheduler.clone().cycle(now);
+        let decisions = scheduler.clone().cycle(now).changes;
         assert!(
             matches!(decisions.as_slice(), [Decision::Preempt { .. }]),
             "the bench must measure a preemption: {decisions:?}"

@@ -186,10 +186,18 @@ pub fn settled(gpus: u32, pending: usize, policy: Policy, seed: u64) -> (Schedul
     const MAX_SETTLING: usize = 20;
     let (mut scheduler, mut now) = backlog(gpus, pending, policy, seed);
     for _ in 0..MAX_SETTLING {
-        let decisions = scheduler.cycle(now);
+        let changes = scheduler.cycle(now).changes;
         now = now + Millis(1000);
-        if decisions.iter().all(|d| matches!(d, Decision::Wait { .. })) {
+        if changes.iter().all(|d| matches!(d, Decision::Wait { .. })) {
             break;
+        }
+        // the shell's part of a preemption: its victims stop before the next cycle
+        for decision in &changes {
+            if let Decision::Preempt { victims, .. } = decision {
+                for victim in victims {
+                    apply(&mut scheduler, Input::JobRequeued(*victim));
+                }
+            }
         }
     }
     let finished = scheduler

@@ -36,22 +36,61 @@ use std::sync::Arc;
 /// ≈4% of a cycle over 10k waiting jobs; a block at a time ≈3% more).
 const READ_AHEAD: usize = 8;
 
+/// What a cycle reports to its shell.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Cycle {
+    /// The decisions that differ from the last one reported for the same job, in the order
+    /// the cycle made them: every admission, preemption and rejection, and each wait whose
+    /// reason or explanation changed (including a job's first).
+    pub changes: Vec<Decision>,
+    /// The earliest instant at which the clock alone (no input) could change a decision
+    /// (see `clock`): when to cycle again if nothing happens before. `None`: nothing waits on
+    /// the clock.
+    pub next_change: Option<Time>,
+}
+
+/// Which decisions a cycle hands back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Report {
+    Changes,
+    All,
+}
+
 impl Scheduler {
-    /// Decides for every pending job: admit (resources booked at once), wait or reject.
-    pub fn cycle(&mut self, now: Time) -> Vec<Decision> {
-        self.cycle_with(now, true)
+    /// Decides for every pending job (admissions booked at once) and reports the decisions
+    /// that changed since the last report, with the next instant the clock could change one.
+    pub fn cycle(&mut self, now: Time) -> Cycle {
+        let (changes, next_change) = self.cycle_with(now, true, Report::Changes);
+        Cycle {
+            changes,
+            next_change,
+        }
     }
 
-    /// The cycle deciding each job afresh, without the memo: what `cycle` must equal.
+    /// Decides for every pending job and returns every decision, changed or not: what a
+    /// shell that starts afresh needs, and what [`Scheduler::cycle`]'s changes add up to.
+    pub fn decide_all(&mut self, now: Time) -> Vec<Decision> {
+        self.cycle_with(now, true, Report::All).0
+    }
+
+    /// The cycle deciding each job afresh, without the memo: what `decide_all` must equal.
     pub(crate) fn cycle_without_memo(&mut self, now: Time) -> Vec<Decision> {
-        self.cycle_with(now, false)
+        self.cycle_with(now, false, Report::All).0
     }
 
-    fn cycle_with(&mut self, now: Time, memo: bool) -> Vec<Decision> {
+    fn cycle_with(
+        &mut self,
+        now: Time,
+        memo: bool,
+        report: Report,
+    ) -> (Vec<Decision>, Option<Time>) {
         let mut decisions = Vec::new();
         self.admit_nominated(now, &mut decisions);
         let order = self.pending_order(now);
-        decisions.reserve(order.len());
+        if report == Report::All {
+            decisions.reserve(order.len());
+        }
+        let (mut waits_for_room, mut blocked_by_head) = (false, false);
         // The configuration does not change within a cycle; holding it apart from `self` lets the
         // memo borrow from it while admissions change the rest.
         let config = Arc::clone(&self.config);
@@ -73,6 +112,18 @@ impl Scheduler {
             };
             let id = slot.job;
             let decision = self.decide(&config, waiting, now, &mut memo);
+            if let Decision::Wait { reason, .. } = &decision {
+                waits_for_room |= matches!(reason, WaitReason::NoFlavorFits { .. });
+                blocked_by_head |= matches!(reason, WaitReason::BlockedByHead { .. });
+                let screened = match memo.screened.get(waiting.class.index()) {
+                    Some(Some(Ok(index))) => memo.screens.get(*index),
+                    _ => None,
+                };
+                let (job, progress) = (&waiting.job, &waiting.progress);
+                let mut next = memo.next_change;
+                self.wait_may_change(job, progress, &decision, screened, now, &mut next);
+                memo.next_change = next;
+            }
             memo.after(&self.flavors_changed_by(&decision));
             match &decision {
                 Decision::Admit { placement, .. } => self.admit(id, placement.clone(), now),
@@ -84,12 +135,30 @@ impl Scheduler {
                 Decision::Reject { .. } => self.reject(id),
                 Decision::Wait { .. } => {}
             }
-            decisions.push(decision);
+            // A job still pending keeps what it was last told; one that left needs nothing.
+            let changed = match self.pending.at_mut(slot) {
+                Some(waiting) if waiting.reported.as_deref() == Some(&decision) => false,
+                Some(waiting) => {
+                    waiting.reported = Some(Box::new(decision.clone()));
+                    true
+                }
+                None => true,
+            };
+            if changed || report == Report::All {
+                decisions.push(decision);
+            }
         }
+        let mut next = memo.next_change;
         for (class, answer) in memo.fresh {
             self.screenings.keep(class, answer);
         }
-        decisions
+        if waits_for_room {
+            self.victims_may_change(now, &mut next);
+        }
+        if blocked_by_head {
+            self.heads_may_change(now, &mut next);
+        }
+        (decisions, next.get())
     }
 
     fn decide<'c>(
@@ -117,6 +186,7 @@ impl Scheduler {
             outlooks,
             rooms,
             evictable,
+            next_change,
             ..
         } = memo;
         let screened = &screens[index];
@@ -211,7 +281,7 @@ impl Scheduler {
             private: candidates,
             public: &screened.public,
         };
-        match self.burst_for(&ask, &reason, now, outlooks, rooms) {
+        match self.burst_for(&ask, &reason, now, outlooks, rooms, next_change) {
             Ok(decision) => decision,
             // under a policy that never bursts, the question does not arise
             Err(NoBurst::PolicyNever) => wait(reason, None, blocked),

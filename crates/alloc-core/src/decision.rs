@@ -7,11 +7,11 @@ use crate::ids::{
 };
 use crate::model::{Resource, Tier};
 use crate::units::{CpuMilli, MemMib, MilliGpu, VramMib};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::sync::Arc;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Decision {
     /// Start the job now, here. The scheduler has already booked the resources.
@@ -94,7 +94,7 @@ impl fmt::Display for Decision {
 }
 
 /// Where an admitted job runs and on whose quota.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Placement {
     pub cluster: ClusterName,
     pub flavor: FlavorName,
@@ -112,7 +112,7 @@ pub struct Placement {
 
 /// A burst to a public offer: what is rented, what it is expected to cost, what it reserved,
 /// and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PublicLease {
     pub gpu_model: crate::ids::GpuModelName,
     /// Whole GPUs rented (a fraction rents one GPU).
@@ -174,7 +174,7 @@ impl fmt::Display for Placement {
 }
 
 /// The part of a job placed on one node.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NodeShare {
     pub node: NodeName,
     pub gpus: Vec<GpuShare>,
@@ -209,7 +209,7 @@ impl fmt::Display for NodeShare {
 }
 
 /// What a job takes of one GPU.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GpuShare {
     pub index: u32,
     pub milli: MilliGpu,
@@ -217,7 +217,7 @@ pub struct GpuShare {
 }
 
 /// Why a flavor could not take the job.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FlavorMiss {
     pub flavor: FlavorName,
     pub miss: Miss,
@@ -229,7 +229,7 @@ impl fmt::Display for FlavorMiss {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Miss {
     /// The queue's quota (with what it may borrow) is short.
@@ -282,7 +282,7 @@ impl fmt::Display for Miss {
 }
 
 /// Why a job waits.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum WaitReason {
     /// StrictFIFO: an earlier job of the same ClusterQueue cannot start, so none behind it may.
@@ -302,7 +302,7 @@ pub enum WaitReason {
 }
 
 /// A per-user or per-tenant cap that is reached.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Limit {
     RunningJobs {
@@ -376,7 +376,7 @@ impl fmt::Display for WaitReason {
 }
 
 /// What would let a waiting job start: the first thing to change, for the first flavor tried.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Unblock {
     HeadStarts {
@@ -488,7 +488,7 @@ impl WaitReason {
 }
 
 /// Why a job can never run as things are configured.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RejectReason {
     UnknownQueue(LocalQueueName),

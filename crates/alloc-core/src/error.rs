@@ -45,6 +45,15 @@ pub enum InputError {
     UnknownNode(NodeName),
     #[error("node {node}: {reason}")]
     InvalidNode { node: NodeName, reason: String },
+    #[error("{job} cannot be booked where the cluster runs it: {reason}")]
+    InvalidPlacement { job: JobId, reason: String },
+    #[error("{0} is not configured")]
+    UnknownObject(crate::input::ConfigKey),
+    #[error("{object} cannot be removed while {job} runs through it")]
+    InUse {
+        object: crate::input::ConfigKey,
+        job: JobId,
+    },
     #[error("{0}")]
     Config(#[from] ConfigError),
 }

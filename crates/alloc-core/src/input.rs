@@ -2,9 +2,10 @@
 //! queue; the live adapter from Kubernetes watches. Both feed them through
 //! [`Scheduler::apply`](crate::Scheduler::apply) and get the same state.
 
-use crate::ids::{FlavorName, JobId, NodeName, QueueName};
-use crate::model::{Job, NodeSpec, Quota, Resource};
-use crate::units::{Millis, Money};
+use crate::decision::Placement;
+use crate::ids::{CohortName, FlavorName, JobId, LocalQueueName, NodeName, QueueName};
+use crate::model::{ClusterQueue, Cohort, Flavor, Job, LocalQueue, NodeSpec, Quota, Resource};
+use crate::units::{Millis, Money, Time};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -41,11 +42,93 @@ pub enum Input {
         resource: Resource,
         quota: Quota,
     },
+
+    // What a controller sends: each object as a watch reports it now, applied twice or
+    // applied after a restart with the same effect (see `protocol`).
+    /// A job as its Workload now is. New: it is submitted. Pending and changed: the new spec
+    /// replaces the old, its progress and any preemption it awaits kept. Unchanged, or
+    /// running: nothing happens (Kueue does not let an admitted Workload's pod sets change;
+    /// a running job keeps the spec it was admitted with).
+    JobUpserted(Job),
+    /// The cluster runs `job` at `placement` since `started`: how a controller that starts
+    /// with Workloads already admitted rebuilds the running jobs. A pending or unknown job is
+    /// booked there if the placement fits what is free; a running one with the same booking
+    /// is left alone, one booked elsewhere is moved.
+    JobAdmitted {
+        job: Job,
+        placement: Box<Placement>,
+        started: Time,
+    },
+    /// Kueue reserved quota for a pending job on `flavor` (`None`: the reservation is gone).
+    /// The core then decides only within that flavor: placement, deadline and budget,
+    /// limits, burst. Admission or a requeue ends a reservation.
+    QuotaReserved {
+        job: JobId,
+        flavor: Option<FlavorName>,
+    },
+    /// A node as it now is. New: added. Unchanged: nothing. Changed: its jobs are booked on
+    /// the new spec where they still fit and requeued where they do not.
+    NodeUpserted(NodeSpec),
+    /// A ResourceFlavor, ClusterQueue, LocalQueue or Cohort as it now is.
+    ObjectUpserted(ConfigObject),
+    /// A ResourceFlavor, ClusterQueue, LocalQueue or Cohort is gone. Refused while a running
+    /// job holds quota through it (Kueue keeps such objects with a finalizer).
+    ObjectRemoved(ConfigKey),
+    /// A re-list begins: every object the controller still sees comes next, as upserts.
+    ResyncStarted,
+    /// The re-list is over: jobs, nodes and objects not upserted since `ResyncStarted` are
+    /// gone, and removed (jobs as if cancelled, nodes with their jobs requeued; objects still
+    /// in use are kept).
+    ResyncFinished,
+}
+
+/// A configuration object a controller watches.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConfigObject {
+    Flavor(Flavor),
+    ClusterQueue(ClusterQueue),
+    LocalQueue(LocalQueue),
+    Cohort(Cohort),
+}
+
+/// The name of a [`ConfigObject`].
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConfigKey {
+    Flavor(FlavorName),
+    ClusterQueue(QueueName),
+    LocalQueue(LocalQueueName),
+    Cohort(CohortName),
+}
+
+impl ConfigObject {
+    pub fn key(&self) -> ConfigKey {
+        match self {
+            ConfigObject::Flavor(flavor) => ConfigKey::Flavor(flavor.name.clone()),
+            ConfigObject::ClusterQueue(queue) => ConfigKey::ClusterQueue(queue.name.clone()),
+            ConfigObject::LocalQueue(queue) => ConfigKey::LocalQueue(queue.name.clone()),
+            ConfigObject::Cohort(cohort) => ConfigKey::Cohort(cohort.name.clone()),
+        }
+    }
+}
+
+impl std::fmt::Display for ConfigKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ConfigKey::Flavor(name) => write!(f, "ResourceFlavor {name}"),
+            ConfigKey::ClusterQueue(name) => write!(f, "ClusterQueue {name}"),
+            ConfigKey::LocalQueue(name) => write!(f, "LocalQueue {name}"),
+            ConfigKey::Cohort(name) => write!(f, "Cohort {name}"),
+        }
+    }
 }
 
 /// What applying an input did besides changing state.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Applied {
-    /// Jobs that were running and are pending again (their node left).
+    /// Jobs that were running and are pending again (their node left or shrank).
     pub requeued: Vec<JobId>,
+    /// Jobs a resync found gone and removed.
+    pub removed: Vec<JobId>,
 }

@@ -51,7 +51,7 @@
 //!     let job = JobBuilder::gpus(gpus).id(id).tier(Tier::Silver).build();
 //!     scheduler.apply(Input::JobSubmitted(job)).unwrap();
 //! }
-//! let decisions = scheduler.cycle(Time(0));
+//! let decisions = scheduler.decide_all(Time(0));
 //! // Best fit: job 1 fills node-b exactly, job 2 takes node-a; job 3 is out of quota.
 //! assert!(matches!(&decisions[0], Decision::Admit { placement, .. } if placement.nodes[0].node.as_str() == "node-b"));
 //! assert!(matches!(&decisions[1], Decision::Admit { placement, .. } if placement.nodes[0].node.as_str() == "node-a"));
@@ -62,6 +62,7 @@
 pub mod burst;
 mod chains;
 mod classes;
+mod clock;
 mod cycle;
 pub mod decision;
 pub mod error;
@@ -78,6 +79,7 @@ pub mod placement;
 pub mod policy;
 pub mod preemption;
 pub mod progress;
+mod protocol;
 mod quota;
 mod scheduler;
 pub mod score;
@@ -88,18 +90,20 @@ pub mod testing;
 pub mod units;
 
 pub use burst::{BurstMode, BurstPolicy, NoBurst, Payer, WaitRule};
+pub use clock::SCORE_RECHECK;
+pub use cycle::Cycle;
 pub use decision::{
     Decision, FlavorMiss, GpuShare, Limit, Miss, NodeShare, Placement, RejectReason, Unblock,
     WaitReason,
 };
 pub use error::{ConfigError, InputError};
 pub use ids::*;
-pub use input::{Applied, Input};
+pub use input::{Applied, ConfigKey, ConfigObject, Input};
 pub use invariants::{QuotaOverrun, QuotaScope};
 pub use model::*;
 pub use order::PendingKey;
 pub use policy::Policy;
 pub use progress::Progress;
-pub use scheduler::{Running, Scheduler};
+pub use scheduler::{Evicting, Running, Scheduler};
 pub use score::{Ordering, Score, ScoreBreakdown, ScoreWeights};
 pub use units::*;

@@ -34,6 +34,7 @@
 use crate::burst::Outlooks;
 use crate::chains::{Chains, Grouped};
 use crate::classes::ClassId;
+use crate::clock::NextChange;
 use crate::decision::{RejectReason, WaitReason};
 use crate::ids::{FlavorName, JobId, QueueName};
 use crate::model::{ClusterQueue, Config, Flavor, Job};
@@ -216,6 +217,9 @@ pub(crate) struct CycleMemo<'c> {
     pub evictable: Evictable<'c>,
     /// Screenings worked out this cycle, for the scheduler to keep.
     pub fresh: Vec<(ClassId, Result<Screening, RejectReason>)>,
+    /// Not an answer: the earliest instant the clock could change one of the cycle's waits,
+    /// gathered as the steps that read the clock decide.
+    pub next_change: NextChange,
     /// Gathered on first need: a simulation runs many cycles that restore no screening.
     positions: OnceCell<Positions<'c>>,
     config: &'c Config,
@@ -231,6 +235,7 @@ impl<'c> CycleMemo<'c> {
     pub(crate) fn new(keep: bool, classes: usize, config: &'c Config) -> Self {
         CycleMemo {
             fresh: Vec::new(),
+            next_change: NextChange::default(),
             positions: OnceCell::new(),
             config,
             screened: vec![None; classes],

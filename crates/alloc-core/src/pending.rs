@@ -3,10 +3,11 @@
 //! nothing), while inputs, which name jobs by id, find their slot through an index.
 
 use crate::classes::ClassId;
+use crate::ids::FlavorName;
 use crate::ids::JobId;
 use crate::model::Job;
 use crate::progress::Progress;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// A pending job, its request class and its progress.
 #[derive(Debug, Clone)]
@@ -22,6 +23,81 @@ pub(crate) struct Waiting {
     /// room its victims free (otherwise the jobs ranked above it in the cycle's order that
     /// could not evict take the room, and it evicts again).
     pub nominated: Option<Box<crate::decision::Placement>>,
+    /// The flavor Kueue reserved quota on, if it did (`Input::QuotaReserved`); `job` then
+    /// allows only that flavor.
+    pub reserved: Option<Reserved>,
+    /// The decision last reported for it (`Scheduler::cycle` reports only changes).
+    pub reported: Option<Box<crate::decision::Decision>>,
+}
+
+/// A quota reservation, and the flavors the job itself allows, to give back when it ends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Reserved {
+    pub flavor: FlavorName,
+    pub own: Option<BTreeSet<FlavorName>>,
+}
+
+/// What a pending job carries besides its spec and class, kept when its spec changes.
+#[derive(Debug, Clone)]
+pub(crate) struct Carried {
+    pub progress: Progress,
+    pub awaiting: Vec<JobId>,
+    pub nominated: Option<Box<crate::decision::Placement>>,
+    pub reserved: Option<Reserved>,
+    pub reported: Option<Box<crate::decision::Decision>>,
+}
+
+impl Carried {
+    pub(crate) fn new(progress: Progress) -> Carried {
+        Carried {
+            progress,
+            awaiting: Vec::new(),
+            nominated: None,
+            reserved: None,
+            reported: None,
+        }
+    }
+}
+
+impl Waiting {
+    pub(crate) fn new(job: Box<Job>, class: ClassId, carried: Carried) -> Waiting {
+        let Carried {
+            progress,
+            awaiting,
+            nominated,
+            reserved,
+            reported,
+        } = carried;
+        Waiting {
+            job,
+            class,
+            progress,
+            awaiting,
+            nominated,
+            reserved,
+            reported,
+        }
+    }
+
+    /// What it carries besides its spec and class.
+    pub(crate) fn carried(self) -> Carried {
+        Carried {
+            progress: self.progress,
+            awaiting: self.awaiting,
+            nominated: self.nominated,
+            reserved: self.reserved,
+            reported: self.reported,
+        }
+    }
+
+    /// The job as submitted: without the narrowing of a quota reservation.
+    pub(crate) fn own_spec(&self) -> Job {
+        let mut job = Job::clone(&self.job);
+        if let Some(reserved) = &self.reserved {
+            job.allowed_flavors = reserved.own.clone();
+        }
+        job
+    }
 }
 
 /// Where a pending job sits; good until that job leaves the pending jobs, after which the
@@ -65,12 +141,24 @@ impl PendingJobs {
         waiting
     }
 
+    /// The ids of every pending job, in id order.
+    pub(crate) fn ids(&self) -> impl Iterator<Item = JobId> + '_ {
+        self.by_id.keys().copied()
+    }
+
     pub(crate) fn get(&self, id: JobId) -> Option<&Waiting> {
         self.slots.get(*self.by_id.get(&id)?)?.as_ref()
     }
 
     pub(crate) fn get_mut(&mut self, id: JobId) -> Option<&mut Waiting> {
         self.slots.get_mut(*self.by_id.get(&id)?)?.as_mut()
+    }
+
+    pub(crate) fn at_mut(&mut self, slot: Slot) -> Option<&mut Waiting> {
+        self.slots
+            .get_mut(slot.index)?
+            .as_mut()
+            .filter(|waiting| waiting.job.id == slot.job)
     }
 
     /// The job at `slot`, if it is still the job the slot was taken for.
@@ -148,6 +236,8 @@ mod tests {
             class,
             awaiting: Vec::new(),
             nominated: None,
+            reserved: None,
+            reported: None,
         }
     }
 

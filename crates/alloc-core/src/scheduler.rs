@@ -6,14 +6,15 @@ use crate::classes::RequestClasses;
 use crate::decision::{Decision, Placement};
 use crate::error::{ConfigError, InputError};
 use crate::ids::FlavorName;
-use crate::ids::{CohortName, JobId, QueueName, TenantName, UserName};
+use crate::ids::{CohortName, JobId, NodeName, QueueName, TenantName, UserName};
 use crate::input::{Applied, Input};
 use crate::model::{Config, Job, NodeSpec, Quota, Resource};
 use crate::order::PendingKey;
-use crate::pending::{PendingJobs, Slot, Waiting};
+use crate::pending::{Carried, PendingJobs, Slot, Waiting};
 use crate::placement::MixTracker;
 use crate::policy::Policy;
 use crate::progress::Progress;
+use crate::protocol::Seen;
 use crate::score::SpeedCache;
 use crate::screenings::Screenings;
 use crate::state::{Ledgers, NodeState, Spend};
@@ -88,6 +89,8 @@ pub struct Scheduler {
     pub(crate) screenings: Screenings,
     /// Pending jobs nominated by their preemptions (`Waiting::nominated`).
     pub(crate) nominations: BTreeSet<JobId>,
+    /// What a re-list in progress has mentioned (`Input::ResyncStarted`).
+    resync: Option<Seen>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -129,6 +132,7 @@ impl Scheduler {
             undeclared: Undeclared::default(),
             screenings: Screenings::default(),
             nominations: BTreeSet::new(),
+            resync: None,
         })
     }
 
@@ -198,7 +202,7 @@ impl Scheduler {
     /// Points the job's queue, user and tenant names at the configuration's own, or for users
     /// and tenants it does not declare at the first submitted job's: equal names that share
     /// their text compare without reading it, and every cycle looks these up.
-    fn share_names(&mut self, job: &mut Job) {
+    pub(crate) fn share_names(&mut self, job: &mut Job) {
         let config = &self.config;
         if let Some((name, _)) = config.local_queues.get_key_value(&job.queue) {
             job.queue = name.clone();
@@ -216,7 +220,32 @@ impl Scheduler {
     /// Applies one input. On error nothing changed.
     pub fn apply(&mut self, input: Input) -> Result<Applied, InputError> {
         let mut applied = Applied::default();
+        if let Some(seen) = self.resync.as_mut() {
+            match &input {
+                Input::JobSubmitted(job) | Input::JobUpserted(job) => seen.job(job.id),
+                Input::JobAdmitted { job, .. } => seen.job(job.id),
+                Input::NodeAdded(spec) | Input::NodeUpserted(spec) => seen.node(&spec.name),
+                Input::ObjectUpserted(object) => seen.object(object.key()),
+                _ => {}
+            }
+        }
         match input {
+            Input::JobUpserted(job) => self.upsert_job(job)?,
+            Input::JobAdmitted {
+                job,
+                placement,
+                started,
+            } => self.job_admitted(job, *placement, started)?,
+            Input::QuotaReserved { job, flavor } => self.quota_reserved(job, flavor)?,
+            Input::NodeUpserted(spec) => self.upsert_node(spec, &mut applied)?,
+            Input::ObjectUpserted(object) => self.upsert_object(object)?,
+            Input::ObjectRemoved(key) => self.remove_object(&key)?,
+            Input::ResyncStarted => self.resync = Some(Seen::default()),
+            Input::ResyncFinished => {
+                if let Some(seen) = self.resync.take() {
+                    self.resync_finished(seen, &mut applied);
+                }
+            }
             Input::JobSubmitted(mut job) => {
                 if self.pending.contains(job.id) || self.running.contains_key(&job.id) {
                     return Err(InputError::DuplicateJob(job.id));
@@ -248,25 +277,7 @@ impl Scheduler {
                 self.spend.settle(job, lease, cost)?;
             }
             Input::NodeAdded(spec) => self.add_node(spec)?,
-            Input::NodeRemoved(name) => {
-                if !self.ledgers.fleet.contains(&name) {
-                    return Err(InputError::UnknownNode(name));
-                }
-                let on_node: Vec<JobId> = self
-                    .running
-                    .values()
-                    .filter(|r| r.placement.nodes.iter().any(|share| share.node == name))
-                    .map(|r| r.job.id)
-                    .collect();
-                for id in on_node {
-                    let (job, progress) = self.stop(id)?;
-                    self.enqueue(job, progress);
-                    applied.requeued.push(id);
-                }
-                self.ledgers.fleet.remove(&name);
-                self.speeds.clear();
-                self.screenings.clear();
-            }
+            Input::NodeRemoved(name) => self.remove_node(&name, &mut applied)?,
             Input::QuotaChanged {
                 queue,
                 flavor,
@@ -279,36 +290,47 @@ impl Scheduler {
         Ok(applied)
     }
 
-    fn enqueue(&mut self, job: Job, progress: Progress) {
+    pub(crate) fn enqueue(&mut self, job: Job, progress: Progress) {
+        self.enqueue_as(job, Carried::new(progress));
+    }
+
+    /// Queues `job` with what it carries besides its spec: progress, the preemption it
+    /// awaits, its quota reservation.
+    pub(crate) fn enqueue_as(&mut self, job: Job, carried: Carried) {
         let key = PendingKey::of(&job);
         let class = self.classes.join(&job);
-        let job = Box::new(job);
-        let slot = self.pending.insert(Waiting {
-            job,
-            class,
-            progress,
-            awaiting: Vec::new(),
-            nominated: None,
-        });
+        if carried.nominated.is_some() {
+            self.nominations.insert(job.id);
+        }
+        let slot = self
+            .pending
+            .insert(Waiting::new(Box::new(job), class, carried));
         self.queue_order.insert(key, slot);
     }
 
-    /// Takes a job out of the pending jobs, if it is there.
-    fn unqueue(&mut self, id: JobId) -> Option<(Box<Job>, Progress)> {
-        let Waiting {
-            job,
-            class,
-            progress,
-            ..
-        } = self.pending.remove(id)?;
-        self.queue_order.remove(&PendingKey::of(&job));
-        self.classes.leave(class);
-        Some((job, progress))
+    /// Takes a job out of the pending jobs, if it is there, as submitted (without a quota
+    /// reservation's narrowing).
+    pub(crate) fn unqueue(&mut self, id: JobId) -> Option<(Box<Job>, Progress)> {
+        let waiting = self.unqueue_whole(id)?;
+        let job = match waiting.reserved {
+            Some(_) => Box::new(waiting.own_spec()),
+            None => waiting.job,
+        };
+        Some((job, waiting.progress))
+    }
+
+    /// Takes a job out of the pending jobs with everything it carries.
+    pub(crate) fn unqueue_whole(&mut self, id: JobId) -> Option<Waiting> {
+        let waiting = self.pending.remove(id)?;
+        self.queue_order.remove(&PendingKey::of(&waiting.job));
+        self.classes.leave(waiting.class);
+        self.nominations.remove(&id);
+        Some(waiting)
     }
 
     /// Releases a running job's resources and hands the job back, with its progress as of
     /// the attempt's start: the shell reports what the attempt kept (`JobProgress`).
-    fn stop(&mut self, id: JobId) -> Result<(Job, Progress), InputError> {
+    pub(crate) fn stop(&mut self, id: JobId) -> Result<(Job, Progress), InputError> {
         let Some(running) = self.running.remove(&id) else {
             return Err(if self.pending.contains(id) {
                 InputError::NotRunning(id)
@@ -336,7 +358,7 @@ impl Scheduler {
     }
 
     /// The error for an input that names `id` as pending when it is not.
-    fn not_pending(&self, id: JobId) -> InputError {
+    pub(crate) fn not_pending(&self, id: JobId) -> InputError {
         if self.running.contains_key(&id) {
             InputError::NotPending(id)
         } else {
@@ -344,7 +366,32 @@ impl Scheduler {
         }
     }
 
-    fn add_node(&mut self, spec: NodeSpec) -> Result<(), InputError> {
+    /// Removes a node; the jobs running on it go back to pending.
+    pub(crate) fn remove_node(
+        &mut self,
+        name: &NodeName,
+        applied: &mut Applied,
+    ) -> Result<(), InputError> {
+        if !self.ledgers.fleet.contains(name) {
+            return Err(InputError::UnknownNode(name.clone()));
+        }
+        let on_node: Vec<JobId> = self
+            .running
+            .values()
+            .filter(|r| r.placement.nodes.iter().any(|share| &share.node == name))
+            .map(|r| r.job.id)
+            .collect();
+        for id in on_node {
+            self.requeue_from_node(id)?;
+            applied.requeued.push(id);
+        }
+        self.ledgers.fleet.remove(name);
+        self.speeds.clear();
+        self.screenings.clear();
+        Ok(())
+    }
+
+    pub(crate) fn add_node(&mut self, spec: NodeSpec) -> Result<(), InputError> {
         if self.ledgers.fleet.contains(&spec.name) {
             return Err(InputError::DuplicateNode(spec.name));
         }
@@ -407,11 +454,26 @@ impl Scheduler {
             .ok_or_else(|| ConfigError::unknown(place, "flavors", flavor))?;
         flavor_quotas.resources.insert(resource, quota);
         config.validate()?;
+        self.replace_config(config);
+        Ok(())
+    }
+
+    /// Takes a validated configuration: rebuilds what it shapes (the public offers, cohorts,
+    /// the ledgers' flavor membership) and forgets the answers read from the old one.
+    pub(crate) fn replace_config(&mut self, config: Config) {
         self.offers = PublicOffers::of(&config);
+        self.cohort_members = cohort_members(&config);
+        let flavors_changed = config.flavors != self.config.flavors;
         self.config = Arc::new(config);
+        if flavors_changed {
+            let mut ledgers = self.rebuilt_ledgers();
+            if self.policy.mps_packing.is_fragmentation_aware() {
+                ledgers.fleet.track_shapes();
+            }
+            self.ledgers = ledgers;
+        }
         self.speeds.clear();
         self.screenings.clear();
-        Ok(())
     }
 
     /// Marks a job admitted: books its placement, reserves a burst's worst-case bill, and

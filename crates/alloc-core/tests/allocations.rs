@@ -50,14 +50,14 @@ fn backlog(waiting: u64) -> Scheduler {
         }
         apply(Input::JobSubmitted(job.build()));
     }
-    s.cycle(Time(60_000));
+    s.decide_all(Time(60_000));
     s
 }
 
 /// Allocations of the next cycle, and its decisions.
 fn next_cycle(mut s: Scheduler) -> (usize, Vec<Decision>) {
     let region = Region::new(GLOBAL);
-    let decisions = s.cycle(Time(61_000));
+    let decisions = s.decide_all(Time(61_000));
     let allocations = region.change().allocations;
     (allocations, decisions)
 }

@@ -31,11 +31,12 @@ mod policy;
 mod screen;
 mod why;
 
-pub(crate) use offers::PublicOffers;
+pub(crate) use offers::{quote, PublicOffers};
 pub(crate) use outlook::Outlooks;
 pub use policy::{gpus_rented, BurstMode, BurstPolicy, WaitRule};
 pub use why::{NoBurst, Payer};
 
+use crate::clock::NextChange;
 use crate::decision::{Decision, FlavorMiss, Placement, PublicLease, WaitReason};
 use crate::ids::FlavorName;
 use crate::memo::Rooms;
@@ -112,6 +113,7 @@ impl Scheduler {
         now: Time,
         outlooks: &mut Outlooks<'c>,
         rooms: &mut Rooms<'c>,
+        next: &mut NextChange,
     ) -> Result<Decision, NoBurst> {
         let (job, progress) = (ask.job, ask.progress);
         self.may_burst(job)?;
@@ -128,7 +130,8 @@ impl Scheduler {
             BurstMode::Threshold => self.threshold(job, progress, ask.private, now, outlooks),
         };
         if waited < threshold {
-            return Err(too_early(job, waited, threshold));
+            next.at(self.burst_wait_ends(job, job.submit_time + threshold, now));
+            return Err(too_early(job, policy.wait.threshold(job)));
         }
         let Choice {
             flavor,
@@ -267,9 +270,8 @@ impl Scheduler {
     }
 }
 
-fn too_early(job: &Job, waited: Millis, threshold: Millis) -> NoBurst {
+fn too_early(job: &Job, threshold: Millis) -> NoBurst {
     NoBurst::TooEarly {
-        waited,
         threshold,
         from: job.submit_time + threshold,
     }

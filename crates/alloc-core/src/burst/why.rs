@@ -3,11 +3,11 @@
 use crate::decision::FlavorMiss;
 use crate::ids::TenantName;
 use crate::units::{Millis, Money, Time};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// The first burst rule a waiting job failed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum NoBurst {
     /// The policy never rents public GPUs.
@@ -20,13 +20,11 @@ pub enum NoBurst {
     FixedBudget,
     /// Its ClusterQueue has no public flavor (with an offer) for its tier and request.
     NoPublicFlavor,
-    /// It has not waited long enough yet; at the earliest it may burst at `from`, sooner if
-    /// its deadline comes to need it.
-    TooEarly {
-        waited: Millis,
-        threshold: Millis,
-        from: Time,
-    },
+    /// It has not waited long enough yet: it may burst at `from` (submitted + `threshold`,
+    /// the policy's wait for it), sooner if its deadline comes to need it. Neither how long
+    /// it has waited nor the wait as its deadline shrinks it is kept: both move with the
+    /// clock, and a decision changes only when the world does.
+    TooEarly { threshold: Millis, from: Time },
     /// No public flavor has quota left for it in its ClusterQueue: the first one's shortfall.
     NoPublicQuota(FlavorMiss),
     /// Every offer that could run it has leased its GPU cap.
@@ -40,7 +38,7 @@ pub enum NoBurst {
 }
 
 /// Whose budget stands in the way.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Payer {
     /// The job's own flexible limit, with the policy's overrun.
@@ -88,14 +86,9 @@ impl fmt::Display for NoBurst {
             NoBurst::NoPublicFlavor => {
                 f.write_str("its queue has no public flavor for its tier and request")
             }
-            NoBurst::TooEarly {
-                waited,
-                threshold,
-                from,
-            } => write!(
+            NoBurst::TooEarly { threshold, from } => write!(
                 f,
-                "waited {} min of the {} min before it may burst; the wait ends by {from} at the latest",
-                minutes(*waited),
+                "it waits {} min before it may burst; the wait ends by {from} at the latest",
                 minutes(*threshold)
             ),
             NoBurst::NoPublicQuota(miss) => write!(f, "no public quota: {miss}"),

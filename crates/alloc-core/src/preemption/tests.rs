@@ -28,7 +28,7 @@ fn running(job: Job, started: u64) -> Running {
         .unwrap();
     let id = job.id;
     scheduler.apply(Input::JobSubmitted(job)).unwrap();
-    scheduler.cycle(Time(started));
+    scheduler.decide_all(Time(started));
     scheduler.running_job(id).unwrap().clone()
 }
 
@@ -83,7 +83,7 @@ fn world(policy: PreemptionPolicy, jobs: Vec<Job>) -> Scheduler {
     for job in jobs {
         s.apply(Input::JobSubmitted(job)).unwrap();
     }
-    s.cycle(Time(0));
+    s.decide_all(Time(0));
     s
 }
 
@@ -217,7 +217,7 @@ fn disabled_preemption_decides_nothing() {
     );
     s.policy.preemption.enabled = false;
     s.apply(Input::JobSubmitted(job(9, "a", 5, 0))).unwrap();
-    let decisions = s.cycle(Time(MIN));
+    let decisions = s.decide_all(Time(MIN));
     assert!(
         matches!(decisions[0], Decision::Wait { .. }),
         "{decisions:?}"
@@ -268,7 +268,7 @@ mod pruning {
             let job = JobBuilder::gpus(1).id(id).queue(queue).cpu(1_000).build();
             s.apply(Input::JobSubmitted(job)).unwrap();
         }
-        s.cycle(Time(0));
+        s.decide_all(Time(0));
         assert_eq!(s.running().count(), 4, "the fleet is full");
         let job = JobBuilder::gpus(2)
             .id(100)
@@ -371,7 +371,7 @@ mod pruning {
                 job.deadline = deadline.map(|minutes| Time(minutes * MIN));
                 s.apply(Input::JobSubmitted(job)).unwrap();
             }
-            s.cycle(Time(0));
+            s.decide_all(Time(0));
             let (in_a, priority, gpus, cpu) = preemptor;
             let job = JobBuilder::gpus(gpus)
                 .id(100)

@@ -227,8 +227,8 @@ mod tests {
             job(1, "fast").deadline(deadline).build(),
         ))
         .unwrap();
-        s.cycle(Time(0));
-        s.cycle(Time(1_000));
+        s.decide_all(Time(0));
+        s.decide_all(Time(1_000));
         // its number goes to a request for the T4 only, asked its speed for the deadline job
         s.apply(Input::JobSubmitted(job(2, "slow").build()))
             .unwrap();
@@ -236,7 +236,7 @@ mod tests {
             job(3, "slow").deadline(deadline).build(),
         ))
         .unwrap();
-        s.cycle(Time(2_000));
+        s.decide_all(Time(2_000));
         assert_eq!(s.pending_count(), 1);
         assert_eq!(s.check_invariants(), Ok(()));
     }
@@ -250,7 +250,7 @@ mod tests {
             job(2, "slow").deadline(DEADLINE).build(),
         ))
         .unwrap();
-        s.cycle(Time(0));
+        s.decide_all(Time(0));
         assert_eq!(s.pending_count(), 1);
         s.apply(Input::NodeAdded(node_of("ns2", "slow", "A100")))
             .unwrap();

@@ -74,7 +74,6 @@ fn a_job_waits_its_threshold_then_bursts_to_the_cheapest_offer_within_quota() {
     assert_eq!(
         no_burst(&decisions, 2),
         Some(&NoBurst::TooEarly {
-            waited: Millis::minutes(10),
             threshold: Millis::minutes(30),
             from: Time(30 * MINUTE),
         })
@@ -423,7 +422,7 @@ fn decision_after(job: &alloc_core::Job, preset: &str, minutes: u64) -> Decision
     policy.reject_infeasible_deadlines = false;
     let mut s = world_with(config(8, 8), policy);
     s.apply(Input::JobSubmitted(job.clone())).unwrap();
-    let decisions = s.cycle(Time(minutes * MINUTE));
+    let decisions = s.decide_all(Time(minutes * MINUTE));
     decision(&decisions, job.id.0).clone()
 }
 
@@ -543,7 +542,7 @@ proptest! {
                 s.apply(Input::PublicBilled { job, lease, cost }).unwrap();
                 billed = billed + cost;
             }
-            for decision in s.cycle(now) {
+            for decision in s.decide_all(now) {
                 if let Decision::Admit { placement, job } = &decision {
                     let running = s.running_job(*job).unwrap();
                     prop_assert!(placement.public.is_none() || running.job.data_class != DataClass::Sensitive);

@@ -11,6 +11,7 @@ mod mps;
 mod oracle;
 mod preemption;
 mod properties;
+mod protocol;
 mod quota_and_caps;
 mod regressions;
 mod scoring;

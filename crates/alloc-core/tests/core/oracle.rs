@@ -157,7 +157,7 @@ fn busy_fleet(
         let job = job(index as u64 + 1, gpu, cpu, 1_024, None);
         s.apply(Input::JobSubmitted(job)).map_err(fail)?;
     }
-    s.cycle(Time(0));
+    s.decide_all(Time(0));
     let waiting: Vec<JobId> = s.pending().map(|j| j.id).collect();
     for id in waiting {
         s.apply(Input::JobCancelled(id)).map_err(fail)?;
@@ -291,7 +291,7 @@ fn check_lone_job(
     let room = room_exists(&s, &probe);
     s.apply(Input::JobSubmitted(probe))
         .map_err(|e| TestCaseError::fail(e.to_string()))?;
-    let decisions = s.cycle(Time(1));
+    let decisions = s.decide_all(Time(1));
     prop_assert_eq!(decisions.len(), 1);
     let quota = used + requested <= nominal;
     match &decisions[0] {

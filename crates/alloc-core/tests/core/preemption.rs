@@ -752,6 +752,7 @@ fn head_job_preempts_when_evicting_everyone_below_it_would_do(
                 .deadline
                 .is_none_or(|d| before.victim_cost(running, now).resumed_end <= d);
         if &running.placement.queue == queue
+            && running.evicting.is_none()
             && running.placement.public.is_none()
             && running.started < now
             && ranked
@@ -766,7 +767,7 @@ fn head_job_preempts_when_evicting_everyone_below_it_would_do(
         let cancelled = without.apply(Input::JobCancelled(other.id));
         prop_assert!(cancelled.is_ok(), "{:?}", cancelled);
     }
-    let alone = without.cycle(now);
+    let alone = without.decide_all(now);
     prop_assert!(
         !matches!(alone.first(), Some(Decision::Admit { .. })),
         "{} waited though evicting every job below it would admit it: {}",

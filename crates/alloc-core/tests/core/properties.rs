@@ -40,6 +40,8 @@ pub struct Run {
     unbilled: Vec<(JobId, u32, Money)>,
     pub trace: Vec<Traced>,
     pub outcomes: Vec<Outcome>,
+    /// What the shell was last told about each pending job: the cycle's changes folded in.
+    told: BTreeMap<JobId, Decision>,
 }
 
 type Checked = Result<(), TestCaseError>;
@@ -89,6 +91,7 @@ impl Run {
             unbilled: Vec::new(),
             trace: Vec::new(),
             outcomes: Vec::new(),
+            told: BTreeMap::new(),
         };
         for node in &world.nodes {
             run.add_node(node)?;
@@ -99,6 +102,9 @@ impl Run {
     fn apply(&mut self, input: Input) -> Result<alloc_core::Applied, InputError> {
         self.trace.push(Traced::Input(Box::new(input.clone())));
         let result = self.s.apply(input);
+        // a job that left the pending jobs is new to the shell if it comes back
+        let pending: BTreeSet<JobId> = self.s.pending().map(|j| j.id).collect();
+        self.told.retain(|id, _| pending.contains(id));
         self.outcomes.push(Outcome::Applied(result.clone()));
         result
     }
@@ -290,9 +296,12 @@ impl Run {
         let preempting = self.s.policy().preemption.enabled;
         let before = preempting.then(|| self.s.clone());
         let mut afresh = self.s.clone();
+        let mut all_told = self.s.clone();
         self.trace.push(Traced::Cycle(now));
-        let decisions = self.s.cycle(now);
+        let cycle = self.s.cycle(now);
+        let decisions = all_told.decide_all(now);
         self.outcomes.push(Outcome::Cycle(decisions.clone()));
+        self.check_changes(&decisions, &cycle)?;
 
         // The memo only saves work: deciding every job afresh gives the same decisions.
         let expected = alloc_core::testing::cycle_without_memo(&mut afresh, now);
@@ -326,7 +335,7 @@ impl Run {
         let again = if evicted {
             Vec::new()
         } else {
-            self.s.clone().cycle(now)
+            self.s.clone().decide_all(now)
         };
         let mut settled = again
             .iter()
@@ -341,9 +350,10 @@ impl Run {
         // before the cycle's order; everyone else follows in it.
         let nominated: Vec<JobId> = decisions
             .iter()
-            .take_while(|d| matches!(d, Decision::Admit { .. }))
+            .take_while(|d| {
+                matches!(d, Decision::Admit { .. }) && nominated_before.contains(&d.job())
+            })
             .map(Decision::job)
-            .filter(|id| nominated_before.contains(id))
             .collect();
         for (decision, id) in decisions.iter().zip(&nominated) {
             if let Decision::Admit { placement, .. } = decision {
@@ -398,6 +408,53 @@ impl Run {
         }
         if let Some(before) = &before {
             crate::preemption::check_evictions(before, &self.s, all, now)?;
+        }
+        Ok(())
+    }
+
+    /// The cycle reported exactly the decisions that differ from what the shell was last
+    /// told of each job still pending (a job that left and came back is new), and folding
+    /// them into what it was told gives every decision of the cycle. When the cycle settled
+    /// (it only told jobs to wait), a cycle at any instant before its `next_change` with no
+    /// input in between changes nothing.
+    fn check_changes(&mut self, all: &[Decision], cycle: &alloc_core::Cycle) -> Checked {
+        let expected: Vec<&Decision> = all
+            .iter()
+            .filter(|d| self.told.get(&d.job()) != Some(d))
+            .collect();
+        let changes: Vec<&Decision> = cycle.changes.iter().collect();
+        prop_assert_eq!(
+            changes,
+            expected,
+            "the cycle's changes are not the changed decisions"
+        );
+        for decision in all {
+            self.told.insert(decision.job(), decision.clone());
+        }
+        let pending: BTreeSet<JobId> = self.s.pending().map(|j| j.id).collect();
+        self.told.retain(|id, _| pending.contains(id));
+        let settled = all.iter().all(|d| matches!(d, Decision::Wait { .. }));
+        if let (true, Some(next)) = (settled, cycle.next_change) {
+            let now = Time(self.now - 1_000);
+            prop_assert!(next > now, "next change {next:?} is not after {now:?}");
+        }
+        if settled {
+            let now = self.now - 1_000;
+            let before = cycle.next_change.map_or(now + 7_200_000, |next| next.0 - 1);
+            for later in [now + 1, (now + before) / 2, before] {
+                if later <= now || later > before {
+                    continue;
+                }
+                let quiet = self.s.clone().cycle(Time(later));
+                prop_assert!(
+                    quiet.changes.is_empty(),
+                    "at {} ms, before the next change at {:?}, the clock changed: {:?}; it was: {:?}",
+                    later,
+                    cycle.next_change,
+                    quiet.changes,
+                    quiet.changes.first().and_then(|d| self.told.get(&d.job()))
+                );
+            }
         }
         Ok(())
     }
@@ -509,7 +566,7 @@ fn big_node(s: &Scheduler, flavor: &FlavorName, job: &Job) -> NodeSpec {
 /// quota but no room turns into an Admit when the new node is big enough for the job. (The
 /// worlds' orders do not read the fleet, so the node leaves the head first.)
 fn head_job_gains_from_capacity(s: &Scheduler, now: Time) -> Checked {
-    let without = s.clone().cycle(now);
+    let without = s.clone().decide_all(now);
     let Some(first) = without.first() else {
         return Ok(());
     };
@@ -541,7 +598,7 @@ fn head_job_gains_from_capacity(s: &Scheduler, now: Time) -> Checked {
     let mut more = s.clone();
     more.apply(Input::NodeAdded(node))
         .map_err(|e| TestCaseError::fail(format!("extra node refused: {e}")))?;
-    let with = more.cycle(now);
+    let with = more.decide_all(now);
     prop_assert_eq!(with[0].job(), head.id);
     let admitted = matches!(with[0], Decision::Admit { .. });
     if matches!(without[0], Decision::Admit { .. }) {
@@ -615,7 +672,7 @@ fn replay_permuted(
         }
         match &trace[i] {
             Traced::Input(input) => outcomes.push(Outcome::Applied(s.apply((**input).clone()))),
-            Traced::Cycle(now) => outcomes.push(Outcome::Cycle(s.cycle(*now))),
+            Traced::Cycle(now) => outcomes.push(Outcome::Cycle(s.decide_all(*now))),
         }
         i += 1;
     }

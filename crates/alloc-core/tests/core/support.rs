@@ -39,7 +39,7 @@ impl Feed for Scheduler {
 
     fn checked_cycle(&mut self, now: u64) -> Vec<Decision> {
         let mut afresh = self.clone();
-        let decisions = self.cycle(Time(now));
+        let decisions = self.decide_all(Time(now));
         if let Err(violations) = self.check_invariants() {
             panic!("invariants broken after the cycle: {violations:#?}\n{decisions:#?}");
         }

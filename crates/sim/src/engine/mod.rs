@@ -499,7 +499,9 @@ impl Engine {
     /// are done, as far as progress goes).
     fn cycle(&mut self, now: Time) -> u64 {
         self.cycles += 1;
-        let decisions = self.scheduler.cycle(now);
+        // Only changed decisions come back; a wait changes nothing here, so the twin acts
+        // on them exactly as it would on every decision.
+        let decisions = self.scheduler.cycle(now).changes;
         let mut admitted = false;
         let mut rejected = 0;
         for decision in decisions {
