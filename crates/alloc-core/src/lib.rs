@@ -69,6 +69,7 @@ pub mod error;
 mod flavors;
 pub mod ids;
 pub mod input;
+pub mod inputs_log;
 mod invariants;
 mod memo;
 pub mod model;
@@ -99,6 +100,7 @@ pub use decision::{
 pub use error::{ConfigError, InputError};
 pub use ids::*;
 pub use input::{Applied, ConfigKey, ConfigObject, Input};
+pub use inputs_log::LogRecord;
 pub use invariants::{QuotaOverrun, QuotaScope};
 pub use model::*;
 pub use order::PendingKey;

@@ -10,7 +10,11 @@ use std::path::PathBuf;
 /// self-contained report.html. `sim compare --scenario semester-peak` runs the six baselines
 /// side by side. Scenario files are documented in scenarios/README.md.
 ///
-/// Exit codes: 0 success; 2 bad input (a file, row or argument; the message names it).
+/// `--inputs-log FILE` also writes the core's inputs and decisions as JSON lines, and
+/// `sim replay-inputs FILE` replays such a log through the core to check its decisions.
+///
+/// Exit codes: 0 success; 1 `sim replay-inputs` found a decision that differs; 2 bad input
+/// (a file, row or argument; the message names it).
 #[derive(Debug, Parser)]
 #[command(
     name = "sim",
@@ -43,6 +47,12 @@ pub struct ScenarioArgs {
     /// Override the scenario's seed.
     #[arg(long)]
     pub seed: Option<u64>,
+    /// Also write the core's inputs and decisions to this file, one JSON record a line
+    /// (a start record with the configuration and policy, then every input and every cycle's
+    /// decisions as they happen); `sim replay-inputs FILE` replays it. Other outputs do not
+    /// change.
+    #[arg(long, value_name = "FILE")]
+    pub inputs_log: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -63,6 +73,22 @@ pub enum Command {
     /// Replay a native trace on a fleet and write jobs, time series, summary, manifest and an
     /// HTML report.
     Run(RunArgs),
+    /// Replay an inputs log through the core and check that it decides what the log says.
+    ///
+    /// The log is one JSON record a line, as `sim --scenario NAME --inputs-log FILE` or
+    /// `sim run ... --inputs-log FILE` write it (the format the live controller is to write
+    /// too, so that the two shells compare by replaying or diffing their logs): a start record with the configuration and policy, then every input the shell sent and
+    /// every cycle with its time and decisions. The replay builds the scheduler from the start
+    /// record, applies each input, runs each cycle at its time and compares the decisions,
+    /// as JSON, with the logged ones.
+    ///
+    /// Prints one line on success: records, inputs, cycles, decisions and "identical".
+    /// Otherwise it stops at the first decision that differs and prints its line in the log,
+    /// the cycle's time, the job, the logged decision and the replayed one with its sentence.
+    ///
+    /// Exit codes: 0 identical; 1 a decision differs; 2 a line is not a record or the core
+    /// refuses its input (the message names the file and line).
+    ReplayInputs(ReplayInputsArgs),
     /// Convert a public trace to the native CSV format (see traces/README.md).
     Import(ImportArgs),
     /// Write a synthetic native trace (Poisson arrivals of a department's job mix).
@@ -110,6 +136,24 @@ pub struct RunArgs {
     /// 0 = only after changes).
     #[arg(long, default_value_t = 300)]
     pub cycle_every_s: u64,
+    /// Also write the core's inputs and decisions to this file, one JSON record a line
+    /// (a start record with the configuration and policy, then every input and every cycle's
+    /// decisions as they happen); `sim replay-inputs FILE` replays it. Other outputs do not
+    /// change.
+    #[arg(long, value_name = "FILE")]
+    pub inputs_log: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ReplayInputsArgs {
+    /// The inputs log to replay.
+    #[arg(value_name = "FILE")]
+    pub log: PathBuf,
+    /// Print every replayed decision as a sentence, after its cycle's time
+    /// (`t=3600000ms job 7: admitted: ...`), replaying to the end; the check's summary or
+    /// first difference then goes to standard error.
+    #[arg(long)]
+    pub print: bool,
 }
 
 #[derive(Debug, Args)]

@@ -15,6 +15,14 @@ pub enum SimError {
         field: String,
         reason: String,
     },
+    /// A line of an inputs log that is not a record, or whose record the core cannot replay.
+    #[error("{path}:{line}: {reason}", path = path.display())]
+    BadLog {
+        path: PathBuf,
+        /// 1-based line number in the file.
+        line: u64,
+        reason: String,
+    },
     /// A whole file is unusable (missing header column, wrong shape).
     #[error("{path}: {reason}", path = path.display())]
     BadFile { path: PathBuf, reason: String },
@@ -54,6 +62,10 @@ impl SimError {
             SimError::BadRow { .. } => {
                 Some("fix the row, or pass --skip-bad-rows to count and skip such rows")
             }
+            SimError::BadLog { .. } => Some(
+                "an inputs log holds one JSON record a line, as `--inputs-log` writes them \
+                 (README.md, \"Inputs logs\")",
+            ),
             SimError::BadFile { path, .. } if is_yaml(path) => {
                 Some("scenarios/README.md describes scenario and fleet files")
             }

@@ -3,13 +3,15 @@
 //!
 //! Pieces: [`engine`] (event queue, the loop), [`fleet`] (fleet files), [`runtime_model`]
 //! (how long a job runs where it lands), [`workload`] (traces and generators), [`trace`]
-//! (native format and importers), [`record`] (outputs), [`run`] (a whole replay).
+//! (native format and importers), [`record`] (outputs), [`run`] (a whole replay),
+//! [`inputs_log`] (the core's inputs and decisions written and replayed).
 
 pub mod cli;
 pub mod compare;
 pub mod engine;
 pub mod error;
 pub mod fleet;
+pub mod inputs_log;
 pub mod pack;
 pub mod progress;
 pub mod record;

@@ -1,7 +1,7 @@
 use clap::Parser;
 use sim::cli::{
-    Cli, Command, CompareArgs, FleetArgs, GenerateArgs, ImportArgs, PackArgs, RunArgs,
-    ScenarioArgs, SchemaArgs, SweepArgs, SweepOneArgs,
+    Cli, Command, CompareArgs, FleetArgs, GenerateArgs, ImportArgs, PackArgs, ReplayInputsArgs,
+    RunArgs, ScenarioArgs, SchemaArgs, SweepArgs, SweepOneArgs,
 };
 use sim::engine::EngineOptions;
 use sim::fleet::FleetFile;
@@ -29,6 +29,11 @@ fn main() -> ExitCode {
         Some(Command::Sweep(args)) => sweep(args),
         Some(Command::SweepOne(args)) => sweep_one(args),
         Some(Command::Run(args)) => run(args),
+        Some(Command::ReplayInputs(args)) => match replay_inputs(args) {
+            Ok(Verdict::Identical) => Ok(()),
+            Ok(Verdict::Differs) => return ExitCode::from(1),
+            Err(error) => Err(error),
+        },
         Some(Command::Import(args)) => import(args),
         Some(Command::Generate(args)) => generate(args),
         Some(Command::Fleet(args)) => fleet(args),
@@ -55,7 +60,8 @@ fn scenario(args: ScenarioArgs) -> Result<()> {
     };
     let scenario = Scenario::load(&name, args.seed)?;
     let policy = args.policy.unwrap_or_else(|| scenario.file.policy.clone());
-    let plan = scenario.plan(&sim::scenario::baseline::baseline(&policy)?)?;
+    let mut plan = scenario.plan(&sim::scenario::baseline::baseline(&policy)?)?;
+    plan.options.inputs_log = args.inputs_log.clone();
     let out = args
         .out
         .unwrap_or_else(|| PathBuf::from("out").join(&scenario.name));
@@ -64,6 +70,7 @@ fn scenario(args: ScenarioArgs) -> Result<()> {
     let (output, summary, manifest) = simulate(plan, |done, _| bar.set_position(done))?;
     bar.finish_and_clear();
     write_outputs(&out, &output, &summary, &manifest)?;
+    log_written(args.inputs_log.as_deref());
     say!("{}", sim::run::headline(&summary));
     say!("outputs in {}", out.display());
     say!("report: {}", out.join("report.html").display());
@@ -214,6 +221,7 @@ fn run(args: RunArgs) -> Result<()> {
             .horizon_hours
             .map(|h| alloc_core::Time((h * 3_600_000.0) as u64)),
         failures: fleet.failures,
+        inputs_log: args.inputs_log.clone(),
         ..EngineOptions::default()
     };
     let plan = RunPlan {
@@ -229,10 +237,69 @@ fn run(args: RunArgs) -> Result<()> {
     let (output, summary, manifest) = simulate(plan, |done, _| bar.set_position(done))?;
     bar.finish_and_clear();
     write_outputs(&args.out, &output, &summary, &manifest)?;
+    log_written(args.inputs_log.as_deref());
     say!("{}", sim::run::headline(&summary));
     say!("outputs in {}", args.out.display());
     say!("report: {}", args.out.join("report.html").display());
     Ok(())
+}
+
+/// Says where the inputs log went, on standard error: standard output stays as without it.
+fn log_written(path: Option<&std::path::Path>) {
+    if let Some(path) = path {
+        eprintln!("inputs log in {}", path.display());
+    }
+}
+
+enum Verdict {
+    Identical,
+    Differs,
+}
+
+fn replay_inputs(args: ReplayInputsArgs) -> Result<Verdict> {
+    let size = std::fs::metadata(&args.log)
+        .map_err(|e| SimError::io(&args.log, e))?
+        .len();
+    // Printed decisions show the progress themselves.
+    let bar = match args.print {
+        true => indicatif::ProgressBar::hidden(),
+        false => sim::progress::bytes(size, "replaying"),
+    };
+    let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut print = |now: alloc_core::Time, decision: &alloc_core::Decision| {
+        if args.print {
+            // A closed pipe (`| head`) ends the printing, not the check.
+            let _ = writeln!(stdout, "{now} {decision}");
+        }
+    };
+    let checked = sim::inputs_log::check(&args.log, args.print, &mut print, |bytes| {
+        bar.set_position(bytes)
+    });
+    bar.finish_and_clear();
+    let _ = stdout.flush();
+    drop(stdout);
+    let checked = checked?;
+    if !checked.same_core() {
+        eprintln!(
+            "note: the log was written by alloc-core {}; this is alloc-core {}",
+            checked.core_version,
+            alloc_core::inputs_log::CORE_VERSION
+        );
+    }
+    let path = args.log.display();
+    let report = match &checked.mismatch {
+        None => format!("{path}: {}", checked.summary()),
+        Some(mismatch) => format!("{path}:{}: {mismatch}", mismatch.line),
+    };
+    if args.print {
+        eprintln!("{report}");
+    } else {
+        say!("{report}");
+    }
+    Ok(match checked.mismatch {
+        None => Verdict::Identical,
+        Some(_) => Verdict::Differs,
+    })
 }
 
 fn import(args: ImportArgs) -> Result<()> {

@@ -3,14 +3,30 @@
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
 
+/// A bar over jobs done.
 pub fn bar(total: u64, label: &'static str) -> ProgressBar {
+    styled(
+        total,
+        label,
+        "{msg} [{bar:40}] {pos}/{len} jobs ({eta} left)",
+    )
+}
+
+/// The same over the bytes of a file read.
+pub fn bytes(total: u64, label: &'static str) -> ProgressBar {
+    styled(
+        total,
+        label,
+        "{msg} [{bar:40}] {bytes}/{total_bytes} ({eta} left)",
+    )
+}
+
+fn styled(total: u64, label: &'static str, template: &str) -> ProgressBar {
     if !std::io::stderr().is_terminal() || std::env::var_os("NO_PROGRESS").is_some() {
         return ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::hidden());
     }
     let bar = ProgressBar::new(total);
-    if let Ok(style) =
-        ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} jobs ({eta} left)")
-    {
+    if let Ok(style) = ProgressStyle::with_template(template) {
         bar.set_style(style.progress_chars("=> "));
     }
     bar.set_message(label);

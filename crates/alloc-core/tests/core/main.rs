@@ -7,6 +7,7 @@ mod burst;
 mod cycle;
 mod explain;
 mod inputs;
+mod inputs_log;
 mod mps;
 mod oracle;
 mod preemption;

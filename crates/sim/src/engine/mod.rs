@@ -8,6 +8,7 @@ mod job_table;
 mod notebooks;
 mod public_cloud;
 mod queue;
+mod to_core;
 
 pub use accounting::{tier_index, Utilisation};
 pub use event::{Event, Phase};
@@ -16,6 +17,7 @@ pub use public_cloud::{Bill, Payer, PublicCloud};
 pub use queue::EventQueue;
 
 use crate::fleet::FailureModel;
+use crate::inputs_log::InputsLog;
 use crate::record::jobs::{JobRecord, Outcome};
 use crate::record::timeseries::Sample;
 use crate::rng::Seed;
@@ -31,6 +33,7 @@ use notebooks::Notebooks;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
 
 /// How the engine runs, apart from what it simulates.
 #[derive(Debug, Clone)]
@@ -48,6 +51,9 @@ pub struct EngineOptions {
     pub public_scale_down: Option<Millis>,
     /// What holds a GPU between a notebook session's cells.
     pub notebooks: NotebookOptions,
+    /// Write the core's inputs and decisions to this file as they happen, one JSON record a
+    /// line ([`crate::inputs_log`]); the run's other outputs do not change.
+    pub inputs_log: Option<PathBuf>,
 }
 
 impl Default for EngineOptions {
@@ -61,6 +67,7 @@ impl Default for EngineOptions {
             failures: None,
             public_scale_down: None,
             notebooks: NotebookOptions::default(),
+            inputs_log: None,
         }
     }
 }
@@ -129,6 +136,7 @@ impl JobState {
 }
 
 pub struct Engine {
+    /// Changed only through `to_core`, which writes the inputs log.
     scheduler: Scheduler,
     options: EngineOptions,
     queue: EventQueue,
@@ -150,6 +158,8 @@ pub struct Engine {
     notebooks: Notebooks,
     /// Set when the core refused an input: the run stops there.
     fault: Option<Fault>,
+    /// Where the core's inputs and decisions are written, if asked for.
+    log: Option<InputsLog>,
 }
 
 impl Engine {
@@ -173,14 +183,18 @@ impl Engine {
                 offers.insert(offer.flavor.clone(), offer.clone());
             }
         }
-        let mut scheduler = Scheduler::new(config, policy).map_err(|e| bad(e.to_string()))?;
+        let mut log = match &options.inputs_log {
+            Some(path) => Some(InputsLog::create(path)?),
+            None => None,
+        };
+        let mut scheduler =
+            to_core::build(config, policy, log.as_mut()).map_err(|e| bad(e.to_string()))?;
         let mut accounting = Accounting::default();
         let mut node_specs = BTreeMap::new();
         for node in nodes {
             accounting.node(scheduler.config(), &node, true);
             node_specs.insert(node.name.clone(), node.clone());
-            scheduler
-                .apply(Input::NodeAdded(node))
+            to_core::apply(&mut scheduler, log.as_mut(), Input::NodeAdded(node))
                 .map_err(|e| bad(e.to_string()))?;
         }
         let mut seen = BTreeSet::new();
@@ -221,6 +235,7 @@ impl Engine {
             offers,
             notebooks,
             fault: None,
+            log,
         };
         let opens: Vec<Time> = engine
             .notebooks
@@ -300,6 +315,9 @@ impl Engine {
             if let Some(fault) = self.fault.take() {
                 return Err(fault.into_error());
             }
+            if let Some(error) = self.log.as_mut().and_then(InputsLog::take_error) {
+                return Err(error);
+            }
             if self.events.is_multiple_of(4096) {
                 progress(done, total);
             }
@@ -317,7 +335,7 @@ impl Engine {
 
     /// Applies `input` to the core; a refusal is a fault that stops the run.
     fn apply(&mut self, input: Input, now: Time) -> Option<Applied> {
-        match self.scheduler.apply(input.clone()) {
+        match to_core::apply(&mut self.scheduler, self.log.as_mut(), input.clone()) {
             Ok(applied) => Some(applied),
             Err(error) => {
                 self.fault.get_or_insert(Fault {
@@ -501,7 +519,7 @@ impl Engine {
         self.cycles += 1;
         // Only changed decisions come back; a wait changes nothing here, so the twin acts
         // on them exactly as it would on every decision.
-        let decisions = self.scheduler.cycle(now).changes;
+        let decisions = to_core::cycle(&mut self.scheduler, self.log.as_mut(), now);
         let mut admitted = false;
         let mut rejected = 0;
         for decision in decisions {
@@ -685,6 +703,9 @@ impl Engine {
         }
         if let Some(fault) = self.fault.take() {
             return Err(fault.into_error());
+        }
+        if let Some(log) = self.log.take() {
+            log.finish()?;
         }
         let public_spend = self.public_spend(end);
         let public_budgets = self

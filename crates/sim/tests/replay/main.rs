@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod billing;
+mod inputs_log;
 mod notebooks;
 mod real;
 
