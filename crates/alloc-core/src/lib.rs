@@ -2,13 +2,17 @@
 //!
 //! A pure library: no I/O, no clock, no randomness. Two shells drive it the same way — the
 //! `sim` digital twin and the live Kueue AdmissionCheck controller: they [`Scheduler::apply`]
-//! [`Input`]s (job submitted / finished / requeued / cancelled, a stopped job's progress, a
-//! burst's bill, node added / removed, quota changed) and call [`Scheduler::cycle`]`(now)`,
-//! which returns one [`Decision`] per pending job: **admit** (cluster, flavor, node(s), GPU
-//! indices — already booked; or a burst to a public flavor, its worst-case bill reserved),
-//! **preempt**, **wait** (a typed [`WaitReason`], the [`Unblock`] that would change it and why it
-//! does not burst, [`NoBurst`]) or **reject** (a typed [`RejectReason`]). Every decision prints
-//! as a sentence a user can read.
+//! [`Input`]s — events (job submitted / finished / requeued / cancelled, a stopped job's
+//! progress, a burst's bill, node added / removed, quota changed) or, from a controller's
+//! watches, levels that are idempotent (job upserted, job admitted with its placement, quota
+//! reserved by Kueue, node and configuration objects upserted or removed, a resync) — and call
+//! [`Scheduler::cycle`]`(now)`. It decides for every pending job and reports the decisions that
+//! changed since the last report ([`Cycle`]), with the next instant the clock alone could change
+//! one: **admit** (cluster, flavor, node(s), GPU indices — already booked; or a burst to a
+//! public flavor, its worst-case bill reserved), **preempt** (victims marked evicting until the
+//! shell stops them; the job starts after), **wait** (a typed [`WaitReason`], the [`Unblock`]
+//! that would change it and why it does not burst, [`NoBurst`]) or **reject** (a typed
+//! [`RejectReason`]). Every decision prints as a sentence a user can read.
 //!
 //! ## Model
 //! Integer units throughout ([`MilliGpu`], [`VramMib`], [`CpuMilli`], [`MemMib`], [`Money`] in
