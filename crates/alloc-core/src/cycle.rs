@@ -318,7 +318,7 @@ impl Scheduler {
     }
 
     /// Step 3: per-user and per-tenant caps on running jobs and GPUs.
-    fn limit_reached(&self, job: &Job) -> Option<WaitReason> {
+    pub(crate) fn limit_reached(&self, job: &Job) -> Option<WaitReason> {
         let requested = job.gpu.milli();
         let reached =
             |holding: crate::state::Holding, max_jobs: Option<u32>, max_gpus: Option<MilliGpu>| {

@@ -520,7 +520,8 @@ impl Scheduler {
 
     /// Books the nominated jobs whose victims have all stopped where their preemptions made
     /// room, ahead of the cycle's order; a nomination whose room is gone (a node left, quota
-    /// shrank) lapses and the job is decided as usual.
+    /// shrank) or whose user or tenant reached a cap meanwhile lapses, and the job is decided
+    /// as usual.
     pub(crate) fn admit_nominated(&mut self, now: Time, decisions: &mut Vec<Decision>) {
         let ready: Vec<JobId> = self
             .nominations
@@ -545,9 +546,12 @@ impl Scheduler {
                 config.cluster_queues.get(&placement.queue),
                 self.pending.get(id),
             ) {
+                // the user's and tenant's caps as they are now: others may have started
+                // while the victims stopped
                 (Some(queue), Some(waiting)) => {
                     let request = waiting.job.quota_usage();
-                    self.room_for(&waiting.job, &placement).is_none()
+                    self.limit_reached(&waiting.job).is_none()
+                        && self.room_for(&waiting.job, &placement).is_none()
                         && self
                             .quota_view()
                             .assess(queue, &placement.flavor, &request)

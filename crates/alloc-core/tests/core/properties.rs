@@ -42,6 +42,8 @@ pub struct Run {
     pub outcomes: Vec<Outcome>,
     /// What the shell was last told about each pending job: the cycle's changes folded in.
     told: BTreeMap<JobId, Decision>,
+    /// Every job as submitted, as a controller's watch would show it again.
+    specs: BTreeMap<JobId, Job>,
 }
 
 type Checked = Result<(), TestCaseError>;
@@ -92,6 +94,7 @@ impl Run {
             trace: Vec::new(),
             outcomes: Vec::new(),
             told: BTreeMap::new(),
+            specs: BTreeMap::new(),
         };
         for node in &world.nodes {
             run.add_node(node)?;
@@ -107,6 +110,52 @@ impl Run {
         self.told.retain(|id, _| pending.contains(id));
         self.outcomes.push(Outcome::Applied(result.clone()));
         result
+    }
+
+    /// Tells the core again, as a controller's re-list would, about one pending job (as
+    /// submitted), running job (admitted where it runs) or node: nothing may change.
+    fn told_again(&mut self, index: proptest::sample::Index) -> Checked {
+        let mut inputs: Vec<Input> = self
+            .s
+            .pending()
+            .filter_map(|job| self.specs.get(&job.id))
+            .map(|job| Input::JobUpserted(job.clone()))
+            .collect();
+        inputs.extend(self.s.running().map(|running| {
+            Input::JobAdmitted {
+                job: self
+                    .specs
+                    .get(&running.job.id)
+                    .unwrap_or(&running.job)
+                    .clone(),
+                placement: Box::new(running.placement.clone()),
+                started: running.started,
+            }
+        }));
+        inputs.extend(
+            self.s
+                .ledgers()
+                .fleet
+                .nodes()
+                .map(|node| Input::NodeUpserted(node.spec.as_ref().clone())),
+        );
+        if inputs.is_empty() {
+            return Ok(());
+        }
+        let input = inputs.swap_remove(index.index(inputs.len()));
+        let before = state(&self.s);
+        let result = self.apply(input.clone());
+        prop_assert!(
+            result.is_ok(),
+            "{input:?} told again was refused: {result:?}"
+        );
+        prop_assert_eq!(
+            state(&self.s),
+            before,
+            "{:?} told again changed the state",
+            input
+        );
+        Ok(())
     }
 
     /// Applies an input that must be refused, and checks it changed nothing.
@@ -137,6 +186,7 @@ impl Run {
     pub fn submit(&mut self, shape: &JobShape) -> Checked {
         let job = shape.job(self.next_id, Time(self.now), self.s.config());
         self.next_id += 1;
+        self.specs.insert(job.id, job.clone());
         let result = self.apply(Input::JobSubmitted(job));
         prop_assert!(result.is_ok(), "submission refused: {result:?}");
         Ok(())
@@ -194,6 +244,31 @@ impl Run {
                     prop_assert!(result.is_ok(), "{result:?}");
                     prop_assert!(self.s.pending().any(|j| j.id == id));
                 }
+            }
+            Step::ToldAgain(index) => self.told_again(*index)?,
+            Step::Reserve(job, flavor) => {
+                let pending: Vec<JobId> = self.s.pending().map(|j| j.id).collect();
+                if pending.is_empty() {
+                    return Ok(());
+                }
+                let id = pending[job.index(pending.len())];
+                let flavors: Vec<_> = self.s.config().flavors.keys().cloned().collect();
+                let at = flavor.index(flavors.len() + 1);
+                let input = Input::QuotaReserved {
+                    job: id,
+                    flavor: flavors.get(at).cloned(),
+                };
+                let result = self.apply(input.clone());
+                prop_assert!(result.is_ok(), "{result:?}");
+                // told twice, the same
+                let before = state(&self.s);
+                let result = self.apply(input);
+                prop_assert!(result.is_ok(), "{result:?}");
+                prop_assert_eq!(
+                    state(&self.s),
+                    before,
+                    "a reservation told twice changed the state"
+                );
             }
             Step::Cancel(index) => {
                 let known = known_jobs(&self.s);
@@ -452,7 +527,10 @@ impl Run {
                     later,
                     cycle.next_change,
                     quiet.changes,
-                    quiet.changes.first().and_then(|d| self.told.get(&d.job()))
+                    quiet.changes.first().and_then(|d| self.told.get(&d.job())).map(|d| {
+                        let victims: Vec<_> = self.s.running().map(|r| (r.job.id, r.started, r.job.priority, r.job.deadline, r.job.checkpoint_interval, r.progress, r.evicting, &r.placement.queue, self.s.victim_cost(r, Time(now)), self.s.victim_cost(r, Time(later)))).collect();
+                        format!("{d:?}\nrunning: {victims:#?}\npolicy: {:?}", self.s.policy().preemption)
+                    })
                 );
             }
         }

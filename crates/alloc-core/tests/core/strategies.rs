@@ -166,6 +166,12 @@ pub enum Step {
     Cancel(Index),
     /// The shell's part of preemptions: every victim still evicting stops.
     StopVictims,
+    /// A controller's re-list: one pending job, running job or node told again as it is,
+    /// which must change nothing.
+    ToldAgain(Index),
+    /// Kueue reserves quota for a pending job on one of the flavors (the last index: the
+    /// reservation is released).
+    Reserve(Index, Index),
     /// The bill of one of the leases of bursts that ended comes in, at this share (‰) of
     /// what the lease reserved.
     Bill(Index, u16),
@@ -470,6 +476,8 @@ pub fn step() -> impl Strategy<Value = Step> {
         1 => any::<Index>().prop_map(Step::Requeue),
         1 => any::<Index>().prop_map(Step::Cancel),
         2 => Just(Step::StopVictims),
+        1 => any::<Index>().prop_map(Step::ToldAgain),
+        1 => (any::<Index>(), any::<Index>()).prop_map(|(job, flavor)| Step::Reserve(job, flavor)),
         1 => (any::<Index>(), 0u16..=1_000).prop_map(|(index, permille)| Step::Bill(index, permille)),
         2 => node_shape().prop_map(Step::AddNode),
         1 => any::<Index>().prop_map(Step::RemoveNode),
@@ -618,6 +626,8 @@ pub fn history_with_extras(max_steps: usize) -> impl Strategy<Value = Vec<Step>>
         1 => any::<Index>().prop_map(Step::Finish),
         1 => any::<Index>().prop_map(Step::Requeue),
         3 => Just(Step::StopVictims),
+        1 => any::<Index>().prop_map(Step::ToldAgain),
+        1 => (any::<Index>(), any::<Index>()).prop_map(|(job, flavor)| Step::Reserve(job, flavor)),
         1 => node_shape().prop_map(Step::AddNode),
         1 => any::<Index>().prop_map(Step::RemoveNode),
         1 => (any::<Index>(), any::<Index>(), quota_shape())
