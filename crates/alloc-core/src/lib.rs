@@ -75,6 +75,7 @@ pub mod ids;
 pub mod input;
 pub mod inputs_log;
 mod invariants;
+mod kueue_phase;
 mod memo;
 pub mod model;
 mod order;

@@ -12,6 +12,8 @@ use std::path::PathBuf;
 ///
 /// `--inputs-log FILE` also writes the core's inputs and decisions as JSON lines, and
 /// `sim replay-inputs FILE` replays such a log through the core to check its decisions.
+/// `--two-phase` admits as a cluster does: Kueue reserves quota on a flavor, then the core
+/// decides within it.
 ///
 /// Exit codes: 0 success; 1 `sim replay-inputs` found a decision that differs; 2 bad input
 /// (a file, row or argument; the message names it).
@@ -53,6 +55,17 @@ pub struct ScenarioArgs {
     /// change.
     #[arg(long, value_name = "FILE")]
     pub inputs_log: Option<PathBuf>,
+    /// Admit in two phases, as Kueue does with alloc-core as its AdmissionCheck: before each
+    /// cycle Kueue's flavor assigner reserves quota for pending jobs on one flavor each (by
+    /// quota alone, in Kueue's order, the first flavor in fungibility order with room), then
+    /// the core decides each reserved job within that flavor; a job told to wait gives its
+    /// reservation back (Kueue's Retry) and is reserved afresh at a later cycle. A job Kueue
+    /// reserves nothing for is still decided by the core, as in one phase. Without the flag,
+    /// the core picks the flavor itself (one phase). The manifest then says
+    /// `"admission": "two-phase"`; with --inputs-log, the log holds the reservations
+    /// (`quota_reserved` inputs).
+    #[arg(long)]
+    pub two_phase: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -142,6 +155,17 @@ pub struct RunArgs {
     /// change.
     #[arg(long, value_name = "FILE")]
     pub inputs_log: Option<PathBuf>,
+    /// Admit in two phases, as Kueue does with alloc-core as its AdmissionCheck: before each
+    /// cycle Kueue's flavor assigner reserves quota for pending jobs on one flavor each (by
+    /// quota alone, in Kueue's order, the first flavor in fungibility order with room), then
+    /// the core decides each reserved job within that flavor; a job told to wait gives its
+    /// reservation back (Kueue's Retry) and is reserved afresh at a later cycle. A job Kueue
+    /// reserves nothing for is still decided by the core, as in one phase. Without the flag,
+    /// the core picks the flavor itself (one phase). The manifest then says
+    /// `"admission": "two-phase"`; with --inputs-log, the log holds the reservations
+    /// (`quota_reserved` inputs).
+    #[arg(long)]
+    pub two_phase: bool,
 }
 
 #[derive(Debug, Args)]

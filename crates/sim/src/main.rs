@@ -20,6 +20,10 @@ macro_rules! say {
     };
 }
 
+/// Said on standard error when `--two-phase` is on.
+const TWO_PHASE: &str =
+    "admission in two phases: Kueue reserves quota on a flavor, then the core decides within it";
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
@@ -62,10 +66,14 @@ fn scenario(args: ScenarioArgs) -> Result<()> {
     let policy = args.policy.unwrap_or_else(|| scenario.file.policy.clone());
     let mut plan = scenario.plan(&sim::scenario::baseline::baseline(&policy)?)?;
     plan.options.inputs_log = args.inputs_log.clone();
+    plan.options.two_phase = args.two_phase;
     let out = args
         .out
         .unwrap_or_else(|| PathBuf::from("out").join(&scenario.name));
     eprintln!("{}", scenario.describe(&plan.policy_name));
+    if args.two_phase {
+        eprintln!("{TWO_PHASE}");
+    }
     let bar = sim::progress::bar(plan.workload.job_count() as u64, "simulating");
     let (output, summary, manifest) = simulate(plan, |done, _| bar.set_position(done))?;
     bar.finish_and_clear();
@@ -222,6 +230,7 @@ fn run(args: RunArgs) -> Result<()> {
             .map(|h| alloc_core::Time((h * 3_600_000.0) as u64)),
         failures: fleet.failures,
         inputs_log: args.inputs_log.clone(),
+        two_phase: args.two_phase,
         ..EngineOptions::default()
     };
     let plan = RunPlan {
@@ -233,6 +242,9 @@ fn run(args: RunArgs) -> Result<()> {
         options,
         inputs: vec![args.trace.clone(), args.fleet.clone()],
     };
+    if args.two_phase {
+        eprintln!("{TWO_PHASE}");
+    }
     let bar = sim::progress::bar(plan.workload.job_count() as u64, "replaying");
     let (output, summary, manifest) = simulate(plan, |done, _| bar.set_position(done))?;
     bar.finish_and_clear();

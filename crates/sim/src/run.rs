@@ -67,7 +67,7 @@ fn manifest(plan: &RunPlan) -> Result<Value> {
             "fnv1a64": format!("{:016x}", crate::rng::fnv1a(&bytes)),
         }));
     }
-    Ok(json!({
+    let mut manifest = json!({
         "tool": "sim",
         "version": env!("CARGO_PKG_VERSION"),
         "seed": plan.options.seed.0,
@@ -81,7 +81,12 @@ fn manifest(plan: &RunPlan) -> Result<Value> {
         "cycle_period_ms": plan.options.cycle_period.map(|p| p.0),
         "sample_period_ms": plan.options.sample_period.0,
         "horizon_ms": plan.options.horizon.map(|h| h.0),
-    }))
+    });
+    // Named only when on, so that a one-phase run's manifest is as it always was.
+    if plan.options.two_phase {
+        manifest["admission"] = json!("two-phase");
+    }
+    Ok(manifest)
 }
 
 /// One line for the terminal: the numbers a user looks at first.

@@ -18,3 +18,4 @@ mod regressions;
 mod scoring;
 mod strategies;
 mod support;
+mod two_phase;

@@ -9,6 +9,7 @@ mod notebooks;
 mod public_cloud;
 mod queue;
 mod to_core;
+mod two_phase;
 
 pub use accounting::{tier_index, Utilisation};
 pub use event::{Event, Phase};
@@ -54,6 +55,11 @@ pub struct EngineOptions {
     /// Write the core's inputs and decisions to this file as they happen, one JSON record a
     /// line ([`crate::inputs_log`]); the run's other outputs do not change.
     pub inputs_log: Option<PathBuf>,
+    /// Admit in two phases, as Kueue with the core as its AdmissionCheck does: before each
+    /// cycle Kueue's flavor assigner reserves quota ([`Scheduler::kueue_reservations`]),
+    /// after it the jobs told to wait lose their reservation (Kueue's Retry). See
+    /// `engine/two_phase`.
+    pub two_phase: bool,
 }
 
 impl Default for EngineOptions {
@@ -68,6 +74,7 @@ impl Default for EngineOptions {
             public_scale_down: None,
             notebooks: NotebookOptions::default(),
             inputs_log: None,
+            two_phase: false,
         }
     }
 }
@@ -517,6 +524,9 @@ impl Engine {
     /// are done, as far as progress goes).
     fn cycle(&mut self, now: Time) -> u64 {
         self.cycles += 1;
+        if self.options.two_phase {
+            self.reserve_quota(now);
+        }
         // Only changed decisions come back; a wait changes nothing here, so the twin acts
         // on them exactly as it would on every decision.
         let decisions = to_core::cycle(&mut self.scheduler, self.log.as_mut(), now);
@@ -554,6 +564,9 @@ impl Engine {
                 }
                 Decision::Wait { .. } => {}
             }
+        }
+        if self.options.two_phase {
+            self.release_reservations(now);
         }
         self.last_cycle_admitted = admitted;
         // One periodic chain at most: a cycle already due within the period serves as the tick.
