@@ -10,8 +10,9 @@
 //!   run (or, with no private candidate, the fastest burst) passes it;
 //! - **preemption**: a running job becomes a possible victim once it has run `min_run` (and
 //!   at least a moment), and may again at each checkpoint, where what evicting it loses
-//!   drops; a search takes victims cheapest first, and costs grow at different rates, so
-//!   where two cross the search may find what it did not;
+//!   drops; it stops being one once its deadline or the loss bound protects it; a search
+//!   takes victims cheapest first up to `max_victims`, and costs grow at different rates, so
+//!   where two cross, or one drops out, the search may find what it did not;
 //! - **score order**: under a scored order a StrictFIFO queue's head may change as scores
 //!   move; with such queues waiting, the order is looked at again after [`SCORE_RECHECK`].
 
@@ -115,7 +116,9 @@ impl Scheduler {
     /// When the clock could change what a preemption search finds: a running job becomes a
     /// possible victim once it has run `min_run` (and a moment); at each checkpoint what
     /// evicting it loses drops (which may bring it under `max_loss` or let it meet its
-    /// deadline again); and the cheapest-first order the search takes victims in changes
+    /// deadline again); it stops being one when its deadline or `max_loss` comes to protect
+    /// it (which changes what a search bounded by `max_victims` takes instead); and the
+    /// cheapest-first order the search takes victims in changes
     /// where two victims' costs cross (each grows with its GPUs, times its evictions when the
     /// policy says so): among all of a flavor's running jobs the first crossing is between
     /// two that are adjacent in that order now.
@@ -138,7 +141,20 @@ impl Scheduler {
                 let done = now.since(computing).0;
                 next.at(computing + Millis((done / interval.0 + 1) * interval.0));
             }
-            let cost = self.victim_cost(running, now).gpu_milli_ms;
+            let victim = self.victim_cost(running, now);
+            // a victim that may no longer be taken changes what a bounded search takes
+            // instead (`max_victims`): its deadline comes to protect it, or it would lose
+            // more than `max_loss`
+            if let Some(deadline) = running.job.deadline.filter(|_| !policy.allow_deadline_misses)
+            {
+                if victim.resumed_end <= deadline {
+                    next.at(now + deadline.since(victim.resumed_end) + Millis(1));
+                }
+            }
+            if let Some(max) = policy.max_loss.filter(|max| victim.lost <= *max) {
+                next.at(now + max.saturating_sub(victim.lost) + Millis(1));
+            }
+            let cost = victim.gpu_milli_ms;
             let times = match policy.cost_grows_with_evictions {
                 true => u128::from(running.progress.evictions) + 1,
                 false => 1,

@@ -18,6 +18,8 @@
 //! jobs and decides exactly as it would afresh.
 
 use crate::burst::{Ask, NoBurst};
+use crate::decision::RejectReason;
+use crate::policy::Admission;
 use crate::decision::{Decision, FlavorMiss, Limit, Miss, Placement, WaitReason};
 use crate::ids::{FlavorName, JobId, QueueName};
 use crate::memo::{CycleMemo, PreemptionKey, Rooms};
@@ -169,9 +171,30 @@ impl Scheduler {
         memo: &mut CycleMemo<'c>,
     ) -> Decision {
         let (job, class, progress) = (&*waiting.job, waiting.class, &waiting.progress);
-        let reject = |reason| Decision::Reject {
-            job: job.id,
-            reason,
+        let reject = |reason| {
+            let Some(reserved) = waiting.reserved.as_ref().filter(|_| rejects_for_the_flavor(&reason))
+            else {
+                return Decision::Reject {
+                    job: job.id,
+                    reason,
+                };
+            };
+            // The reservation narrowed the job to a flavor that cannot run it. If another
+            // could, Kueue may reserve that one: a Retry, not a Rejected check.
+            match self.rejected_on_its_own(&waiting.own_spec(), progress, now) {
+                Some(reason) => Decision::Reject {
+                    job: job.id,
+                    reason,
+                },
+                None => Decision::Wait {
+                    job: job.id,
+                    reason: WaitReason::ReservationUnusable {
+                        flavor: reserved.flavor.clone(),
+                        why: Box::new(reason),
+                    },
+                    no_burst: None,
+                },
+            }
         };
         let index = match self.screen(config, job, class, memo) {
             Ok(found) => found,
@@ -210,6 +233,13 @@ impl Scheduler {
                 no_burst,
             }
         };
+        if self.policy.admission == Admission::TwoPhase && waiting.reserved.is_none() {
+            return Decision::Wait {
+                job: job.id,
+                reason: WaitReason::NoReservation,
+                no_burst: None,
+            };
+        }
         if !waiting.awaiting.is_empty() {
             let reason = WaitReason::VictimsStopping {
                 victims: waiting.awaiting.clone(),
@@ -425,5 +455,20 @@ impl Scheduler {
             cohort_members: &self.cohort_members,
             usage: &self.ledgers.quota,
         }
+    }
+}
+
+/// Whether `reason` rejects a job for what its flavors cannot do (which a quota reservation,
+/// narrowing it to one flavor, may cause) rather than for the job itself.
+fn rejects_for_the_flavor(reason: &RejectReason) -> bool {
+    match reason {
+        RejectReason::NoMatchingFlavor { .. }
+        | RejectReason::ExceedsQuotaCeiling { .. }
+        | RejectReason::DeadlineInfeasible { .. }
+        | RejectReason::MayNotBurst { .. }
+        | RejectReason::BudgetTooSmall { .. } => true,
+        RejectReason::UnknownQueue(_)
+        | RejectReason::InvalidRequest(_)
+        | RejectReason::ExceedsCap { .. } => false,
     }
 }

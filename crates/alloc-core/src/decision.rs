@@ -299,6 +299,15 @@ pub enum WaitReason {
     /// It preempted these jobs, which keep their capacity until the shell reports them
     /// stopped; it starts after that.
     VictimsStopping { victims: Vec<JobId> },
+    /// Kueue decides flavors and quota first (`Admission::TwoPhase`) and has reserved none
+    /// for it yet.
+    NoReservation,
+    /// Kueue reserved quota for it on a flavor that cannot run it, for a reason that would
+    /// reject it were that its only flavor; another reservation may do (Kueue's Retry).
+    ReservationUnusable {
+        flavor: FlavorName,
+        why: Box<RejectReason>,
+    },
 }
 
 /// A per-user or per-tenant cap that is reached.
@@ -351,6 +360,11 @@ impl fmt::Display for WaitReason {
             WaitReason::PublicOnly { queue } => {
                 write!(f, "only public flavors of queue {queue} can run it")
             }
+            WaitReason::NoReservation => f.write_str("Kueue has reserved no quota for it yet"),
+            WaitReason::ReservationUnusable { flavor, why } => write!(
+                f,
+                "the quota Kueue reserved on flavor {flavor} cannot be used: {why}"
+            ),
             WaitReason::VictimsStopping { victims } => {
                 f.write_str("the jobs it preempted are stopping: ")?;
                 for (i, victim) in victims.iter().enumerate() {
@@ -409,6 +423,8 @@ pub enum Unblock {
     Burst,
     /// Its preemption's victims have stopped.
     VictimsStop,
+    /// Kueue reserves quota for it (again).
+    Reservation,
 }
 
 impl fmt::Display for Unblock {
@@ -433,6 +449,7 @@ impl fmt::Display for Unblock {
             }
             Unblock::Burst => f.write_str("once it may burst"),
             Unblock::VictimsStop => f.write_str("once they have stopped"),
+            Unblock::Reservation => f.write_str("once Kueue reserves quota for it"),
         }
     }
 }
@@ -447,6 +464,9 @@ impl WaitReason {
             },
             WaitReason::PublicOnly { .. } => Unblock::Burst,
             WaitReason::VictimsStopping { .. } => Unblock::VictimsStop,
+            WaitReason::NoReservation | WaitReason::ReservationUnusable { .. } => {
+                Unblock::Reservation
+            }
             WaitReason::NoFlavorFits { misses } => {
                 let first = misses
                     .iter()

@@ -109,7 +109,7 @@ pub use inputs_log::LogRecord;
 pub use invariants::{QuotaOverrun, QuotaScope};
 pub use model::*;
 pub use order::PendingKey;
-pub use policy::Policy;
+pub use policy::{Admission, Policy};
 pub use progress::Progress;
 pub use scheduler::{Evicting, Running, Scheduler};
 pub use score::{Ordering, Score, ScoreBreakdown, ScoreWeights};

@@ -28,6 +28,23 @@ pub struct Policy {
     /// Reject a job whose deadline no flavor or offer could meet even if it started now.
     #[serde(default)]
     pub reject_infeasible_deadlines: bool,
+    /// Who picks a job's flavor and reserves its quota.
+    #[serde(default)]
+    pub admission: Admission,
+}
+
+/// Who picks a job's flavor and reserves its quota.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Admission {
+    /// The core does, following Kueue's rules, and decides the rest in the same step: the
+    /// twin's own cycle.
+    #[default]
+    OnePhase,
+    /// Kueue does first, as in a cluster: the core admits only jobs that hold a quota
+    /// reservation (`Input::QuotaReserved`), on the reserved flavor, and tells the others to
+    /// wait for one. What the live controller runs, and the twin under `--two-phase`.
+    TwoPhase,
 }
 
 impl Policy {

@@ -104,6 +104,26 @@ impl Scheduler {
         }
     }
 
+    /// Why `job` (as submitted, without a reservation's narrowing) would be rejected at `now`
+    /// on every flavor it may use; `None` when some flavor could take it.
+    pub(crate) fn rejected_on_its_own(
+        &self,
+        job: &Job,
+        progress: &crate::progress::Progress,
+        now: crate::units::Time,
+    ) -> Option<RejectReason> {
+        let config = Arc::clone(&self.config);
+        let mut memo = CycleMemo::new(false, 0, &config);
+        let index = match self.screen_request(&config, job, &mut memo) {
+            Ok(index) => index,
+            Err(reason) => return Some(reason),
+        };
+        let screened = &memo.screens[index];
+        self.screen_public_only(job, screened)
+            .and_then(|()| self.screen_deadline_and_budget(job, progress, screened, now))
+            .err()
+    }
+
     /// The part of step 1 that depends only on the job's local queue and request.
     fn screen_request<'c>(
         &self,

@@ -318,6 +318,11 @@ fn the_cycle_reports_only_changes_and_when_the_clock_could_change_one() {
     assert_eq!(first.next_change, Some(Time(1)));
     let quiet = s.cycle(Time(60_000));
     assert_eq!(quiet.changes, []);
+    // job 1 would lose more than the policy's 5 minutes if evicted from then on
+    let protected = Time(Millis::minutes(5).0 + 1);
+    assert_eq!(quiet.next_change, Some(protected));
+    let quiet = s.cycle(protected);
+    assert_eq!(quiet.changes, []);
     // job 2 may burst once it has waited the policy's 30 minutes
     let may_burst = Time(Millis::minutes(30).0);
     assert_eq!(quiet.next_change, Some(may_burst));

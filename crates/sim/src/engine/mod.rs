@@ -172,7 +172,7 @@ pub struct Engine {
 impl Engine {
     pub fn new(
         mut config: Config,
-        policy: Policy,
+        mut policy: Policy,
         nodes: Vec<NodeSpec>,
         workload: Workload,
         options: EngineOptions,
@@ -194,6 +194,10 @@ impl Engine {
             Some(path) => Some(InputsLog::create(path)?),
             None => None,
         };
+        // Kueue reserves first: the core admits only jobs that hold a reservation
+        if options.two_phase {
+            policy.admission = alloc_core::Admission::TwoPhase;
+        }
         let mut scheduler =
             to_core::build(config, policy, log.as_mut()).map_err(|e| bad(e.to_string()))?;
         let mut accounting = Accounting::default();
