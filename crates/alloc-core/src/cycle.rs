@@ -74,6 +74,7 @@ impl Scheduler {
     }
 
     /// The cycle deciding each job afresh, without the memo: what `decide_all` must equal.
+    #[cfg(any(test, feature = "testing"))]
     pub(crate) fn cycle_without_memo(&mut self, now: Time) -> Vec<Decision> {
         self.cycle_with(now, false, Report::All).0
     }
