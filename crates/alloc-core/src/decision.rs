@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Decision {
     /// Start the job now, here. The scheduler has already booked the resources.
     Admit { job: JobId, placement: Placement },
@@ -45,6 +46,18 @@ impl Decision {
             | Decision::Preempt { job, .. }
             | Decision::Wait { job, .. }
             | Decision::Reject { job, .. } => *job,
+        }
+    }
+
+    /// A stable code for the kind of decision (`admit`, `preempt`, `wait`, `reject`), for
+    /// CSV columns and metric labels: it never changes once released, unlike the `Display`
+    /// sentence, and a new kind gets a new code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Decision::Admit { .. } => "admit",
+            Decision::Preempt { .. } => "preempt",
+            Decision::Wait { .. } => "wait",
+            Decision::Reject { .. } => "reject",
         }
     }
 }
@@ -231,6 +244,7 @@ impl fmt::Display for FlavorMiss {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Miss {
     /// The queue's quota (with what it may borrow) is short.
     Quota {
@@ -284,6 +298,7 @@ impl fmt::Display for Miss {
 /// Why a job waits.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum WaitReason {
     /// StrictFIFO: an earlier job of the same ClusterQueue cannot start, so none behind it may.
     BlockedByHead { queue: QueueName, head: JobId },
@@ -304,6 +319,7 @@ pub enum WaitReason {
 /// A per-user or per-tenant cap that is reached.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Limit {
     RunningJobs {
         running: u32,
@@ -378,6 +394,7 @@ impl fmt::Display for WaitReason {
 /// What would let a waiting job start: the first thing to change, for the first flavor tried.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Unblock {
     HeadStarts {
         head: JobId,
@@ -437,7 +454,40 @@ impl fmt::Display for Unblock {
     }
 }
 
+impl Unblock {
+    /// A stable code for what would unblock the job, for CSV columns and metric labels: it
+    /// never changes once released, unlike the `Display` sentence, and a new variant gets a
+    /// new code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Unblock::HeadStarts { .. } => "head-starts",
+            Unblock::UserJobFinishes { .. } => "user-job-finishes",
+            Unblock::TenantJobFinishes { .. } => "tenant-job-finishes",
+            Unblock::QuotaFrees { .. } => "quota-frees",
+            Unblock::QuotaAdded { .. } => "quota-added",
+            Unblock::CapacityFrees { .. } => "capacity-frees",
+            Unblock::NodeAdded { .. } => "node-added",
+            Unblock::Burst => "burst",
+            Unblock::VictimsStop => "victims-stop",
+        }
+    }
+}
+
 impl WaitReason {
+    /// A stable code for why the job waits, for CSV columns and metric labels: it never
+    /// changes once released, unlike the `Display` sentence, and a new variant gets a new
+    /// code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            WaitReason::BlockedByHead { .. } => "blocked-by-head",
+            WaitReason::UserLimit { .. } => "user-limit",
+            WaitReason::TenantLimit { .. } => "tenant-limit",
+            WaitReason::NoFlavorFits { .. } => "no-flavor-fits",
+            WaitReason::PublicOnly { .. } => "public-only",
+            WaitReason::VictimsStopping { .. } => "victims-stopping",
+        }
+    }
+
     pub fn unblock(&self) -> Unblock {
         match self {
             WaitReason::BlockedByHead { head, .. } => Unblock::HeadStarts { head: *head },
@@ -490,6 +540,7 @@ impl WaitReason {
 /// Why a job can never run as things are configured.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum RejectReason {
     UnknownQueue(LocalQueueName),
     /// The request itself is malformed (zero GPUs, a fraction above one GPU, ...).
@@ -528,6 +579,24 @@ pub enum RejectReason {
         requested: MilliGpu,
         max: MilliGpu,
     },
+}
+
+impl RejectReason {
+    /// A stable code for why the job was rejected, for CSV columns and metric labels: it
+    /// never changes once released, unlike the `Display` sentence, and a new variant gets a
+    /// new code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            RejectReason::UnknownQueue(_) => "unknown-queue",
+            RejectReason::InvalidRequest(_) => "invalid-request",
+            RejectReason::NoMatchingFlavor { .. } => "no-matching-flavor",
+            RejectReason::ExceedsQuotaCeiling { .. } => "exceeds-quota-ceiling",
+            RejectReason::DeadlineInfeasible { .. } => "deadline-infeasible",
+            RejectReason::MayNotBurst { .. } => "may-not-burst",
+            RejectReason::BudgetTooSmall { .. } => "budget-too-small",
+            RejectReason::ExceedsCap { .. } => "exceeds-cap",
+        }
+    }
 }
 
 impl fmt::Display for RejectReason {
@@ -573,3 +642,6 @@ impl fmt::Display for RejectReason {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

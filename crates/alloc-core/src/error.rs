@@ -4,6 +4,7 @@
 use crate::ids::{JobId, NodeName};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ConfigError {
     /// `place` is a path such as `cluster_queues[team-a].flavors[gold]`.
     #[error("{place}: {field}: {reason}")]
@@ -26,6 +27,7 @@ impl ConfigError {
 
 /// An input the scheduler cannot apply. The state is unchanged when one is returned.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum InputError {
     #[error("{0} was already submitted")]
     DuplicateJob(JobId),

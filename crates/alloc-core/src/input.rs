@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Input {
     /// A job enters its queue; it is considered from the next cycle on.
     JobSubmitted(Job),
@@ -85,6 +86,7 @@ pub enum Input {
 /// A configuration object a controller watches.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum ConfigObject {
     Flavor(Flavor),
     ClusterQueue(ClusterQueue),
@@ -95,6 +97,7 @@ pub enum ConfigObject {
 /// The name of a [`ConfigObject`].
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum ConfigKey {
     Flavor(FlavorName),
     ClusterQueue(QueueName),

@@ -9,6 +9,7 @@ use std::fmt;
 /// The first burst rule a waiting job failed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum NoBurst {
     /// The policy never rents public GPUs.
     PolicyNever,
@@ -40,6 +41,7 @@ pub enum NoBurst {
 /// Whose budget stands in the way.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Payer {
     /// The job's own flexible limit, with the policy's overrun.
     Job,
