@@ -61,6 +61,8 @@
 //! println!("{}", decisions[2]);
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod burst;
 mod chains;
 mod classes;
