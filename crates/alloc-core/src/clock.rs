@@ -145,7 +145,10 @@ impl Scheduler {
             // a victim that may no longer be taken changes what a bounded search takes
             // instead (`max_victims`): its deadline comes to protect it, or it would lose
             // more than `max_loss`
-            if let Some(deadline) = running.job.deadline.filter(|_| !policy.allow_deadline_misses)
+            if let Some(deadline) = running
+                .job
+                .deadline
+                .filter(|_| !policy.allow_deadline_misses)
             {
                 if victim.resumed_end <= deadline {
                     next.at(now + deadline.since(victim.resumed_end) + Millis(1));

@@ -19,13 +19,13 @@
 
 use crate::burst::{Ask, NoBurst};
 use crate::decision::RejectReason;
-use crate::policy::Admission;
 use crate::decision::{Decision, FlavorMiss, Limit, Miss, Placement, WaitReason};
 use crate::ids::{FlavorName, JobId, QueueName};
 use crate::memo::{CycleMemo, PreemptionKey, Rooms};
 use crate::model::{ClusterQueue, Config, Flavor, Job, QueueingStrategy, WhenCanBorrow};
 use crate::pending::Waiting;
 use crate::placement;
+use crate::policy::Admission;
 use crate::preemption::{Family, Search};
 use crate::quota::{Mode, QuotaView};
 use crate::scheduler::Scheduler;
@@ -76,6 +76,7 @@ impl Scheduler {
     }
 
     /// The cycle deciding each job afresh, without the memo: what `decide_all` must equal.
+    #[cfg(any(test, feature = "testing"))]
     pub(crate) fn cycle_without_memo(&mut self, now: Time) -> Vec<Decision> {
         self.cycle_with(now, false, Report::All).0
     }
@@ -172,7 +173,10 @@ impl Scheduler {
     ) -> Decision {
         let (job, class, progress) = (&*waiting.job, waiting.class, &waiting.progress);
         let reject = |reason| {
-            let Some(reserved) = waiting.reserved.as_ref().filter(|_| rejects_for_the_flavor(&reason))
+            let Some(reserved) = waiting
+                .reserved
+                .as_ref()
+                .filter(|_| rejects_for_the_flavor(&reason))
             else {
                 return Decision::Reject {
                     job: job.id,

@@ -11,17 +11,28 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::sync::Arc;
 
+/// What a cycle concluded for one pending job: what the shell acts on and shows its user.
+/// More kinds may come; a shell treats one it does not know as a fault rather than guess.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Decision {
     /// Start the job now, here. The scheduler has already booked the resources.
-    Admit { job: JobId, placement: Placement },
+    Admit {
+        /// The job to start.
+        job: JobId,
+        /// Where it runs and on whose quota, already booked.
+        placement: Placement,
+    },
     /// Not now; the reason says what would change that, and `no_burst` why it does not burst
     /// instead (`None` when it waits for something a burst would wait for too: a StrictFIFO
     /// head, a user or tenant cap).
     Wait {
+        /// The job that stays pending.
         job: JobId,
+        /// What holds it back, for its explanation and what would unblock it.
         reason: WaitReason,
+        /// The first burst rule it failed, when a burst could have helped.
         no_burst: Option<NoBurst>,
     },
     /// Evict `victims` to start the job here: they keep their capacity, marked evicting,
@@ -30,21 +41,42 @@ pub enum Decision {
     /// first cycle after the last one stops, as Kueue admits a preemptor once its victims'
     /// quota is released. Nothing is booked for the job yet.
     Preempt {
+        /// The preemptor.
         job: JobId,
+        /// Where it will start once its victims have stopped; not booked yet.
         placement: Placement,
+        /// The running jobs the shell is to stop.
         victims: Vec<JobId>,
     },
     /// Never, as things are configured; the job leaves the queue.
-    Reject { job: JobId, reason: RejectReason },
+    Reject {
+        /// The job that leaves the queue.
+        job: JobId,
+        /// Why it can never run, for its user.
+        reason: RejectReason,
+    },
 }
 
 impl Decision {
+    /// The job decided for, whatever the decision: how a shell finds the job to act on.
     pub fn job(&self) -> JobId {
         match self {
             Decision::Admit { job, .. }
             | Decision::Preempt { job, .. }
             | Decision::Wait { job, .. }
             | Decision::Reject { job, .. } => *job,
+        }
+    }
+
+    /// A stable code for the kind of decision (`admit`, `preempt`, `wait`, `reject`), for
+    /// CSV columns and metric labels: it never changes once released, unlike the `Display`
+    /// sentence, and a new kind gets a new code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Decision::Admit { .. } => "admit",
+            Decision::Preempt { .. } => "preempt",
+            Decision::Wait { .. } => "wait",
+            Decision::Reject { .. } => "reject",
         }
     }
 }
@@ -96,9 +128,13 @@ impl fmt::Display for Decision {
 /// Where an admitted job runs and on whose quota.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Placement {
+    /// The cluster of the flavor: private, or the public one for a burst.
     pub cluster: ClusterName,
+    /// The flavor the job was admitted on.
     pub flavor: FlavorName,
+    /// The flavor's tier: above the job's own when it was upgraded.
     pub tier: Tier,
+    /// The ClusterQueue whose quota it uses.
     pub queue: QueueName,
     /// One entry per node; more than one only for jobs that allow spreading.
     pub nodes: Vec<NodeShare>,
@@ -114,6 +150,7 @@ pub struct Placement {
 /// and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PublicLease {
+    /// The offer's GPU model: what the cloud provisions and what the job's speed is planned on.
     pub gpu_model: crate::ids::GpuModelName,
     /// Whole GPUs rented (a fraction rents one GPU).
     pub gpus: u32,
@@ -132,10 +169,13 @@ pub struct PublicLease {
     /// lease's time limit: its reservation pays for no more, so the shell stops the job there
     /// if it is still running (it resumes from its last checkpoint).
     pub expected_end: crate::units::Time,
+    /// Why the job burst (how long it waited, against which threshold, and why it waits
+    /// privately), for its user.
     pub reason: String,
 }
 
 impl Placement {
+    /// GPUs the job holds on the fleet, fractions counted as one: none for a burst.
     pub fn gpu_count(&self) -> usize {
         self.nodes.iter().map(|n| n.gpus.len()).sum()
     }
@@ -176,9 +216,13 @@ impl fmt::Display for Placement {
 /// The part of a job placed on one node.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NodeShare {
+    /// The node.
     pub node: NodeName,
+    /// The GPUs it takes there, by index; empty for a CPU-only job.
     pub gpus: Vec<GpuShare>,
+    /// CPU booked on the node.
     pub cpu: CpuMilli,
+    /// Memory booked on the node.
     pub memory: MemMib,
 }
 
@@ -211,15 +255,20 @@ impl fmt::Display for NodeShare {
 /// What a job takes of one GPU.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GpuShare {
+    /// The GPU's index on its node: what the shell pins the job to.
     pub index: u32,
+    /// How much of it: [`MilliGpu::WHOLE`] for a whole GPU, less for an MPS share.
     pub milli: MilliGpu,
+    /// VRAM it holds there: the whole GPU's for a whole GPU, what it asked for on an MPS share.
     pub vram: VramMib,
 }
 
 /// Why a flavor could not take the job.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FlavorMiss {
+    /// The flavor passed over.
     pub flavor: FlavorName,
+    /// What it lacked.
     pub miss: Miss,
 }
 
@@ -229,19 +278,27 @@ impl fmt::Display for FlavorMiss {
     }
 }
 
+/// What one flavor lacked for a job: the first check it failed, quota before room.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Miss {
     /// The queue's quota (with what it may borrow) is short.
     Quota {
+        /// The ClusterQueue that is short.
         queue: QueueName,
+        /// The first resource short.
         resource: Resource,
+        /// What the job asks for, in the resource's unit.
         needed: u64,
+        /// What the queue has left, borrowing included, in the resource's unit.
         available: u64,
     },
     /// The queue has no quota for this resource on this flavor.
     NoQuota {
+        /// The ClusterQueue without quota.
         queue: QueueName,
+        /// The resource it has none of.
         resource: Resource,
     },
     /// Quota allows it but no node of the flavor has the room right now.
@@ -254,7 +311,10 @@ pub enum Miss {
         most_free_milli: MilliGpu,
     },
     /// It would fit only by borrowing, and the queue prefers to look further first.
-    BorrowingDeferred { queue: QueueName },
+    BorrowingDeferred {
+        /// The queue whose `whenCanBorrow` defers it.
+        queue: QueueName,
+    },
 }
 
 impl fmt::Display for Miss {
@@ -284,28 +344,55 @@ impl fmt::Display for Miss {
 /// Why a job waits.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum WaitReason {
     /// StrictFIFO: an earlier job of the same ClusterQueue cannot start, so none behind it may.
-    BlockedByHead { queue: QueueName, head: JobId },
+    BlockedByHead {
+        /// The StrictFIFO ClusterQueue.
+        queue: QueueName,
+        /// The earliest job of the queue that cannot start.
+        head: JobId,
+    },
     /// The user is at a limit.
-    UserLimit { user: UserName, limit: Limit },
+    UserLimit {
+        /// The job's user.
+        user: UserName,
+        /// The cap reached, with the numbers.
+        limit: Limit,
+    },
     /// The tenant is at a limit.
-    TenantLimit { tenant: TenantName, limit: Limit },
+    TenantLimit {
+        /// The job's tenant.
+        tenant: TenantName,
+        /// The cap reached, with the numbers.
+        limit: Limit,
+    },
     /// Every candidate flavor is short of quota or room; in the order they were tried. Shared:
     /// the jobs of one request that wait in a cycle all hold the same list.
-    NoFlavorFits { misses: Arc<[FlavorMiss]> },
+    NoFlavorFits {
+        /// Each candidate flavor and what it lacked.
+        misses: Arc<[FlavorMiss]>,
+    },
     /// Only public flavors of the queue could run it: it starts when it bursts.
-    PublicOnly { queue: QueueName },
+    PublicOnly {
+        /// The job's ClusterQueue.
+        queue: QueueName,
+    },
     /// It preempted these jobs, which keep their capacity until the shell reports them
     /// stopped; it starts after that.
-    VictimsStopping { victims: Vec<JobId> },
+    VictimsStopping {
+        /// The victims not yet reported stopped.
+        victims: Vec<JobId>,
+    },
     /// Kueue decides flavors and quota first (`Admission::TwoPhase`) and has reserved none
     /// for it yet.
     NoReservation,
     /// Kueue reserved quota for it on a flavor that cannot run it, for a reason that would
     /// reject it were that its only flavor; another reservation may do (Kueue's Retry).
     ReservationUnusable {
+        /// The flavor Kueue reserved quota on.
         flavor: FlavorName,
+        /// Why that flavor cannot run it.
         why: Box<RejectReason>,
     },
 }
@@ -313,14 +400,22 @@ pub enum WaitReason {
 /// A per-user or per-tenant cap that is reached.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Limit {
+    /// The cap on jobs running at once.
     RunningJobs {
+        /// Jobs running now.
         running: u32,
+        /// The cap.
         max: u32,
     },
+    /// The cap on GPUs held at once: the job's request would take it over.
     Gpus {
+        /// GPUs held now.
         in_use: MilliGpu,
+        /// What the job asks for.
         requested: MilliGpu,
+        /// The cap.
         max: MilliGpu,
     },
 }
@@ -392,31 +487,51 @@ impl fmt::Display for WaitReason {
 /// What would let a waiting job start: the first thing to change, for the first flavor tried.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Unblock {
+    /// The StrictFIFO head ahead of it starts.
     HeadStarts {
+        /// The head it waits behind.
         head: JobId,
     },
+    /// A job of its user finishes, taking the user below the cap.
     UserJobFinishes {
+        /// The user at its cap.
         user: UserName,
     },
+    /// A job of its tenant finishes, taking the tenant below the cap.
     TenantJobFinishes {
+        /// The tenant at its cap.
         tenant: TenantName,
     },
+    /// Enough of the queue's quota (or its cohort's) is released on the flavor.
     QuotaFrees {
+        /// The ClusterQueue that is short.
         queue: QueueName,
+        /// The first flavor tried.
         flavor: FlavorName,
+        /// The resource that is short.
         resource: Resource,
+        /// How much more must be free, in the resource's unit.
         amount: u64,
     },
+    /// The queue is given quota it has none of on the flavor.
     QuotaAdded {
+        /// The ClusterQueue without quota.
         queue: QueueName,
+        /// The first flavor tried.
         flavor: FlavorName,
+        /// The resource it lacks.
         resource: Resource,
     },
+    /// Jobs on the flavor's nodes finish and leave a node with room.
     CapacityFrees {
+        /// The first flavor tried.
         flavor: FlavorName,
     },
+    /// A node the job could use joins the flavor: it has none now.
     NodeAdded {
+        /// The first flavor tried.
         flavor: FlavorName,
     },
     /// The burst rule lets it go to a public flavor.
@@ -454,7 +569,44 @@ impl fmt::Display for Unblock {
     }
 }
 
+impl Unblock {
+    /// A stable code for what would unblock the job, for CSV columns and metric labels: it
+    /// never changes once released, unlike the `Display` sentence, and a new variant gets a
+    /// new code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Unblock::HeadStarts { .. } => "head-starts",
+            Unblock::UserJobFinishes { .. } => "user-job-finishes",
+            Unblock::TenantJobFinishes { .. } => "tenant-job-finishes",
+            Unblock::QuotaFrees { .. } => "quota-frees",
+            Unblock::QuotaAdded { .. } => "quota-added",
+            Unblock::CapacityFrees { .. } => "capacity-frees",
+            Unblock::NodeAdded { .. } => "node-added",
+            Unblock::Burst => "burst",
+            Unblock::VictimsStop => "victims-stop",
+            Unblock::Reservation => "reservation",
+        }
+    }
+}
+
 impl WaitReason {
+    /// A stable code for why the job waits, for CSV columns and metric labels: it never
+    /// changes once released, unlike the `Display` sentence, and a new variant gets a new
+    /// code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            WaitReason::BlockedByHead { .. } => "blocked-by-head",
+            WaitReason::UserLimit { .. } => "user-limit",
+            WaitReason::TenantLimit { .. } => "tenant-limit",
+            WaitReason::NoFlavorFits { .. } => "no-flavor-fits",
+            WaitReason::PublicOnly { .. } => "public-only",
+            WaitReason::VictimsStopping { .. } => "victims-stopping",
+            WaitReason::NoReservation => "no-reservation",
+            WaitReason::ReservationUnusable { .. } => "reservation-unusable",
+        }
+    }
+
+    /// What would change the wait: the "would start ..." part of a wait's explanation.
     pub fn unblock(&self) -> Unblock {
         match self {
             WaitReason::BlockedByHead { head, .. } => Unblock::HeadStarts { head: *head },
@@ -510,44 +662,78 @@ impl WaitReason {
 /// Why a job can never run as things are configured.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum RejectReason {
+    /// The job names a LocalQueue that does not exist.
     UnknownQueue(LocalQueueName),
     /// The request itself is malformed (zero GPUs, a fraction above one GPU, ...).
     InvalidRequest(String),
     /// No flavor of the queue matches the job's tier, flavor list, GPU models and data class.
     NoMatchingFlavor {
+        /// The job's ClusterQueue.
         queue: QueueName,
+        /// The job's tier.
         min_tier: Tier,
+        /// Whether higher tiers were looked at too.
         upgrade_allowed: bool,
     },
     /// On every candidate flavor the request exceeds what the queue could ever get, borrowing
     /// included, even with nothing else running.
     ExceedsQuotaCeiling {
+        /// The job's ClusterQueue.
         queue: QueueName,
+        /// Each candidate flavor and the quota it could never give.
         misses: Vec<FlavorMiss>,
     },
     /// Even started now, no flavor or offer would finish before the deadline.
     DeadlineInfeasible {
+        /// The job's deadline.
         deadline: crate::units::Time,
+        /// The soonest it could end on any flavor or offer.
         earliest_end: crate::units::Time,
     },
     /// Only public flavors could run the job, and it may not burst.
     MayNotBurst {
+        /// The job's ClusterQueue.
         queue: QueueName,
+        /// The burst rule it fails for good.
         why: NoBurst,
     },
     /// Only public flavors could run the job, and its flexible limit (with the policy's
     /// overrun) covers none of their offers.
     BudgetTooSmall {
+        /// The job's limit with the overrun.
         limit: crate::units::Money,
+        /// The cheapest offer's expected cost.
         cheapest: crate::units::Money,
     },
     /// The request alone exceeds a user or tenant GPU cap.
     ExceedsCap {
+        /// Whose cap, as a user reads it: `user alice`, `tenant lab`.
         who: String,
+        /// What the job asks for.
         requested: MilliGpu,
+        /// The cap.
         max: MilliGpu,
     },
+}
+
+impl RejectReason {
+    /// A stable code for why the job was rejected, for CSV columns and metric labels: it
+    /// never changes once released, unlike the `Display` sentence, and a new variant gets a
+    /// new code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            RejectReason::UnknownQueue(_) => "unknown-queue",
+            RejectReason::InvalidRequest(_) => "invalid-request",
+            RejectReason::NoMatchingFlavor { .. } => "no-matching-flavor",
+            RejectReason::ExceedsQuotaCeiling { .. } => "exceeds-quota-ceiling",
+            RejectReason::DeadlineInfeasible { .. } => "deadline-infeasible",
+            RejectReason::MayNotBurst { .. } => "may-not-burst",
+            RejectReason::BudgetTooSmall { .. } => "budget-too-small",
+            RejectReason::ExceedsCap { .. } => "exceeds-cap",
+        }
+    }
 }
 
 impl fmt::Display for RejectReason {
@@ -593,3 +779,6 @@ impl fmt::Display for RejectReason {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -33,9 +33,11 @@ macro_rules! name_id {
         }
 
         impl $name {
+            /// The name with this text.
             pub fn new(name: impl Into<String>) -> Self {
                 $name(<$inner>::from(Arc::<str>::from(name.into())))
             }
+            /// Its text, for output and for comparing with text.
             pub fn as_str(&self) -> &str {
                 self.0.text()
             }

@@ -8,8 +8,10 @@ use crate::model::{ClusterQueue, Cohort, Flavor, Job, LocalQueue, NodeSpec, Quot
 use crate::units::{Millis, Money, Time};
 use serde::{Deserialize, Serialize};
 
+/// One change to the scheduler's world, as its shell saw it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Input {
     /// A job enters its queue; it is considered from the next cycle on.
     JobSubmitted(Job),
@@ -23,13 +25,25 @@ pub enum Input {
     /// The reference work a pending job still has to do, as of its last checkpoint: what the
     /// shell knows of a stopped attempt (a preemption, a lost node, a failed admission). The
     /// core plans deadlines, burst prices and victim costs with it.
-    JobProgress { job: JobId, remaining: Millis },
+    JobProgress {
+        /// The pending job.
+        job: JobId,
+        /// Reference work left, as of its last checkpoint.
+        remaining: Millis,
+    },
     /// The final bill of a burst's lease, `lease` as its [`PublicLease`] numbered it: what the
     /// cloud billed for it, provisioning, running and warm idle until its node was released
     /// or taken over. The rest of the lease's reservation is released.
     ///
     /// [`PublicLease`]: crate::decision::PublicLease
-    PublicBilled { job: JobId, lease: u32, cost: Money },
+    PublicBilled {
+        /// The job that burst.
+        job: JobId,
+        /// The lease's number.
+        lease: u32,
+        /// What the cloud billed.
+        cost: Money,
+    },
     /// A node joins the fleet.
     NodeAdded(NodeSpec),
     /// A node leaves; jobs running on it go back to pending.
@@ -37,9 +51,13 @@ pub enum Input {
     /// A ClusterQueue's quota for one flavor and resource changes. Jobs already admitted keep
     /// running even if the new quota is smaller, as in Kueue.
     QuotaChanged {
+        /// The ClusterQueue.
         queue: QueueName,
+        /// The flavor whose quota changes.
         flavor: FlavorName,
+        /// The resource whose quota changes.
         resource: Resource,
+        /// The new quota.
         quota: Quota,
     },
 
@@ -55,15 +73,20 @@ pub enum Input {
     /// booked there if the placement fits what is free; a running one with the same booking
     /// is left alone, one booked elsewhere is moved.
     JobAdmitted {
+        /// The job as its Workload is.
         job: Job,
+        /// Where the cluster runs it.
         placement: Box<Placement>,
+        /// When it started, for its progress.
         started: Time,
     },
     /// Kueue reserved quota for a pending job on `flavor` (`None`: the reservation is gone).
     /// The core then decides only within that flavor: placement, deadline and budget,
     /// limits, burst. Admission or a requeue ends a reservation.
     QuotaReserved {
+        /// The pending job.
         job: JobId,
+        /// The flavor Kueue reserved quota on, or `None`.
         flavor: Option<FlavorName>,
     },
     /// A node as it now is. New: added. Unchanged: nothing. Changed: its jobs are booked on
@@ -85,24 +108,35 @@ pub enum Input {
 /// A configuration object a controller watches.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum ConfigObject {
+    /// A ResourceFlavor.
     Flavor(Flavor),
+    /// A ClusterQueue.
     ClusterQueue(ClusterQueue),
+    /// A LocalQueue.
     LocalQueue(LocalQueue),
+    /// A Cohort.
     Cohort(Cohort),
 }
 
 /// The name of a [`ConfigObject`].
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum ConfigKey {
+    /// A ResourceFlavor's name.
     Flavor(FlavorName),
+    /// A ClusterQueue's name.
     ClusterQueue(QueueName),
+    /// A LocalQueue's name.
     LocalQueue(LocalQueueName),
+    /// A Cohort's name.
     Cohort(CohortName),
 }
 
 impl ConfigObject {
+    /// Its kind and name: what a removal or an error names it by.
     pub fn key(&self) -> ConfigKey {
         match self {
             ConfigObject::Flavor(flavor) => ConfigKey::Flavor(flavor.name.clone()),

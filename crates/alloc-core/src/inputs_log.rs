@@ -52,9 +52,17 @@ pub enum LogRecord<I = Input, L = Vec<Decision>> {
     /// The first record: how the scheduler was built.
     Start(Box<Start>),
     /// One input, as the shell applied it (refused or not).
-    Input { input: I },
+    Input {
+        /// The input.
+        input: I,
+    },
     /// One cycle: its time and the decisions it returned, in the order returned.
-    Cycle { now: Time, decisions: L },
+    Cycle {
+        /// The time the cycle ran at.
+        now: Time,
+        /// The decisions it returned.
+        decisions: L,
+    },
 }
 
 /// A record as a shell writes it, borrowing the input or the decisions it logs.
@@ -86,7 +94,9 @@ pub struct Start {
     pub core_version: String,
     /// [`Scheduler::with_mix_window`].
     pub mix_window: usize,
+    /// The policy the scheduler ran.
     pub policy: Policy,
+    /// The configuration it started with; later changes are inputs.
     pub config: Config,
 }
 
@@ -121,22 +131,34 @@ impl Start {
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("record {record}: {kind}")]
 pub struct ReplayError {
+    /// The record's position in the log.
     pub record: usize,
+    /// What went wrong there.
     pub kind: ReplayErrorKind,
 }
 
+/// Why a replay stopped at a record.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ReplayErrorKind {
+    /// The log ended before its start record.
     #[error("the log has no start record")]
     Empty,
+    /// The first record is not a start record.
     #[error("a log begins with its start record")]
     NoStart,
+    /// A start record after the first record.
     #[error("a second start record: a log holds one run")]
     SecondStart,
+    /// The log is in a format version this core does not read.
     #[error("log format version {found}; this core reads version {FORMAT_VERSION}")]
-    Version { found: u32 },
+    Version {
+        /// The start record's version.
+        found: u32,
+    },
+    /// The start record's configuration no longer builds a scheduler.
     #[error("the start record's configuration is refused: {0}")]
     Config(ConfigError),
+    /// The core refuses a logged input: the run stopped there too, or this core differs.
     #[error("the core refuses this input: {0}")]
     Refused(InputError),
 }
@@ -146,7 +168,9 @@ pub enum ReplayErrorKind {
 pub struct Counts {
     /// Every record, the start record included.
     pub records: u64,
+    /// Input records applied.
     pub inputs: u64,
+    /// Cycle records replayed.
     pub cycles: u64,
     /// Replayed decisions.
     pub decisions: u64,
@@ -157,8 +181,11 @@ pub struct Counts {
 pub struct ReplayedCycle<L> {
     /// The cycle record's position in the log, from 0.
     pub record: usize,
+    /// The time the cycle ran at.
     pub now: Time,
+    /// The decisions the log says it returned.
     pub logged: L,
+    /// The decisions this core returns for it.
     pub replayed: Vec<Decision>,
 }
 
@@ -167,6 +194,7 @@ pub struct ReplayedCycle<L> {
 pub struct Difference<'a, E> {
     /// The cycle record's position in the log, from 0.
     pub record: usize,
+    /// The time the cycle ran at.
     pub now: Time,
     /// The position of the first differing decision in its cycle, from 0.
     pub position: usize,
@@ -227,6 +255,7 @@ pub struct Replayer {
 }
 
 impl Replayer {
+    /// A replayer waiting for a log's start record.
     pub fn new() -> Replayer {
         Replayer::default()
     }

@@ -13,17 +13,24 @@ use std::collections::BTreeMap;
 /// Where quota is over-used: one queue's own ceiling, or a cohort's shared pool.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum QuotaScope {
+    /// A ClusterQueue beyond its nominal quota plus what it may borrow.
     Queue(QueueName),
+    /// A cohort's members beyond the pool they share.
     Cohort(CohortName),
 }
 
 /// Usage of a flavor's resource above what the scope may hold.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QuotaOverrun {
+    /// The queue or cohort.
     pub scope: QuotaScope,
+    /// The flavor.
     pub flavor: FlavorName,
+    /// The resource.
     pub resource: Resource,
+    /// What running jobs use, in the resource's unit.
     pub usage: u64,
+    /// What the scope may hold.
     pub limit: u64,
 }
 

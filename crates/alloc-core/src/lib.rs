@@ -40,6 +40,8 @@
 //! check them; the property tests run them after every step.
 //!
 //! ## Example: three jobs on a two-node fleet
+//! The builders of `testing` come with the `testing` feature, which a crate turns on for its
+//! tests (this one through a dev-dependency on itself).
 //! ```
 //! use alloc_core::testing::{ConfigBuilder, JobBuilder, NodeBuilder};
 //! use alloc_core::{Decision, Input, Policy, Quota, Scheduler, Tier, Time};
@@ -62,6 +64,8 @@
 //! assert!(matches!(&decisions[2], Decision::Wait { .. }));
 //! println!("{}", decisions[2]);
 //! ```
+
+#![warn(missing_docs)]
 
 pub mod burst;
 mod chains;
@@ -92,6 +96,7 @@ pub mod score;
 mod screen;
 mod screenings;
 pub mod state;
+#[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod units;
 

@@ -19,6 +19,7 @@ pub struct PendingKey {
 }
 
 impl PendingKey {
+    /// Where `job` stands in the queue order.
     pub fn of(job: &Job) -> PendingKey {
         PendingKey {
             priority: Reverse(job.priority),
@@ -27,6 +28,7 @@ impl PendingKey {
         }
     }
 
+    /// The job it orders, for a shell that keeps its own queue view.
     pub fn job(&self) -> JobId {
         self.id
     }

@@ -7,6 +7,9 @@ use crate::preemption::PreemptionPolicy;
 use crate::score::{Ordering, ScoreWeights};
 use serde::{Deserialize, Serialize};
 
+/// How the scheduler weighs its choices: one value a shell reads from its configuration and
+/// passes to [`Scheduler::new`](crate::Scheduler::new). The default: Kueue's order, best-fit
+/// MPS packing, no preemption, no bursting.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Policy {
@@ -103,6 +106,7 @@ impl Policy {
             .collect()
     }
 
+    /// The fixed names [`Policy::preset`] accepts; `scored-<weights>` adds more.
     pub const PRESETS: [&'static str; 9] = [
         "default",
         "tiered-burst",

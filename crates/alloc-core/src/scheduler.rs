@@ -25,8 +25,11 @@ use std::sync::Arc;
 /// A job that holds resources.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Running {
+    /// The job as it was admitted.
     pub job: Job,
+    /// Where it runs, booked in the ledgers.
     pub placement: Placement,
+    /// When this attempt was admitted.
     pub started: Time,
     /// The job's progress when this attempt started.
     pub progress: Progress,
@@ -109,6 +112,8 @@ fn share<N: Ord + Clone>(names: &mut BTreeSet<N>, name: &N) -> N {
 }
 
 impl Scheduler {
+    /// A scheduler with no nodes and no jobs; both come as inputs. Refuses a configuration
+    /// with dangling references or impossible values.
     pub fn new(config: Config, policy: Policy) -> Result<Scheduler, ConfigError> {
         config.validate()?;
         let cohort_members = cohort_members(&config);
@@ -148,14 +153,17 @@ impl Scheduler {
         &self.mix
     }
 
+    /// The configuration as the inputs have changed it so far.
     pub fn config(&self) -> &Config {
         &self.config
     }
 
+    /// The policy it was built with.
     pub fn policy(&self) -> &Policy {
         &self.policy
     }
 
+    /// What is booked: node capacity, quota usage, user and tenant holdings.
     pub fn ledgers(&self) -> &Ledgers {
         &self.ledgers
     }
@@ -173,6 +181,7 @@ impl Scheduler {
             .filter_map(|slot| self.pending.at(*slot).map(|waiting| &*waiting.job))
     }
 
+    /// How many jobs are pending, without walking them.
     pub fn pending_count(&self) -> usize {
         self.pending.len()
     }
@@ -183,10 +192,12 @@ impl Scheduler {
         self.nominations.iter().copied()
     }
 
+    /// Running jobs, in id order.
     pub fn running(&self) -> impl Iterator<Item = &Running> {
         self.running.values().map(|running| &**running)
     }
 
+    /// The running job `job`, if it runs.
     pub fn running_job(&self, job: JobId) -> Option<&Running> {
         self.running.get(&job).map(|running| &**running)
     }

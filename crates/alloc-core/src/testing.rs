@@ -1,5 +1,8 @@
 //! Builders that make tests read like specs. For tests and examples (here, in the sim and in
-//! the live adapter); they panic on contradictory input instead of returning errors.
+//! the live adapter); they panic on contradictory input instead of returning errors. Behind
+//! the `testing` feature, so that no shell builds them into a binary: crates that use them
+//! turn it on in their dev-dependencies (alloc-core's own tests through a dev-dependency on
+//! itself).
 //!
 //! Conventions: the private cluster is `private`, the public one `cloud`; a flavor `f` selects
 //! nodes labelled `gpu.flavor=f`; every ClusterQueue `q` gets a LocalQueue also named `q`; CPU and
@@ -14,6 +17,8 @@ use std::collections::{BTreeMap, BTreeSet};
 pub const FLAVOR_LABEL: &str = "gpu.flavor";
 const PLENTY: u64 = 1 << 40;
 
+/// A [`Config`] in a few lines: GPU models, flavors, queues, tenants, users and offers, each
+/// added by one call.
 pub struct ConfigBuilder {
     models: Vec<GpuModel>,
     flavors: Vec<Flavor>,
@@ -53,6 +58,7 @@ impl ConfigBuilder {
         }
     }
 
+    /// Adds `model`, replacing a model of the same name.
     pub fn gpu_model(mut self, model: GpuModel) -> Self {
         self.models.retain(|m| m.name != model.name);
         self.models.push(model);
@@ -70,6 +76,7 @@ impl ConfigBuilder {
         self
     }
 
+    /// A flavor of the private cluster selecting nodes labelled with its name.
     pub fn private_flavor(self, name: &str, tier: Tier) -> Self {
         self.flavor(name, tier, "private")
     }
@@ -128,6 +135,7 @@ impl ConfigBuilder {
         self.cluster_queue(name, None, quotas)
     }
 
+    /// A ClusterQueue in `cohort`; `quotas` are GPU quotas in milli-GPU.
     pub fn queue_in_cohort(self, name: &str, cohort: &str, quotas: &[(&str, Quota)]) -> Self {
         self.cluster_queue(name, Some(cohort), quotas)
     }
@@ -171,6 +179,7 @@ impl ConfigBuilder {
         self
     }
 
+    /// A tenant with weight 1 and no public budget; `None` = no cap.
     pub fn tenant(
         mut self,
         name: &str,
@@ -187,6 +196,7 @@ impl ConfigBuilder {
         self
     }
 
+    /// A user of `tenant`; `None` = no cap.
     pub fn user(
         mut self,
         name: &str,
@@ -203,6 +213,7 @@ impl ConfigBuilder {
         self
     }
 
+    /// The config, or why it is invalid: for tests of the validation itself.
     pub fn try_build(self) -> Result<Config, crate::ConfigError> {
         let clusters = vec![
             Cluster::private("private"),
@@ -227,6 +238,7 @@ impl ConfigBuilder {
         )
     }
 
+    /// The config; panics if it is invalid.
     pub fn build(self) -> Config {
         match self.try_build() {
             Ok(config) => config,
@@ -239,6 +251,7 @@ impl ConfigBuilder {
 pub struct NodeBuilder(NodeSpec);
 
 impl NodeBuilder {
+    /// A private node `name` of `flavor` with `gpus` GPUs.
     pub fn new(name: &str, flavor: &str, gpus: u32) -> Self {
         NodeBuilder(NodeSpec {
             name: NodeName::new(name),
@@ -251,26 +264,31 @@ impl NodeBuilder {
         })
     }
 
+    /// Its GPUs are `model`s.
     pub fn model(mut self, model: &str) -> Self {
         self.0.gpu_model = Some(GpuModelName::new(model));
         self
     }
 
+    /// In cluster `cloud`: for tests of what the core refuses there.
     pub fn public(mut self) -> Self {
         self.0.cluster = ClusterName::new("cloud");
         self
     }
 
+    /// Allocatable CPU in millicores.
     pub fn cpu(mut self, cpu: u64) -> Self {
         self.0.cpu = CpuMilli(cpu);
         self
     }
 
+    /// Allocatable memory in MiB.
     pub fn memory(mut self, memory: u64) -> Self {
         self.0.memory = MemMib(memory);
         self
     }
 
+    /// The node spec, for `Input::NodeAdded`.
     pub fn build(self) -> NodeSpec {
         self.0
     }
@@ -306,6 +324,7 @@ impl JobBuilder {
         })
     }
 
+    /// A job on `count` whole GPUs.
     pub fn gpus(count: u32) -> Self {
         Self::with(GpuRequest::Whole {
             count,
@@ -313,6 +332,7 @@ impl JobBuilder {
         })
     }
 
+    /// A job on an MPS share: `milli` of one GPU and `vram` MiB.
     pub fn fraction(milli: u64, vram: u64) -> Self {
         Self::with(GpuRequest::Fraction {
             milli: MilliGpu(milli),
@@ -320,55 +340,68 @@ impl JobBuilder {
         })
     }
 
+    /// A job without GPUs.
     pub fn cpu_only() -> Self {
         Self::with(GpuRequest::None)
     }
 
+    /// Its id (default 1).
     pub fn id(mut self, id: u64) -> Self {
         self.0.id = JobId(id);
         self
     }
+    /// Its LocalQueue (default `q`).
     pub fn queue(mut self, queue: &str) -> Self {
         self.0.queue = LocalQueueName::new(queue);
         self
     }
+    /// Its user and the user's tenant.
     pub fn user(mut self, user: &str, tenant: &str) -> Self {
         self.0.user = UserName::new(user);
         self.0.tenant = TenantName::new(tenant);
         self
     }
+    /// The lowest tier it may run on.
     pub fn tier(mut self, tier: Tier) -> Self {
         self.0.min_tier = tier;
         self
     }
+    /// Lets it run on higher tiers.
     pub fn allow_upgrade(mut self) -> Self {
         self.0.allow_upgrade = true;
         self
     }
+    /// Its priority (default 0).
     pub fn priority(mut self, priority: i32) -> Self {
         self.0.priority = priority;
         self
     }
+    /// Its submit time (default 0).
     pub fn submitted(mut self, at: Time) -> Self {
         self.0.submit_time = at;
         self
     }
+    /// Its data may not leave the private fleet.
     pub fn sensitive(mut self) -> Self {
         self.0.data_class = DataClass::Sensitive;
         self
     }
+    /// Its GPUs may come from several nodes.
     pub fn spread(mut self) -> Self {
         self.0.spread = true;
         self
     }
+    /// CPU in millicores.
     pub fn cpu(mut self, cpu: u64) -> Self {
         self.0.cpu = CpuMilli(cpu);
         self
     }
+    /// Memory in MiB.
     pub fn memory(mut self, memory: u64) -> Self {
         self.0.memory = MemMib(memory);
         self
     }
+    /// The only flavors it accepts.
     pub fn only_flavors(mut self, flavors: &[&str]) -> Self {
         self.0.allowed_flavors = Some(
             flavors
@@ -378,6 +411,7 @@ impl JobBuilder {
         );
         self
     }
+    /// The only GPU models it accepts.
     pub fn models(mut self, models: &[&str]) -> Self {
         self.0.gpu_models = Some(
             models
@@ -387,14 +421,17 @@ impl JobBuilder {
         );
         self
     }
+    /// Its runtime on the reference GPU (default one hour).
     pub fn runtime(mut self, runtime: Millis) -> Self {
         self.0.runtime = runtime;
         self
     }
+    /// Its deadline.
     pub fn deadline(mut self, at: Time) -> Self {
         self.0.deadline = Some(at);
         self
     }
+    /// It asks to burst.
     pub fn burstable(mut self) -> Self {
         self.0.burstable = true;
         self
@@ -407,6 +444,7 @@ impl JobBuilder {
         };
         self
     }
+    /// The job, for `Input::JobSubmitted`.
     pub fn build(self) -> Job {
         self.0
     }

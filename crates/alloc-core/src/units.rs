@@ -17,6 +17,7 @@ macro_rules! quantity {
         pub struct $name(pub $inner);
 
         impl $name {
+            /// None of it: the start of a sum, a default.
             pub const ZERO: $name = $name(0);
 
             /// `self - other`, or zero when `other` is larger.
@@ -93,8 +94,10 @@ quantity!(
 );
 
 impl MilliGpu {
+    /// One whole GPU.
     pub const WHOLE: MilliGpu = MilliGpu(1000);
 
+    /// `count` whole GPUs.
     pub fn whole(count: u64) -> MilliGpu {
         MilliGpu(count.saturating_mul(1000))
     }
@@ -111,12 +114,15 @@ impl Millis {
         )
     }
 
+    /// `s` seconds.
     pub fn seconds(s: u64) -> Millis {
         Millis(s.saturating_mul(1_000))
     }
+    /// `m` minutes.
     pub fn minutes(m: u64) -> Millis {
         Millis(m.saturating_mul(60_000))
     }
+    /// `h` hours.
     pub fn hours(h: u64) -> Millis {
         Millis(h.saturating_mul(3_600_000))
     }
@@ -132,6 +138,7 @@ impl Millis {
 pub struct Time(pub u64);
 
 impl Time {
+    /// The start of a simulated run.
     pub const ZERO: Time = Time(0);
 
     /// Time elapsed from `earlier` to `self`, zero if `earlier` is later.
@@ -168,9 +175,12 @@ impl fmt::Display for Time {
 pub struct Money(pub i64);
 
 impl Money {
+    /// Nothing spent, nothing left.
     pub const ZERO: Money = Money(0);
+    /// Micro-units in one unit of the currency.
     pub const MICROS_PER_UNIT: i64 = 1_000_000;
 
+    /// `whole` units of the currency.
     pub fn units(whole: i64) -> Money {
         Money(whole.saturating_mul(Self::MICROS_PER_UNIT))
     }

@@ -23,13 +23,25 @@ pub enum BurstMode {
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub enum WaitRule {
     /// The same wait for every job.
-    Constant { wait: Millis },
+    Constant {
+        /// The wait.
+        wait: Millis,
+    },
     /// `permille` ‰ of the job's reference runtime.
-    PerRuntime { permille: u32 },
+    PerRuntime {
+        /// The share of the runtime, in ‰.
+        permille: u32,
+    },
     /// `per_gpu` for each GPU asked for (a fraction counts as one).
-    PerGpu { per_gpu: Millis },
+    PerGpu {
+        /// The wait per GPU.
+        per_gpu: Millis,
+    },
     /// `permille` ‰ of the job's GPU-time (runtime × GPUs).
-    PerGpuHour { permille: u32 },
+    PerGpuHour {
+        /// The share of the GPU-time, in ‰.
+        permille: u32,
+    },
 }
 
 impl Default for WaitRule {
@@ -41,6 +53,7 @@ impl Default for WaitRule {
 }
 
 impl WaitRule {
+    /// How long `job` waits privately before it may burst, before its deadline shortens it.
     pub fn threshold(&self, job: &Job) -> Millis {
         let gpus = gpus_rented(job);
         match *self {
@@ -60,11 +73,14 @@ impl WaitRule {
     }
 }
 
+/// When a job that cannot start privately may rent public GPUs, and how much it may spend.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BurstPolicy {
+    /// Whether to burst at all, and whether at once or after a wait.
     #[serde(default)]
     pub mode: BurstMode,
+    /// How long a job waits privately first, under [`BurstMode::Threshold`].
     #[serde(default)]
     pub wait: WaitRule,
     /// Shrink the wait as the deadline nears, and burst at once when the private prediction
@@ -139,6 +155,7 @@ impl BurstPolicy {
         i128::from(limit.0) * (100 + i128::from(self.flex_overrun_percent)) / 100
     }
 
+    /// The names [`BurstPolicy::preset`] knows, for help texts and errors.
     pub const PRESETS: [&'static str; 7] = [
         "never",
         "always",

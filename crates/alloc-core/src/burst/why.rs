@@ -9,6 +9,7 @@ use std::fmt;
 /// The first burst rule a waiting job failed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum NoBurst {
     /// The policy never rents public GPUs.
     PolicyNever,
@@ -24,15 +25,23 @@ pub enum NoBurst {
     /// the policy's wait for it), sooner if its deadline comes to need it. Neither how long
     /// it has waited nor the wait as its deadline shrinks it is kept: both move with the
     /// clock, and a decision changes only when the world does.
-    TooEarly { threshold: Millis, from: Time },
+    TooEarly {
+        /// The policy's wait for the job, before its deadline shortens it.
+        threshold: Millis,
+        /// When the wait ends at the latest.
+        from: Time,
+    },
     /// No public flavor has quota left for it in its ClusterQueue: the first one's shortfall.
     NoPublicQuota(FlavorMiss),
     /// Every offer that could run it has leased its GPU cap.
     OfferCap,
     /// The cheapest burst needs more than the budget has left.
     Budget {
+        /// Whose budget is short.
         payer: Payer,
+        /// The cheapest burst's cost to that budget.
         needed: Money,
+        /// What that budget has left.
         left: Money,
     },
 }
@@ -40,6 +49,7 @@ pub enum NoBurst {
 /// Whose budget stands in the way.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Payer {
     /// The job's own flexible limit, with the policy's overrun.
     Job,

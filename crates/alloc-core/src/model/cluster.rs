@@ -7,22 +7,28 @@ use serde::{Deserialize, Serialize};
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Cluster {
+    /// What flavors and nodes name it by.
     pub name: ClusterName,
+    /// Private or public.
     pub kind: ClusterKind,
     /// What a public cluster rents out; empty for a private one.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub offers: Vec<Offer>,
 }
 
+/// Whose GPUs a cluster has: the department's own, or rented ones.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ClusterKind {
+    /// The department's fleet: nodes join and leave as inputs.
     Private,
+    /// A cloud: GPUs rented through offers, one node per burst.
     Public,
 }
 
 impl Cluster {
+    /// A private cluster: its nodes come as inputs.
     pub fn private(name: impl Into<String>) -> Cluster {
         Cluster {
             name: ClusterName::new(name),
@@ -31,6 +37,7 @@ impl Cluster {
         }
     }
 
+    /// A public cluster renting out `offers`.
     pub fn public(name: impl Into<String>, offers: Vec<Offer>) -> Cluster {
         Cluster {
             name: ClusterName::new(name),
@@ -39,6 +46,7 @@ impl Cluster {
         }
     }
 
+    /// Whether its GPUs are rented: jobs on it burst, and only some jobs may.
     pub fn is_public(&self) -> bool {
         self.kind == ClusterKind::Public
     }
@@ -51,8 +59,11 @@ impl Cluster {
 pub struct Offer {
     /// The flavor a job lands on when it takes this offer.
     pub flavor: FlavorName,
+    /// The GPU model rented.
     pub gpu_model: GpuModelName,
+    /// What one GPU costs per hour, billed from the burst until its node is released.
     pub price_per_gpu_hour: Money,
+    /// How long rented GPUs take to be ready after a burst; billed.
     pub provisioning_latency: Millis,
     /// Most GPUs of this offer leased to jobs at once.
     pub gpu_cap: u32,

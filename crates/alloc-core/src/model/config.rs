@@ -11,13 +11,21 @@ use std::collections::{BTreeMap, BTreeSet};
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Config {
+    /// The GPU models nodes and offers may have.
     pub gpu_models: BTreeMap<GpuModelName, GpuModel>,
+    /// The private cluster and the public ones.
     pub clusters: BTreeMap<ClusterName, Cluster>,
+    /// Kueue's ResourceFlavors.
     pub flavors: BTreeMap<FlavorName, Flavor>,
+    /// Kueue's ClusterQueues: quota and preemption rules.
     pub cluster_queues: BTreeMap<QueueName, ClusterQueue>,
+    /// Kueue's LocalQueues: what jobs name.
     pub local_queues: BTreeMap<LocalQueueName, LocalQueue>,
+    /// Kueue's Cohorts: who borrows from whom.
     pub cohorts: BTreeMap<crate::ids::CohortName, Cohort>,
+    /// Tenants: caps, fair-share weight, public budget.
     pub tenants: BTreeMap<TenantName, Tenant>,
+    /// Users, each in a tenant, with their own caps.
     pub users: BTreeMap<UserName, User>,
 }
 

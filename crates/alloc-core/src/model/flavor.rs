@@ -11,9 +11,12 @@ use std::fmt;
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Tier {
+    /// The lowest tier, and a job's default.
     #[default]
     Bronze,
+    /// The middle tier.
     Silver,
+    /// The highest tier.
     Gold,
 }
 
@@ -33,9 +36,13 @@ impl fmt::Display for Tier {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Flavor {
+    /// What quotas, offers and jobs name it by.
     pub name: FlavorName,
+    /// The tier it sells.
     pub tier: Tier,
+    /// The cluster whose nodes it selects.
     pub cluster: ClusterName,
+    /// Labels a node must carry, all of them, to belong to the flavor.
     #[serde(default)]
     pub node_labels: BTreeMap<String, String>,
     /// The GPU model the flavor's nodes carry, when the flavor is that specific; lets the core
@@ -45,6 +52,8 @@ pub struct Flavor {
 }
 
 impl Flavor {
+    /// Whether `node` belongs to the flavor: its cluster, every label, and its GPU model when
+    /// the flavor names one.
     pub fn selects(&self, node: &crate::model::NodeSpec) -> bool {
         node.cluster == self.cluster
             && self

@@ -7,7 +7,9 @@ use serde::{Deserialize, Serialize};
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct GpuModel {
+    /// What nodes, offers and jobs name it by.
     pub name: GpuModelName,
+    /// Memory of one GPU.
     pub vram: VramMib,
     /// Throughput relative to the reference GPU that job runtimes are quoted on, in thousandths
     /// (1000 = as fast as the reference; 2000 = twice as fast). An integer so runtimes are exact.
@@ -19,6 +21,7 @@ pub struct GpuModel {
 }
 
 impl GpuModel {
+    /// Whether its GPUs can be shared between fractional jobs.
     pub fn mps_capable(&self) -> bool {
         self.max_mps_clients > 0
     }

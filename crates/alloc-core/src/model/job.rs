@@ -13,9 +13,19 @@ pub enum GpuRequest {
     /// CPU-only work.
     None,
     /// `count` whole GPUs, each with at least `min_vram`.
-    Whole { count: u32, min_vram: VramMib },
+    Whole {
+        /// GPUs wanted.
+        count: u32,
+        /// The least VRAM each must have.
+        min_vram: VramMib,
+    },
     /// A share of one GPU through CUDA MPS: `milli` of its compute (1..1000) and `vram`.
-    Fraction { milli: MilliGpu, vram: VramMib },
+    Fraction {
+        /// Compute share.
+        milli: MilliGpu,
+        /// VRAM reserved on the GPU.
+        vram: VramMib,
+    },
 }
 
 impl GpuRequest {
@@ -48,6 +58,7 @@ impl fmt::Display for GpuRequest {
     }
 }
 
+/// Whether a job's public budget is a hard limit or a target.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
 )]
@@ -66,6 +77,7 @@ pub enum BudgetKind {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Budget {
+    /// Hard or flexible; only a flexible budget is spent on bursts.
     pub kind: BudgetKind,
     /// `None` = no limit.
     pub limit: Option<Money>,
@@ -87,9 +99,12 @@ impl Default for Budget {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum DataClass {
+    /// Data anyone may see; may burst.
     Public,
+    /// The department's own data, the default; may burst.
     #[default]
     Internal,
+    /// Data that must stay on the private fleet: never bursts.
     Sensitive,
 }
 
@@ -98,16 +113,24 @@ pub enum DataClass {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Job {
+    /// Unique among the jobs a scheduler holds; the last tie-break of every order.
     pub id: JobId,
+    /// The LocalQueue it is submitted to.
     pub queue: LocalQueueName,
+    /// The tenant billed and capped for it.
     pub tenant: TenantName,
+    /// The user capped for it.
     pub user: UserName,
+    /// What it asks of GPUs.
     pub gpu: GpuRequest,
     /// Whole-GPU jobs only: may the GPUs come from several nodes?
     #[serde(default)]
     pub spread: bool,
+    /// CPU it asks for, in all.
     pub cpu: CpuMilli,
+    /// Host memory it asks for, in all.
     pub memory: MemMib,
+    /// The lowest tier it may run on.
     #[serde(default)]
     pub min_tier: Tier,
     /// May the job run on a higher tier than it asked for?
@@ -119,16 +142,21 @@ pub struct Job {
     /// GPU models the job accepts; `None` = any.
     #[serde(default)]
     pub gpu_models: Option<BTreeSet<GpuModelName>>,
+    /// Higher goes first, and may preempt lower where the queue allows.
     #[serde(default)]
     pub priority: i32,
     /// Estimated runtime on the reference GPU.
     pub runtime: Millis,
+    /// When it should be done; a job that could not meet it even if started now is rejected.
     #[serde(default)]
     pub deadline: Option<Time>,
+    /// What it may spend on public GPUs.
     #[serde(default)]
     pub budget: Budget,
+    /// Whether it asked to be run on public GPUs when the private fleet cannot take it.
     #[serde(default)]
     pub burstable: bool,
+    /// How far its data may travel.
     #[serde(default)]
     pub data_class: DataClass,
     /// How often the job checkpoints; `None` = never (preemption loses everything).
@@ -137,6 +165,7 @@ pub struct Job {
     /// Time to restore from a checkpoint after preemption.
     #[serde(default)]
     pub restore_cost: Millis,
+    /// When it entered its queue: the tie-break after priority, and kept across requeues.
     pub submit_time: Time,
 }
 
@@ -150,6 +179,8 @@ impl Job {
         }
     }
 
+    /// Whether it may run on GPUs of `model`. `None`, no GPUs, suits any job that names no
+    /// models, and only a CPU-only one that does.
     pub fn accepts_model(&self, model: Option<&GpuModelName>) -> bool {
         match (&self.gpu_models, model) {
             (None, _) => true,

@@ -8,6 +8,10 @@ use std::fmt;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
+// No doc comments on the variants: schemars would describe documented variants as `oneOf`,
+// and the scenario schema would then accept any key in a flavor's quotas, not just these
+// three. Their units are [`Resource::unit`]'s.
+#[allow(missing_docs)]
 pub enum Resource {
     Gpu,
     Cpu,
@@ -15,6 +19,7 @@ pub enum Resource {
 }
 
 impl Resource {
+    /// Every resource, in the order quota is checked and reported.
     pub const ALL: [Resource; 3] = [Resource::Gpu, Resource::Cpu, Resource::Memory];
 
     /// The unit quantities of this resource are counted in.
@@ -41,12 +46,16 @@ impl fmt::Display for Resource {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ResourceAmounts {
+    /// Milli-GPU.
     pub gpu: u64,
+    /// Milli-CPU.
     pub cpu: u64,
+    /// MiB.
     pub memory: u64,
 }
 
 impl ResourceAmounts {
+    /// The amount of `resource`, for code that walks [`Resource::ALL`].
     pub fn get(&self, resource: Resource) -> u64 {
         match resource {
             Resource::Gpu => self.gpu,
@@ -55,6 +64,7 @@ impl ResourceAmounts {
         }
     }
 
+    /// The amount of `resource`, to change in place.
     pub fn get_mut(&mut self, resource: Resource) -> &mut u64 {
         match resource {
             Resource::Gpu => &mut self.gpu,
@@ -63,12 +73,14 @@ impl ResourceAmounts {
         }
     }
 
+    /// Adds `other`, saturating: a ledger books a job.
     pub fn add(&mut self, other: &ResourceAmounts) {
         for resource in Resource::ALL {
             *self.get_mut(resource) = self.get(resource).saturating_add(other.get(resource));
         }
     }
 
+    /// Subtracts `other`, stopping at zero: a ledger releases a job.
     pub fn subtract(&mut self, other: &ResourceAmounts) {
         for resource in Resource::ALL {
             *self.get_mut(resource) = self.get(resource).saturating_sub(other.get(resource));
@@ -81,6 +93,7 @@ impl ResourceAmounts {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Quota {
+    /// What the queue is given, in the resource's unit.
     pub nominal: u64,
     /// How much more than `nominal` the queue may borrow from its cohort; `None` = no limit.
     #[serde(default)]
@@ -91,6 +104,7 @@ pub struct Quota {
 }
 
 impl Quota {
+    /// A quota of `nominal` with no borrowing or lending limit.
     pub fn nominal(nominal: u64) -> Quota {
         Quota {
             nominal,
@@ -119,7 +133,9 @@ impl Quota {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct FlavorQuotas {
+    /// The flavor.
     pub flavor: FlavorName,
+    /// The queue's quota for each resource on it.
     pub resources: BTreeMap<Resource, Quota>,
 }
 
@@ -156,12 +172,15 @@ pub enum WhenCanPreempt {
     TryNextFlavor,
 }
 
+/// Kueue's `flavorFungibility`: when a queue stops at a flavor and when it looks further.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct FlavorFungibility {
+    /// What to do with a flavor that fits only by borrowing.
     #[serde(default)]
     pub when_can_borrow: WhenCanBorrow,
+    /// What to do with a flavor that fits only by preempting.
     #[serde(default)]
     pub when_can_preempt: WhenCanPreempt,
 }
@@ -210,6 +229,7 @@ pub enum BorrowWithinCohortPolicy {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct BorrowWithinCohort {
+    /// Whether a borrowing job may evict at all.
     #[serde(default)]
     pub policy: BorrowWithinCohortPolicy,
     /// Only jobs of at most this priority may be evicted so; `None` = no threshold.
@@ -236,10 +256,13 @@ impl BorrowWithinCohort {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct QueuePreemption {
+    /// Whom a job may evict in its own queue.
     #[serde(default)]
     pub within_cluster_queue: WithinClusterQueue,
+    /// Whom a job may evict in other queues of its cohort to take back lent quota.
     #[serde(default)]
     pub reclaim_within_cohort: ReclaimWithinCohort,
+    /// Whom a job that must borrow may evict in other queues of its cohort.
     #[serde(default)]
     pub borrow_within_cohort: BorrowWithinCohort,
 }
@@ -261,12 +284,17 @@ impl QueuePreemption {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ClusterQueue {
+    /// What LocalQueues point at it by.
     pub name: QueueName,
+    /// The cohort it borrows from and lends to; `None` = it neither borrows nor lends.
     #[serde(default)]
     pub cohort: Option<CohortName>,
+    /// Whether a head that cannot start blocks the jobs behind it.
     #[serde(default)]
     pub strategy: QueueingStrategy,
+    /// Its flavors in the order they are tried, each with its quotas.
     pub flavors: Vec<FlavorQuotas>,
+    /// When it stops at a flavor that fits only by borrowing or preempting.
     #[serde(default)]
     pub fungibility: FlavorFungibility,
     /// Whom the queue's jobs may evict; `None` = the policy's defaults
@@ -276,6 +304,7 @@ pub struct ClusterQueue {
 }
 
 impl ClusterQueue {
+    /// Its quota for `resource` on `flavor`; `None`: it may not use that resource there.
     pub fn quota(&self, flavor: &FlavorName, resource: Resource) -> Option<&Quota> {
         self.flavors
             .iter()
@@ -289,7 +318,9 @@ impl ClusterQueue {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct LocalQueue {
+    /// What jobs name it by.
     pub name: LocalQueueName,
+    /// The ClusterQueue whose quota its jobs use.
     pub cluster_queue: QueueName,
 }
 
@@ -298,5 +329,6 @@ pub struct LocalQueue {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Cohort {
+    /// What ClusterQueues name it by.
     pub name: CohortName,
 }

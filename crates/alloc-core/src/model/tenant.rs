@@ -7,12 +7,15 @@ use serde::{Deserialize, Serialize};
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Tenant {
+    /// What users and jobs name it by.
     pub name: TenantName,
     /// Relative fair-share weight (1 = an equal share).
     #[serde(default = "one")]
     pub weight: u32,
+    /// Most jobs of the tenant running at once; `None` = no cap.
     #[serde(default)]
     pub max_running_jobs: Option<u32>,
+    /// Most GPUs the tenant's running jobs hold at once; `None` = no cap.
     #[serde(default)]
     pub max_gpus: Option<MilliGpu>,
     /// Most the tenant may spend on public GPUs over the whole run; `None` = no limit. Never
@@ -26,10 +29,14 @@ pub struct Tenant {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct User {
+    /// What jobs name them by.
     pub name: UserName,
+    /// The tenant they belong to.
     pub tenant: TenantName,
+    /// Most jobs of the user running at once; `None` = no cap.
     #[serde(default)]
     pub max_running_jobs: Option<u32>,
+    /// Most GPUs the user's running jobs hold at once; `None` = no cap.
     #[serde(default)]
     pub max_gpus: Option<MilliGpu>,
 }

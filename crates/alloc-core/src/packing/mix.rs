@@ -12,8 +12,11 @@ use std::collections::BTreeMap;
 /// VRAM (memory is not part of the class: FGD's fragmentation ignores it).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MixClass {
+    /// CPU per pod.
     pub cpu: CpuMilli,
+    /// Share of each GPU (1000 = whole).
     pub gpu_milli: MilliGpu,
+    /// GPUs per pod; 0 for CPU-only.
     pub gpu_count: u32,
     /// Empty means any model.
     pub allowed_models: Vec<GpuModelName>,
@@ -36,11 +39,15 @@ pub struct TargetMix {
 /// reference sorts equal counts in, VRAM last so VRAM-free shapes keep that order.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct ClassKey {
+    /// CPU per pod.
     pub cpu: CpuMilli,
+    /// Share of each GPU (1000 = whole).
     pub gpu_milli: MilliGpu,
+    /// GPUs per pod; 0 for CPU-only.
     pub gpu_count: u32,
     /// Sorted, no duplicates; empty means any model.
     pub allowed_models: Vec<GpuModelName>,
+    /// VRAM each of its GPUs needs free.
     pub vram: VramMib,
 }
 

@@ -22,16 +22,34 @@ const WHOLE: u64 = MilliGpu::WHOLE.0;
 /// Why a packer cannot be built or a placement applied.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PackError {
+    /// The node list has more GPU models than a model mask holds.
     #[error("more than 63 GPU models in the node list")]
     TooManyModels,
+    /// A node has more GPUs than a [`GpuSet`] holds.
     #[error("node {node} has {gpus} GPUs; the packer handles at most 64 per node")]
-    TooManyGpus { node: NodeName, gpus: usize },
+    TooManyGpus {
+        /// The node.
+        node: NodeName,
+        /// Its GPUs.
+        gpus: usize,
+    },
+    /// Not one priority per node.
     #[error("{priorities} node priorities given for {nodes} nodes")]
-    Priorities { nodes: usize, priorities: usize },
+    Priorities {
+        /// Nodes given.
+        nodes: usize,
+        /// Priorities given.
+        priorities: usize,
+    },
+    /// A pod shape the packer cannot place.
     #[error("pod shape: {0}")]
     Shape(#[from] ShapeError),
+    /// A choice that does not fit the node as it is now.
     #[error("the chosen node {node} or its GPUs cannot take the pod")]
-    NoRoom { node: usize },
+    NoRoom {
+        /// The node's index.
+        node: usize,
+    },
 }
 
 /// A pod shape compiled against one packer (model mask, cache slot). Cheap to copy.
@@ -240,10 +258,12 @@ impl Packer {
         Some(choice)
     }
 
+    /// The policy it packs by.
     pub fn policy(&self) -> PackPolicy {
         self.policy
     }
 
+    /// The nodes with what is free on them now, in the order choices index them.
     pub fn nodes(&self) -> &[NodeState] {
         &self.nodes
     }

@@ -25,6 +25,7 @@ pub enum PackPolicy {
 }
 
 impl PackPolicy {
+    /// Every policy, in the order experiments report them.
     pub const ALL: [PackPolicy; 4] = [
         PackPolicy::BestFit,
         PackPolicy::WorstFit,
@@ -53,6 +54,7 @@ impl fmt::Display for PackPolicy {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unknown packing policy {given:?}; expected one of bestfit, worstfit, fgd, fgd-pack")]
 pub struct UnknownPolicy {
+    /// The name given.
     pub given: String,
 }
 

@@ -6,7 +6,9 @@ use crate::units::{CpuMilli, MemMib, MilliGpu};
 /// One pod's request: host resources, GPUs and the GPU models it accepts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PodShape {
+    /// CPU asked for.
     pub cpu: CpuMilli,
+    /// Host memory asked for.
     pub memory: MemMib,
     /// GPUs asked for; 0 for CPU-only pods.
     pub gpu_count: u32,
@@ -19,14 +21,23 @@ pub struct PodShape {
 /// Why a pod shape cannot be packed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ShapeError {
+    /// More than a whole GPU per GPU.
     #[error("asks for {0} milli-GPU per GPU; at most 1000 (one whole GPU)")]
     MilliAboveWhole(u64),
+    /// GPUs without a share of them.
     #[error("asks for {0} GPU(s) but no milli-GPU per GPU")]
     GpusWithoutMilli(u32),
+    /// A share of no GPU.
     #[error("asks for {0} milli-GPU but no GPU")]
     MilliWithoutGpus(u64),
+    /// Fractions of several GPUs: only one GPU may be shared.
     #[error("asks for {count} GPUs of {milli} milli each; several GPUs must be whole (1000)")]
-    SharedMultiGpu { count: u32, milli: u64 },
+    SharedMultiGpu {
+        /// GPUs asked for.
+        count: u32,
+        /// The share of each.
+        milli: u64,
+    },
 }
 
 impl PodShape {
@@ -89,24 +100,30 @@ impl PodShape {
 pub struct GpuSet(pub u64);
 
 impl GpuSet {
+    /// No GPU.
     pub const EMPTY: GpuSet = GpuSet(0);
 
+    /// The GPU `index` alone.
     pub fn single(index: usize) -> GpuSet {
         GpuSet(1u64 << index)
     }
 
+    /// Adds the GPU `index`.
     pub fn insert(&mut self, index: usize) {
         self.0 |= 1u64 << index;
     }
 
+    /// Whether the GPU `index` is in the set; never for an index past 63.
     pub fn contains(self, index: usize) -> bool {
         index < 64 && self.0 & (1u64 << index) != 0
     }
 
+    /// How many GPUs are in the set.
     pub fn len(self) -> usize {
         self.0.count_ones() as usize
     }
 
+    /// Whether the set has no GPU: a CPU-only pod's choice.
     pub fn is_empty(self) -> bool {
         self.0 == 0
     }
@@ -127,6 +144,8 @@ impl GpuSet {
 /// Where a pod goes: a node (its index in the packer) and the GPUs it takes there.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Choice {
+    /// The node's index in the packer's node list.
     pub node: usize,
+    /// The GPUs it takes there.
     pub gpus: GpuSet,
 }

@@ -55,6 +55,7 @@ impl MixTracker {
         }
     }
 
+    /// How many recent submissions the mix is learned from.
     pub fn window(&self) -> usize {
         self.window
     }
@@ -64,6 +65,7 @@ impl MixTracker {
         self.recent.len()
     }
 
+    /// Whether nothing was submitted yet: no mix to pack for.
     pub fn is_empty(&self) -> bool {
         self.recent.is_empty()
     }

@@ -47,6 +47,7 @@ pub enum MpsPacking {
 }
 
 impl MpsPacking {
+    /// Every MPS packing, in the order experiments report them.
     pub const ALL: [MpsPacking; 4] = [
         MpsPacking::BestFit,
         MpsPacking::WorstFit,

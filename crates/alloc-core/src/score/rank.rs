@@ -40,6 +40,7 @@ impl Score {
         self.value
     }
 
+    /// The job scored.
     pub fn job(&self) -> JobId {
         self.id
     }
@@ -92,6 +93,7 @@ impl Eq for Score {}
 /// How a job's deadline counted.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct DeadlineTerm {
+    /// The job's deadline.
     pub deadline: Time,
     /// Runtime on the fastest candidate flavor (the reference runtime when no candidate's
     /// GPU speed is known).
@@ -106,18 +108,25 @@ pub struct DeadlineTerm {
 /// they stand where they do. Its `Display` is one sentence.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScoreBreakdown {
+    /// The job scored.
     pub job: JobId,
     /// The weights in effect (invalid ones already counted as 0).
     pub weights: ScoreWeights,
+    /// The job's priority.
     pub priority: i32,
+    /// When it was submitted.
     pub submit_time: Time,
+    /// How long it has waited, for the aging term.
     pub waited: Millis,
     /// `None` for a job without a deadline.
     pub deadline: Option<DeadlineTerm>,
+    /// The job's tenant.
     pub tenant: TenantName,
+    /// The tenant's fair-share weight.
     pub tenant_weight: u32,
     /// The tenant's dominant share of the fleet (GPU, CPU or memory, whichever is largest).
     pub dominant_share: f64,
+    /// The job's budget.
     pub budget: Budget,
     /// In {0, ½, 1}, see [`super::terms::budget_headroom`].
     pub budget_headroom: f64,

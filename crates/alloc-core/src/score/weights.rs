@@ -130,7 +130,9 @@ struct RawScoreWeights {
 /// A weight that is negative, NaN or infinite.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BadWeight {
+    /// The weight's field name.
     pub field: &'static str,
+    /// The value given.
     pub value: f64,
 }
 

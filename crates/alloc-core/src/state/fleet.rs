@@ -13,7 +13,9 @@ use rustc_hash::FxHashMap;
 /// Free capacity of one GPU.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct GpuState {
+    /// Compute not taken: [`MilliGpu::WHOLE`] when idle.
     pub free: MilliGpu,
+    /// VRAM not taken.
     pub free_vram: VramMib,
     /// MPS clients sharing it now.
     pub clients: u32,
@@ -42,13 +44,19 @@ pub struct NodeState {
     pub spec: Arc<NodeSpec>,
     /// The model's VRAM and MPS limit, copied in so placement needs no lookups.
     pub vram_per_gpu: VramMib,
+    /// MPS clients one of its GPUs accepts; 0: no sharing.
     pub max_mps_clients: u32,
+    /// CPU not booked.
     pub free_cpu: CpuMilli,
+    /// Host memory not booked.
     pub free_memory: MemMib,
+    /// Each GPU's free capacity, by index.
     pub gpus: Vec<GpuState>,
 }
 
 impl NodeState {
+    /// A node with nothing booked; `model` is its GPU model's configuration (`None` without
+    /// GPUs).
     pub fn new(spec: impl Into<Arc<NodeSpec>>, model: Option<&GpuModel>) -> NodeState {
         let spec = spec.into();
         let vram = model.map_or(VramMib::ZERO, |m| m.vram);
@@ -62,6 +70,7 @@ impl NodeState {
         }
     }
 
+    /// GPUs nobody uses: what a whole-GPU job can take.
     pub fn idle_gpus(&self) -> u32 {
         self.gpus.iter().filter(|g| g.is_idle()).count() as u32
     }
@@ -363,6 +372,7 @@ impl Fleet {
         self.capacity
     }
 
+    /// The node `name` and what is free on it.
     pub fn node(&self, name: &NodeName) -> Option<&NodeState> {
         self.slot(*self.lookup.get(name)?)
     }
@@ -375,14 +385,17 @@ impl Fleet {
         }
     }
 
+    /// Whether the fleet has a node `name`.
     pub fn contains(&self, name: &NodeName) -> bool {
         self.lookup.contains_key(name)
     }
 
+    /// How many nodes the fleet has.
     pub fn len(&self) -> usize {
         self.by_name.len()
     }
 
+    /// Whether the fleet has no node.
     pub fn is_empty(&self) -> bool {
         self.by_name.is_empty()
     }

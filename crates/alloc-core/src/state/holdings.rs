@@ -6,22 +6,28 @@ use std::collections::BTreeMap;
 /// What one user or tenant holds right now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Holding {
+    /// Jobs running.
     pub running_jobs: u32,
+    /// GPUs they hold.
     pub gpus: MilliGpu,
 }
 
 /// Running jobs and GPUs per user and per tenant, for their caps.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Holdings {
+    /// Per user; a user holding nothing has no entry.
     pub users: BTreeMap<UserName, Holding>,
+    /// Per tenant; a tenant holding nothing has no entry.
     pub tenants: BTreeMap<TenantName, Holding>,
 }
 
 impl Holdings {
+    /// What `user` holds: nothing when it has no entry.
     pub fn user(&self, user: &UserName) -> Holding {
         self.users.get(user).copied().unwrap_or_default()
     }
 
+    /// What `tenant` holds: nothing when it has no entry.
     pub fn tenant(&self, tenant: &TenantName) -> Holding {
         self.tenants.get(tenant).copied().unwrap_or_default()
     }

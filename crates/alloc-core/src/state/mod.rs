@@ -26,9 +26,13 @@ use crate::model::Job;
 /// All ledgers together, so that booking a placement touches each one in the same way.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Ledgers {
+    /// Every node and what is free on it.
     pub fleet: Fleet,
+    /// What each ClusterQueue has admitted, per flavor.
     pub quota: QuotaUsage,
+    /// What each user and tenant runs, for their caps.
     pub holdings: Holdings,
+    /// Public GPUs leased per offer, for their caps.
     pub public: PublicLeases,
     /// Private running jobs by queue, flavor and priority, for the preemption step.
     pub priorities: RunningPriorities,

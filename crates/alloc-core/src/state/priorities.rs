@@ -29,6 +29,8 @@ pub struct Level {
     held: ResourceAmounts,
 }
 
+/// Private running jobs by flavor, queue and priority: where the preemption step looks for
+/// victims, and whether it can find any below a priority without walking every job.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct RunningPriorities {
     /// By flavor first: the preemption step reads every queue's jobs on one flavor at a time.

@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 /// What one tenant's jobs on private nodes hold: milli-GPU, CPU millicores, memory MiB.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct TenantUse {
+    /// Its jobs on private nodes.
     pub jobs: u32,
+    /// What they hold: milli-GPU, CPU millicores, memory MiB.
     pub held: [u64; 3],
 }
 
@@ -13,6 +15,7 @@ pub struct TenantUse {
 /// kept as jobs start and stop so that scoring a cycle does not walk every running job.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct PrivateUse {
+    /// Per tenant; a tenant with no private job has no entry.
     pub tenants: BTreeMap<TenantName, TenantUse>,
 }
 

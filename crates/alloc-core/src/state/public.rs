@@ -9,6 +9,7 @@ pub struct PublicLeases {
 }
 
 impl PublicLeases {
+    /// GPUs of `offer` leased now, against its cap.
     pub fn in_use(&self, offer: &FlavorName) -> u32 {
         self.gpus.get(offer).copied().unwrap_or(0)
     }

@@ -12,6 +12,7 @@ pub struct QuotaUsage {
 }
 
 impl QuotaUsage {
+    /// What `queue` has admitted on `flavor`; zero when nothing.
     pub fn of(&self, queue: &QueueName, flavor: &FlavorName) -> ResourceAmounts {
         self.usage
             .get(queue)

@@ -203,6 +203,7 @@ impl ShapeIndex {
         self.groups.len()
     }
 
+    /// Whether the flavor has no node.
     pub fn is_empty(&self) -> bool {
         self.groups.is_empty()
     }

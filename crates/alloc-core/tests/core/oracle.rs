@@ -311,6 +311,7 @@ fn check_lone_job(
                 prop_assert!(matches!(misses[0].miss, Miss::Quota { .. }), "{reason}");
             }
         }
+        other => prop_assert!(false, "a decision the oracle does not know: {other}"),
     }
     prop_assert_eq!(s.check_invariants(), Ok(()));
     Ok(())

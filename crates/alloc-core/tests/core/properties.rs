@@ -479,6 +479,7 @@ impl Run {
                 Decision::Reject { .. } => {
                     prop_assert!(!known_jobs(&self.s).contains(&job.id));
                 }
+                other => prop_assert!(false, "a decision this check does not know: {other}"),
             }
         }
         if let Some(before) = &before {

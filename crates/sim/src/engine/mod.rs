@@ -567,6 +567,18 @@ impl Engine {
                     }
                 }
                 Decision::Wait { .. } => {}
+                // A kind of decision this twin does not know may need acting on (resources
+                // booked, jobs to stop): ignoring it would let the twin and the core drift
+                // apart unseen, so the run stops there.
+                other => {
+                    self.fault.get_or_insert(Fault {
+                        at: now,
+                        what: format!(
+                            "the twin cannot carry out a {} decision: {other}",
+                            other.code()
+                        ),
+                    });
+                }
             }
         }
         if self.options.two_phase {
