@@ -104,23 +104,7 @@ impl Scheduler {
                 }
             },
         };
-        let speed_permille = self.placement_speed(&placement);
-        self.ledgers.book(&job, &placement);
-        if let Some(lease) = &placement.public {
-            self.spend
-                .reserve(job.id, lease.lease, &job.tenant, lease.reserved);
-        }
-        self.running.insert(
-            job.id,
-            Box::new(Running {
-                job,
-                placement,
-                started,
-                progress,
-                speed_permille,
-                evicting: None,
-            }),
-        );
+        self.run(job, placement, started, progress);
         Ok(())
     }
 

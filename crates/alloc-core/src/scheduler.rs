@@ -491,24 +491,35 @@ impl Scheduler {
     /// moves the job to running.
     pub(crate) fn admit(&mut self, id: JobId, placement: Placement, now: Time) {
         if let Some((job, progress)) = self.unqueue(id) {
-            let speed_permille = self.placement_speed(&placement);
-            self.ledgers.book(&job, &placement);
-            if let Some(lease) = &placement.public {
-                self.spend
-                    .reserve(job.id, lease.lease, &job.tenant, lease.reserved);
-            }
-            self.running.insert(
-                id,
-                Box::new(Running {
-                    job: *job,
-                    placement,
-                    started: now,
-                    progress,
-                    speed_permille,
-                    evicting: None,
-                }),
-            );
+            self.run(*job, placement, now, progress);
         }
+    }
+
+    /// Books `job` at `placement` as running since `started`, with its progress then.
+    pub(crate) fn run(
+        &mut self,
+        job: Job,
+        placement: Placement,
+        started: Time,
+        progress: Progress,
+    ) {
+        let speed_permille = self.placement_speed(&placement);
+        self.ledgers.book(&job, &placement);
+        if let Some(lease) = &placement.public {
+            self.spend
+                .reserve(job.id, lease.lease, &job.tenant, lease.reserved);
+        }
+        self.running.insert(
+            job.id,
+            Box::new(Running {
+                job,
+                placement,
+                started,
+                progress,
+                speed_permille,
+                evicting: None,
+            }),
+        );
     }
 
     /// `id` preempts `victims` at `now` to run at `placement`: the victims are marked

@@ -58,6 +58,22 @@ fn state(s: &Scheduler) -> impl PartialEq + std::fmt::Debug {
     )
 }
 
+/// What the clock reads of each running job, for a failure that says the clock changed a
+/// decision before the cycle said it could: its guards' inputs and its victim cost at `then`
+/// and `now`.
+fn running_costs(s: &Scheduler, then: Time, now: Time) -> Vec<impl std::fmt::Debug + '_> {
+    s.running()
+        .map(|r| {
+            let job = &r.job;
+            let costs = (s.victim_cost(r, then), s.victim_cost(r, now));
+            (
+                (job.id, r.started, job.priority, job.deadline),
+                (job.checkpoint_interval, r.progress, r.evicting, costs),
+            )
+        })
+        .collect()
+}
+
 /// Known job ids: pending and running, in id order.
 fn known_jobs(s: &Scheduler) -> Vec<JobId> {
     let mut ids: Vec<JobId> = s
@@ -524,14 +540,15 @@ impl Run {
                 let quiet = self.s.clone().cycle(Time(later));
                 prop_assert!(
                     quiet.changes.is_empty(),
-                    "at {} ms, before the next change at {:?}, the clock changed: {:?}; it was: {:?}",
+                    "at {} ms, before the next change at {:?}, the clock changed: {:?}; it was: {:?}; \
+                     running (id, started, priority, deadline, checkpoints, progress, evicting, \
+                     cost then and now): {:#?}; preemption: {:?}",
                     later,
                     cycle.next_change,
                     quiet.changes,
-                    quiet.changes.first().and_then(|d| self.told.get(&d.job())).map(|d| {
-                        let victims: Vec<_> = self.s.running().map(|r| (r.job.id, r.started, r.job.priority, r.job.deadline, r.job.checkpoint_interval, r.progress, r.evicting, &r.placement.queue, self.s.victim_cost(r, Time(now)), self.s.victim_cost(r, Time(later)))).collect();
-                        format!("{d:?}\nrunning: {victims:#?}\npolicy: {:?}", self.s.policy().preemption)
-                    })
+                    quiet.changes.first().and_then(|d| self.told.get(&d.job())),
+                    running_costs(&self.s, Time(now), Time(later)),
+                    self.s.policy().preemption
                 );
             }
         }

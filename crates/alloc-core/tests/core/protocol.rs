@@ -3,29 +3,13 @@
 //! not mention; and the changes-only cycle a controller writes check states from.
 
 use crate::strategies::{job_shape, node_shape, world, JobShape, NodeShape, World};
-use crate::support::{admitted, decision, scheduler, waiting, Feed};
+use crate::support::{admitted, decision, scheduler, two_flavors, waiting, Feed};
 use alloc_core::testing::{ConfigBuilder, JobBuilder, NodeBuilder};
 use alloc_core::{
     ClusterQueue, Config, ConfigKey, ConfigObject, Decision, Input, InputError, JobId, LocalQueue,
     LocalQueueName, Millis, QueueName, Quota, Scheduler, Tier, Time,
 };
 use proptest::prelude::*;
-
-/// Two BRONZE flavors, `a` then `b` in the queue's order, one two-GPU node each.
-fn two_flavors() -> Scheduler {
-    let config = ConfigBuilder::new()
-        .private_flavor("a", Tier::Bronze)
-        .private_flavor("b", Tier::Bronze)
-        .queue(
-            "q",
-            &[("a", Quota::nominal(8_000)), ("b", Quota::nominal(8_000))],
-        )
-        .build();
-    let mut s = scheduler(config);
-    s.node(NodeBuilder::new("node-a", "a", 2))
-        .node(NodeBuilder::new("node-b", "b", 2));
-    s
-}
 
 fn upsert(s: &mut Scheduler, job: JobBuilder) {
     s.apply(Input::JobUpserted(job.build())).unwrap();

@@ -1,10 +1,10 @@
 //! Small helpers shared by the examples: a scheduler fed through builders, and lookups of one
 //! job's decision that fail with the whole cycle printed.
 
-use alloc_core::testing::{cycle_without_memo, JobBuilder, NodeBuilder};
+use alloc_core::testing::{cycle_without_memo, ConfigBuilder, JobBuilder, NodeBuilder};
 use alloc_core::{
-    Config, Decision, Input, JobId, NoBurst, Placement, Policy, RejectReason, Scheduler, Time,
-    WaitReason,
+    Config, Decision, Input, JobId, NoBurst, Placement, Policy, Quota, RejectReason, Scheduler,
+    Tier, Time, WaitReason,
 };
 
 pub fn scheduler(config: Config) -> Scheduler {
@@ -104,4 +104,20 @@ pub fn order(decisions: &[Decision]) -> Vec<u64> {
 /// The node names of a placement.
 pub fn nodes(placement: &Placement) -> Vec<&str> {
     placement.nodes.iter().map(|n| n.node.as_str()).collect()
+}
+
+/// Two BRONZE flavors, `a` then `b` in the queue's order, one two-GPU node each.
+pub fn two_flavors() -> Scheduler {
+    let config = ConfigBuilder::new()
+        .private_flavor("a", Tier::Bronze)
+        .private_flavor("b", Tier::Bronze)
+        .queue(
+            "q",
+            &[("a", Quota::nominal(8_000)), ("b", Quota::nominal(8_000))],
+        )
+        .build();
+    let mut s = scheduler(config);
+    s.node(NodeBuilder::new("node-a", "a", 2))
+        .node(NodeBuilder::new("node-b", "b", 2));
+    s
 }

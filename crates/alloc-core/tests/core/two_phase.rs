@@ -2,7 +2,7 @@
 //! flavor (`Scheduler::kueue_reservations`), then the core decides within that flavor.
 
 use crate::strategies::{job_shape, node_shape, world_with_preemption};
-use crate::support::{admitted, scheduler, scheduler_with, waiting, Feed};
+use crate::support::{admitted, scheduler, scheduler_with, two_flavors, waiting, Feed};
 use alloc_core::preemption::PreemptionPolicy;
 use alloc_core::testing::{ConfigBuilder, JobBuilder, NodeBuilder};
 use alloc_core::{
@@ -211,17 +211,7 @@ fn public_flavors_only_for_jobs_that_may_burst() {
 fn a_reserved_job_is_admitted_on_its_flavor_or_waits_while_another_has_room() {
     // `a` has more quota than GPUs: Kueue reserves there by quota, and the core, deciding
     // within `a`, keeps the job waiting although `b`'s node is free
-    let config = ConfigBuilder::new()
-        .private_flavor("a", Tier::Bronze)
-        .private_flavor("b", Tier::Bronze)
-        .queue(
-            "q",
-            &[("a", Quota::nominal(8_000)), ("b", Quota::nominal(8_000))],
-        )
-        .build();
-    let mut s = scheduler(config);
-    s.node(NodeBuilder::new("node-a", "a", 2))
-        .node(NodeBuilder::new("node-b", "b", 2));
+    let mut s = two_flavors();
     s.submit(JobBuilder::gpus(2).id(1));
     reserve_all(&mut s);
     assert_eq!(admitted(&s.checked_cycle(0), 1).flavor.as_str(), "a");
