@@ -163,7 +163,8 @@ pub fn backlog(gpus: u32, pending: usize, policy: Policy, seed: u64) -> (Schedul
         asked += job.gpu.milli().0;
         apply(&mut scheduler, Input::JobSubmitted(job));
     }
-    scheduler.cycle(Time::ZERO);
+    let changes = scheduler.cycle(Time::ZERO).changes;
+    stop_victims(&mut scheduler, &changes);
     let hour = Millis::hours(1).0;
     let more = pending.saturating_sub(scheduler.pending_count()) as u64;
     for offset in 0..more {
@@ -174,8 +175,20 @@ pub fn backlog(gpus: u32, pending: usize, policy: Policy, seed: u64) -> (Schedul
             Input::JobSubmitted(job(id, submitted, &mut rng)),
         );
     }
-    scheduler.cycle(Time(hour));
+    let changes = scheduler.cycle(Time(hour)).changes;
+    stop_victims(&mut scheduler, &changes);
     (scheduler, Time(hour + 1000))
+}
+
+/// The shell's part of a preemption: its victims stop before the next cycle.
+fn stop_victims(scheduler: &mut Scheduler, changes: &[Decision]) {
+    for decision in changes {
+        if let Decision::Preempt { victims, .. } = decision {
+            for victim in victims {
+                apply(scheduler, Input::JobRequeued(*victim));
+            }
+        }
+    }
 }
 
 /// Cycles a [`backlog`] one second apart until one admits, preempts and rejects nothing (at
@@ -191,14 +204,7 @@ pub fn settled(gpus: u32, pending: usize, policy: Policy, seed: u64) -> (Schedul
         if changes.iter().all(|d| matches!(d, Decision::Wait { .. })) {
             break;
         }
-        // the shell's part of a preemption: its victims stop before the next cycle
-        for decision in &changes {
-            if let Decision::Preempt { victims, .. } = decision {
-                for victim in victims {
-                    apply(&mut scheduler, Input::JobRequeued(*victim));
-                }
-            }
-        }
+        stop_victims(&mut scheduler, &changes);
     }
     let finished = scheduler
         .running()

@@ -262,6 +262,8 @@ impl Scheduler {
             }
         }
         *self = trial;
+        // its jobs were booked again on the new spec, or requeued
+        self.victims_clock = None;
         Ok(())
     }
 

@@ -94,6 +94,9 @@ pub struct Scheduler {
     pub(crate) nominations: BTreeSet<JobId>,
     /// What a re-list in progress has mentioned (`Input::ResyncStarted`).
     resync: Option<Seen>,
+    /// When the clock could next change what a preemption search finds, as worked out at
+    /// the first instant: kept until the running jobs change (`clock`).
+    pub(crate) victims_clock: Option<(Time, Option<Time>)>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -138,6 +141,7 @@ impl Scheduler {
             screenings: Screenings::default(),
             nominations: BTreeSet::new(),
             resync: None,
+            victims_clock: None,
         })
     }
 
@@ -342,6 +346,7 @@ impl Scheduler {
     /// Releases a running job's resources and hands the job back, with its progress as of
     /// the attempt's start: the shell reports what the attempt kept (`JobProgress`).
     pub(crate) fn stop(&mut self, id: JobId) -> Result<(Job, Progress), InputError> {
+        self.victims_clock = None;
         let Some(running) = self.running.remove(&id) else {
             return Err(if self.pending.contains(id) {
                 InputError::NotRunning(id)
@@ -472,6 +477,7 @@ impl Scheduler {
     /// Takes a validated configuration: rebuilds what it shapes (the public offers, cohorts,
     /// the ledgers' flavor membership) and forgets the answers read from the old one.
     pub(crate) fn replace_config(&mut self, config: Config) {
+        self.victims_clock = None;
         self.offers = PublicOffers::of(&config);
         self.cohort_members = cohort_members(&config);
         let flavors_changed = config.flavors != self.config.flavors;
@@ -503,6 +509,7 @@ impl Scheduler {
         started: Time,
         progress: Progress,
     ) {
+        self.victims_clock = None;
         let speed_permille = self.placement_speed(&placement);
         self.ledgers.book(&job, &placement);
         if let Some(lease) = &placement.public {
@@ -637,6 +644,7 @@ impl Scheduler {
             .stop(&running.job, running.began(), now, running.speed_permille)
             .kept;
         running.evicting = Some(Evicting { by, kept });
+        self.victims_clock = None;
         self.ledgers
             .priorities_leave(&running.job, &running.placement);
         if let Some(waiting) = self.pending.get_mut(by) {
