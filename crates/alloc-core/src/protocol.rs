@@ -234,12 +234,7 @@ impl Scheduler {
         trial.add_node(spec)?;
         // book back, in id order, those that still fit; requeue the others
         for running in moved {
-            if trial.room_for(&running.job, &running.placement).is_none()
-                && trial
-                    .ledgers
-                    .fleet
-                    .is_member(&running.placement.flavor, &running.placement.nodes[0].node)
-            {
+            if trial.room_for(&running.job, &running.placement).is_none() {
                 trial.ledgers.book(&running.job, &running.placement);
                 if running.evicting.is_some() {
                     trial
@@ -248,17 +243,9 @@ impl Scheduler {
                 }
                 trial.running.insert(running.job.id, Box::new(running));
             } else {
-                // it left the ledgers above: put it back only to stop it as the core does
-                let id = running.job.id;
-                trial.ledgers.book(&running.job, &running.placement);
-                if running.evicting.is_some() {
-                    trial
-                        .ledgers
-                        .priorities_leave(&running.job, &running.placement);
-                }
-                trial.running.insert(id, Box::new(running));
-                trial.requeue_from_node(id)?;
-                applied.requeued.push(id);
+                applied.requeued.push(running.job.id);
+                let (job, progress) = trial.stopped(running);
+                trial.enqueue(job, progress);
             }
         }
         *self = trial;

@@ -357,20 +357,26 @@ impl Scheduler {
         let evictable = running.evicting.is_none();
         self.ledgers
             .release(&running.job, &running.placement, evictable);
+        Ok(self.stopped(*running))
+    }
+
+    /// A running job taken out of the running jobs and the ledgers, handed back with its
+    /// progress: a victim's counts its eviction, and its preemptor waits for one fewer.
+    pub(crate) fn stopped(&mut self, running: Running) -> (Job, Progress) {
         let Running {
             job,
             progress,
             evicting,
             ..
-        } = *running;
+        } = running;
         let progress = match evicting {
             Some(evicting) => {
-                self.victim_stopped(id, evicting.by);
+                self.victim_stopped(job.id, evicting.by);
                 progress.after(evicting.kept, true)
             }
             None => progress,
         };
-        Ok((job, progress))
+        (job, progress)
     }
 
     /// The error for an input that names `id` as pending when it is not.

@@ -173,6 +173,26 @@ fn a_changed_node_keeps_the_jobs_that_still_fit_and_requeues_the_rest() {
 }
 
 #[test]
+fn a_node_that_shrinks_below_its_jobs_requeues_them_without_overbooking() {
+    let mut s = two_flavors();
+    upsert(&mut s, JobBuilder::gpus(1).id(1).cpu(2_000));
+    upsert(&mut s, JobBuilder::gpus(1).id(2).cpu(2_000));
+    s.decide_all(Time(0));
+    // room for one job's CPU only: the first by id stays, the second goes back to pending
+    let small = NodeBuilder::new("node-a", "a", 2).cpu(3_000).build();
+    let applied = s.apply(Input::NodeUpserted(small)).unwrap();
+    assert_eq!(applied.requeued, [JobId(2)]);
+    assert_eq!(pending_ids(&s), [2]);
+    let node = s
+        .ledgers()
+        .fleet
+        .node(&alloc_core::NodeName::new("node-a"))
+        .unwrap();
+    assert_eq!(node.free_cpu.0, 1_000);
+    s.check_invariants().unwrap();
+}
+
+#[test]
 fn objects_are_upserted_once_and_removed_only_when_unused() {
     let mut s = two_flavors();
     let queue = ClusterQueue {
