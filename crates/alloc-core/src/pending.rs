@@ -25,7 +25,7 @@ pub(crate) struct Waiting {
     pub nominated: Option<Box<crate::decision::Placement>>,
     /// The flavor Kueue reserved quota on, if it did (`Input::QuotaReserved`); `job` then
     /// allows only that flavor.
-    pub reserved: Option<Reserved>,
+    pub reserved: Option<Box<Reserved>>,
     /// The decision last reported for it (`Scheduler::cycle` reports only changes).
     pub reported: Option<Box<crate::decision::Decision>>,
 }
@@ -43,7 +43,7 @@ pub(crate) struct Carried {
     pub progress: Progress,
     pub awaiting: Vec<JobId>,
     pub nominated: Option<Box<crate::decision::Placement>>,
-    pub reserved: Option<Reserved>,
+    pub reserved: Option<Box<Reserved>>,
     pub reported: Option<Box<crate::decision::Decision>>,
 }
 

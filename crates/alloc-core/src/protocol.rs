@@ -190,7 +190,7 @@ impl Scheduler {
             if own.as_ref().is_some_and(|own| !own.contains(&flavor)) {
                 job.allowed_flavors = Some(BTreeSet::new());
             }
-            carried.reserved = Some(Reserved { flavor, own });
+            carried.reserved = Some(Box::new(Reserved { flavor, own }));
         }
         self.enqueue_as(job, carried);
         Ok(())
