@@ -2,27 +2,11 @@
 //! `sim replay-inputs` replays it to the same decisions, and a changed or broken line is
 //! reported by its line number.
 
-use super::{files, plan, scratch};
+use super::{files, plan, scenario, scratch, sim, text};
 use serde_json::Value;
 use sim::fleet::FailureModel;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn sim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_sim"))
-        .args(args)
-        .env("NO_PROGRESS", "1")
-        .output()
-        .unwrap()
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn notebook_day() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/notebook-day.yaml")
-}
+use std::path::Path;
+use std::process::Output;
 
 fn lines(path: &Path) -> Vec<String> {
     std::fs::read_to_string(path)
@@ -45,7 +29,7 @@ fn a_scenario_logs_its_inputs_changes_no_output_and_replays_identically() {
     let dir = scratch("inputs-log");
     std::fs::create_dir_all(&dir).unwrap();
     let (with, without, log) = (dir.join("with"), dir.join("without"), dir.join("log.jsonl"));
-    let scenario = notebook_day();
+    let scenario = scenario("notebook-day");
     let run = |out: &Path, log: Option<&Path>| {
         let mut args = vec![
             "--scenario",
@@ -132,7 +116,7 @@ fn a_changed_decision_or_a_broken_line_is_reported_by_its_line() {
     let out = dir.join("out");
     let output = sim(&[
         "--scenario",
-        notebook_day().to_str().unwrap(),
+        scenario("notebook-day").to_str().unwrap(),
         "--out",
         out.to_str().unwrap(),
         "--inputs-log",
@@ -348,8 +332,7 @@ fn a_scenario_s_changes_add_up_to_every_decision() {
     std::fs::create_dir_all(&dir).unwrap();
     let (out, log) = (dir.join("out"), dir.join("log.jsonl"));
     // a deadline surge: waits that change, bursts and preemptions
-    let scenario =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/conference-deadline.yaml");
+    let scenario = scenario("conference-deadline");
     let output = sim(&[
         "--scenario",
         scenario.to_str().unwrap(),

@@ -14,6 +14,25 @@ use sim::rng::Seed;
 use sim::run::{simulate, write_outputs, RunPlan};
 use sim::workload::synthetic::{generate, SyntheticSpec};
 use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// Runs the `sim` binary, its progress off.
+fn sim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_sim"))
+        .args(args)
+        .env("NO_PROGRESS", "1")
+        .output()
+        .unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A bundled scenario file.
+fn scenario(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../../scenarios/{name}.yaml"))
+}
 
 fn fleet_path() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/fleets/department.yaml")

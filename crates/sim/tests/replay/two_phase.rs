@@ -2,23 +2,10 @@
 //! reserved flavor. A run in two phases ends every job as a one-phase run does, logs its
 //! reservations and replays identically.
 
-use super::{fleet_path, scratch};
+use super::{fleet_path, scenario, scratch, sim, text};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::{Command, Output};
-
-fn sim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_sim"))
-        .args(args)
-        .env("NO_PROGRESS", "1")
-        .output()
-        .unwrap()
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
 
 fn json(path: &Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
@@ -146,7 +133,7 @@ fn a_scenario_runs_in_two_phases_and_replays_identically() {
     let dir = scratch("two-phase-scenario");
     std::fs::create_dir_all(&dir).unwrap();
     let (out, log) = (dir.join("out"), dir.join("log.jsonl"));
-    let scenario = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/notebook-day.yaml");
+    let scenario = scenario("notebook-day");
     let output = sim(&[
         "--scenario",
         scenario.to_str().unwrap(),
