@@ -98,12 +98,7 @@ impl Scheduler {
         screened: &Screened<'_>,
         now: Time,
     ) -> Option<Millis> {
-        let private = screened
-            .private_speeds
-            .iter()
-            .map(|speed| progress.runtime_at(job, *speed))
-            .min();
-        private.or_else(|| {
+        screened.fastest_private_run(job, progress).or_else(|| {
             screened
                 .public
                 .iter()

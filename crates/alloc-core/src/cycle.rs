@@ -22,7 +22,7 @@ use crate::decision::RejectReason;
 use crate::decision::{Decision, FlavorMiss, Limit, Miss, Placement, WaitReason};
 use crate::ids::{FlavorName, JobId, QueueName};
 use crate::memo::{CycleMemo, PreemptionKey, Rooms};
-use crate::model::{ClusterQueue, Config, Flavor, Job, QueueingStrategy, WhenCanBorrow};
+use crate::model::{ClusterQueue, Config, Flavor, Job, QueueingStrategy};
 use crate::pending::Waiting;
 use crate::placement;
 use crate::policy::Admission;
@@ -436,17 +436,13 @@ impl Scheduler {
                 passed_over: misses.clone(),
                 public: None,
             };
-            match (mode, queue.fungibility.when_can_borrow) {
-                (Mode::Fit, _) | (Mode::Borrow, WhenCanBorrow::MayStopSearch) => {
-                    return Ok(placement)
-                }
-                (Mode::Borrow, WhenCanBorrow::TryNextFlavor) => {
-                    misses.push(miss(Miss::BorrowingDeferred {
-                        queue: queue.name.clone(),
-                    }));
-                    deferred.get_or_insert(placement);
-                }
+            if mode.ends_search(queue) {
+                return Ok(placement);
             }
+            misses.push(miss(Miss::BorrowingDeferred {
+                queue: queue.name.clone(),
+            }));
+            deferred.get_or_insert(placement);
         }
         deferred.ok_or(WaitReason::NoFlavorFits {
             misses: misses.into(),

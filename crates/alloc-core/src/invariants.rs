@@ -272,11 +272,7 @@ impl Scheduler {
     fn check_placements(&self, violations: &mut Vec<String>) {
         for running in self.running.values() {
             let (job, placement) = (&running.job, &running.placement);
-            let queue = self
-                .config
-                .local_queues
-                .get(&job.queue)
-                .and_then(|local| self.config.cluster_queues.get(&local.cluster_queue));
+            let queue = self.config.cluster_queue_of(&job.queue);
             match queue {
                 Some(queue) if queue.name == placement.queue => {
                     if !queue.flavors.iter().any(|f| f.flavor == placement.flavor) {

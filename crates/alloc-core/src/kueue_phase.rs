@@ -26,10 +26,9 @@
 use crate::classes::ClassId;
 use crate::flavors;
 use crate::ids::{FlavorName, JobId, QueueName};
-use crate::model::{ClusterQueue, Config, Flavor, Job, QueueingStrategy, WhenCanBorrow};
+use crate::model::{ClusterQueue, Flavor, Job, QueueingStrategy};
 use crate::order::PendingKey;
 use crate::pending::Waiting;
-use crate::quota::{Mode, QuotaView};
 use crate::scheduler::Scheduler;
 use crate::state::QuotaUsage;
 use std::collections::{BTreeMap, BTreeSet};
@@ -58,7 +57,7 @@ impl Scheduler {
         for waiting in nominated {
             let job = &*waiting.job;
             let (Some(queue), Some(placement)) =
-                (cluster_queue_of(config, job), &waiting.nominated)
+                (config.cluster_queue_of(&job.queue), &waiting.nominated)
             else {
                 continue;
             };
@@ -80,7 +79,7 @@ impl Scheduler {
                 continue;
             }
             // a job of an unknown queue is the core's to reject
-            let Some(queue) = cluster_queue_of(config, job) else {
+            let Some(queue) = config.cluster_queue_of(&job.queue) else {
                 continue;
             };
             if blocked.contains(&queue.name) {
@@ -128,7 +127,7 @@ impl Scheduler {
             let Some(reserved) = &waiting.reserved else {
                 continue;
             };
-            if let Some(queue) = cluster_queue_of(&self.config, &waiting.job) {
+            if let Some(queue) = self.config.cluster_queue_of(&waiting.job.queue) {
                 usage.add(&queue.name, &reserved.flavor, &waiting.job.quota_usage());
             }
         }
@@ -156,12 +155,6 @@ impl Scheduler {
     }
 }
 
-/// The ClusterQueue `job`'s LocalQueue points at.
-fn cluster_queue_of<'c>(config: &'c Config, job: &Job) -> Option<&'c ClusterQueue> {
-    let local = config.local_queues.get(&job.queue)?;
-    config.cluster_queues.get(&local.cluster_queue)
-}
-
 /// The first of `flavors` whose quota admits `job` with `booked` counted beside what running
 /// jobs use: without borrowing, or by borrowing — at once under `MayStopSearch`, after the
 /// other flavors under `TryNextFlavor` (as the cycle's `assign`, minus placement).
@@ -172,11 +165,7 @@ fn first_with_quota<'f>(
     flavors: &[&'f Flavor],
     booked: &QuotaUsage,
 ) -> Option<&'f Flavor> {
-    let view = QuotaView {
-        config: &scheduler.config,
-        cohort_members: &scheduler.cohort_members,
-        usage: &scheduler.ledgers.quota,
-    };
+    let view = scheduler.quota_view();
     let request = job.quota_usage();
     let mut deferred = None;
     for flavor in flavors {
@@ -185,15 +174,10 @@ fn first_with_quota<'f>(
             used.add(&booked.of(member, &flavor.name));
             used
         });
-        match (
-            room.assess(queue, &request),
-            queue.fungibility.when_can_borrow,
-        ) {
-            (Err(_), _) => {}
-            (Ok(Mode::Fit), _) | (Ok(Mode::Borrow), WhenCanBorrow::MayStopSearch) => {
-                return Some(flavor)
-            }
-            (Ok(Mode::Borrow), WhenCanBorrow::TryNextFlavor) => {
+        match room.assess(queue, &request) {
+            Err(_) => {}
+            Ok(mode) if mode.ends_search(queue) => return Some(flavor),
+            Ok(_) => {
                 deferred.get_or_insert(*flavor);
             }
         }

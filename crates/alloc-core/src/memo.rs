@@ -39,9 +39,10 @@ use crate::decision::{RejectReason, WaitReason};
 use crate::ids::{FlavorName, JobId, QueueName};
 use crate::model::{ClusterQueue, Config, Flavor, Job};
 use crate::preemption::{Evictable, Refusals, WithinClusterQueue};
+use crate::progress::Progress;
 use crate::quota::Room;
 use crate::screenings::{Positions, Screening};
-use crate::units::Time;
+use crate::units::{Millis, Time};
 use std::cell::OnceCell;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -121,6 +122,17 @@ pub(crate) struct Screened<'c> {
     /// The request's family for refused preemption searches (`Refusals::family`), numbered
     /// when a job of it first reaches the preemption step.
     pub family: OnceCell<usize>,
+}
+
+impl Screened<'_> {
+    /// The shortest the job would take on one of its private candidates, restore included;
+    /// `None` when no private candidate's speed is known.
+    pub(crate) fn fastest_private_run(&self, job: &Job, progress: &Progress) -> Option<Millis> {
+        self.private_speeds
+            .iter()
+            .map(|speed| progress.runtime_at(job, *speed))
+            .min()
+    }
 }
 
 /// Each ClusterQueue's quota room and ceiling per flavor (`quota::Room`): thousands of

@@ -86,12 +86,23 @@ impl Scheduler {
         if let Some(reason) = self.placement_breaks_rules(&job, &placement, &self.config) {
             return Err(invalid(reason));
         }
-        // Check on the fleet without this job's current booking, if it has one elsewhere.
-        let mut trial = self.clone();
-        if trial.running.contains_key(&job.id) {
-            trial.stop(job.id)?;
-        }
-        if let Some(reason) = trial.room_for(&job, &placement) {
+        // Checked on the fleet without this job's current booking, if it has one elsewhere:
+        // released for the check and booked back if the new one does not fit.
+        let lacks_room = match self.running.get(&job.id) {
+            None => self.room_for(&job, &placement),
+            Some(running) => {
+                let (old, evictable) = (running.placement.clone(), running.evicting.is_none());
+                let booked = running.job.clone();
+                self.ledgers.release(&booked, &old, evictable);
+                let lacks_room = self.room_for(&job, &placement);
+                self.ledgers.book(&booked, &old);
+                if !evictable {
+                    self.ledgers.priorities_leave(&booked, &old);
+                }
+                lacks_room
+            }
+        };
+        if let Some(reason) = lacks_room {
             return Err(invalid(reason));
         }
         let progress = match self.running.contains_key(&job.id) {
@@ -116,21 +127,16 @@ impl Scheduler {
         placement: &Placement,
         config: &Config,
     ) -> Option<String> {
-        let queue = config
-            .local_queues
-            .get(&job.queue)
-            .map(|local| &local.cluster_queue);
-        if queue != Some(&placement.queue) {
+        let Some(queue) = config
+            .cluster_queue_of(&job.queue)
+            .filter(|queue| queue.name == placement.queue)
+        else {
             return Some(format!(
                 "it holds quota of ClusterQueue {}, not of its LocalQueue {}'s",
                 placement.queue, job.queue
             ));
-        }
-        let listed = config
-            .cluster_queues
-            .get(&placement.queue)
-            .is_some_and(|queue| queue.flavors.iter().any(|f| f.flavor == placement.flavor));
-        if !listed {
+        };
+        if !queue.flavors.iter().any(|f| f.flavor == placement.flavor) {
             return Some(format!(
                 "ClusterQueue {} lists no flavor {}",
                 placement.queue, placement.flavor
@@ -218,37 +224,34 @@ impl Scheduler {
             })
             .map(|r| r.job.id)
             .collect();
-        let mut trial = self.clone();
+        // refused before anything changes, as a new node would be
+        self.node_model(&spec)?;
         let mut moved = Vec::new();
         for id in &on_node {
-            let running = trial.running.remove(id).map(|running| *running);
-            if let Some(running) = running {
+            if let Some(running) = self.running.remove(id) {
                 let evictable = running.evicting.is_none();
-                trial
-                    .ledgers
+                self.ledgers
                     .release(&running.job, &running.placement, evictable);
-                moved.push(running);
+                moved.push(*running);
             }
         }
-        trial.ledgers.fleet.remove(&spec.name);
-        trial.add_node(spec)?;
+        self.ledgers.fleet.remove(&spec.name);
+        self.add_node(spec)?;
         // book back, in id order, those that still fit; requeue the others
         for running in moved {
-            if trial.room_for(&running.job, &running.placement).is_none() {
-                trial.ledgers.book(&running.job, &running.placement);
+            if self.room_for(&running.job, &running.placement).is_none() {
+                self.ledgers.book(&running.job, &running.placement);
                 if running.evicting.is_some() {
-                    trial
-                        .ledgers
+                    self.ledgers
                         .priorities_leave(&running.job, &running.placement);
                 }
-                trial.running.insert(running.job.id, Box::new(running));
+                self.running.insert(running.job.id, Box::new(running));
             } else {
                 applied.requeued.push(running.job.id);
-                let (job, progress) = trial.stopped(running);
-                trial.enqueue(job, progress);
+                let (job, progress) = self.stopped(running);
+                self.enqueue(job, progress);
             }
         }
-        *self = trial;
         // its jobs were booked again on the new spec, or requeued
         self.victims_clock = None;
         Ok(())
@@ -369,8 +372,7 @@ impl Scheduler {
         let gone_objects: Vec<ConfigKey> = config_keys(&self.config)
             .filter(|key| !seen.objects.contains(key))
             .collect();
-        // local queues first: they name cluster queues, which name flavors and cohorts; one
-        // still in use stays
+        // in `config_keys`' order; one still in use stays
         for key in gone_objects {
             let _ = self.remove_object(&key);
         }
@@ -379,7 +381,7 @@ impl Scheduler {
 
 /// Every object of `config`, LocalQueues first, then ClusterQueues, Cohorts and flavors: the
 /// order in which removing them leaves no dangling name.
-fn config_keys(config: &Config) -> impl Iterator<Item = ConfigKey> {
+fn config_keys(config: &Config) -> impl Iterator<Item = ConfigKey> + '_ {
     let local = config
         .local_queues
         .keys()
@@ -392,12 +394,7 @@ fn config_keys(config: &Config) -> impl Iterator<Item = ConfigKey> {
         .map(ConfigKey::ClusterQueue);
     let cohorts = config.cohorts.keys().cloned().map(ConfigKey::Cohort);
     let flavors = config.flavors.keys().cloned().map(ConfigKey::Flavor);
-    local
-        .chain(cluster)
-        .chain(cohorts)
-        .chain(flavors)
-        .collect::<Vec<_>>()
-        .into_iter()
+    local.chain(cluster).chain(cohorts).chain(flavors)
 }
 
 /// The object whose change leaves `running` without its queue or flavor.

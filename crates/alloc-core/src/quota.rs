@@ -13,7 +13,7 @@
 
 use crate::decision::Miss;
 use crate::ids::{CohortName, FlavorName, QueueName};
-use crate::model::{ClusterQueue, Config, Resource, ResourceAmounts};
+use crate::model::{ClusterQueue, Config, Resource, ResourceAmounts, WhenCanBorrow};
 use crate::state::QuotaUsage;
 use std::collections::BTreeMap;
 
@@ -24,6 +24,15 @@ pub enum Mode {
     Fit,
     /// Only with quota borrowed from the cohort.
     Borrow,
+}
+
+impl Mode {
+    /// Whether a flavor that admits a request this way ends the search over the queue's
+    /// flavors (Kueue's `whenCanBorrow`): a fit always does; borrowing does under
+    /// `MayStopSearch`, and under `TryNextFlavor` is taken only if no later flavor fits.
+    pub(crate) fn ends_search(self, queue: &ClusterQueue) -> bool {
+        self == Mode::Fit || queue.fungibility.when_can_borrow == WhenCanBorrow::MayStopSearch
+    }
 }
 
 /// A read-only view of quota: configuration plus usage.

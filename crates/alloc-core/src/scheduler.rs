@@ -8,7 +8,7 @@ use crate::error::{ConfigError, InputError};
 use crate::ids::FlavorName;
 use crate::ids::{CohortName, JobId, NodeName, QueueName, TenantName, UserName};
 use crate::input::{Applied, Input};
-use crate::model::{Config, Job, NodeSpec, Quota, Resource};
+use crate::model::{Config, GpuModel, Job, NodeSpec, Quota, Resource};
 use crate::order::PendingKey;
 use crate::pending::{Carried, PendingJobs, Slot, Waiting};
 use crate::placement::MixTracker;
@@ -413,10 +413,9 @@ impl Scheduler {
         Ok(())
     }
 
-    pub(crate) fn add_node(&mut self, spec: NodeSpec) -> Result<(), InputError> {
-        if self.ledgers.fleet.contains(&spec.name) {
-            return Err(InputError::DuplicateNode(spec.name));
-        }
+    /// Checks that `spec` may join the fleet as configured: a private cluster, a known GPU
+    /// model; returns the model.
+    pub(crate) fn node_model(&self, spec: &NodeSpec) -> Result<Option<&GpuModel>, InputError> {
         let invalid = |reason: String| InputError::InvalidNode {
             node: spec.name.clone(),
             reason,
@@ -437,18 +436,25 @@ impl Scheduler {
             }
             Some(_) => {}
         }
-        let model = match &spec.gpu_model {
-            Some(name) => Some(
-                self.config
-                    .gpu_models
-                    .get(name)
-                    .ok_or_else(|| invalid(format!("GPU model {name} is not configured")))?,
-            ),
+        match &spec.gpu_model {
+            Some(name) => self
+                .config
+                .gpu_models
+                .get(name)
+                .map(Some)
+                .ok_or_else(|| invalid(format!("GPU model {name} is not configured"))),
             None if spec.gpus > 0 => {
-                return Err(invalid("a node with GPUs must name its GPU model".into()))
+                Err(invalid("a node with GPUs must name its GPU model".into()))
             }
-            None => None,
-        };
+            None => Ok(None),
+        }
+    }
+
+    pub(crate) fn add_node(&mut self, spec: NodeSpec) -> Result<(), InputError> {
+        if self.ledgers.fleet.contains(&spec.name) {
+            return Err(InputError::DuplicateNode(spec.name));
+        }
+        let model = self.node_model(&spec)?;
         let node = NodeState::new(spec, model);
         self.ledgers.fleet.add(node, &self.config.flavors);
         self.speeds.clear();

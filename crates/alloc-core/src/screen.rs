@@ -132,9 +132,7 @@ impl Scheduler {
         memo: &mut CycleMemo<'c>,
     ) -> Result<usize, RejectReason> {
         let queue = config
-            .local_queues
-            .get(&job.queue)
-            .and_then(|local| config.cluster_queues.get(&local.cluster_queue))
+            .cluster_queue_of(&job.queue)
             .ok_or_else(|| RejectReason::UnknownQueue(job.queue.clone()))?;
         validate_request(job)?;
         let candidates = flavors::candidates(config, queue, job, &self.policy);

@@ -45,10 +45,8 @@ impl Scheduler {
             .filter(|_| self.policy.reject_infeasible_deadlines);
         let private_end = || {
             screened
-                .private_speeds
-                .iter()
-                .map(|speed| now + progress.runtime_at(job, *speed))
-                .min()
+                .fastest_private_run(job, progress)
+                .map(|run| now + run)
         };
         // Every pending job passes here each cycle: price offers only when a rule needs them,
         // and not for a deadline the private fleet alone could meet.

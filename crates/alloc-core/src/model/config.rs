@@ -30,6 +30,12 @@ pub struct Config {
 }
 
 impl Config {
+    /// The ClusterQueue a LocalQueue points at; `None` when either is not configured.
+    pub fn cluster_queue_of(&self, local: &LocalQueueName) -> Option<&ClusterQueue> {
+        let local = self.local_queues.get(local)?;
+        self.cluster_queues.get(&local.cluster_queue)
+    }
+
     /// Builds a config from lists, refusing duplicates and dangling references. Cohorts named
     /// by a ClusterQueue but not listed are created, as Kueue does with implicit cohorts.
     #[allow(clippy::too_many_arguments)]

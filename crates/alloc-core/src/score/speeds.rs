@@ -100,22 +100,18 @@ impl SpeedCache {
         let mut models = self.flavor_models.borrow_mut();
         let models = models.get_or_insert_with(|| flavor_models(scheduler));
         let config = &scheduler.config;
-        let fastest = config
-            .local_queues
-            .get(&job.queue)
-            .and_then(|local| config.cluster_queues.get(&local.cluster_queue))
-            .and_then(|queue| {
-                flavors::candidates(config, queue, job, &scheduler.policy)
-                    .into_iter()
-                    .filter_map(|flavor| {
-                        models
-                            .get(&flavor.name)?
-                            .iter()
-                            .find(|(model, _)| job.accepts_model(Some(model)))
-                            .map(|(_, speed)| *speed)
-                    })
-                    .max()
-            });
+        let fastest = config.cluster_queue_of(&job.queue).and_then(|queue| {
+            flavors::candidates(config, queue, job, &scheduler.policy)
+                .into_iter()
+                .filter_map(|flavor| {
+                    models
+                        .get(&flavor.name)?
+                        .iter()
+                        .find(|(model, _)| job.accepts_model(Some(model)))
+                        .map(|(_, speed)| *speed)
+                })
+                .max()
+        });
         self.fastest.borrow_mut().insert(shape, fastest);
         fastest
     }

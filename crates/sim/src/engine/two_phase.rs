@@ -9,8 +9,8 @@
 //! once they have stopped.
 //!
 //! Every reservation and release is an input sent through `to_core`, so an inputs log holds
-//! them and replays as the run went. Jobs without a reservation are decided by the core as in
-//! the one-phase mode.
+//! them and replays as the run went. The engine runs the core under `Admission::TwoPhase`,
+//! so a job without a reservation waits for one, as in a cluster.
 
 use super::Engine;
 use alloc_core::{Input, JobId, Time};
