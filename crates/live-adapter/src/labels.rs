@@ -8,8 +8,8 @@
 //!
 //! | key | value | default |
 //! |---|---|---|
-//! | `tier` | `BRONZE`, `SILVER`, `GOLD` | `BRONZE` |
-//! | `allow-upgrade` | `true`/`false`: may run on a higher tier | `false` |
+//! | `tier` | `BRONZE`, `SILVER`, `GOLD` | any tier of the queue |
+//! | `allow-upgrade` | `true`/`false`: may run on a higher tier | `false` with a `tier`, else `true` |
 //! | `deadline` | RFC 3339 time | none |
 //! | `budget` | money in currency units (`12.50`) | no limit |
 //! | `budget-mode` | `fixed` or `flex` | `flex` |
@@ -121,6 +121,7 @@ pub fn job_of(workload: &Workload, platform: &Platform, now: Time) -> Result<Job
         .filter(|queue| !queue.is_empty())
         .ok_or_else(|| ObjectError::new(&object, "spec.queueName", "no LocalQueue named"))?;
     let request = request_of(workload, platform, &keys)?;
+    let min_tier = keys.parse("tier", tier)?;
     let submit_time = workload
         .metadata
         .creation_timestamp
@@ -141,8 +142,9 @@ pub fn job_of(workload: &Workload, platform: &Platform, now: Time) -> Result<Job
         spread: request.pods > 1,
         cpu: CpuMilli(request.cpu),
         memory: MemMib(request.memory),
-        min_tier: keys.parse("tier", tier)?.unwrap_or_default(),
-        allow_upgrade: keys.parse("allow-upgrade", boolean)?.unwrap_or(false),
+        min_tier: min_tier.unwrap_or_default(),
+        // a job that names no tier runs on any tier of its queue
+        allow_upgrade: keys.parse("allow-upgrade", boolean)?.unwrap_or(min_tier.is_none()),
         allowed_flavors: None,
         gpu_models: keys.parse("gpu-models", |v| {
             Ok(v.split(',')
