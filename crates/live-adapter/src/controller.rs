@@ -12,6 +12,7 @@ use crate::metrics::Metrics;
 use crate::reconcile::{rfc3339, Owner, Write};
 use alloc_core::Time;
 use futures::stream::{self, BoxStream, StreamExt};
+use futures::FutureExt;
 use k8s_openapi::api::core::v1::Node;
 use kube::api::DynamicObject;
 use kube::runtime::watcher::{self, watcher};
@@ -20,6 +21,9 @@ use kube::{Api, Client};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
+
+/// The most watch events one cycle takes.
+pub const BATCH: usize = 256;
 
 /// The controller's clock: milliseconds since the Unix epoch.
 pub fn now() -> Time {
@@ -71,7 +75,17 @@ pub async fn run(
         let started = std::time::Instant::now();
         let step = tokio::select! {
             event = events.next() => match event {
-                Some(Ok(event)) => owner.handle(event, now()),
+                Some(Ok(event)) => {
+                    // the events already waiting go in the same cycle
+                    let mut batch = vec![event];
+                    while batch.len() < BATCH {
+                        match events.next().now_or_never() {
+                            Some(Some(Ok(event))) => batch.push(event),
+                            _ => break,
+                        }
+                    }
+                    owner.handle_batch(batch, now())
+                }
                 Some(Err(error)) => {
                     tracing::warn!(%error, "watch failed; it retries with backoff");
                     metrics.error("watch");

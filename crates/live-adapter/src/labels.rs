@@ -144,7 +144,9 @@ pub fn job_of(workload: &Workload, platform: &Platform, now: Time) -> Result<Job
         memory: MemMib(request.memory),
         min_tier: min_tier.unwrap_or_default(),
         // a job that names no tier runs on any tier of its queue
-        allow_upgrade: keys.parse("allow-upgrade", boolean)?.unwrap_or(min_tier.is_none()),
+        allow_upgrade: keys
+            .parse("allow-upgrade", boolean)?
+            .unwrap_or(min_tier.is_none()),
         allowed_flavors: None,
         gpu_models: keys.parse("gpu-models", |v| {
             Ok(v.split(',')

@@ -118,45 +118,56 @@ impl Owner {
 
     /// Takes one watch event at `now`: the inputs it makes, a cycle, the writes.
     pub fn handle(&mut self, event: Event, now: Time) -> Step {
-        let update = self.index.handle(event, now);
-        let mut step = Step {
-            problems: update.errors.iter().map(ToString::to_string).collect(),
-            ..Step::default()
-        };
-        let touched: BTreeSet<String> = match &mut self.scheduler {
-            None if self.index.synced() => match self.index.start_config() {
-                Ok(config) => {
-                    let start = Start::new(config, self.policy.clone());
-                    match start.scheduler() {
-                        Ok(scheduler) => {
-                            if let Some(log) = &mut self.log {
-                                log.start(&start);
-                            }
-                            self.scheduler = Some(scheduler);
-                            let inputs = self.index.replay();
-                            self.apply(inputs, &mut step);
-                            self.index.tracked().map(|(key, _)| key.clone()).collect()
-                        }
-                        Err(error) => {
-                            step.problems
-                                .push(format!("the start configuration is refused: {error}"));
-                            return step;
-                        }
-                    }
-                }
-                Err(error) => {
-                    step.problems.push(format!("the platform file and the ResourceFlavors do not make a configuration: {error}"));
-                    return step;
-                }
-            },
-            None => return step,
-            Some(_) => {
-                self.apply(update.inputs, &mut step);
-                update.touched.into_iter().collect()
+        self.handle_batch(vec![event], now)
+    }
+
+    /// Takes the watch events that arrived together, in order, then cycles once, as the sim
+    /// cycles once after all the events of an instant.
+    pub fn handle_batch(&mut self, events: Vec<Event>, now: Time) -> Step {
+        let mut step = Step::default();
+        let mut inputs = Vec::new();
+        let mut touched = BTreeSet::new();
+        for event in events {
+            let update = self.index.handle(event, now);
+            step.problems
+                .extend(update.errors.iter().map(ToString::to_string));
+            inputs.extend(update.inputs);
+            touched.extend(update.touched);
+        }
+        if self.scheduler.is_some() {
+            self.apply(inputs, &mut step);
+        } else {
+            if !self.index.synced() {
+                return step;
             }
-        };
+            if let Err(problem) = self.build() {
+                step.problems.push(problem);
+                return step;
+            }
+            let inputs = self.index.replay();
+            self.apply(inputs, &mut step);
+            touched = self.index.tracked().map(|(key, _)| key.clone()).collect();
+        }
         self.cycle(now, touched, &mut step);
         step
+    }
+
+    /// Builds the core from the platform file and the ResourceFlavors listed.
+    fn build(&mut self) -> Result<(), String> {
+        let config = self.index.start_config().map_err(|error| {
+            format!(
+                "the platform file and the ResourceFlavors do not make a configuration: {error}"
+            )
+        })?;
+        let start = Start::new(config, self.policy.clone());
+        let scheduler = start
+            .scheduler()
+            .map_err(|error| format!("the start configuration is refused: {error}"))?;
+        if let Some(log) = &mut self.log {
+            log.start(&start);
+        }
+        self.scheduler = Some(scheduler);
+        Ok(())
     }
 
     /// Cycles at `now` without an event: the clock reached the core's next change.
@@ -207,14 +218,7 @@ impl Owner {
             if let Some(key) = self.index.key_of(decision.job()) {
                 keys.insert(key.to_string());
             }
-            match decision {
-                Decision::Admit { .. } | Decision::Reject { .. } => {
-                    self.decisions.insert(decision.job(), decision.clone());
-                }
-                _ => {
-                    self.decisions.insert(decision.job(), decision.clone());
-                }
-            }
+            self.decisions.insert(decision.job(), decision.clone());
         }
         // jobs the index no longer tracks keep no decision
         let index = &self.index;

@@ -162,10 +162,13 @@ pub fn apply<K>(object: K) -> watcher::Event<K> {
 pub fn initial_list(nodes: &[Node], workloads: &[Value], check_active: bool) -> Vec<Event> {
     let mut events = Vec::new();
     let setups = [
-        (SetupKind::ResourceFlavor, vec![
-            flavor("v100-gold", "GOLD", "private", json!({"gpu.tier": "GOLD"})),
-            flavor("a100-cloud", "GOLD", "cloud", json!({"cloud": "yes"})),
-        ]),
+        (
+            SetupKind::ResourceFlavor,
+            vec![
+                flavor("v100-gold", "GOLD", "private", json!({"gpu.tier": "GOLD"})),
+                flavor("a100-cloud", "GOLD", "cloud", json!({"cloud": "yes"})),
+            ],
+        ),
         (SetupKind::Cohort, vec![]),
         (SetupKind::ClusterQueue, vec![cluster_queue("8", "8")]),
         (SetupKind::LocalQueue, vec![local_queue()]),
@@ -173,7 +176,10 @@ pub fn initial_list(nodes: &[Node], workloads: &[Value], check_active: bool) -> 
     for (kind, objects) in setups {
         events.push(Event::Setup(kind, watcher::Event::Init));
         for object in objects {
-            events.push(Event::Setup(kind, watcher::Event::InitApply(dynamic(object))));
+            events.push(Event::Setup(
+                kind,
+                watcher::Event::InitApply(dynamic(object)),
+            ));
         }
         events.push(Event::Setup(kind, watcher::Event::InitDone));
     }
@@ -183,11 +189,15 @@ pub fn initial_list(nodes: &[Node], workloads: &[Value], check_active: bool) -> 
     }
     events.push(Event::Node(watcher::Event::InitDone));
     events.push(Event::Check(watcher::Event::Init));
-    events.push(Event::Check(watcher::Event::InitApply(admission_check(check_active))));
+    events.push(Event::Check(watcher::Event::InitApply(admission_check(
+        check_active,
+    ))));
     events.push(Event::Check(watcher::Event::InitDone));
     events.push(Event::Workload(Box::new(watcher::Event::Init)));
     for workload in workloads {
-        events.push(Event::Workload(Box::new(watcher::Event::InitApply(typed(workload)))));
+        events.push(Event::Workload(Box::new(watcher::Event::InitApply(typed(
+            workload,
+        )))));
     }
     events.push(Event::Workload(Box::new(watcher::Event::InitDone)));
     events

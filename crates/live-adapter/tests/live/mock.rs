@@ -24,7 +24,11 @@ async fn body(request: Request<Body>) -> Value {
 
 /// Answers the next request with `status` and `answer`; returns the request's method, path
 /// with query, content type and body.
-async fn answer(handle: &mut Handle, status: u16, answer: &Value) -> (String, String, String, Value) {
+async fn answer(
+    handle: &mut Handle,
+    status: u16,
+    answer: &Value,
+) -> (String, String, String, Value) {
     let (request, send) = handle.next_request().await.expect("a request");
     let method = request.method().to_string();
     let uri = request.uri().to_string();
@@ -57,7 +61,9 @@ async fn assert_written(write: Write, state: &str, served: &Value) -> Value {
     let writer = Writer::new(client, "gpu-alloc-admission-check");
     let task = tokio::spawn(async move { writer.write(&write, "2026-01-01T00:00:01Z").await });
     let (method, uri, content_type, body) = answer(&mut handle, 200, served).await;
-    task.await.expect("the task ends").expect("the write succeeds");
+    task.await
+        .expect("the task ends")
+        .expect("the write succeeds");
     assert_eq!(method, "PATCH");
     let name = served["metadata"]["name"].as_str().expect("a name");
     assert_eq!(
@@ -66,8 +72,13 @@ async fn assert_written(write: Write, state: &str, served: &Value) -> Value {
     );
     assert_eq!(content_type, "application/apply-patch+yaml");
     assert_eq!(body["kind"], "Workload");
-    assert_eq!(body["metadata"], json!({"name": name, "namespace": "team-a"}));
-    let entries = body["status"]["admissionChecks"].as_array().expect("entries");
+    assert_eq!(
+        body["metadata"],
+        json!({"name": name, "namespace": "team-a"})
+    );
+    let entries = body["status"]["admissionChecks"]
+        .as_array()
+        .expect("entries");
     assert_eq!(entries.len(), 1, "our entry only");
     assert_eq!(entries[0]["name"], CHECK);
     assert_eq!(entries[0]["state"], state);
@@ -79,16 +90,35 @@ async fn assert_written(write: Write, state: &str, served: &Value) -> Value {
 async fn ready_retry_and_rejected_are_applied_to_workload_status() {
     let first = reserve(fixtures::workload("first", 4, json!({})), "v100-gold");
     let second = reserve(fixtures::workload("second", 4, json!({})), "v100-gold");
-    let late = reserve(fixtures::workload("late", 1, json!({"gpu-alloc.dev/runtime": "5h", "gpu-alloc.dev/deadline": "2026-01-01T01:00:00Z"})), "v100-gold");
+    let late = reserve(
+        fixtures::workload(
+            "late",
+            1,
+            json!({"gpu-alloc.dev/runtime": "5h", "gpu-alloc.dev/deadline": "2026-01-01T01:00:00Z"}),
+        ),
+        "v100-gold",
+    );
     let writes = writes_for(&[first.clone(), late.clone(), second.clone()]);
     assert_eq!(writes.len(), 3, "{writes:?}");
     let ready = assert_written(writes[0].clone(), "Ready", &first).await;
     assert_eq!(ready["podSetUpdates"][0]["name"], "main");
-    assert_eq!(ready["podSetUpdates"][0]["nodeSelector"]["kubernetes.io/hostname"], "node-a");
-    assert_eq!(ready["podSetUpdates"][0]["annotations"]["gpu-alloc.dev/reason"], "admit");
-    assert!(ready["message"].as_str().expect("a message").contains("admitted"));
+    assert_eq!(
+        ready["podSetUpdates"][0]["nodeSelector"]["kubernetes.io/hostname"],
+        "node-a"
+    );
+    assert_eq!(
+        ready["podSetUpdates"][0]["annotations"]["gpu-alloc.dev/reason"],
+        "admit"
+    );
+    assert!(ready["message"]
+        .as_str()
+        .expect("a message")
+        .contains("admitted"));
     let rejected = assert_written(writes[1].clone(), "Rejected", &late).await;
-    assert!(rejected["message"].as_str().expect("a message").contains("deadline"));
+    assert!(rejected["message"]
+        .as_str()
+        .expect("a message")
+        .contains("deadline"));
     let retry = assert_written(writes[2].clone(), "Retry", &second).await;
     assert_eq!(retry["requeueAfterSeconds"], 60);
 }
@@ -123,7 +153,9 @@ async fn a_conflict_is_retried() {
     let conflict = json!({"kind": "Status", "apiVersion": "v1", "status": "Failure", "message": "conflict", "reason": "Conflict", "code": 409});
     let (_, _, _, once) = answer(&mut handle, 409, &conflict).await;
     let (method, _, _, twice) = answer(&mut handle, 200, &first).await;
-    task.await.expect("the task ends").expect("the retry succeeds");
+    task.await
+        .expect("the task ends")
+        .expect("the retry succeeds");
     assert_eq!(method, "PATCH");
     assert_eq!(once, twice, "the same patch again");
 }
@@ -132,12 +164,24 @@ async fn a_conflict_is_retried() {
 async fn the_active_condition_is_applied_to_the_admission_check() {
     let (client, mut handle) = mock();
     let writer = Writer::new(client, "gpu-alloc-admission-check");
-    let task = tokio::spawn(async move { writer.write(&Write::Active { name: CHECK.into() }, "2026-01-01T00:00:01Z").await });
+    let task = tokio::spawn(async move {
+        writer
+            .write(
+                &Write::Active { name: CHECK.into() },
+                "2026-01-01T00:00:01Z",
+            )
+            .await
+    });
     let served = serde_json::to_value(admission_check(true)).expect("serializes");
     let (method, uri, _, body) = answer(&mut handle, 200, &served).await;
-    task.await.expect("the task ends").expect("the write succeeds");
+    task.await
+        .expect("the task ends")
+        .expect("the write succeeds");
     assert_eq!(method, "PATCH");
-    assert!(uri.starts_with("/apis/kueue.x-k8s.io/v1beta2/admissionchecks/gpu-alloc/status?"), "{uri}");
+    assert!(
+        uri.starts_with("/apis/kueue.x-k8s.io/v1beta2/admissionchecks/gpu-alloc/status?"),
+        "{uri}"
+    );
     assert_eq!(body["status"]["conditions"][0]["type"], "Active");
     assert_eq!(body["status"]["conditions"][0]["status"], "True");
 }
