@@ -44,7 +44,7 @@ pub fn events(client: &Client) -> BoxStream<'static, Result<Event, watcher::Erro
             .boxed(),
         watcher(Api::<Node>::all(client.clone()), config())
             .default_backoff()
-            .map(|e| e.map(Event::Node))
+            .map(|e| e.map(|e| Event::Node(Box::new(e))))
             .boxed(),
     ];
     for kind in SetupKind::ALL {

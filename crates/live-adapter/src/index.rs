@@ -43,7 +43,7 @@ pub enum Event {
     /// A ResourceFlavor, Cohort, ClusterQueue or LocalQueue.
     Setup(SetupKind, watcher::Event<DynamicObject>),
     /// A Node.
-    Node(watcher::Event<Node>),
+    Node(Box<watcher::Event<Node>>),
     /// A Workload.
     Workload(Box<watcher::Event<Workload>>),
     /// An AdmissionCheck.
@@ -216,7 +216,7 @@ impl Index {
             }
             Event::Node(event) => self.watch(
                 Source::Node,
-                event,
+                *event,
                 &mut update,
                 now,
                 |index, node, update, _| index.node_applied(node, update),
@@ -432,7 +432,7 @@ impl Index {
         self.ids.remove(&labels::job_id(key));
         if let Ok(told) = &tracked.job {
             // the core removed a job it rejected itself
-            if !(rejected && !matches!(told.1, Phase::Running { .. })) {
+            if !rejected || matches!(told.1, Phase::Running { .. }) {
                 update.inputs.extend(transition(Some(told), None));
             }
         }
@@ -558,13 +558,13 @@ fn transition(before: Option<&(Job, Phase)>, after: Option<&(Job, Phase)>) -> Ve
                 _ => None,
             };
             // an upsert that changed the job dropped its reservation in the core
-            if flavor != old_flavor || (changed && flavor.is_some()) {
-                if flavor.is_some() || old_flavor.is_some() {
-                    inputs.push(Input::QuotaReserved {
-                        job: job.id,
-                        flavor: flavor.cloned(),
-                    });
-                }
+            if (flavor != old_flavor || (changed && flavor.is_some()))
+                && (flavor.is_some() || old_flavor.is_some())
+            {
+                inputs.push(Input::QuotaReserved {
+                    job: job.id,
+                    flavor: flavor.cloned(),
+                });
             }
         }
     }

@@ -183,11 +183,13 @@ pub fn initial_list(nodes: &[Node], workloads: &[Value], check_active: bool) -> 
         }
         events.push(Event::Setup(kind, watcher::Event::InitDone));
     }
-    events.push(Event::Node(watcher::Event::Init));
+    events.push(Event::Node(Box::new(watcher::Event::Init)));
     for node in nodes {
-        events.push(Event::Node(watcher::Event::InitApply(node.clone())));
+        events.push(Event::Node(Box::new(watcher::Event::InitApply(
+            node.clone(),
+        ))));
     }
-    events.push(Event::Node(watcher::Event::InitDone));
+    events.push(Event::Node(Box::new(watcher::Event::InitDone)));
     events.push(Event::Check(watcher::Event::Init));
     events.push(Event::Check(watcher::Event::InitApply(admission_check(
         check_active,

@@ -134,7 +134,7 @@ fn a_restarted_controller_rebuilds_running_jobs_from_their_placements() {
     let first = reserve(fixtures::workload("first", 4, json!({})), "v100-gold");
     let writes = feed(
         &mut before,
-        initial_list(&[node("node-a", 4)], &[first.clone()], true),
+        initial_list(&[node("node-a", 4)], std::slice::from_ref(&first), true),
         at(1),
     );
     let running = admitted(&first, &writes[0]);
@@ -218,12 +218,12 @@ fn a_relist_ends_in_a_resync_that_drops_what_went_away() {
         index.handle(event, T0);
     }
     assert!(index.synced());
-    index.handle(Event::Node(watcher::Event::Init), T0);
+    index.handle(Event::Node(Box::new(watcher::Event::Init)), T0);
     index.handle(
-        Event::Node(watcher::Event::InitApply(node("node-a", 4))),
+        Event::Node(Box::new(watcher::Event::InitApply(node("node-a", 4)))),
         T0,
     );
-    let update = index.handle(Event::Node(watcher::Event::InitDone), T0);
+    let update = index.handle(Event::Node(Box::new(watcher::Event::InitDone)), T0);
     assert_eq!(update.inputs.first(), Some(&Input::ResyncStarted));
     assert_eq!(update.inputs.last(), Some(&Input::ResyncFinished));
     let nodes: Vec<_> = update

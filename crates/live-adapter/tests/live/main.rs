@@ -7,5 +7,6 @@ mod check;
 mod fixtures;
 mod index;
 mod mock;
+mod ops;
 mod parity;
 mod translate;
