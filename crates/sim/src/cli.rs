@@ -139,10 +139,11 @@ pub struct RunArgs {
     /// define (tenants stay as in the trace).
     #[arg(long)]
     pub queue: Option<String>,
-    /// Stop the simulation after this many hours of simulated time.
-    #[arg(long)]
+    /// Stop the simulation after this many hours of simulated time (positive; at most 10
+    /// years). Without it a run ends when its work is done, or at the 20-year limit.
+    #[arg(long, allow_negative_numbers = true)]
     pub horizon_hours: Option<f64>,
-    /// Seconds between time-series samples.
+    /// Seconds between time-series samples (at least 1).
     #[arg(long, default_value_t = 300)]
     pub sample_every_s: u64,
     /// Seconds between scheduling cycles while jobs wait (cycles also run after every change;
@@ -237,8 +238,8 @@ pub struct PackArgs {
     /// Packing policy: bestfit, worstfit, fgd, fgd-pack.
     #[arg(long, default_value = "fgd")]
     pub policy: String,
-    /// Inflate arrived GPU demand up to this multiple of cluster GPU capacity.
-    #[arg(long, default_value_t = 1.3)]
+    /// Inflate arrived GPU demand up to this multiple of cluster GPU capacity, in (0, 10].
+    #[arg(long, default_value_t = 1.3, allow_negative_numbers = true)]
     pub tune: f64,
     /// Seeds: "42..51" (inclusive), "42,43" or a mix.
     #[arg(long, default_value = "42")]

@@ -230,3 +230,40 @@ pub fn markdown(runs: &[Finished]) -> String {
     }
     out
 }
+
+/// Refuses a list of policies that would run nothing, or two runs into one folder
+/// (`fifo,fifo`). `from_file`: the list is the scenario's `compare`, else `--policies`.
+pub fn check_policies(policies: &[String], from_file: bool) -> Result<()> {
+    let flag = match from_file {
+        true => "compare (scenario)",
+        false => "--policies",
+    };
+    if policies.is_empty() {
+        return Err(SimError::BadArgument {
+            flag: flag.into(),
+            reason: "no policy to run; name at least one".into(),
+        });
+    }
+    let mut seen: std::collections::BTreeMap<String, &str> = std::collections::BTreeMap::new();
+    for policy in policies {
+        if let Some(first) = seen.insert(directory_name(policy), policy) {
+            return Err(SimError::BadArgument {
+                flag: flag.into(),
+                reason: format!(
+                    "{policy:?} is listed twice (or writes to the same folder as {first:?}); \
+                     each policy runs once, into its own folder"
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Makes sure `dir` can be written before hours are spent on the runs: creates it and writes
+/// (then removes) a probe file.
+pub fn check_out(dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| SimError::io(dir, e))?;
+    let probe = dir.join(".sim-write-check");
+    std::fs::write(&probe, b"").map_err(|e| SimError::io(&probe, e))?;
+    std::fs::remove_file(&probe).map_err(|e| SimError::io(&probe, e))
+}

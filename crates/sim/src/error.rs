@@ -15,6 +15,16 @@ pub enum SimError {
         field: String,
         reason: String,
     },
+    /// A row of a machine list (`sim fleet`, a scenario's `fleet.machines`): every row must
+    /// be usable, there is no skipping.
+    #[error("{path}:{line}: {field}: {reason}", path = path.display())]
+    BadMachine {
+        path: PathBuf,
+        /// 1-based line number in the file.
+        line: u64,
+        field: String,
+        reason: String,
+    },
     /// A line of an inputs log that is not a record, or whose record the core cannot replay.
     #[error("{path}:{line}: {reason}", path = path.display())]
     BadLog {
@@ -37,6 +47,15 @@ pub enum SimError {
     /// names the file, line, object and field.
     #[error(transparent)]
     Kueue(#[from] kueue_model::KueueError),
+    /// An input that reads well but cannot be meant (a job for a queue the fleet lacks, a
+    /// machine of an unknown model): `place` names the file and what in it; the hint says
+    /// what to do instead.
+    #[error("{place}: {reason}")]
+    Refused {
+        place: String,
+        reason: String,
+        hint: &'static str,
+    },
     /// A command-line value is not usable.
     #[error("{flag}: {reason}")]
     BadArgument { flag: String, reason: String },
@@ -62,6 +81,10 @@ impl SimError {
             SimError::BadRow { .. } => {
                 Some("fix the row, or pass --skip-bad-rows to count and skip such rows")
             }
+            SimError::BadMachine { .. } => Some(
+                "fix the row: the machine lists `sim fleet` reads and what it assumes are in \
+                 crates/sim/src/fleet/from_machines.rs",
+            ),
             SimError::BadLog { .. } => Some(
                 "an inputs log holds one JSON record a line, as `--inputs-log` writes them \
                  (README.md, \"Inputs logs\")",
@@ -71,7 +94,11 @@ impl SimError {
             }
             SimError::BadFile { .. } => Some("see traces/README.md for the expected columns"),
             SimError::Kueue(_) => Some("scenarios/README.md describes scenario and fleet files"),
-            SimError::Io { .. } => None,
+            SimError::Refused { hint, .. } => Some(hint),
+            SimError::Io { .. } => Some(
+                "check that the path exists and is readable (or, for outputs, that its folder \
+                 can be written)",
+            ),
             SimError::BadArgument { .. } => Some("run with --help for the accepted values"),
             SimError::Internal(_) => {
                 Some("this is a bug in sim; please report it with the command you ran")

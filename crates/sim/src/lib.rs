@@ -12,6 +12,7 @@ pub mod engine;
 pub mod error;
 pub mod fleet;
 pub mod inputs_log;
+pub mod limits;
 pub mod pack;
 pub mod progress;
 pub mod record;

@@ -70,6 +70,7 @@ fn scenario(args: ScenarioArgs) -> Result<()> {
     let out = args
         .out
         .unwrap_or_else(|| PathBuf::from("out").join(&scenario.name));
+    sim::compare::check_out(&out)?;
     eprintln!("{}", scenario.describe(&plan.policy_name));
     if args.two_phase {
         eprintln!("{TWO_PHASE}");
@@ -77,6 +78,9 @@ fn scenario(args: ScenarioArgs) -> Result<()> {
     let bar = sim::progress::bar(plan.workload.job_count() as u64, "simulating");
     let (output, summary, manifest) = simulate(plan, |done, _| bar.set_position(done))?;
     bar.finish_and_clear();
+    for line in sim::run::warnings(&summary) {
+        eprintln!("{line}");
+    }
     write_outputs(&out, &output, &summary, &manifest)?;
     log_written(args.inputs_log.as_deref());
     say!("{}", sim::run::headline(&summary));
@@ -87,7 +91,8 @@ fn scenario(args: ScenarioArgs) -> Result<()> {
 
 fn compare(args: CompareArgs) -> Result<()> {
     let scenario = Scenario::load(&args.scenario, args.seed)?;
-    let policies = if args.policies.is_empty() {
+    let from_file = args.policies.is_empty();
+    let policies = if from_file {
         scenario.compare_policies()
     } else {
         args.policies
@@ -104,6 +109,9 @@ fn compare(args: CompareArgs) -> Result<()> {
             other => other,
         })?;
     }
+    sim::compare::check_policies(&policies, from_file)?;
+    // Found unusable now, not after every run.
+    sim::compare::check_out(&out)?;
     eprintln!("{}", scenario.describe(&policies.join(", ")));
     let runs = sim::compare::run_all(&scenario, &policies, args.threads, |done| {
         eprintln!(
@@ -220,14 +228,65 @@ fn run(args: RunArgs) -> Result<()> {
             job.queue = alloc_core::LocalQueueName::new(queue.as_str());
         }
     }
+    let workload = sim::workload::Workload::batch(jobs);
+    if let Some((job, queue)) = sim::workload::unknown_queue(&workload, &config) {
+        let known = sim::workload::known_queues(&config);
+        return Err(match &args.queue {
+            Some(_) => SimError::BadArgument {
+                flag: "--queue".into(),
+                reason: format!(
+                    "no LocalQueue \"{queue}\" in {} (LocalQueues: {known})",
+                    args.fleet.display()
+                ),
+            },
+            None => SimError::Refused {
+                place: args.trace.display().to_string(),
+                reason: format!(
+                    "{job} is submitted to LocalQueue \"{queue}\", which {} does not define \
+                     (LocalQueues: {known}); every such job would be rejected",
+                    args.fleet.display()
+                ),
+                hint: "pass --queue to submit every job to one LocalQueue of the fleet, or add \
+                       the LocalQueue to the fleet's local_queues",
+            },
+        });
+    }
+    let horizon = match args.horizon_hours {
+        None => None,
+        Some(hours) if hours > 0.0 => Some(alloc_core::Time(sim::limits::hours(hours).map_err(
+            |reason| SimError::BadArgument {
+                flag: "--horizon-hours".into(),
+                reason,
+            },
+        )?)),
+        Some(hours) => {
+            return Err(SimError::BadArgument {
+                flag: "--horizon-hours".into(),
+                reason: format!("must be positive (leave it out to run to the end), found {hours}"),
+            })
+        }
+    };
+    if args.sample_every_s == 0 {
+        return Err(SimError::BadArgument {
+            flag: "--sample-every-s".into(),
+            reason: "must be at least 1 second between samples, found 0".into(),
+        });
+    }
+    for (flag, seconds) in [
+        ("--sample-every-s", args.sample_every_s),
+        ("--cycle-every-s", args.cycle_every_s),
+    ] {
+        sim::limits::ms(seconds.saturating_mul(1000)).map_err(|reason| SimError::BadArgument {
+            flag: flag.into(),
+            reason,
+        })?;
+    }
     let options = EngineOptions {
         seed: Seed(args.seed),
         cycle_period: (args.cycle_every_s > 0)
             .then(|| alloc_core::Millis::seconds(args.cycle_every_s)),
-        sample_period: alloc_core::Millis::seconds(args.sample_every_s.max(1)),
-        horizon: args
-            .horizon_hours
-            .map(|h| alloc_core::Time((h * 3_600_000.0) as u64)),
+        sample_period: alloc_core::Millis::seconds(args.sample_every_s),
+        horizon,
         failures: fleet.failures,
         inputs_log: args.inputs_log.clone(),
         two_phase: args.two_phase,
@@ -236,18 +295,22 @@ fn run(args: RunArgs) -> Result<()> {
     let plan = RunPlan {
         config,
         nodes,
-        workload: sim::workload::Workload::batch(jobs),
+        workload,
         policy_name: args.policy.clone(),
         policy: baseline.policy,
         options,
         inputs: vec![args.trace.clone(), args.fleet.clone()],
     };
+    sim::compare::check_out(&args.out)?;
     if args.two_phase {
         eprintln!("{TWO_PHASE}");
     }
     let bar = sim::progress::bar(plan.workload.job_count() as u64, "replaying");
     let (output, summary, manifest) = simulate(plan, |done, _| bar.set_position(done))?;
     bar.finish_and_clear();
+    for line in sim::run::warnings(&summary) {
+        eprintln!("{line}");
+    }
     write_outputs(&args.out, &output, &summary, &manifest)?;
     log_written(args.inputs_log.as_deref());
     say!("{}", sim::run::headline(&summary));
@@ -334,6 +397,28 @@ fn import(args: ImportArgs) -> Result<()> {
 }
 
 fn generate(args: GenerateArgs) -> Result<()> {
+    if args.tenants == 0 {
+        return Err(SimError::BadArgument {
+            flag: "--tenants".into(),
+            reason: "at least 1 tenant must submit the jobs, found 0".into(),
+        });
+    }
+    if args.jobs > sim::limits::MAX_GENERATED_JOBS {
+        return Err(SimError::BadArgument {
+            flag: "--jobs".into(),
+            reason: format!(
+                "{} jobs is more than a generated trace may hold ({})",
+                args.jobs,
+                sim::limits::MAX_GENERATED_JOBS
+            ),
+        });
+    }
+    sim::limits::ms(args.interarrival_s.saturating_mul(1000)).map_err(|reason| {
+        SimError::BadArgument {
+            flag: "--interarrival-s".into(),
+            reason,
+        }
+    })?;
     let spec = sim::workload::synthetic::SyntheticSpec {
         jobs: args.jobs,
         mean_interarrival: alloc_core::Millis::seconds(args.interarrival_s),

@@ -98,3 +98,20 @@ pub fn headline(summary: &Value) -> String {
         summary["wait_ms"]["p50"], summary["wait_ms"]["p95"], summary["deadline_met_ratio"], summary["public_cost"],
     )
 }
+
+/// What a user must know before reading the numbers: a run a limit stopped, jobs given up as
+/// stuck ([`crate::limits`]). Printed on standard error.
+pub fn warnings(summary: &Value) -> Vec<String> {
+    let mut lines = Vec::new();
+    if let Some(stopped) = summary["stopped"].as_str() {
+        lines.push(format!("warning: the run {stopped}"));
+    }
+    if let Some(stuck) = summary["jobs"]["stuck"].as_u64() {
+        lines.push(format!(
+            "warning: {stuck} job(s) stuck: interrupted {} times in a row without keeping any \
+             work, so the twin stopped retrying them (jobs.csv: reject_reason)",
+            crate::limits::MAX_FRUITLESS_ATTEMPTS
+        ));
+    }
+    lines
+}

@@ -96,6 +96,12 @@ pub struct RunOutput {
     pub cycles: u64,
     /// Notebook sessions' GPU holding and cell starts (all zero without sessions).
     pub notebook: NotebookStats,
+    /// Why the run stopped before its work was done, when a limit stopped it
+    /// ([`crate::limits`]); `None` when it ended by itself or at its horizon.
+    pub stopped: Option<String>,
+    /// Jobs the twin gave up on: interrupted [`crate::limits::MAX_FRUITLESS_ATTEMPTS`] times
+    /// in a row without keeping any work.
+    pub stuck: u64,
 }
 
 /// A job's current attempt.
@@ -127,6 +133,8 @@ struct JobState {
     attempt_no: u32,
     /// Reference work still to do.
     remaining: Millis,
+    /// Interruptions in a row that kept no work (see [`crate::limits::MAX_FRUITLESS_ATTEMPTS`]).
+    fruitless: u32,
     /// Boxed: only running jobs have one, and a million-job run keeps every state.
     active: Option<Box<Active>>,
 }
@@ -135,6 +143,7 @@ impl JobState {
     fn new(job: Job) -> JobState {
         JobState {
             remaining: job.runtime,
+            fruitless: 0,
             record: JobRecord::new(job),
             attempt_no: 0,
             active: None,
@@ -167,6 +176,9 @@ pub struct Engine {
     fault: Option<Fault>,
     /// Where the core's inputs and decisions are written, if asked for.
     log: Option<InputsLog>,
+    /// Set when a limit stops the run ([`RunOutput::stopped`]).
+    stopped: Option<String>,
+    stuck: u64,
 }
 
 impl Engine {
@@ -247,6 +259,8 @@ impl Engine {
             notebooks,
             fault: None,
             log,
+            stopped: None,
+            stuck: 0,
         };
         let opens: Vec<Time> = engine
             .notebooks
@@ -280,6 +294,14 @@ impl Engine {
         let mut now = Time::ZERO;
         while let Some((at, event)) = self.queue.pop() {
             if self.options.horizon.is_some_and(|h| at > h) {
+                break;
+            }
+            if at.0 > crate::limits::MAX_RUN_MS {
+                self.stopped = Some(format!(
+                    "stopped at the 20-year limit of simulated time (t={} ms) with work left; \
+                     set a horizon",
+                    crate::limits::MAX_RUN_MS
+                ));
                 break;
             }
             now = at;
@@ -331,6 +353,9 @@ impl Engine {
             }
             if self.events.is_multiple_of(4096) {
                 progress(done, total);
+            }
+            if self.stopped.is_some() {
+                break;
             }
             if self.live == 0
                 && self.cycle_at.is_empty()
@@ -411,10 +436,8 @@ impl Engine {
         if now < active.attempt.end() {
             // the lease's reservation pays for no more: the job resumes from its checkpoint
             if self.apply(Input::JobRequeued(id), now).is_some() {
-                self.close_attempt(id, now, true);
-                if let Some(state) = self.jobs.get_mut(&id) {
-                    state.record.interruptions += 1;
-                }
+                let kept = self.close_attempt(id, now, true);
+                self.interrupted(id, kept, now);
                 self.request_cycle(now);
             }
             return false;
@@ -436,12 +459,14 @@ impl Engine {
     /// (its lease's bill closes when it is released or taken over). When `interrupted`, the
     /// work since the last checkpoint is lost, the job will resume, and the core is told what
     /// it still has to do.
-    fn close_attempt(&mut self, id: JobId, now: Time, interrupted: bool) {
+    ///
+    /// Returns whether an interrupted attempt kept any work.
+    fn close_attempt(&mut self, id: JobId, now: Time, interrupted: bool) -> bool {
         let Some(state) = self.jobs.get_mut(&id) else {
-            return;
+            return false;
         };
         let Some(active) = state.active.take() else {
-            return;
+            return false;
         };
         let elapsed = now.since(active.attempt.started);
         self.accounting.free(
@@ -462,10 +487,14 @@ impl Engine {
             }
         }
         if !interrupted {
-            return;
+            return false;
         }
         let (remaining, lost) =
             RuntimeModel::stop(&state.record.job, &active.attempt, state.remaining, now);
+        let kept = remaining < state.remaining;
+        if kept {
+            state.fruitless = 0;
+        }
         state.remaining = remaining;
         state.record.lost_gpu_ms += active.milli * lost.0 / 1000;
         state.attempt_no += 1;
@@ -473,6 +502,34 @@ impl Engine {
         if !self.notebooks.is_lease(id) {
             self.apply(Input::JobProgress { job: id, remaining }, now);
         }
+        kept
+    }
+
+    /// A job's attempt was interrupted (its node failed, or its burst's lease ran out) and
+    /// `kept` says whether it kept any work. After [`crate::limits::MAX_FRUITLESS_ATTEMPTS`]
+    /// such interruptions in a row without progress the job cannot finish: the core is told
+    /// to forget it and it is reported unfinished, with why.
+    fn interrupted(&mut self, id: JobId, kept: bool, now: Time) {
+        let lease = self.notebooks.is_lease(id);
+        let Some(state) = self.jobs.get_mut(&id) else {
+            return;
+        };
+        state.record.interruptions += 1;
+        if kept || lease {
+            return;
+        }
+        state.fruitless += 1;
+        if state.fruitless < crate::limits::MAX_FRUITLESS_ATTEMPTS {
+            return;
+        }
+        state.record.reject_reason = Some(format!(
+            "stuck: interrupted {} times in a row without keeping any work (it has no \
+             checkpoint shorter than the time between interruptions); the twin stopped \
+             retrying it",
+            state.fruitless
+        ));
+        self.stuck += 1;
+        self.apply(Input::JobCancelled(id), now);
     }
 
     fn node_down(&mut self, node: NodeName, now: Time) {
@@ -480,10 +537,8 @@ impl Engine {
             return;
         };
         for id in applied.requeued {
-            self.close_attempt(id, now, true);
-            if let Some(state) = self.jobs.get_mut(&id) {
-                state.record.interruptions += 1;
-            }
+            let kept = self.close_attempt(id, now, true);
+            self.interrupted(id, kept, now);
             self.lease_stopped(id, false, now);
         }
         if let Some(spec) = self.node_specs.get(&node) {
@@ -713,6 +768,17 @@ impl Engine {
             self.samples.pop();
         }
         self.samples.push(sample);
+        if self.samples.len() >= crate::limits::MAX_SAMPLES && self.live > 0 {
+            self.stopped.get_or_insert_with(|| {
+                format!(
+                    "stopped at t={} ms with work left: a run keeps at most {} time-series \
+                     samples; raise sample_every_s or set a horizon",
+                    now.0,
+                    crate::limits::MAX_SAMPLES
+                )
+            });
+            return;
+        }
         if self.live > 0 {
             self.queue
                 .push(now + self.options.sample_period, Event::Sample);
@@ -775,6 +841,8 @@ impl Engine {
             events: self.events,
             cycles: self.cycles,
             notebook,
+            stopped: self.stopped,
+            stuck: self.stuck,
         })
     }
 }

@@ -63,6 +63,7 @@ impl FleetFile {
 
     /// The scheduler configuration and the node list, checked for dangling names.
     pub fn resolve(&self, path: &Path) -> Result<(Config, Vec<NodeSpec>)> {
+        self.check_limits(path)?;
         let config = Config::new(
             self.gpu_models.clone(),
             self.clusters.clone(),
@@ -118,14 +119,115 @@ impl FleetFile {
                 });
             }
         }
-        if let Some(failures) = &self.failures {
-            if !(failures.mtbf_hours > 0.0 && failures.repair_hours >= 0.0) {
-                return Err(SimError::BadFile {
-                    path: path.to_path_buf(),
-                    reason: "failures: mtbf_hours must be > 0 and repair_hours >= 0".into(),
-                });
-            }
-        }
         Ok((config, nodes))
     }
+
+    /// Refuses values that cannot be meant, before anything is built from them: speeds of 0,
+    /// negative prices and budgets, more nodes or GPUs than [`crate::limits`] allows, failure
+    /// rates too high to simulate, durations beyond ten years.
+    fn check_limits(&self, path: &Path) -> Result<()> {
+        let bad = |field: String, reason: String| SimError::BadFile {
+            path: path.to_path_buf(),
+            reason: format!("{field}: {reason}"),
+        };
+        let limits = crate::limits::SPEED_PERMILLE;
+        for (index, model) in self.gpu_models.iter().enumerate() {
+            if !limits.contains(&model.speed_permille) {
+                return Err(bad(
+                    format!("gpu_models[{index}] ({}).speed_permille", model.name),
+                    format!(
+                        "expected {}..={} (‰ of the reference GPU's throughput, 1000 = as \
+                         fast), found {}",
+                        limits.start(),
+                        limits.end(),
+                        model.speed_permille
+                    ),
+                ));
+            }
+        }
+        for cluster in &self.clusters {
+            for (index, offer) in cluster.offers.iter().enumerate() {
+                let field = |name: &str| {
+                    format!(
+                        "clusters[{}].offers[{index}] ({}).{name}",
+                        cluster.name, offer.flavor
+                    )
+                };
+                if offer.price_per_gpu_hour.0 < 0 {
+                    return Err(bad(
+                        field("price_per_gpu_hour"),
+                        format!(
+                            "must not be negative, found {} (micro-units of currency)",
+                            offer.price_per_gpu_hour.0
+                        ),
+                    ));
+                }
+                for (name, value) in [
+                    ("provisioning_latency", offer.provisioning_latency),
+                    ("scale_down_after", offer.scale_down_after),
+                ] {
+                    crate::limits::ms(value.0).map_err(|reason| bad(field(name), reason))?;
+                }
+            }
+        }
+        check_budgets(&self.tenants).map_err(|(field, reason)| bad(field, reason))?;
+        let mut total: u64 = 0;
+        for (index, group) in self.nodes.iter().enumerate() {
+            let field = |name: &str| format!("nodes[{index}] ({}).{name}", group.name);
+            total = total.saturating_add(u64::from(group.count));
+            if total > crate::limits::MAX_NODES {
+                return Err(bad(
+                    field("count"),
+                    format!(
+                        "{} nodes in all is more than a fleet may have ({})",
+                        total,
+                        crate::limits::MAX_NODES
+                    ),
+                ));
+            }
+            if group.gpus > crate::limits::MAX_GPUS_PER_NODE {
+                return Err(bad(
+                    field("gpus"),
+                    format!(
+                        "{} GPUs is more than one node may carry ({})",
+                        group.gpus,
+                        crate::limits::MAX_GPUS_PER_NODE
+                    ),
+                ));
+            }
+        }
+        if let Some(failures) = &self.failures {
+            let mtbf = failures.mtbf_hours;
+            if !(mtbf >= crate::limits::MIN_MTBF_HOURS) {
+                return Err(bad(
+                    "failures.mtbf_hours".into(),
+                    format!(
+                        "expected at least {} hours between a node's failures, found {mtbf}",
+                        crate::limits::MIN_MTBF_HOURS
+                    ),
+                ));
+            }
+            crate::limits::hours(mtbf)
+                .map_err(|reason| bad("failures.mtbf_hours".into(), reason))?;
+            crate::limits::hours(failures.repair_hours)
+                .map_err(|reason| bad("failures.repair_hours".into(), reason))?;
+        }
+        Ok(())
+    }
+}
+
+/// Tenants' public budgets are money to spend: never negative.
+pub fn check_budgets(tenants: &[Tenant]) -> std::result::Result<(), (String, String)> {
+    for (index, tenant) in tenants.iter().enumerate() {
+        if let Some(budget) = tenant.public_budget.filter(|b| b.0 < 0) {
+            return Err((
+                format!("tenants[{index}] ({}).public_budget", tenant.name),
+                format!(
+                    "must not be negative, found {} (micro-units of currency)",
+                    budget.0
+                ),
+            ));
+        }
+    }
+    Ok(())
 }

@@ -13,7 +13,9 @@
 //! are then shifted up together until the best model present is GOLD, so every tier a trace
 //! asks for exists in the fleet (Philly: 24 GB GOLD, 12 GB SILVER) — and one
 //! ClusterQueue `default` (LocalQueue `default`) whose nominal quota is the whole fleet.
-//! VRAM and relative speed come from a table of known models (unknown codes: 16 GiB, 1.0×).
+//! VRAM and relative speed come from a table of known models; the opaque codes of the
+//! published lists (`MISC`, `GPU-series-1`, `GPU-series-2`) are taken as 16 GiB at 1.0×, and
+//! any other code is refused, naming its line.
 
 use super::{FleetFile, NodeGroup};
 use crate::error::{Result, SimError};
@@ -73,6 +75,16 @@ pub fn build(format: MachineList, path: &Path) -> Result<BuiltFleet> {
         .filter(|m| m.gpus > 0 && !m.model.is_empty())
         .collect();
     let dropped = total - with_gpu.len() as u64;
+    if with_gpu.is_empty() {
+        return Err(SimError::Refused {
+            place: path.display().to_string(),
+            reason: format!(
+                "no machine with GPUs among the {total} listed: the fleet would have no GPU"
+            ),
+            hint: "check --from (openb, pai2020, spot2026, philly) and the file: a header \
+                   alone makes no fleet",
+        });
+    }
     let gpus = with_gpu.iter().map(|m| u64::from(m.gpus)).sum();
     Ok(BuiltFleet {
         fleet: assemble(&with_gpu),
@@ -90,16 +102,17 @@ fn read(format: MachineList, path: &Path) -> Result<Vec<Machine>> {
         .from_path(path)
         .map_err(|e| SimError::io(path, std::io::Error::other(e)))?;
     let mut machines = Vec::new();
+    let mut names: BTreeMap<String, u64> = BTreeMap::new();
     for (index, record) in reader.records().enumerate() {
         let line = index as u64 + if has_header { 2 } else { 1 };
-        let record = record.map_err(|e| SimError::BadRow {
+        let record = record.map_err(|e| SimError::BadMachine {
             path: path.to_path_buf(),
             line,
             field: "(row)".into(),
             reason: e.to_string(),
         })?;
         let field = |column: usize, name: &str| -> Result<&str> {
-            record.get(column).ok_or_else(|| SimError::BadRow {
+            record.get(column).ok_or_else(|| SimError::BadMachine {
                 path: path.to_path_buf(),
                 line,
                 field: name.into(),
@@ -111,18 +124,46 @@ fn read(format: MachineList, path: &Path) -> Result<Vec<Machine>> {
             text.trim_end_matches("GB")
                 .trim()
                 .parse()
-                .map_err(|_| SimError::BadRow {
+                .map_err(|_| SimError::BadMachine {
                     path: path.to_path_buf(),
                     line,
                     field: name.into(),
                     reason: format!("expected a whole number, got {text:?}"),
                 })
         };
+        let name_column = match format {
+            MachineList::Spot2026 => 3,
+            _ => 0,
+        };
+        let name = field(name_column, "name")?.to_string();
+        if let Some(first) = names.insert(name.clone(), line) {
+            return Err(SimError::BadMachine {
+                path: path.to_path_buf(),
+                line,
+                field: "name".into(),
+                reason: format!("machine {name:?} is already listed on line {first}"),
+            });
+        }
+        let gpus = |column: usize, name: &str| -> Result<u32> {
+            let count = number(column, name)?;
+            u32::try_from(count)
+                .ok()
+                .filter(|&count| count <= crate::limits::MAX_GPUS_PER_NODE)
+                .ok_or_else(|| SimError::BadMachine {
+                    path: path.to_path_buf(),
+                    line,
+                    field: name.into(),
+                    reason: format!(
+                        "{count} GPUs is more than one machine may carry ({})",
+                        crate::limits::MAX_GPUS_PER_NODE
+                    ),
+                })
+        };
         let machine = match format {
             MachineList::Openb => Machine {
                 cpu_milli: number(1, "cpu_milli")?,
                 memory_mib: number(2, "memory_mib")?,
-                gpus: number(3, "gpu")? as u32,
+                gpus: gpus(3, "gpu")?,
                 model: field(4, "model")?.to_string(),
             },
             MachineList::Pai2020 => {
@@ -135,20 +176,20 @@ fn read(format: MachineList, path: &Path) -> Result<Vec<Machine>> {
                     },
                     cpu_milli: number(2, "cap_cpu")? * 1000,
                     memory_mib: number(3, "cap_mem")? * 1024,
-                    gpus: number(4, "cap_gpu")? as u32,
+                    gpus: gpus(4, "cap_gpu")?,
                 }
             }
             MachineList::Spot2026 => {
                 let cpus = number(2, "cpu_num")?;
                 Machine {
                     model: field(0, "gpu_model")?.to_string(),
-                    gpus: number(1, "gpu_capacity_num")? as u32,
+                    gpus: gpus(1, "gpu_capacity_num")?,
                     cpu_milli: cpus * 1000,
                     memory_mib: cpus * 8 * 1024,
                 }
             }
             MachineList::Philly => {
-                let gpus = number(1, "number of GPUs")? as u32;
+                let gpus = gpus(1, "number of GPUs")?;
                 let memory = number(2, "single GPU mem")?;
                 Machine {
                     model: format!("Philly-{memory}GB"),
@@ -158,14 +199,50 @@ fn read(format: MachineList, path: &Path) -> Result<Vec<Machine>> {
                 }
             }
         };
+        if machine.gpus > 0 && !machine.model.is_empty() && profile(&machine.model).is_none() {
+            return Err(SimError::BadMachine {
+                path: path.to_path_buf(),
+                line,
+                field: "model".into(),
+                reason: format!(
+                    "unknown GPU model {:?}: its VRAM and speed are not known (known: {})",
+                    machine.model,
+                    KNOWN_MODELS.join(", ")
+                ),
+            });
+        }
         machines.push(machine);
     }
     Ok(machines)
 }
 
-/// (VRAM MiB, speed ‰, MPS clients, tier) of a model code.
-fn profile(model: &str) -> (u64, u32, u32, Tier) {
-    match model {
+/// Every model code [`profile`] knows, for messages.
+const KNOWN_MODELS: [&str; 17] = [
+    "A100-SXM4-80GB",
+    "A800-SXM4-80GB",
+    "H800",
+    "H100",
+    "V100M32",
+    "V100",
+    "V100M16",
+    "A10",
+    "G2",
+    "G3",
+    "T4",
+    "P100",
+    "Philly-24GB",
+    "Philly-12GB",
+    "MISC",
+    "GPU-series-1",
+    "GPU-series-2",
+];
+
+/// (VRAM MiB, speed ‰, MPS clients, tier) of a model code; `None` for a code not known.
+/// The published lists name some models only by an opaque code (PAI 2020's `MISC`, spot
+/// 2026's `GPU-series-1` and `-2`): those are taken as 16 GiB at the reference speed, an
+/// assumption written here rather than made for any unknown code.
+fn profile(model: &str) -> Option<(u64, u32, u32, Tier)> {
+    Some(match model {
         "A100-SXM4-80GB" | "A800-SXM4-80GB" => (81_920, 2200, 48, Tier::Gold),
         "H800" | "H100" => (81_920, 3500, 48, Tier::Gold),
         "V100M32" => (32_768, 1000, 16, Tier::Silver),
@@ -176,8 +253,9 @@ fn profile(model: &str) -> (u64, u32, u32, Tier) {
         "P100" => (16_384, 600, 16, Tier::Bronze),
         "Philly-24GB" => (24_576, 700, 16, Tier::Silver),
         "Philly-12GB" => (12_288, 400, 16, Tier::Bronze),
-        _ => (16_384, 1000, 16, Tier::Bronze),
-    }
+        "MISC" | "GPU-series-1" | "GPU-series-2" => (16_384, 1000, 16, Tier::Bronze),
+        _ => return None,
+    })
 }
 
 fn tier_rank(tier: Tier) -> u8 {
@@ -212,9 +290,11 @@ fn assemble(machines: &[Machine]) -> FleetFile {
     let flavor_name = |model: &str| FlavorName::new(model.to_lowercase());
     let best = capacity
         .keys()
-        .map(|model| profile(model).3)
+        .filter_map(|model| profile(model).map(|p| p.3))
         .max()
         .unwrap_or(Tier::Gold);
+    let unknown = (16_384, 1000, 16, Tier::Bronze);
+    let profile = |model: &str| profile(model).unwrap_or(unknown);
     let tier_of = |model: &str| shift_up(profile(model).3, tier_rank(Tier::Gold) - tier_rank(best));
     let gpu_models = capacity
         .keys()
@@ -328,7 +408,7 @@ mod tests {
         )
         .ok();
         match build(MachineList::Spot2026, &path) {
-            Err(SimError::BadRow { line, field, .. }) => {
+            Err(SimError::BadMachine { line, field, .. }) => {
                 assert_eq!((line, field.as_str()), (3, "gpu_capacity_num"))
             }
             other => panic!("expected a bad row, got {:?}", other.map(|b| b.machines)),

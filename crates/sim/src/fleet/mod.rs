@@ -4,4 +4,4 @@
 mod file;
 pub mod from_machines;
 
-pub use file::{FailureModel, FleetFile, NodeGroup};
+pub use file::{check_budgets, FailureModel, FleetFile, NodeGroup};

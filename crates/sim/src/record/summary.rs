@@ -157,7 +157,7 @@ pub fn summary(policy: &str, seed: u64, output: &RunOutput) -> Value {
         .chain([output.notebook.lease_max_preemptions])
         .max()
         .unwrap_or(0);
-    json!({
+    let mut summary = json!({
         "policy": policy,
         "seed": seed,
         "jobs": {
@@ -184,7 +184,15 @@ pub fn summary(policy: &str, seed: u64, output: &RunOutput) -> Value {
         "end_ms": output.end.0,
         "events": output.events,
         "cycles": output.cycles,
-    })
+    });
+    // Named only when they happen, so that a run without them reads as it always did.
+    if output.stuck > 0 {
+        summary["jobs"]["stuck"] = json!(output.stuck);
+    }
+    if let Some(stopped) = &output.stopped {
+        summary["stopped"] = json!(stopped);
+    }
+    summary
 }
 
 #[cfg(test)]

@@ -174,12 +174,18 @@ fn apply(baseline: &mut Baseline, pair: &str) -> std::result::Result<(), String>
     Ok(())
 }
 
-/// `90s`, `10m`, `2h` or plain milliseconds.
+/// `250ms`, `90s`, `10m`, `2h`: a number and its unit (a bare number other than 0 is
+/// refused: `keep-alive=5` could mean 5 ms or 5 minutes). At most ten years.
 pub fn duration(text: &str) -> std::result::Result<Millis, String> {
-    let bad = || format!("{text:?} is not a duration like 90s, 10m or 2h");
+    let bad = || format!("{text:?} is not a duration like 250ms, 90s, 10m or 2h");
     let (number, unit) = match text.find(|c: char| !c.is_ascii_digit() && c != '.') {
         Some(index) => text.split_at(index),
-        None => (text, "ms"),
+        None if text.parse::<f64>() == Ok(0.0) => (text, "ms"),
+        None => {
+            return Err(format!(
+                "{text:?} needs a unit: {text}ms, {text}s, {text}m or {text}h"
+            ))
+        }
     };
     let value: f64 = number.parse().map_err(|_| bad())?;
     let scale = match unit {
@@ -193,6 +199,7 @@ pub fn duration(text: &str) -> std::result::Result<Millis, String> {
     if !(millis.is_finite() && millis >= 0.0) {
         return Err(bad());
     }
+    crate::limits::ms(millis.round() as u64)?;
     Ok(Millis(millis.round() as u64))
 }
 
@@ -297,7 +304,8 @@ mod tests {
     #[test]
     fn durations() {
         assert_eq!(duration("1.5h"), Ok(Millis::minutes(90)));
-        assert_eq!(duration("250"), Ok(Millis(250)));
+        assert_eq!(duration("250ms"), Ok(Millis(250)));
+        assert_eq!(duration("0"), Ok(Millis(0)));
         assert!(duration("-1m").is_err());
         assert!(duration("m").is_err());
     }

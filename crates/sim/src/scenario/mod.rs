@@ -5,6 +5,7 @@
 //! jobs.
 
 pub mod baseline;
+mod check;
 pub mod file;
 mod queues;
 
@@ -46,7 +47,9 @@ impl Scenario {
     /// `seed` overrides the file's.
     pub fn load(name_or_path: &str, seed: Option<u64>) -> Result<Scenario> {
         let path = locate(name_or_path)?;
-        let mut file: ScenarioFile = crate::yaml::load(&path)?;
+        let text = std::fs::read_to_string(&path).map_err(|e| SimError::io(&path, e))?;
+        let mut file: ScenarioFile = crate::yaml::parse(&path, &text)?;
+        check::settings(&file, &path, &text)?;
         if let Some(seed) = seed {
             file.seed = seed;
         }
@@ -82,7 +85,11 @@ impl Scenario {
             inputs,
         };
         // Fail on a bad fleet or policy now, not in the middle of a comparison.
-        scenario.fleet.resolve(&scenario.fleet_path)?;
+        if let Some(kueue) = &scenario.file.kueue {
+            queues::check_config(kueue, &scenario.fleet, &base, &scenario.path)?;
+        }
+        let (config, _) = scenario.fleet.resolve(&scenario.fleet_path)?;
+        check::queues_exist(&scenario, &config, &text)?;
         baseline::baseline(&scenario.file.policy)?;
         Ok(scenario)
     }
@@ -130,8 +137,9 @@ impl Scenario {
         }
         let (config, nodes) = fleet.resolve(&self.fleet_path)?;
         let settings = &self.file;
-        let minutes = |m: f64| Millis((m.max(0.0) * 60_000.0) as u64);
-        let seconds = |s: f64| Millis((s.max(0.0) * 1_000.0) as u64);
+        // Checked when the file was loaded (`check::settings`): never negative, NaN or huge.
+        let minutes = |m: f64| Millis(crate::limits::minutes(m).unwrap_or(0));
+        let seconds = |s: f64| Millis(crate::limits::seconds(s).unwrap_or(0));
         let notebooks = NotebookOptions {
             hold: baseline.notebook_hold,
             keep_alive: baseline
@@ -147,7 +155,7 @@ impl Scenario {
             sample_period: Millis::seconds(engine.sample_every_s.max(1)),
             horizon: settings
                 .horizon_hours
-                .map(|h| Time((h.max(0.0) * 3_600_000.0) as u64)),
+                .map(|h| Time(crate::limits::hours(h).unwrap_or(0))),
             failures: fleet.failures,
             public_scale_down: engine.public_scale_down_minutes.map(minutes),
             notebooks,

@@ -59,7 +59,7 @@ pub fn import(inputs: &[PathBuf], skip_bad_rows: bool) -> Result<ImportReport> {
         table.require(&REQUIRED, "an openb pod list")?;
         collector.read(table, map_row)?;
     }
-    Ok(collector.finish(Clock::Relative))
+    collector.finish(Clock::Relative)
 }
 
 fn map_row(row: &Row<'_>) -> Result<Mapped> {
@@ -103,6 +103,15 @@ fn map_row(row: &Row<'_>) -> Result<Mapped> {
     let Some(scheduled_ms) = row.convert_opt("scheduled_time", seconds_to_ms)? else {
         return Ok(Mapped::Dropped(NEVER_SCHEDULED));
     };
+    if scheduled_ms < submit_ms {
+        return Err(row.bad(
+            "scheduled_time",
+            format!(
+                "the pod is scheduled ({scheduled_ms} ms) before it was created \
+                 (creation_time {submit_ms} ms)"
+            ),
+        ));
+    }
     let Some(runtime_ms) = deletion_ms.checked_sub(scheduled_ms) else {
         return Ok(Mapped::Dropped(DELETED_BEFORE_SCHEDULED));
     };

@@ -53,7 +53,7 @@ pub fn import(inputs: &[PathBuf], skip_bad_rows: bool) -> Result<ImportReport> {
         table.require(&REQUIRED, "a Chronus trace (trace_job_Philly_*.csv)")?;
         collector.read(table, map_row)?;
     }
-    Ok(collector.finish(Clock::Relative))
+    collector.finish(Clock::Relative)
 }
 
 fn map_row(row: &Row<'_>) -> Result<Mapped> {

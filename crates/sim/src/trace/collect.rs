@@ -3,8 +3,9 @@
 
 use super::table::{Row, Table};
 use super::{ImportReport, TraceJob};
-use crate::error::Result;
+use crate::error::{Result, SimError};
 use std::collections::BTreeSet;
+use std::path::PathBuf;
 
 /// What an importer made of one well-formed source row.
 pub(crate) enum Mapped {
@@ -29,8 +30,18 @@ pub(crate) enum Clock {
 /// Accumulates rows across the input files of one import.
 pub(crate) struct Collector {
     skip_bad_rows: bool,
-    drafts: Vec<(Option<u64>, TraceJob)>,
+    drafts: Vec<Draft>,
+    /// The files read, in order; a draft names its file by index.
+    files: Vec<PathBuf>,
     report: ImportReport,
+}
+
+/// A mapped row, and where it came from (its job is checked once the clock is known).
+struct Draft {
+    source_id: Option<u64>,
+    job: TraceJob,
+    file: usize,
+    line: u64,
 }
 
 impl Collector {
@@ -38,6 +49,7 @@ impl Collector {
         Collector {
             skip_bad_rows,
             drafts: Vec::new(),
+            files: Vec::new(),
             report: ImportReport::default(),
         }
     }
@@ -52,14 +64,33 @@ impl Collector {
         let Collector {
             skip_bad_rows,
             drafts,
+            files,
             report,
         } = self;
+        let file = files.len();
+        files.push(table.path().to_path_buf());
         let mut skipped = 0;
         let mut first_bad = Vec::new();
         let rows = table.for_each_row(
             |row| {
                 match map(row)? {
-                    Mapped::Job { source_id, job } => drafts.push((source_id, *job)),
+                    Mapped::Job { source_id, job } => {
+                        if let Some(id) = source_id.filter(|&id| id > crate::limits::MAX_JOB_ID) {
+                            return Err(row.bad(
+                                "job_id",
+                                format!(
+                                    "{id} is above the largest id, {}",
+                                    crate::limits::MAX_JOB_ID
+                                ),
+                            ));
+                        }
+                        drafts.push(Draft {
+                            source_id,
+                            job: *job,
+                            file,
+                            line: row.line(),
+                        })
+                    }
                     Mapped::Dropped(reason) => {
                         *report.dropped.entry(reason.to_string()).or_insert(0) += 1
                     }
@@ -89,38 +120,65 @@ impl Collector {
     /// Ids: the source ids when every row had one and none repeats across all inputs;
     /// otherwise every job is renumbered 0, 1, 2, ... in input order (file order, then row
     /// order), so the result never depends on the values of ids that were not usable.
-    pub(crate) fn finish(self, clock: Clock) -> ImportReport {
+    pub(crate) fn finish(self, clock: Clock) -> Result<ImportReport> {
         let Collector {
-            drafts, mut report, ..
+            skip_bad_rows,
+            mut drafts,
+            files,
+            mut report,
         } = self;
-        let mut seen = BTreeSet::new();
-        let keep_ids = drafts
-            .iter()
-            .all(|(source_id, _)| source_id.is_some_and(|id| seen.insert(id)));
-        let mut jobs: Vec<TraceJob> = drafts
-            .into_iter()
-            .zip(0u64..)
-            .map(|((source_id, mut job), position)| {
-                job.job_id = if keep_ids {
-                    source_id.unwrap_or(position)
-                } else {
-                    position
-                };
-                job
-            })
-            .collect();
         if clock == Clock::WallClock {
-            let start = jobs.iter().map(|job| job.submit_ms).min().unwrap_or(0);
-            for job in &mut jobs {
+            let start = drafts.iter().map(|d| d.job.submit_ms).min().unwrap_or(0);
+            for Draft { job, .. } in &mut drafts {
                 job.submit_ms -= start;
                 job.deadline_ms = job
                     .deadline_ms
                     .map(|deadline| deadline.saturating_sub(start));
             }
         }
+        // Each job is checked as the native reader would check it (times within the limits
+        // included), so a row that could not be written is a bad row naming its line.
+        let mut checked = Vec::with_capacity(drafts.len());
+        for draft in drafts {
+            match draft.job.check() {
+                Ok(()) => checked.push(draft),
+                Err((field, reason)) => {
+                    let error = SimError::BadRow {
+                        path: files.get(draft.file).cloned().unwrap_or_default(),
+                        line: draft.line,
+                        field: field.to_string(),
+                        reason,
+                    };
+                    if !skip_bad_rows {
+                        return Err(error);
+                    }
+                    report.skipped_bad += 1;
+                    if report.first_bad.len() < ImportReport::KEPT_ERRORS {
+                        report.first_bad.push(error);
+                    }
+                }
+            }
+        }
+        let mut seen = BTreeSet::new();
+        let keep_ids = checked
+            .iter()
+            .all(|draft| draft.source_id.is_some_and(|id| seen.insert(id)));
+        let mut jobs: Vec<TraceJob> = checked
+            .into_iter()
+            .zip(0u64..)
+            .map(|(draft, position)| {
+                let mut job = draft.job;
+                job.job_id = if keep_ids {
+                    draft.source_id.unwrap_or(position)
+                } else {
+                    position
+                };
+                job
+            })
+            .collect();
         jobs.sort_by_key(|job| (job.submit_ms, job.job_id));
         report.jobs = jobs;
-        report
+        Ok(report)
     }
 }
 

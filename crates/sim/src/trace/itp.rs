@@ -47,7 +47,7 @@ pub fn import(inputs: &[PathBuf], skip_bad_rows: bool) -> Result<ImportReport> {
             .unwrap_or_default();
         collector.read(table, |row| map_row(row, &cluster))?;
     }
-    Ok(collector.finish(Clock::Relative))
+    collector.finish(Clock::Relative)
 }
 
 fn map_row(row: &Row<'_>, cluster: &str) -> Result<Mapped> {

@@ -112,6 +112,28 @@ impl TraceJob {
 
     /// Checks the rules that span fields; `Err((column, reason))` names the offending column.
     pub fn check(&self) -> Result<(), (&'static str, String)> {
+        if self.job_id > crate::limits::MAX_JOB_ID {
+            return Err((
+                "job_id",
+                format!(
+                    "{} is above the largest id, {} (ids are written as signed 64-bit \
+                     integers)",
+                    self.job_id,
+                    crate::limits::MAX_JOB_ID
+                ),
+            ));
+        }
+        for (field, value) in [
+            ("submit_ms", Some(self.submit_ms)),
+            ("runtime_ms", Some(self.runtime_ms)),
+            ("deadline_ms", self.deadline_ms),
+            ("checkpoint_interval_ms", self.checkpoint_interval_ms),
+            ("restore_ms", Some(self.restore_ms)),
+        ] {
+            if let Some(value) = value {
+                crate::limits::ms(value).map_err(|reason| (field, reason))?;
+            }
+        }
         let milli = self.gpu_milli;
         if self.gpus > 0 && !(1..=1000).contains(&milli) {
             return Err((

@@ -45,7 +45,7 @@ pub fn import(inputs: &[PathBuf], skip_bad_rows: bool) -> Result<ImportReport> {
         table.require(&REQUIRED, "a Philly job list (philly.csv)")?;
         collector.read(table, map_row)?;
     }
-    Ok(collector.finish(Clock::WallClock))
+    collector.finish(Clock::WallClock)
 }
 
 fn map_row(row: &Row<'_>) -> Result<Mapped> {

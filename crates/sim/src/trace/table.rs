@@ -23,7 +23,9 @@ impl Table {
         let file = File::open(path).map_err(|e| SimError::io(path, e))?;
         let mut reader = csv::ReaderBuilder::new()
             .flexible(true)
-            .trim(csv::Trim::All)
+            // Cells are trimmed here, not by the reader, so that a line break a stray quote
+            // pulled into a cell stays visible (see `for_each_row`).
+            .trim(csv::Trim::None)
             .from_reader(file);
         let header = reader
             .byte_headers()
@@ -38,9 +40,11 @@ impl Table {
         let mut names = Vec::with_capacity(header.len());
         let mut index = BTreeMap::new();
         for (position, raw) in header.iter().enumerate() {
-            let name = std::str::from_utf8(raw).map_err(|_| {
-                bad_file(path, format!("header column {} is not UTF-8", position + 1))
-            })?;
+            let name = std::str::from_utf8(raw)
+                .map_err(|_| {
+                    bad_file(path, format!("header column {} is not UTF-8", position + 1))
+                })?
+                .trim();
             if name.is_empty() {
                 return Err(bad_file(
                     path,
@@ -61,6 +65,11 @@ impl Table {
             index,
             reader,
         })
+    }
+
+    /// The file being read.
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
     }
 
     /// Column names in header order.
@@ -116,7 +125,18 @@ impl Table {
                 line: record.position().map_or(0, |position| position.line()),
                 record: &record,
             };
-            let outcome = if record.len() == self.names.len() {
+            // No cell of these formats holds a line break: one that does ran past its line
+            // inside quotes, whatever the field count says.
+            let outcome = if let Some(column) = record
+                .iter()
+                .position(|cell| cell.contains(&b'\n') || cell.contains(&b'\r'))
+            {
+                Err(row.bad(
+                    self.names.get(column).map_or("row", String::as_str),
+                    "a quoted cell runs past the end of its line: a closing `\"` is missing \
+                     (the quote opened on this line)",
+                ))
+            } else if record.len() == self.names.len() {
                 each(&row)
             } else {
                 Err(row.bad(
@@ -171,8 +191,9 @@ impl Row<'_> {
         else {
             return Ok(None);
         };
-        let text =
-            std::str::from_utf8(raw).map_err(|_| self.bad(field, "the cell is not valid UTF-8"))?;
+        let text = std::str::from_utf8(raw)
+            .map_err(|_| self.bad(field, "the cell is not valid UTF-8"))?
+            .trim();
         Ok((!text.is_empty()).then_some(text))
     }
 
