@@ -172,7 +172,8 @@ fn resource_quota(
     for ((field, value), amount) in fields.into_iter().zip(&mut amounts) {
         let Some(value) = value else { continue };
         let steps = [here, &[key(field)]].concat();
-        *amount = Some(quantity::to_units(&value.0, resource).map_err(|e| site.error(&steps, e))?);
+        *amount =
+            Some(quantity::to_quota_units(&value.0, resource).map_err(|e| site.error(&steps, e))?);
     }
     let [nominal, borrowing_limit, lending_limit] = amounts;
     let quota = Quota {

@@ -15,6 +15,14 @@ pub enum QuantityError {
     /// More than `u64` units of the resource.
     #[error("quantity {0:?} is too large")]
     TooLarge(String),
+    /// Not zero, but less than one unit of the resource (1 MiB of memory, a thousandth of a
+    /// GPU or CPU): rounding it down to nothing would silently grant no quota.
+    #[error("quantity {text:?} is less than one {unit} (the smallest amount alloc-core counts) but not 0; write 0 or at least 1{suffix}")]
+    BelowUnit {
+        text: String,
+        unit: &'static str,
+        suffix: &'static str,
+    },
 }
 
 /// What is wrong with the text of a quantity.
@@ -28,6 +36,8 @@ pub enum Malformed {
     TooManyDigits,
     #[error("unknown suffix (use one of n u m k M G T P E Ki Mi Gi Ti Pi Ei, or e<exponent>)")]
     UnknownSuffix,
+    #[error("the exponent is out of range (e-60 to e60)")]
+    ExponentOutOfRange,
 }
 
 /// A non-negative decimal `mantissa × 10^exponent × 1024^binary`.
@@ -38,8 +48,17 @@ struct Decimal {
 }
 
 /// Parses `text` as a quantity of `resource`, in that resource's alloc-core unit: milli-GPU,
-/// milli-CPU or MiB, rounded down.
+/// milli-CPU or MiB, rounded down (a request of less than one unit counts as none).
 pub fn to_units(text: &str, resource: Resource) -> Result<u64, QuantityError> {
+    match to_quota_units(text, resource) {
+        Err(QuantityError::BelowUnit { .. }) => Ok(0),
+        other => other,
+    }
+}
+
+/// As [`to_units`], for a quota: a quantity that is not zero but less than one unit is
+/// refused ([`QuantityError::BelowUnit`]) rather than rounded down to a quota of nothing.
+pub fn to_quota_units(text: &str, resource: Resource) -> Result<u64, QuantityError> {
     let decimal = parse(text.trim())?;
     let (multiply, divide): (u128, u128) = match resource {
         Resource::Gpu | Resource::Cpu => (1000, 1),
@@ -60,11 +79,23 @@ pub fn to_units(text: &str, resource: Resource) -> Result<u64, QuantityError> {
     } else {
         match 10u128.checked_pow(decimal.exponent.unsigned_abs()) {
             Some(scale) => denominator = denominator.saturating_mul(scale),
-            // Smaller than any unit: rounds down to nothing.
-            None => return Ok(0),
+            // Smaller than any unit.
+            None => denominator = u128::MAX,
         }
     }
-    u64::try_from(numerator / denominator).map_err(|_| too_large())
+    let units = numerator / denominator;
+    if units == 0 && decimal.mantissa != 0 {
+        let (unit, suffix) = match resource {
+            Resource::Memory => ("MiB", "Mi"),
+            Resource::Gpu | Resource::Cpu => ("thousandth", "m"),
+        };
+        return Err(QuantityError::BelowUnit {
+            text: text.to_string(),
+            unit,
+            suffix,
+        });
+    }
+    u64::try_from(units).map_err(|_| too_large())
 }
 
 /// Whether `text` is a quantity equal to zero (for resources whose unit we do not know).
@@ -101,12 +132,24 @@ fn parse(text: &str) -> Result<Decimal, QuantityError> {
     }
     let fraction_digits =
         i32::try_from(fraction.len()).map_err(|_| bad(Malformed::TooManyDigits))?;
-    let (exponent, binary) = suffix_scale(suffix).ok_or_else(|| bad(Malformed::UnknownSuffix))?;
+    let (exponent, binary) = suffix_scale(suffix).ok_or_else(|| match exponent_form(suffix) {
+        true => bad(Malformed::ExponentOutOfRange),
+        false => bad(Malformed::UnknownSuffix),
+    })?;
     Ok(Decimal {
         mantissa,
         exponent: exponent - fraction_digits,
         binary,
     })
+}
+
+/// Whether `suffix` is written as an exponent (`e400`, `E-3`), whatever its size.
+fn exponent_form(suffix: &str) -> bool {
+    let Some(exponent) = suffix.strip_prefix(['e', 'E']) else {
+        return false;
+    };
+    let digits = exponent.strip_prefix(['+', '-']).unwrap_or(exponent);
+    !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit())
 }
 
 /// The power of ten and the power of 1024 a suffix stands for.
@@ -153,7 +196,7 @@ mod tests {
     use super::*;
 
     fn units(text: &str, resource: Resource) -> u64 {
-        match to_units(text, resource) {
+        match to_quota_units(text, resource) {
             Ok(value) => value,
             Err(reason) => panic!("{text}: {reason}"),
         }
@@ -166,7 +209,7 @@ mod tests {
         assert_eq!(units("1.5", Resource::Cpu), 1500);
         assert_eq!(units("+4", Resource::Cpu), 4000);
         assert_eq!(units("1e3", Resource::Cpu), 1_000_000);
-        assert_eq!(units("100u", Resource::Cpu), 0);
+        assert_eq!(units("0.0", Resource::Cpu), 0);
     }
 
     #[test]
@@ -189,16 +232,36 @@ mod tests {
     }
 
     #[test]
+    fn cpu_and_gpu_quantities_below_a_thousandth_are_refused() {
+        for text in ["100u", "0.0001"] {
+            assert_eq!(to_units(text, Resource::Cpu), Ok(0));
+            let error = to_quota_units(text, Resource::Cpu)
+                .err()
+                .map(|e| e.to_string());
+            assert!(
+                error
+                    .as_deref()
+                    .is_some_and(|e| e.contains("less than one thousandth")),
+                "{text}: {error:?}"
+            );
+        }
+    }
+
+    #[test]
     fn bad_quantities_say_why() {
         for (text, why) in [
             ("-1", "negative"),
             ("lots", "expected digits"),
             ("4x", "unknown suffix"),
             ("1.2.3", "decimal point"),
-            ("1e99", "unknown suffix"),
+            ("1e99", "exponent is out of range"),
+            ("1e400", "exponent is out of range"),
+            ("512Ki", "less than one MiB"),
+            ("1", "less than one MiB"),
+            ("1e-50", "less than one MiB"),
             ("100000000000000000000000Ei", "too large"),
         ] {
-            match to_units(text, Resource::Memory) {
+            match to_quota_units(text, Resource::Memory) {
                 Ok(value) => panic!("{text} parsed as {value}"),
                 Err(error) => {
                     let reason = error.to_string();

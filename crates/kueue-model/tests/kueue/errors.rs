@@ -329,3 +329,27 @@ fn the_message_is_file_line_object_field_reason() {
     );
     assert!(matches!(error.reason(), Reason::NotAnObject(_)));
 }
+
+#[test]
+fn memory_quota_below_one_mib_is_refused_naming_line_and_field() {
+    let error = refusal(&SETUP.replace("nominalQuota: 16Gi", "nominalQuota: 512Ki"));
+    assert_eq!(
+        error.to_string(),
+        "kueue.yaml:44: ClusterQueue/lab-a: \
+         spec.resourceGroups[0].flavors[0].resources[1].nominalQuota: quantity \"512Ki\" is \
+         less than one MiB (the smallest amount alloc-core counts) but not 0; write 0 or at \
+         least 1Mi"
+    );
+}
+
+#[test]
+fn an_exponent_out_of_range_is_not_called_an_unknown_suffix() {
+    let error = refusal(&SETUP.replace("nominalQuota: 16Gi", "nominalQuota: 1e400"));
+    let message = error.to_string();
+    assert!(
+        message.starts_with("kueue.yaml:44: ClusterQueue/lab-a:")
+            && message.contains("the exponent is out of range (e-60 to e60)")
+            && !message.contains("unknown suffix"),
+        "{message}"
+    );
+}
