@@ -8,7 +8,7 @@ pub fn bar(total: u64, label: &'static str) -> ProgressBar {
     styled(
         total,
         label,
-        "{msg} [{bar:40}] {pos}/{len} jobs ({eta} left)",
+        "{msg} [{bar:40}] {pos}/{len} jobs, {elapsed} so far ({eta} left)",
     )
 }
 
@@ -30,5 +30,8 @@ fn styled(total: u64, label: &'static str, template: &str) -> ProgressBar {
         bar.set_style(style.progress_chars("=> "));
     }
     bar.set_message(label);
+    // Redrawn even while the count stands still (an overloaded run's cycles), so the
+    // elapsed time shows it is alive.
+    bar.enable_steady_tick(std::time::Duration::from_millis(500));
     bar
 }

@@ -36,6 +36,10 @@ use rand_chacha::ChaCha8Rng;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
+/// The longest a run goes without telling its progress callback (wall clock; progress is
+/// drawn only on a terminal and never reaches an output file).
+const PROGRESS_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
+
 /// How the engine runs, apart from what it simulates.
 #[derive(Debug, Clone)]
 pub struct EngineOptions {
@@ -292,6 +296,7 @@ impl Engine {
                 .sum::<usize>()) as u64;
         let mut done = 0u64;
         let mut now = Time::ZERO;
+        let mut told = std::time::Instant::now();
         while let Some((at, event)) = self.queue.pop() {
             if self.options.horizon.is_some_and(|h| at > h) {
                 break;
@@ -351,8 +356,13 @@ impl Engine {
             if let Some(error) = self.log.as_mut().and_then(InputsLog::take_error) {
                 return Err(error);
             }
-            if self.events.is_multiple_of(4096) {
+            // Now and then, and at least every quarter second: an overloaded run can spend
+            // seconds on a few thousand cycles.
+            if self.events.is_multiple_of(4096)
+                || (self.events.is_multiple_of(16) && told.elapsed() >= PROGRESS_EVERY)
+            {
                 progress(done, total);
+                told = std::time::Instant::now();
             }
             if self.stopped.is_some() {
                 break;
