@@ -63,7 +63,7 @@ fn scaled(value: f64, scale: f64, unit: &str) -> Result<u64, String> {
         return Err(format!("must not be negative, found {value}"));
     }
     let ms = value * scale;
-    if !(ms <= MAX_MS as f64) {
+    if ms.is_nan() || ms > MAX_MS as f64 {
         return Err(format!(
             "{value} {unit} is more than the 10 years any duration may span"
         ));
@@ -82,6 +82,7 @@ pub fn ms(value: u64) -> Result<u64, String> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -198,7 +198,7 @@ impl FleetFile {
         }
         if let Some(failures) = &self.failures {
             let mtbf = failures.mtbf_hours;
-            if !(mtbf >= crate::limits::MIN_MTBF_HOURS) {
+            if mtbf.is_nan() || mtbf < crate::limits::MIN_MTBF_HOURS {
                 return Err(bad(
                     "failures.mtbf_hours".into(),
                     format!(

@@ -870,10 +870,11 @@ mod round_trip_property {
             any::<u64>(),
             proptest::collection::vec("[A-Z][A-Za-z0-9]{0,5}", 0..3),
         );
+        // Times up to the 10-year limit every reader enforces (`sim::limits::MAX_MS`).
         let service = (
             0..3u8,
             any::<i32>(),
-            any::<u64>(),
+            0..=sim::limits::MAX_MS,
             proptest::option::of(1..=1_000_000u64),
         );
         let money = (
@@ -882,7 +883,10 @@ mod round_trip_property {
             any::<bool>(),
             0..3u8,
         );
-        let recovery = (proptest::option::of(1..=u64::MAX), any::<u64>());
+        let recovery = (
+            proptest::option::of(1..=sim::limits::MAX_MS),
+            0..=sim::limits::MAX_MS,
+        );
         (identity, sizes, service, money, recovery).prop_map(
             |(
                 (submit, tenant, user, queue, gpus, milli, vram),
