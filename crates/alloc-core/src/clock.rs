@@ -22,8 +22,8 @@ use crate::ids::FlavorName;
 use crate::memo::Screened;
 use crate::model::Job;
 use crate::progress::Progress;
-use crate::scheduler::Scheduler;
 use crate::units::{Millis, Time};
+use crate::view::View;
 use std::collections::BTreeMap;
 
 /// How long a scored order with waiting StrictFIFO queues is trusted not to change their
@@ -44,7 +44,7 @@ impl NextChange {
     }
 }
 
-impl Scheduler {
+impl View<'_> {
     /// When the clock could change `decision`, a wait of `job` decided at `now` with its
     /// screening `screened` (`None`: not kept; the earliest instant is assumed).
     pub(crate) fn wait_may_change(
@@ -102,7 +102,7 @@ impl Scheduler {
             screened
                 .public
                 .iter()
-                .filter_map(|flavor| quote(&self.offers, job, progress, flavor, now))
+                .filter_map(|flavor| quote(self.offers, job, progress, flavor, now))
                 .map(|quote| quote.end.since(now))
                 .min()
         })
@@ -121,16 +121,24 @@ impl Scheduler {
     /// The answer holds until it comes or the running jobs change (an admission, a stop, an
     /// eviction, a node's jobs moved), so it is kept until then: a quiet cycle over 6,000
     /// running jobs would otherwise spend a quarter of a millisecond on it.
-    pub(crate) fn victims_may_change(&mut self, now: Time, next: &mut NextChange) {
+    ///
+    /// `kept`: the answer as worked out at an earlier instant, which the scheduler forgets
+    /// when the running jobs change; replaced when it no longer holds.
+    pub(crate) fn victims_may_change(
+        &self,
+        kept: &mut Option<(Time, Option<Time>)>,
+        now: Time,
+        next: &mut NextChange,
+    ) {
         if !self.policy.preemption.enabled {
             return;
         }
-        let earliest = match self.victims_clock {
+        let earliest = match *kept {
             Some((at, earliest)) if at <= now && earliest.is_none_or(|e| now < e) => earliest,
             _ => {
                 let mut found = NextChange::default();
                 self.victims_change_after(now, &mut found);
-                self.victims_clock = Some((now, found.get()));
+                *kept = Some((now, found.get()));
                 found.get()
             }
         };

@@ -17,19 +17,11 @@
 //! the quota or nodes of one of its flavors, so the cycle stays cheap with many alike pending
 //! jobs and decides exactly as it would afresh.
 
-use crate::burst::{Ask, NoBurst};
-use crate::decision::RejectReason;
-use crate::decision::{Decision, FlavorMiss, Limit, Miss, Placement, WaitReason};
-use crate::ids::{FlavorName, JobId, QueueName};
-use crate::memo::{CycleMemo, PreemptionKey, Rooms};
-use crate::model::{ClusterQueue, Config, Flavor, Job, QueueingStrategy};
-use crate::pending::Waiting;
-use crate::placement;
-use crate::policy::Admission;
-use crate::preemption::{Family, Search};
-use crate::quota::{Mode, QuotaView};
+use crate::decision::{Decision, WaitReason};
+use crate::ids::FlavorName;
+use crate::memo::CycleMemo;
 use crate::scheduler::Scheduler;
-use crate::units::{MilliGpu, Time};
+use crate::units::Time;
 use std::sync::Arc;
 
 /// The cycle reads jobs this many at a time, a block ahead of the one it decides: the order
@@ -114,7 +106,9 @@ impl Scheduler {
                 continue;
             };
             let id = slot.job;
-            let decision = self.decide(&config, waiting, now, &mut memo);
+            // A fresh view per decision: the one before may have booked resources.
+            let view = self.view();
+            let decision = view.decide(&config, waiting, now, &mut memo);
             if let Decision::Wait { reason, .. } = &decision {
                 waits_for_room |= matches!(reason, WaitReason::NoFlavorFits { .. });
                 blocked_by_head |= matches!(reason, WaitReason::BlockedByHead { .. });
@@ -124,7 +118,7 @@ impl Scheduler {
                 };
                 let (job, progress) = (&waiting.job, &waiting.progress);
                 let mut next = memo.next_change;
-                self.wait_may_change(job, progress, &decision, screened, now, &mut next);
+                view.wait_may_change(job, progress, &decision, screened, now, &mut next);
                 memo.next_change = next;
             }
             memo.after(&self.flavors_changed_by(&decision));
@@ -156,171 +150,14 @@ impl Scheduler {
             self.screenings.keep(class, answer);
         }
         if waits_for_room {
-            self.victims_may_change(now, &mut next);
+            let mut kept = self.victims_clock;
+            self.view().victims_may_change(&mut kept, now, &mut next);
+            self.victims_clock = kept;
         }
         if blocked_by_head {
-            self.heads_may_change(now, &mut next);
+            self.view().heads_may_change(now, &mut next);
         }
         (decisions, next.get())
-    }
-
-    fn decide<'c>(
-        &self,
-        config: &'c Config,
-        waiting: &Waiting,
-        now: Time,
-        memo: &mut CycleMemo<'c>,
-    ) -> Decision {
-        let (job, class, progress) = (&*waiting.job, waiting.class, &waiting.progress);
-        let reject = |reason| {
-            let Some(reserved) = waiting
-                .reserved
-                .as_ref()
-                .filter(|_| rejects_for_the_flavor(&reason))
-            else {
-                return Decision::Reject {
-                    job: job.id,
-                    reason,
-                };
-            };
-            // The reservation narrowed the job to a flavor that cannot run it. If another
-            // could, Kueue may reserve that one: a Retry, not a Rejected check.
-            match self.rejected_on_its_own(&waiting.own_spec(), progress, now) {
-                Some(reason) => Decision::Reject {
-                    job: job.id,
-                    reason,
-                },
-                None => Decision::Wait {
-                    job: job.id,
-                    reason: WaitReason::ReservationUnusable {
-                        flavor: reserved.flavor.clone(),
-                        why: Box::new(reason),
-                    },
-                    no_burst: None,
-                },
-            }
-        };
-        let index = match self.screen(config, job, class, memo) {
-            Ok(found) => found,
-            Err(reason) => return reject(reason),
-        };
-        let CycleMemo {
-            screens,
-            blocked,
-            no_room,
-            no_preemption,
-            refusals,
-            outlooks,
-            rooms,
-            evictable,
-            next_change,
-            ..
-        } = memo;
-        let screened = &screens[index];
-        if let Err(reason) = self
-            .screen_public_only(job, screened)
-            .and_then(|()| self.screen_deadline_and_budget(job, progress, screened, now))
-        {
-            return reject(reason);
-        }
-        let (queue, candidates) = (screened.queue, screened.candidates.as_slice());
-        let strict = queue.strategy == QueueingStrategy::StrictFIFO;
-        let wait = |reason: WaitReason,
-                    no_burst: Option<NoBurst>,
-                    blocked: &mut Vec<(&'c QueueName, JobId)>| {
-            if strict && !blocked.iter().any(|(name, _)| **name == queue.name) {
-                blocked.push((&queue.name, job.id));
-            }
-            Decision::Wait {
-                job: job.id,
-                reason,
-                no_burst,
-            }
-        };
-        if self.policy.admission == Admission::TwoPhase && waiting.reserved.is_none() {
-            return Decision::Wait {
-                job: job.id,
-                reason: WaitReason::NoReservation,
-                no_burst: None,
-            };
-        }
-        if !waiting.awaiting.is_empty() {
-            let reason = WaitReason::VictimsStopping {
-                victims: waiting.awaiting.clone(),
-            };
-            return wait(reason, None, blocked);
-        }
-        if let Some((_, head)) = blocked.iter().find(|(name, _)| **name == queue.name) {
-            let reason = WaitReason::BlockedByHead {
-                queue: queue.name.clone(),
-                head: *head,
-            };
-            return Decision::Wait {
-                job: job.id,
-                reason,
-                no_burst: None,
-            };
-        }
-        if let Some(reason) = self.limit_reached(job) {
-            return wait(reason, None, blocked);
-        }
-        let reason = if candidates.is_empty() {
-            WaitReason::PublicOnly {
-                queue: queue.name.clone(),
-            }
-        } else {
-            let known = no_room.get_mut(class.index());
-            let reason = match known {
-                Some(Some((_, reason))) => reason.clone(),
-                // A class opened after the memo was sized has no slot: worked out, not kept.
-                slot => match self.assign(job, queue, candidates, rooms) {
-                    Ok(placement) => {
-                        return Decision::Admit {
-                            job: job.id,
-                            placement,
-                        }
-                    }
-                    Err(reason) => {
-                        if let Some(slot) = slot {
-                            *slot = Some((index, reason.clone()));
-                        }
-                        reason
-                    }
-                },
-            };
-            // No room as things stand: step 5 may make room by preemption, step 6 may rent it.
-            if self.policy.preemption.enabled {
-                let within = self.policy.preemption.rules(queue).within_cluster_queue;
-                let key = PreemptionKey::of(class, job, within);
-                if !no_preemption.knows(&key) {
-                    let family = *screened
-                        .family
-                        .get_or_init(|| refusals.family(Family::of(&queue.name, candidates, job)));
-                    if !refusals.cover(family, job, within) {
-                        match self.preempt_for(job, queue, candidates, evictable, now) {
-                            Search::Found(decision) => return *decision,
-                            Search::Refused(reach) => refusals.add(family, index, job, reach),
-                            Search::NotFound => {}
-                        }
-                    }
-                    no_preemption.insert(key, index);
-                }
-            }
-            reason
-        };
-        let ask = Ask {
-            job,
-            progress,
-            queue,
-            private: candidates,
-            public: &screened.public,
-        };
-        match self.burst_for(&ask, &reason, now, outlooks, rooms, next_change) {
-            Ok(decision) => decision,
-            // under a policy that never bursts, the question does not arise
-            Err(NoBurst::PolicyNever) => wait(reason, None, blocked),
-            Err(no_burst) => wait(reason, Some(no_burst), blocked),
-        }
     }
 
     /// The flavors whose quota or nodes `decision` changes once applied: the flavor it books
@@ -349,126 +186,5 @@ impl Scheduler {
         changed.sort();
         changed.dedup();
         changed
-    }
-
-    /// Step 3: per-user and per-tenant caps on running jobs and GPUs.
-    pub(crate) fn limit_reached(&self, job: &Job) -> Option<WaitReason> {
-        let requested = job.gpu.milli();
-        let reached =
-            |holding: crate::state::Holding, max_jobs: Option<u32>, max_gpus: Option<MilliGpu>| {
-                if let Some(max) = max_jobs.filter(|max| holding.running_jobs >= *max) {
-                    return Some(Limit::RunningJobs {
-                        running: holding.running_jobs,
-                        max,
-                    });
-                }
-                max_gpus
-                    .filter(|max| holding.gpus + requested > *max)
-                    .map(|max| Limit::Gpus {
-                        in_use: holding.gpus,
-                        requested,
-                        max,
-                    })
-            };
-        if let Some(user) = self.config.users.get(&job.user) {
-            let holding = self.ledgers.holdings.user(&job.user);
-            if let Some(limit) = reached(holding, user.max_running_jobs, user.max_gpus) {
-                return Some(WaitReason::UserLimit {
-                    user: job.user.clone(),
-                    limit,
-                });
-            }
-        }
-        if let Some(tenant) = self.config.tenants.get(&job.tenant) {
-            let holding = self.ledgers.holdings.tenant(&job.tenant);
-            if let Some(limit) = reached(holding, tenant.max_running_jobs, tenant.max_gpus) {
-                return Some(WaitReason::TenantLimit {
-                    tenant: job.tenant.clone(),
-                    limit,
-                });
-            }
-        }
-        None
-    }
-
-    /// Step 4: the first flavor whose quota and nodes both have room, in fungibility order.
-    /// `rooms`: the cycle's quota rooms, for `queue` on each candidate.
-    fn assign<'c>(
-        &self,
-        job: &Job,
-        queue: &'c ClusterQueue,
-        candidates: &[&'c Flavor],
-        rooms: &mut Rooms<'c>,
-    ) -> Result<Placement, WaitReason> {
-        let view = self.quota_view();
-        let request = job.quota_usage();
-        let mut misses = Vec::new();
-        let mut deferred: Option<Placement> = None;
-        for flavor in candidates {
-            let miss = |miss: Miss| FlavorMiss {
-                flavor: flavor.name.clone(),
-                miss,
-            };
-            let room = rooms.room(&queue.name, &flavor.name, || view.room(queue, &flavor.name));
-            let mode = match room.assess(queue, &request) {
-                Ok(mode) => mode,
-                Err(shortfall) => {
-                    misses.push(miss(shortfall));
-                    continue;
-                }
-            };
-            let fleet = &self.ledgers.fleet;
-            let packing = self.policy.mps_packing;
-            let nodes = match placement::place(fleet, &flavor.name, job, packing, &self.mix) {
-                Ok(nodes) => nodes,
-                Err(shortfall) => {
-                    misses.push(miss(shortfall));
-                    continue;
-                }
-            };
-            let placement = Placement {
-                cluster: flavor.cluster.clone(),
-                flavor: flavor.name.clone(),
-                tier: flavor.tier,
-                queue: queue.name.clone(),
-                nodes,
-                borrowing: mode == Mode::Borrow,
-                passed_over: misses.clone(),
-                public: None,
-            };
-            if mode.ends_search(queue) {
-                return Ok(placement);
-            }
-            misses.push(miss(Miss::BorrowingDeferred {
-                queue: queue.name.clone(),
-            }));
-            deferred.get_or_insert(placement);
-        }
-        deferred.ok_or(WaitReason::NoFlavorFits {
-            misses: misses.into(),
-        })
-    }
-
-    pub(crate) fn quota_view(&self) -> QuotaView<'_> {
-        QuotaView {
-            config: &self.config,
-            cohort_members: &self.cohort_members,
-            usage: &self.ledgers.quota,
-        }
-    }
-}
-
-/// Whether `reason` rejects a job for what its flavors cannot do (which a quota reservation,
-/// narrowing it to one flavor, may cause) rather than for the job itself.
-fn rejects_for_the_flavor(reason: &RejectReason) -> bool {
-    match reason {
-        RejectReason::NoMatchingFlavor { .. }
-        | RejectReason::ExceedsQuotaCeiling { .. }
-        | RejectReason::DeadlineInfeasible { .. }
-        | RejectReason::MayNotBurst { .. }
-        | RejectReason::BudgetTooSmall { .. } => true,
-        RejectReason::UnknownQueue(_)
-        | RejectReason::InvalidRequest(_)
-        | RejectReason::ExceedsCap { .. } => false,
     }
 }

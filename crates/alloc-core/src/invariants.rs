@@ -133,7 +133,7 @@ impl Scheduler {
         let afresh = crate::score::SpeedCache::default();
         for waiting in self.pending.by_id() {
             let known = self.speeds.known_in_class(waiting.class);
-            if known.is_some_and(|fastest| fastest != afresh.fastest(self, &waiting.job)) {
+            if known.is_some_and(|fastest| fastest != afresh.fastest(&self.view(), &waiting.job)) {
                 violations.push(format!(
                     "{}: the fastest speed kept for its class is not its own",
                     waiting.job.id
@@ -142,7 +142,7 @@ impl Scheduler {
             let Some(kept) = self.screenings.get(waiting.class) else {
                 continue;
             };
-            if self.screening_afresh(&waiting.job).as_ref() != Some(kept) {
+            if self.view().screening_afresh(&waiting.job).as_ref() != Some(kept) {
                 violations.push(format!(
                     "{}: the screening kept for its class is not its own",
                     waiting.job.id
@@ -240,7 +240,7 @@ impl Scheduler {
         for running in self.running.values() {
             let job = &running.job;
             if running.placement.public.is_some() {
-                if let Err(why) = self.may_burst(job) {
+                if let Err(why) = self.view().may_burst(job) {
                     violations.push(format!("{} burst though {why}", job.id));
                 }
             }

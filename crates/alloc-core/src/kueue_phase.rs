@@ -85,7 +85,7 @@ impl Scheduler {
             if blocked.contains(&queue.name) {
                 continue;
             }
-            let may_burst = self.may_burst(job).is_ok();
+            let may_burst = self.view().may_burst(job).is_ok();
             let entry = classes
                 .entry((waiting.class, may_burst))
                 .or_insert_with(|| Some(self.kueue_candidates(queue, job, may_burst)));
@@ -165,7 +165,7 @@ fn first_with_quota<'f>(
     flavors: &[&'f Flavor],
     booked: &QuotaUsage,
 ) -> Option<&'f Flavor> {
-    let view = scheduler.quota_view();
+    let view = scheduler.view().quota_view();
     let request = job.quota_usage();
     let mut deferred = None;
     for flavor in flavors {

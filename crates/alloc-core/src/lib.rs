@@ -67,11 +67,13 @@
 
 #![warn(missing_docs)]
 
+mod assign;
 pub mod burst;
 mod chains;
 mod classes;
 mod clock;
 mod cycle;
+mod decide;
 pub mod decision;
 pub mod error;
 mod flavors;
@@ -80,6 +82,8 @@ pub mod input;
 pub mod inputs_log;
 mod invariants;
 mod kueue_phase;
+#[cfg(test)]
+mod layering;
 mod memo;
 pub mod model;
 mod order;
@@ -90,7 +94,9 @@ pub mod policy;
 pub mod preemption;
 pub mod progress;
 mod protocol;
+mod queries;
 mod quota;
+mod running;
 mod scheduler;
 pub mod score;
 mod screen;
@@ -99,6 +105,7 @@ pub mod state;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod units;
+mod view;
 
 pub use burst::{BurstMode, BurstPolicy, NoBurst, Payer, WaitRule};
 pub use clock::SCORE_RECHECK;
@@ -116,6 +123,7 @@ pub use model::*;
 pub use order::PendingKey;
 pub use policy::{Admission, Policy};
 pub use progress::Progress;
-pub use scheduler::{Evicting, Running, Scheduler};
+pub use running::{Evicting, Running};
+pub use scheduler::Scheduler;
 pub use score::{Ordering, Score, ScoreBreakdown, ScoreWeights};
 pub use units::*;

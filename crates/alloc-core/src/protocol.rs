@@ -11,7 +11,8 @@ use crate::input::{Applied, ConfigKey, ConfigObject};
 use crate::model::{BudgetKind, Config, DataClass, Job, NodeSpec};
 use crate::pending::Reserved;
 use crate::progress::Progress;
-use crate::scheduler::{Running, Scheduler};
+use crate::running::Running;
+use crate::scheduler::Scheduler;
 use crate::units::Time;
 use std::collections::BTreeSet;
 

@@ -15,53 +15,14 @@ use crate::placement::MixTracker;
 use crate::policy::Policy;
 use crate::progress::Progress;
 use crate::protocol::Seen;
+use crate::running::{Evicting, Running};
 use crate::score::SpeedCache;
 use crate::screenings::Screenings;
 use crate::state::{Ledgers, NodeState, Spend};
 use crate::units::Time;
+use crate::view::View;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
-
-/// A job that holds resources.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Running {
-    /// The job as it was admitted.
-    pub job: Job,
-    /// Where it runs, booked in the ledgers.
-    pub placement: Placement,
-    /// When this attempt was admitted.
-    pub started: Time,
-    /// The job's progress when this attempt started.
-    pub progress: Progress,
-    /// The speed it computes at (‰ of the reference GPU): its rented model for a burst, the
-    /// slowest model it runs on otherwise. Fixed for the attempt, and read for every victim
-    /// cost and expected end, so kept rather than looked up.
-    pub speed_permille: u32,
-    /// Set once a preemption chose it as a victim: it keeps its capacity until the shell
-    /// reports it stopped, and nobody may choose it again.
-    pub evicting: Option<Evicting>,
-}
-
-/// A victim on its way out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Evicting {
-    /// The job that evicts it, which starts once its victims have stopped.
-    pub by: JobId,
-    /// The reference work the core expects it to keep, as of the preemption; the shell may
-    /// correct it after the stop (`Input::JobProgress`).
-    pub kept: crate::units::Millis,
-}
-
-impl Running {
-    /// When the attempt began restoring or computing: at admission on a private node, once
-    /// the rented GPUs are ready for a burst.
-    pub fn began(&self) -> Time {
-        self.placement
-            .public
-            .as_ref()
-            .map_or(self.started, |lease| lease.ready_at.max(self.started))
-    }
-}
 
 /// Makes every decision; fed by inputs, asked by `cycle(now)`.
 #[derive(Debug, Clone)]
@@ -212,6 +173,22 @@ impl Scheduler {
             .get(&job)
             .map(|running| running.progress)
             .or_else(|| self.pending.get(job).map(|waiting| waiting.progress))
+    }
+
+    /// What the cycle's steps read: a handful of references, taken afresh after each change.
+    pub(crate) fn view(&self) -> View<'_> {
+        View {
+            config: &self.config,
+            policy: &self.policy,
+            cohort_members: &self.cohort_members,
+            ledgers: &self.ledgers,
+            running: &self.running,
+            spend: &self.spend,
+            offers: &self.offers,
+            mix: &self.mix,
+            speeds: &self.speeds,
+            screenings: &self.screenings,
+        }
     }
 
     /// Points the job's queue, user and tenant names at the configuration's own, or for users
@@ -522,7 +499,7 @@ impl Scheduler {
         progress: Progress,
     ) {
         self.victims_clock = None;
-        let speed_permille = self.placement_speed(&placement);
+        let speed_permille = self.view().placement_speed(&placement);
         self.ledgers.book(&job, &placement);
         if let Some(lease) = &placement.public {
             self.spend
@@ -590,10 +567,10 @@ impl Scheduler {
                 // the user's and tenant's caps as they are now: others may have started
                 // while the victims stopped
                 (Some(queue), Some(waiting)) => {
-                    let request = waiting.job.quota_usage();
-                    self.limit_reached(&waiting.job).is_none()
+                    let (view, request) = (self.view(), waiting.job.quota_usage());
+                    view.limit_reached(&waiting.job).is_none()
                         && self.room_for(&waiting.job, &placement).is_none()
-                        && self
+                        && view
                             .quota_view()
                             .assess(queue, &placement.flavor, &request)
                             .is_ok()

@@ -9,13 +9,12 @@ use crate::flavors;
 use crate::memo::{CycleMemo, Screened};
 use crate::model::{Config, Flavor, GpuRequest, Job};
 use crate::quota::{self, QuotaView};
-use crate::scheduler::Scheduler;
 use crate::screenings::Screening;
 use crate::units::MilliGpu;
+use crate::view::View;
 use std::cell::OnceCell;
-use std::sync::Arc;
 
-impl Scheduler {
+impl View<'_> {
     /// Step 1: what can never run is rejected with the reason; otherwise the index of the
     /// job's screening in `memo.screens`. `class` is the job's request class.
     pub(crate) fn screen<'c>(
@@ -96,9 +95,9 @@ impl Scheduler {
     /// What screening `job`'s request afresh gives, as the scheduler would keep it: what a
     /// kept answer must equal (`check_invariants`).
     pub(crate) fn screening_afresh(&self, job: &Job) -> Option<Result<Screening, RejectReason>> {
-        let config = Arc::clone(&self.config);
-        let mut memo = CycleMemo::new(false, 0, &config);
-        match self.screen_request(&config, job, &mut memo) {
+        let config = self.config;
+        let mut memo = CycleMemo::new(false, 0, config);
+        match self.screen_request(config, job, &mut memo) {
             Ok(index) => memo.screening(index).map(Ok),
             Err(reason) => Some(Err(reason)),
         }
@@ -112,9 +111,9 @@ impl Scheduler {
         progress: &crate::progress::Progress,
         now: crate::units::Time,
     ) -> Option<RejectReason> {
-        let config = Arc::clone(&self.config);
-        let mut memo = CycleMemo::new(false, 0, &config);
-        let index = match self.screen_request(&config, job, &mut memo) {
+        let config = self.config;
+        let mut memo = CycleMemo::new(false, 0, config);
+        let index = match self.screen_request(config, job, &mut memo) {
             Ok(index) => index,
             Err(reason) => return Some(reason),
         };
@@ -135,7 +134,7 @@ impl Scheduler {
             .cluster_queue_of(&job.queue)
             .ok_or_else(|| RejectReason::UnknownQueue(job.queue.clone()))?;
         validate_request(job)?;
-        let candidates = flavors::candidates(config, queue, job, &self.policy);
+        let candidates = flavors::candidates(config, queue, job, self.policy);
         if candidates.is_empty() {
             return Err(RejectReason::NoMatchingFlavor {
                 queue: queue.name.clone(),
@@ -145,7 +144,7 @@ impl Scheduler {
         }
         let view = QuotaView {
             config,
-            cohort_members: &self.cohort_members,
+            cohort_members: self.cohort_members,
             usage: &self.ledgers.quota,
         };
         let request = job.quota_usage();

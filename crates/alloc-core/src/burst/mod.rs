@@ -43,8 +43,8 @@ use crate::memo::Rooms;
 use crate::model::{BudgetKind, ClusterQueue, DataClass, Flavor, Job};
 use crate::progress::Progress;
 use crate::quota::Mode;
-use crate::scheduler::Scheduler;
 use crate::units::{Millis, Money, Time};
+use crate::view::View;
 use offers::Quote;
 use std::cell::OnceCell;
 
@@ -87,7 +87,7 @@ enum Stage {
     Budget,
 }
 
-impl Scheduler {
+impl View<'_> {
     /// Rules 1 and 2, which read only the policy and the job: whether it may ever burst.
     pub(crate) fn may_burst(&self, job: &Job) -> Result<(), NoBurst> {
         if self.policy.burst.mode == BurstMode::Never {
@@ -198,7 +198,7 @@ impl Scheduler {
         let mut cheapest_meeting: Option<Choice<'_, 'c>> = None;
         let mut first_ending: Option<Choice<'_, 'c>> = None;
         for &flavor in ask.public {
-            let Some(quote) = offers::quote(&self.offers, job, progress, flavor, now) else {
+            let Some(quote) = offers::quote(self.offers, job, progress, flavor, now) else {
                 continue;
             };
             if self.ledgers.public.in_use(&flavor.name) + quote.gpus > quote.offer.gpu_cap {
@@ -290,17 +290,17 @@ struct Funds {
 }
 
 impl Funds {
-    fn of(scheduler: &Scheduler, job: &Job) -> Funds {
-        let tenant_budget = scheduler
+    fn of(view: &View<'_>, job: &Job) -> Funds {
+        let tenant_budget = view
             .config
             .tenants
             .get(&job.tenant)
             .and_then(|t| t.public_budget);
-        let policy = &scheduler.policy.burst;
+        let policy = &view.policy.burst;
         Funds {
             job_limit: job.budget.limit.map(|limit| policy.flex_ceiling(limit)),
-            job_committed: scheduler.spend.job(job.id),
-            tenant: tenant_budget.map(|budget| (scheduler.spend.tenant(&job.tenant), budget)),
+            job_committed: view.spend.job(job.id),
+            tenant: tenant_budget.map(|budget| (view.spend.tenant(&job.tenant), budget)),
         }
     }
 

@@ -5,8 +5,8 @@ use crate::decision::Placement;
 use crate::ids::FlavorName;
 use crate::model::{Flavor, Job};
 use crate::progress::Progress;
-use crate::scheduler::{Running, Scheduler};
 use crate::units::Time;
+use crate::view::View;
 use std::collections::BTreeMap;
 
 /// When GPUs free up on a private flavor: the milli-GPU free now, and the running jobs'
@@ -36,7 +36,7 @@ impl Outlook {
     }
 }
 
-impl Scheduler {
+impl View<'_> {
     /// When the job would finish privately: the earliest time one of its private candidate
     /// flavors has enough GPUs free, counting running jobs as ending at their expected end,
     /// plus its restore and remaining work there. An estimate: it ignores other waiting jobs
@@ -82,7 +82,7 @@ impl Scheduler {
             .running
             .values()
             .filter(|r| r.placement.flavor == *flavor && r.placement.public.is_none())
-            .map(|r| (self.expected_end(r), r.job.gpu.milli().0))
+            .map(|r| (r.expected_end(), r.job.gpu.milli().0))
             .collect();
         ends.sort_unstable();
         let mut freed = 0;
@@ -128,17 +128,5 @@ impl Scheduler {
             .filter_map(model)
             .min()
             .unwrap_or(1000)
-    }
-
-    /// Expected end of a running job: when its attempt began, plus its restore and the work
-    /// it had left then, at the speed it runs at; a burst's lease says when it ends.
-    pub(crate) fn expected_end(&self, running: &Running) -> Time {
-        if let Some(lease) = &running.placement.public {
-            return lease.expected_end;
-        }
-        running.began()
-            + running
-                .progress
-                .runtime_at(&running.job, running.speed_permille)
     }
 }

@@ -6,10 +6,10 @@ use crate::decision::RejectReason;
 use crate::memo::Screened;
 use crate::model::Job;
 use crate::progress::Progress;
-use crate::scheduler::Scheduler;
 use crate::units::{Money, Time};
+use crate::view::View;
 
-impl Scheduler {
+impl View<'_> {
     /// A job no private flavor of its queue could ever take (none of its tier, or each above
     /// the queue's quota ceiling) runs only if it bursts: one that may not is rejected with
     /// the rule it fails.
@@ -60,7 +60,7 @@ impl Scheduler {
         let public = if may_burst { &screened.public[..] } else { &[] };
         let (cheapest, public_end) = public
             .iter()
-            .filter_map(|flavor| offers::quote(&self.offers, job, progress, flavor, now))
+            .filter_map(|flavor| offers::quote(self.offers, job, progress, flavor, now))
             .fold(
                 (None, None),
                 |(cost, end): (Option<Money>, Option<Time>), q| {

@@ -14,9 +14,10 @@
 
 use super::rank::VictimCost;
 use crate::ids::{FlavorName, JobId, QueueName};
-use crate::scheduler::{Running, Scheduler};
+use crate::running::Running;
 use crate::state::RunningPriorities;
 use crate::units::Time;
+use crate::view::View;
 use std::ops::{Bound, RangeBounds};
 
 /// A running job that may be evicted now, with what that costs it.
@@ -50,7 +51,7 @@ impl<'c> Evictable<'c> {
     /// `owner`'s evictable jobs on `flavor` at `now`, worked out unless known.
     pub(crate) fn of(
         &mut self,
-        scheduler: &Scheduler,
+        view: &View<'_>,
         flavor: &'c FlavorName,
         owner: &QueueName,
         now: Time,
@@ -62,7 +63,7 @@ impl<'c> Evictable<'c> {
         let at = match known {
             Some(at) => at,
             None => {
-                let victims = scheduler.evictable_of(flavor, owner, now);
+                let victims = view.evictable_of(flavor, owner, now);
                 self.lists.push((flavor, owner.clone(), victims));
                 self.lists.len() - 1
             }
@@ -76,7 +77,7 @@ impl<'c> Evictable<'c> {
     }
 }
 
-impl Scheduler {
+impl View<'_> {
     /// Criteria 1, 5 and 6: what evicting `running` at `now` costs, or `None` when it may not
     /// be evicted now by anybody.
     pub(crate) fn evictable_now(&self, running: &Running, now: Time) -> Option<VictimCost> {

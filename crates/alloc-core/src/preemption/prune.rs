@@ -44,9 +44,9 @@ use crate::model::{
     BorrowWithinCohortPolicy, ClusterQueue, Flavor, Job, Resource, ResourceAmounts,
 };
 use crate::quota::Mode;
-use crate::scheduler::Scheduler;
 use crate::state::RunningPriorities;
 use crate::units::Time;
+use crate::view::View;
 
 /// What pruning finds of one candidate flavor.
 #[derive(Debug)]
@@ -60,7 +60,7 @@ pub(super) enum Prospect<'a> {
     Open(Vec<Candidate<'a>>),
 }
 
-impl Scheduler {
+impl View<'_> {
     /// Whether a victim set on `flavor` might admit `job` of `queue` (see the module docs).
     pub(super) fn prospect_on<'c>(
         &self,

@@ -5,9 +5,10 @@ use super::evictable::{within, Evictable, Victim};
 use super::{ReclaimWithinCohort, WithinClusterQueue};
 use crate::ids::{FlavorName, QueueName};
 use crate::model::{ClusterQueue, Flavor, Job, Resource, ResourceAmounts};
-use crate::scheduler::{Running, Scheduler};
+use crate::running::Running;
 use crate::state::RunningPriorities;
 use crate::units::{Millis, Time};
+use crate::view::View;
 use std::cmp::{Ordering, Reverse};
 use std::ops::Bound;
 
@@ -99,9 +100,9 @@ impl Candidate<'_> {
     }
 }
 
-impl Scheduler {
+impl View<'_> {
     /// What evicting `running` at `now` would cost it, under the policy.
-    pub fn victim_cost(&self, running: &Running, now: Time) -> VictimCost {
+    pub(crate) fn victim_cost(&self, running: &Running, now: Time) -> VictimCost {
         let grows = self.policy.preemption.cost_grows_with_evictions;
         VictimCost::of(running, now, grows)
     }
@@ -131,7 +132,7 @@ impl Scheduler {
     }
 
     /// Criteria 3 and 4 for a job evictable now at `cost` (criteria 1, 5 and 6, which read only
-    /// the victim: [`Scheduler::evictable_now`]), told whether the victim's queue is in the
+    /// the victim: [`View::evictable_now`]), told whether the victim's queue is in the
     /// preemptor's cohort (asked only for a victim of another queue), for callers that know it
     /// per queue.
     fn ranks_below_given<'a>(

@@ -36,9 +36,9 @@ use crate::ids::NodeName;
 use crate::model::{ClusterQueue, Flavor, GpuRequest, Job, ResourceAmounts, WhenCanPreempt};
 use crate::placement;
 use crate::quota::Mode;
-use crate::scheduler::Scheduler;
 use crate::state::NodeState;
 use crate::units::Time;
+use crate::view::View;
 use std::cell::OnceCell;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -95,7 +95,7 @@ impl Plan<'_> {
     }
 }
 
-impl Scheduler {
+impl View<'_> {
     /// Step 5 of the cycle: a `Decision::Preempt` that makes room for `job` by evicting
     /// lower-ranked running jobs, when the policy allows it; otherwise whether the search was
     /// refused before trying any victim set (see `refusals`).
@@ -140,7 +140,7 @@ impl Scheduler {
         self.search_open(job, queue, candidates, openings, reach, evictable, now)
     }
 
-    /// [`Scheduler::preempt_for`] searching every candidate flavor, with none turned down
+    /// [`View::preempt_for`] searching every candidate flavor, with none turned down
     /// by `prune`: what pruning must not change.
     #[cfg(test)]
     pub(crate) fn preempt_unpruned(

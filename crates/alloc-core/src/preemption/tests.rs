@@ -8,7 +8,8 @@ use crate::ids::{JobId, QueueName};
 use crate::input::Input;
 use crate::model::{Job, Quota, Tier};
 use crate::policy::Policy;
-use crate::scheduler::{Running, Scheduler};
+use crate::running::Running;
+use crate::scheduler::Scheduler;
 use crate::testing::{ConfigBuilder, JobBuilder, NodeBuilder};
 use crate::units::{Millis, Time};
 
@@ -96,14 +97,15 @@ fn ranks(s: &Scheduler, victim: u64, preemptor: &Job) -> bool {
     let running = &s.running[&JobId(victim)];
     let borrowing = || {
         let placement = &running.placement;
-        s.borrowing(
+        s.view().borrowing(
             s.ledgers.quota.of(&placement.queue, &placement.flavor),
             &placement.queue,
             &placement.flavor,
             &preemptor.quota_usage(),
         )
     };
-    s.ranks_below(running, preemptor, queue, borrowing, Time(MIN))
+    s.view()
+        .ranks_below(running, preemptor, queue, borrowing, Time(MIN))
         .is_some()
 }
 
@@ -185,9 +187,11 @@ fn a_job_started_now_or_the_job_itself_is_never_a_victim() {
     let running = &s.running[&JobId(1)];
     let preemptor = job(9, "a", 1, 0);
     assert!(s
+        .view()
         .ranks_below(running, &preemptor, queue, || true, Time(0))
         .is_none());
     assert!(s
+        .view()
         .ranks_below(running, &running.job, queue, || true, Time(MIN))
         .is_none());
 }
@@ -280,9 +284,10 @@ mod pruning {
         let queue = &s.config.cluster_queues[&QueueName::new("a")];
         let flavor: &Flavor = &s.config.flavors[&crate::ids::FlavorName::new("f")];
         let now = Time(2 * MIN);
-        let prospect = s.prospect_on(&job, queue, flavor, &mut Evictable::default(), now);
+        let view = s.view();
+        let prospect = view.prospect_on(&job, queue, flavor, &mut Evictable::default(), now);
         assert!(matches!(prospect, Prospect::Open(_)), "{prospect:?}");
-        let search = s.preempt_unpruned(&job, queue, &[flavor], now);
+        let search = s.view().preempt_unpruned(&job, queue, &[flavor], now);
         assert!(matches!(search, Search::Found(_)), "no room was made");
     }
 
@@ -382,8 +387,8 @@ mod pruning {
                 .build();
             let queue = &s.config.cluster_queues[&QueueName::new(queue_of(in_a))];
             let flavor: &Flavor = &s.config.flavors[&crate::ids::FlavorName::new("f")];
-            let search = s.preempt_unpruned(&job, queue, &[flavor], Time(2 * MIN));
-            match s.prospect_on(&job, queue, flavor, &mut Evictable::default(), Time(2 * MIN)) {
+            let search = s.view().preempt_unpruned(&job, queue, &[flavor], Time(2 * MIN));
+            match s.view().prospect_on(&job, queue, flavor, &mut Evictable::default(), Time(2 * MIN)) {
                 Prospect::Hopeless => prop_assert!(
                     !matches!(search, Search::Found(_)),
                     "turned down, yet room was made"

@@ -11,8 +11,9 @@ use crate::ids::{FlavorName, JobId, NodeName, QueueName};
 use crate::model::{ClusterQueue, Flavor, Job, ResourceAmounts};
 use crate::placement;
 use crate::quota::Mode;
-use crate::scheduler::{Running, Scheduler};
+use crate::running::Running;
 use crate::state::{Fleet, NodeState, QuotaUsage};
+use crate::view::View;
 use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;
 
@@ -108,7 +109,7 @@ impl<'a> Trial<'a> {
 
     /// The state without `victims`.
     pub fn without<'v>(
-        scheduler: &Scheduler,
+        view: &View<'_>,
         room: bool,
         flavor: &FlavorName,
         victims: impl IntoIterator<Item = &'v Candidate<'a>>,
@@ -118,17 +119,17 @@ impl<'a> Trial<'a> {
     {
         let mut trial = Trial::new(room);
         for victim in victims {
-            trial.remove(scheduler, flavor, victim);
+            trial.remove(view, flavor, victim);
         }
         trial
     }
 
     /// Releases `victim`'s quota and, while room is still sought, its shares of `flavor`'s
     /// nodes.
-    pub fn remove(&mut self, scheduler: &Scheduler, flavor: &FlavorName, victim: &Candidate<'a>) {
+    pub fn remove(&mut self, view: &View<'_>, flavor: &FlavorName, victim: &Candidate<'a>) {
         self.released.add(victim);
         if !self.room {
-            free_shares(&mut self.nodes, &scheduler.ledgers.fleet, flavor, victim);
+            free_shares(&mut self.nodes, &view.ledgers.fleet, flavor, victim);
         }
     }
 
@@ -144,14 +145,14 @@ impl<'a> Trial<'a> {
 /// Whether a node of `flavor` would have room for `job` once `victims` are gone, looking only
 /// at the nodes they free (quota aside: a cheaper `Trial::without(..).has_room(..)`).
 pub(super) fn room_without<'v, 'a: 'v>(
-    scheduler: &Scheduler,
+    view: &View<'_>,
     flavor: &FlavorName,
     victims: impl IntoIterator<Item = &'v Candidate<'a>>,
     job: &Job,
 ) -> bool {
     let mut nodes = BTreeMap::new();
     for victim in victims {
-        free_shares(&mut nodes, &scheduler.ledgers.fleet, flavor, victim);
+        free_shares(&mut nodes, &view.ledgers.fleet, flavor, victim);
     }
     placement::fits_among(nodes.values(), job)
 }
@@ -179,7 +180,7 @@ fn free_shares(
     }
 }
 
-impl Scheduler {
+impl View<'_> {
     /// The job fits the trial's quota — without borrowing when `victims` include reclaim
     /// victims — and a node.
     pub(super) fn admits(
@@ -260,7 +261,7 @@ impl Scheduler {
         let nodes = fleet
             .nodes_of(&flavor.name)
             .map(|node| freed.get(&node.spec.name).unwrap_or(node));
-        let nodes = placement::place_among(nodes, job, self.policy.mps_packing, &self.mix)?;
+        let nodes = placement::place_among(nodes, job, self.policy.mps_packing, self.mix)?;
         let passed_over = candidates[..plan.position]
             .iter()
             .filter_map(|earlier| self.miss_now(job, queue, earlier))

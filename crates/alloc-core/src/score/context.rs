@@ -9,8 +9,8 @@ use super::weights::ScoreWeights;
 use crate::classes::ClassId;
 use crate::ids::TenantName;
 use crate::model::Job;
-use crate::scheduler::Scheduler;
 use crate::units::{Millis, Time};
+use crate::view::View;
 use std::collections::BTreeMap;
 
 /// A tenant's place in the fair-share term.
@@ -23,7 +23,7 @@ struct TenantShare {
 
 /// Scores pending jobs at one instant under one set of weights.
 pub(crate) struct Scorer<'a> {
-    scheduler: &'a Scheduler,
+    view: View<'a>,
     weights: ScoreWeights,
     now: Time,
     /// Each tenant's share, worked out on first need (`None`: it holds nothing on the fleet,
@@ -32,9 +32,9 @@ pub(crate) struct Scorer<'a> {
 }
 
 impl<'a> Scorer<'a> {
-    pub(crate) fn new(scheduler: &'a Scheduler, now: Time, weights: &ScoreWeights) -> Self {
+    pub(crate) fn new(view: View<'a>, now: Time, weights: &ScoreWeights) -> Self {
         Scorer {
-            scheduler,
+            view,
             weights: weights.effective(),
             now,
             shares: BTreeMap::new(),
@@ -46,10 +46,7 @@ impl<'a> Scorer<'a> {
     pub(crate) fn score(&mut self, job: &'a Job, class: ClassId) -> Score {
         let urgency = match job.deadline {
             Some(deadline) if self.weights.deadline > 0.0 => {
-                let fastest = self
-                    .scheduler
-                    .speeds
-                    .fastest_in_class(self.scheduler, job, class);
+                let fastest = self.view.speeds.fastest_in_class(&self.view, job, class);
                 Some(self.deadline_term(job, deadline, fastest).urgency)
             }
             _ => None,
@@ -68,10 +65,10 @@ impl<'a> Scorer<'a> {
 
     /// The job's score part by part.
     pub(crate) fn breakdown(&mut self, job: &'a Job) -> ScoreBreakdown {
-        let fastest = self.scheduler.speeds.fastest(self.scheduler, job);
+        let fastest = self.view.speeds.fastest(&self.view, job);
         let deadline = job.deadline.map(|at| self.deadline_term(job, at, fastest));
         let configured_weight = self
-            .scheduler
+            .view
             .config
             .tenants
             .get(&job.tenant)
@@ -99,7 +96,7 @@ impl<'a> Scorer<'a> {
         if let Some(share) = self.shares.get(tenant) {
             return *share;
         }
-        let share = tenant_share(self.scheduler, tenant);
+        let share = tenant_share(&self.view, tenant);
         self.shares.insert(tenant, share);
         share
     }
@@ -160,10 +157,10 @@ impl Points {
 /// nodes hold (GPU in milli-GPU, CPU, memory) against the capacity of every node in the
 /// ledger; `None` when it holds nothing there. Jobs running on leased public GPUs are paid
 /// from budgets and hold no node, so they do not count.
-fn tenant_share(scheduler: &Scheduler, tenant: &TenantName) -> Option<TenantShare> {
-    let usage = scheduler.ledgers.private_use.tenants.get(tenant)?;
-    let capacity = scheduler.ledgers.fleet.capacity();
-    let weight = scheduler.config.tenants.get(tenant).map_or(1, |t| t.weight);
+fn tenant_share(view: &View<'_>, tenant: &TenantName) -> Option<TenantShare> {
+    let usage = view.ledgers.private_use.tenants.get(tenant)?;
+    let capacity = view.ledgers.fleet.capacity();
+    let weight = view.config.tenants.get(tenant).map_or(1, |t| t.weight);
     let dominant = terms::dominant_share(usage.held, capacity);
     Some(TenantShare {
         dominant,

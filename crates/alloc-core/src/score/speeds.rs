@@ -12,7 +12,7 @@ use crate::classes::ClassId;
 use crate::flavors;
 use crate::ids::{FlavorName, GpuModelName, LocalQueueName};
 use crate::model::{DataClass, GpuRequest, Job, Tier};
-use crate::scheduler::Scheduler;
+use crate::view::View;
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -57,14 +57,14 @@ impl SpeedCache {
     /// [`SpeedCache::fastest`] for `job` of request class `class`.
     pub(crate) fn fastest_in_class(
         &self,
-        scheduler: &Scheduler,
+        view: &View<'_>,
         job: &Job,
         class: ClassId,
     ) -> Option<u32> {
         if let Some(Some(known)) = self.by_class.borrow().get(class.index()) {
             return *known;
         }
-        let fastest = self.fastest(scheduler, job);
+        let fastest = self.fastest(view, job);
         let mut by_class = self.by_class.borrow_mut();
         if by_class.len() <= class.index() {
             by_class.resize(class.index() + 1, None);
@@ -81,7 +81,7 @@ impl SpeedCache {
     /// The fastest GPU speed among the job's candidate flavors, counting only GPU models the
     /// job accepts; `None` for CPU-only work, an unknown queue, or when no candidate's speed
     /// is known (then the reference runtime holds).
-    pub(crate) fn fastest(&self, scheduler: &Scheduler, job: &Job) -> Option<u32> {
+    pub(crate) fn fastest(&self, view: &View<'_>, job: &Job) -> Option<u32> {
         if job.gpu == GpuRequest::None {
             return None;
         }
@@ -98,10 +98,10 @@ impl SpeedCache {
             return *known;
         }
         let mut models = self.flavor_models.borrow_mut();
-        let models = models.get_or_insert_with(|| flavor_models(scheduler));
-        let config = &scheduler.config;
+        let models = models.get_or_insert_with(|| flavor_models(view));
+        let config = &view.config;
         let fastest = config.cluster_queue_of(&job.queue).and_then(|queue| {
-            flavors::candidates(config, queue, job, &scheduler.policy)
+            flavors::candidates(config, queue, job, view.policy)
                 .into_iter()
                 .filter_map(|flavor| {
                     models
@@ -120,8 +120,8 @@ impl SpeedCache {
 /// The GPU models of each flavor with their speeds, fastest first (ties by name): its own GPU
 /// model when it names one, otherwise the models of its nodes in the ledger and of its
 /// cluster's offers for it. Flavors with none of these are left out.
-fn flavor_models(scheduler: &Scheduler) -> FlavorModels {
-    let config = &scheduler.config;
+fn flavor_models(view: &View<'_>) -> FlavorModels {
+    let config = &view.config;
     let mut all = BTreeMap::new();
     for flavor in config.flavors.values() {
         let mut models: BTreeSet<&GpuModelName> = BTreeSet::new();
@@ -130,7 +130,7 @@ fn flavor_models(scheduler: &Scheduler) -> FlavorModels {
                 models.insert(model);
             }
             None => {
-                let nodes = scheduler
+                let nodes = view
                     .ledgers
                     .fleet
                     .nodes_of(&flavor.name)

@@ -1,0 +1,232 @@
+//! One pending job's decision from a view of the state: the cycle's steps in order (see
+//! `cycle`), each asked only what the step before it left open, and the caps on users and
+//! tenants (step 3).
+
+use crate::burst::{Ask, NoBurst};
+use crate::decision::{Decision, Limit, RejectReason, WaitReason};
+use crate::ids::{JobId, QueueName};
+use crate::memo::{CycleMemo, PreemptionKey};
+use crate::model::{Config, Job, QueueingStrategy};
+use crate::pending::Waiting;
+use crate::policy::Admission;
+use crate::preemption::{Family, Search};
+use crate::units::{MilliGpu, Time};
+use crate::view::View;
+
+impl View<'_> {
+    /// One pending job's decision, steps 1 to 6 of the cycle, as the state stands; `config`
+    /// is the view's own, held by the cycle for as long as `memo` borrows it.
+    pub(crate) fn decide<'c>(
+        &self,
+        config: &'c Config,
+        waiting: &Waiting,
+        now: Time,
+        memo: &mut CycleMemo<'c>,
+    ) -> Decision {
+        let (job, class, progress) = (&*waiting.job, waiting.class, &waiting.progress);
+        let reject = |reason| {
+            let Some(reserved) = waiting
+                .reserved
+                .as_ref()
+                .filter(|_| rejects_for_the_flavor(&reason))
+            else {
+                return Decision::Reject {
+                    job: job.id,
+                    reason,
+                };
+            };
+            // The reservation narrowed the job to a flavor that cannot run it. If another
+            // could, Kueue may reserve that one: a Retry, not a Rejected check.
+            match self.rejected_on_its_own(&waiting.own_spec(), progress, now) {
+                Some(reason) => Decision::Reject {
+                    job: job.id,
+                    reason,
+                },
+                None => Decision::Wait {
+                    job: job.id,
+                    reason: WaitReason::ReservationUnusable {
+                        flavor: reserved.flavor.clone(),
+                        why: Box::new(reason),
+                    },
+                    no_burst: None,
+                },
+            }
+        };
+        let index = match self.screen(config, job, class, memo) {
+            Ok(found) => found,
+            Err(reason) => return reject(reason),
+        };
+        let CycleMemo {
+            screens,
+            blocked,
+            no_room,
+            no_preemption,
+            refusals,
+            outlooks,
+            rooms,
+            evictable,
+            next_change,
+            ..
+        } = memo;
+        let screened = &screens[index];
+        if let Err(reason) = self
+            .screen_public_only(job, screened)
+            .and_then(|()| self.screen_deadline_and_budget(job, progress, screened, now))
+        {
+            return reject(reason);
+        }
+        let (queue, candidates) = (screened.queue, screened.candidates.as_slice());
+        let strict = queue.strategy == QueueingStrategy::StrictFIFO;
+        let wait = |reason: WaitReason,
+                    no_burst: Option<NoBurst>,
+                    blocked: &mut Vec<(&'c QueueName, JobId)>| {
+            if strict && !blocked.iter().any(|(name, _)| **name == queue.name) {
+                blocked.push((&queue.name, job.id));
+            }
+            Decision::Wait {
+                job: job.id,
+                reason,
+                no_burst,
+            }
+        };
+        if self.policy.admission == Admission::TwoPhase && waiting.reserved.is_none() {
+            return Decision::Wait {
+                job: job.id,
+                reason: WaitReason::NoReservation,
+                no_burst: None,
+            };
+        }
+        if !waiting.awaiting.is_empty() {
+            let reason = WaitReason::VictimsStopping {
+                victims: waiting.awaiting.clone(),
+            };
+            return wait(reason, None, blocked);
+        }
+        if let Some((_, head)) = blocked.iter().find(|(name, _)| **name == queue.name) {
+            let reason = WaitReason::BlockedByHead {
+                queue: queue.name.clone(),
+                head: *head,
+            };
+            return Decision::Wait {
+                job: job.id,
+                reason,
+                no_burst: None,
+            };
+        }
+        if let Some(reason) = self.limit_reached(job) {
+            return wait(reason, None, blocked);
+        }
+        let reason = if candidates.is_empty() {
+            WaitReason::PublicOnly {
+                queue: queue.name.clone(),
+            }
+        } else {
+            let known = no_room.get_mut(class.index());
+            let reason = match known {
+                Some(Some((_, reason))) => reason.clone(),
+                // A class opened after the memo was sized has no slot: worked out, not kept.
+                slot => match self.assign(job, queue, candidates, rooms) {
+                    Ok(placement) => {
+                        return Decision::Admit {
+                            job: job.id,
+                            placement,
+                        }
+                    }
+                    Err(reason) => {
+                        if let Some(slot) = slot {
+                            *slot = Some((index, reason.clone()));
+                        }
+                        reason
+                    }
+                },
+            };
+            // No room as things stand: step 5 may make room by preemption, step 6 may rent it.
+            if self.policy.preemption.enabled {
+                let within = self.policy.preemption.rules(queue).within_cluster_queue;
+                let key = PreemptionKey::of(class, job, within);
+                if !no_preemption.knows(&key) {
+                    let family = *screened
+                        .family
+                        .get_or_init(|| refusals.family(Family::of(&queue.name, candidates, job)));
+                    if !refusals.cover(family, job, within) {
+                        match self.preempt_for(job, queue, candidates, evictable, now) {
+                            Search::Found(decision) => return *decision,
+                            Search::Refused(reach) => refusals.add(family, index, job, reach),
+                            Search::NotFound => {}
+                        }
+                    }
+                    no_preemption.insert(key, index);
+                }
+            }
+            reason
+        };
+        let ask = Ask {
+            job,
+            progress,
+            queue,
+            private: candidates,
+            public: &screened.public,
+        };
+        match self.burst_for(&ask, &reason, now, outlooks, rooms, next_change) {
+            Ok(decision) => decision,
+            // under a policy that never bursts, the question does not arise
+            Err(NoBurst::PolicyNever) => wait(reason, None, blocked),
+            Err(no_burst) => wait(reason, Some(no_burst), blocked),
+        }
+    }
+
+    /// Step 3: per-user and per-tenant caps on running jobs and GPUs.
+    pub(crate) fn limit_reached(&self, job: &Job) -> Option<WaitReason> {
+        let requested = job.gpu.milli();
+        let reached =
+            |holding: crate::state::Holding, max_jobs: Option<u32>, max_gpus: Option<MilliGpu>| {
+                if let Some(max) = max_jobs.filter(|max| holding.running_jobs >= *max) {
+                    return Some(Limit::RunningJobs {
+                        running: holding.running_jobs,
+                        max,
+                    });
+                }
+                max_gpus
+                    .filter(|max| holding.gpus + requested > *max)
+                    .map(|max| Limit::Gpus {
+                        in_use: holding.gpus,
+                        requested,
+                        max,
+                    })
+            };
+        if let Some(user) = self.config.users.get(&job.user) {
+            let holding = self.ledgers.holdings.user(&job.user);
+            if let Some(limit) = reached(holding, user.max_running_jobs, user.max_gpus) {
+                return Some(WaitReason::UserLimit {
+                    user: job.user.clone(),
+                    limit,
+                });
+            }
+        }
+        if let Some(tenant) = self.config.tenants.get(&job.tenant) {
+            let holding = self.ledgers.holdings.tenant(&job.tenant);
+            if let Some(limit) = reached(holding, tenant.max_running_jobs, tenant.max_gpus) {
+                return Some(WaitReason::TenantLimit {
+                    tenant: job.tenant.clone(),
+                    limit,
+                });
+            }
+        }
+        None
+    }
+}
+
+/// Whether `reason` rejects a job for what its flavors cannot do (which a quota reservation,
+/// narrowing it to one flavor, may cause) rather than for the job itself.
+fn rejects_for_the_flavor(reason: &RejectReason) -> bool {
+    match reason {
+        RejectReason::NoMatchingFlavor { .. }
+        | RejectReason::ExceedsQuotaCeiling { .. }
+        | RejectReason::DeadlineInfeasible { .. }
+        | RejectReason::MayNotBurst { .. }
+        | RejectReason::BudgetTooSmall { .. } => true,
+        RejectReason::UnknownQueue(_)
+        | RejectReason::InvalidRequest(_)
+        | RejectReason::ExceedsCap { .. } => false,
+    }
+}
