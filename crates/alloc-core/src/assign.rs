@@ -44,16 +44,9 @@ impl View<'_> {
                     continue;
                 }
             };
-            let placement = Placement {
-                cluster: flavor.cluster.clone(),
-                flavor: flavor.name.clone(),
-                tier: flavor.tier,
-                queue: queue.name.clone(),
-                nodes,
-                borrowing: mode == Mode::Borrow,
-                passed_over: misses.clone(),
-                public: None,
-            };
+            let borrowing = mode == Mode::Borrow;
+            let placement =
+                Placement::on_nodes(flavor, &queue.name, nodes, borrowing, misses.clone());
             if mode.ends_search(queue) {
                 return Ok(placement);
             }

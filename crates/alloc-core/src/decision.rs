@@ -175,6 +175,27 @@ pub struct PublicLease {
 }
 
 impl Placement {
+    /// On the nodes of private `flavor`, on `queue`'s quota (borrowed when `borrowing`),
+    /// after passing over the flavors in `passed_over`: how admission and preemption place.
+    pub(crate) fn on_nodes(
+        flavor: &crate::model::Flavor,
+        queue: &QueueName,
+        nodes: Vec<NodeShare>,
+        borrowing: bool,
+        passed_over: Vec<FlavorMiss>,
+    ) -> Placement {
+        Placement {
+            cluster: flavor.cluster.clone(),
+            flavor: flavor.name.clone(),
+            tier: flavor.tier,
+            queue: queue.clone(),
+            nodes,
+            borrowing,
+            passed_over,
+            public: None,
+        }
+    }
+
     /// GPUs the job holds on the fleet, fractions counted as one: none for a burst.
     pub fn gpu_count(&self) -> usize {
         self.nodes.iter().map(|n| n.gpus.len()).sum()

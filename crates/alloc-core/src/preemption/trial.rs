@@ -270,16 +270,13 @@ impl View<'_> {
         victims.sort();
         Some(Decision::Preempt {
             job: job.id,
-            placement: Placement {
-                cluster: flavor.cluster.clone(),
-                flavor: flavor.name.clone(),
-                tier: flavor.tier,
-                queue: queue.name.clone(),
+            placement: Placement::on_nodes(
+                flavor,
+                &queue.name,
                 nodes,
-                borrowing: mode == Mode::Borrow,
+                mode == Mode::Borrow,
                 passed_over,
-                public: None,
-            },
+            ),
             victims,
         })
     }
