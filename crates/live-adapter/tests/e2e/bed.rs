@@ -38,6 +38,8 @@ pub struct Bed {
     /// A folder for this test's files (platform, policy, adapter logs).
     pub scratch: PathBuf,
     started: Instant,
+    /// When the cluster was reset: the audit log is read from here on.
+    since: jiff::Timestamp,
     _lock: tokio::sync::MutexGuard<'static, ()>,
 }
 
@@ -62,6 +64,7 @@ pub async fn bed(test: &str) -> Option<Bed> {
         client,
         scratch,
         started: Instant::now(),
+        since: jiff::Timestamp::now(),
         _lock: lock,
     };
     bed.reset().await;
@@ -275,8 +278,8 @@ impl Bed {
         path
     }
 
-    /// The audit log's status writes by the adapter's field manager: (Workload name, HTTP
-    /// code, time) for each PATCH of `workloads/status`.
+    /// The audit log's status writes by the adapter's field manager since this test began:
+    /// (Workload name, HTTP code, time) for each PATCH of `workloads/status`.
     pub fn status_writes(&self) -> Vec<AuditedWrite> {
         let text = std::fs::read_to_string(self.dir.join("audit.log")).unwrap_or_default();
         text.lines()
@@ -299,6 +302,7 @@ impl Bed {
                     .as_str()
                     .and_then(|t| t.parse::<jiff::Timestamp>().ok()),
             })
+            .filter(|write| write.at.is_some_and(|at| at >= self.since))
             .collect()
     }
 

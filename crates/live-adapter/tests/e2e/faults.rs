@@ -4,8 +4,8 @@
 //! on), two replicas (only the leader writes; the other takes over within the lease time).
 
 use crate::bed::{
-    bed, is_true, pinned_node, state, update_annotation, Adapter, Bed, CHECK, FIELD_MANAGER,
-    NAMESPACE,
+    bed, is_true, pinned_node, state, update_annotation, Adapter, AuditedWrite, Bed, CHECK,
+    FIELD_MANAGER, NAMESPACE,
 };
 use crate::world::{self, add_node, node, workload, JobSide};
 use futures::future::join_all;
@@ -80,15 +80,14 @@ async fn adapter_restart_loses_nothing_writes_nothing_twice() {
     join_all(before.iter().map(|name| bed.apply(silver_job(name)))).await;
     // mid-run: killed as soon as some entries are written, while others may not be
     crate::bed::until("the first adapter's first writes", LONG, || async {
-        (bed.status_writes().iter().filter(|w| w.code == 200).count() >= 3).then_some(())
+        (bed.status_writes().iter().filter(|w| w.code == 200).count() >= 1).then_some(())
     })
     .await;
     first.kill();
-    let killed_at = jiff::Timestamp::now();
-    let written_by_first = bed.status_writes().iter().filter(|w| w.code == 200).count();
 
     let after: Vec<String> = (8..16).map(|i| format!("w{i:02}")).collect();
     join_all(after.iter().map(|name| bed.apply(silver_job(name)))).await;
+    let second_started = jiff::Timestamp::now();
     let mut second = Adapter::start(&bed, "second", &platform, "default", &args);
     second.wait_ready(LONG).await;
     let all: Vec<String> = before.iter().chain(&after).cloned().collect();
@@ -98,33 +97,62 @@ async fn adapter_restart_loses_nothing_writes_nothing_twice() {
     // quiet for a while: nothing more is written
     tokio::time::sleep(Duration::from_secs(3)).await;
     let writes = bed.status_writes();
-    let mut per_workload: BTreeMap<&str, usize> = BTreeMap::new();
-    for write in writes.iter().filter(|w| w.code == 200) {
-        *per_workload.entry(write.workload.as_str()).or_default() += 1;
+    // A write in flight when the first process died reaches the audit log with the code of
+    // an abandoned request (504) though etcd may have taken it: the second process then sees
+    // the entry and writes nothing; had it not been taken, the second would write it again.
+    let mut succeeded: BTreeMap<&str, Vec<&AuditedWrite>> = BTreeMap::new();
+    let mut interrupted: BTreeMap<&str, Vec<&AuditedWrite>> = BTreeMap::new();
+    for write in &writes {
+        let into = if write.code == 200 {
+            &mut succeeded
+        } else {
+            &mut interrupted
+        };
+        into.entry(write.workload.as_str()).or_default().push(write);
     }
     for name in &all {
-        assert_eq!(
-            per_workload.get(name.as_str()),
-            Some(&1),
-            "{name}: one status write, not {:?}",
-            per_workload.get(name.as_str())
+        let ok = succeeded.get(name.as_str()).map_or(0, Vec::len);
+        let cut = interrupted.get(name.as_str()).map_or(0, Vec::len);
+        assert!(
+            ok <= 1,
+            "{name}: written {ok} times: {:?}",
+            succeeded.get(name.as_str())
+        );
+        assert!(ok + cut >= 1, "{name}: never written, yet Ready");
+        for write in interrupted.get(name.as_str()).into_iter().flatten() {
+            assert!(
+                write.at.is_some_and(|at| at < second_started),
+                "only a write cut by the kill fails: {write:?}"
+            );
+        }
+    }
+    for write in writes.iter().filter(|w| after.contains(&w.workload)) {
+        assert!(
+            write.at.is_some_and(|at| at >= second_started),
+            "the Workloads created while no adapter ran are written by the second: {write:?}"
         );
     }
-    let by_second = second
+    let by_first = writes
+        .iter()
+        .filter(|w| w.code == 200 && w.at.is_some_and(|at| at < second_started))
+        .count();
+    let by_second = writes
+        .iter()
+        .filter(|w| w.code == 200 && w.at.is_some_and(|at| at >= second_started))
+        .count();
+    let second_says = second
         .metric("gpu_alloc_status_writes_total", "state=\"Ready\"")
         .await
         .unwrap_or(-1.0);
-    let total = writes.iter().filter(|w| w.code == 200).count();
+    let cut: usize = interrupted.values().map(Vec::len).sum();
     eprintln!(
-        "adapter restart: {written_by_first} entries written before the kill at {killed_at}, {by_second} Ready writes by the second process, {total} status writes in all for {} Workloads",
+        "adapter restart: {} Workloads; the first process wrote {by_first} entries (and {cut} cut by the kill), the second {by_second} (its metric: {second_says}); no entry written twice",
         all.len()
     );
     assert_eq!(
-        total,
-        all.len(),
-        "every Workload's entry written exactly once"
+        second_says, by_second as f64,
+        "the second's metric counts what the apiserver saw"
     );
-    assert_eq!(by_second as usize + written_by_first, total);
 }
 
 /// Answers the first PATCH of `workloads/status` with 409 Conflict and passes everything else
