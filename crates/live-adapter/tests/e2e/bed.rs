@@ -94,7 +94,17 @@ pub fn resource(api_version: &str, kind: &str) -> ApiResource {
 const KUEUE: &str = "kueue.x-k8s.io/v1beta2";
 
 /// Polls `probe` every 200 ms until it answers `Some`, or panics naming `what` after `limit`.
-pub async fn until<T, F, Fut>(what: &str, limit: Duration, mut probe: F) -> T
+pub async fn until<T, F, Fut>(what: &str, limit: Duration, probe: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    until_every(what, limit, Duration::from_millis(200), probe).await
+}
+
+/// Polls `probe` every `every` until it answers `Some`, or panics naming `what` after
+/// `limit`.
+pub async fn until_every<T, F, Fut>(what: &str, limit: Duration, every: Duration, mut probe: F) -> T
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Option<T>>,
@@ -108,7 +118,7 @@ where
             Instant::now() < deadline,
             "timed out after {limit:?}: {what}"
         );
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        tokio::time::sleep(every).await;
     }
 }
 
