@@ -234,7 +234,12 @@ async fn conflict_on_status_write_is_retried() {
         .await
         .expect("the write succeeds after the conflict");
     drop(writer);
-    proxy.abort();
+    let seen = proxy.await.expect("the proxy's requests");
+    let patches: Vec<_> = seen
+        .iter()
+        .filter(|(method, _)| *method == http::Method::PATCH)
+        .collect();
+    assert_eq!(patches.len(), 2, "a 409, then the retry: {seen:?}");
     let admitted = bed
         .wait_workload("c1", "Admitted after the retried write", LONG, |w| {
             is_true(w, "Admitted")
