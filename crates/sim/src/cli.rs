@@ -139,6 +139,16 @@ pub struct RunArgs {
     /// define (tenants stay as in the trace).
     #[arg(long)]
     pub queue: Option<String>,
+    /// Which jobs may run on a higher tier than they ask for: `auto` (jobs whose tier no
+    /// flavor of the fleet has, which would otherwise all be rejected; their count is
+    /// printed), `never`, or `always` (every job).
+    #[arg(long, default_value = "auto")]
+    pub tier_upgrades: String,
+    /// Slowdown per extra job sharing a GPU (MPS), in thousandths. 0 by default: a recorded
+    /// trace's durations already include the sharing the cluster had. 150 is the twin's
+    /// model for synthetic work.
+    #[arg(long, default_value_t = 0)]
+    pub mps_interference_permille: u32,
     /// Stop the simulation after this many hours of simulated time (positive; at most 10
     /// years). Without it a run ends when its work is done, or at the 20-year limit.
     #[arg(long, allow_negative_numbers = true)]
@@ -225,6 +235,19 @@ pub struct FleetArgs {
     /// Fleet YAML to write.
     #[arg(short, long)]
     pub output: PathBuf,
+    /// GPU speeds: `recorded` (every model at the reference speed, so a trace recorded on
+    /// these machines keeps its durations) or `catalog` (each model's catalog speed relative
+    /// to a V100: a what-if on other hardware).
+    #[arg(long, default_value = "recorded")]
+    pub speeds: String,
+    /// Flavor tiers: `auto` (one tier for every flavor when --trace's jobs all ask for that
+    /// tier, so all are admissible without upgrades; else by generation), `generation`, or
+    /// `bronze`/`silver`/`gold` for all. The tier each machine group got is printed.
+    #[arg(long, default_value = "auto")]
+    pub tiers: String,
+    /// The native trace (from `sim import`) to be replayed on this fleet, for `--tiers auto`.
+    #[arg(long)]
+    pub trace: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

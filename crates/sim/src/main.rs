@@ -228,6 +228,17 @@ fn run(args: RunArgs) -> Result<()> {
             job.queue = alloc_core::LocalQueueName::new(queue.as_str());
         }
     }
+    let upgrades: sim::workload::upgrades::TierUpgrades =
+        args.tier_upgrades
+            .parse()
+            .map_err(|reason: String| SimError::BadArgument {
+                flag: "--tier-upgrades".into(),
+                reason,
+            })?;
+    let upgraded = upgrades.apply(&mut jobs, &config);
+    if upgraded.jobs > 0 {
+        eprintln!("{upgraded}");
+    }
     let workload = sim::workload::Workload::batch(jobs);
     if let Some((job, queue)) = sim::workload::unknown_queue(&workload, &config) {
         let known = sim::workload::known_queues(&config);
@@ -290,6 +301,10 @@ fn run(args: RunArgs) -> Result<()> {
         failures: fleet.failures,
         inputs_log: args.inputs_log.clone(),
         two_phase: args.two_phase,
+        runtime: sim::runtime_model::RuntimeModel {
+            default_interference_permille: args.mps_interference_permille,
+            ..sim::runtime_model::RuntimeModel::recorded()
+        },
         ..EngineOptions::default()
     };
     let plan = RunPlan {
@@ -439,7 +454,34 @@ fn fleet(args: FleetArgs) -> Result<()> {
                 flag: "--from".into(),
                 reason,
             })?;
-    let built = sim::fleet::from_machines::build(format, &args.input)?;
+    let bad = |flag: &str| {
+        let flag = flag.to_string();
+        move |reason: String| SimError::BadArgument { flag, reason }
+    };
+    let speeds = args.speeds.parse().map_err(bad("--speeds"))?;
+    let tiers = match (args.tiers.as_str(), &args.trace) {
+        ("auto", Some(trace)) => {
+            let read = sim::trace::read_native(trace, false)?;
+            sim::fleet::replay::Tiers::for_jobs(&read.jobs)
+        }
+        ("auto", None) => sim::fleet::replay::Tiers::Generation,
+        (text, _) => text.parse().map_err(bad("--tiers"))?,
+    };
+    let options = sim::fleet::replay::BuildOptions { speeds, tiers };
+    let built = sim::fleet::from_machines::build(format, &args.input, options)?;
+    eprintln!("tiers: {}", tiers.describe());
+    for group in &built.fleet.nodes {
+        let tier = built
+            .fleet
+            .flavors
+            .iter()
+            .find(|flavor| flavor.gpu_model == group.gpu_model)
+            .map_or_else(|| "-".to_string(), |flavor| format!("{:?}", flavor.tier));
+        eprintln!(
+            "  {:<40} {:>6} machines × {} GPUs  tier {tier}",
+            group.name, group.count, group.gpus
+        );
+    }
     let yaml = serde_norway::to_string(&built.fleet)
         .map_err(|e| SimError::io(&args.output, std::io::Error::other(e)))?;
     std::fs::write(&args.output, yaml).map_err(|e| SimError::io(&args.output, e))?;
