@@ -108,6 +108,12 @@ pub enum Command {
     Generate(GenerateArgs),
     /// Build a fleet file from a published machine list.
     Fleet(FleetArgs),
+    /// Replay a public trace on the fleet of its machine list (durations as recorded, tiers
+    /// chosen for the trace, queues by --queues) and print recorded vs replayed waits
+    /// (p50/p95/mean), GPU utilisation and GPU-hours; writes validate.html (with a CDF of
+    /// waits) and validate.md to --out. Traces without start times print published figures
+    /// (--published) beside the replay's, labelled as a different sample. Nothing is fitted.
+    Validate(ValidateArgs),
     /// FGD's static packing experiment (ATC'23) on an openb node and pod list: pods inflated to
     /// `--tune` × GPU capacity, shuffled per seed, placed once each; prints the allocation ratio
     /// at 100% and 130% of arrived demand.
@@ -248,6 +254,41 @@ pub struct FleetArgs {
     /// The native trace (from `sim import`) to be replayed on this fleet, for `--tiers auto`.
     #[arg(long)]
     pub trace: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Trace format: alibaba-openb, philly, itp or chronus.
+    #[arg(long)]
+    pub format: String,
+    /// The trace's files.
+    #[arg(required = true)]
+    pub inputs: Vec<PathBuf>,
+    /// Machine list format (openb, pai2020, spot2026, philly).
+    #[arg(long)]
+    pub machines: String,
+    /// The machine list file.
+    #[arg(long)]
+    pub machine_list: PathBuf,
+    /// `one` queue, or `per-vc` (see `sim fleet --help`).
+    #[arg(long, default_value = "one")]
+    pub queues: String,
+    /// `gpu-time` or `p95-demand` (with `--queues per-vc`).
+    #[arg(long, default_value = "gpu-time")]
+    pub quota_rule: String,
+    /// Policy, as for `sim run`.
+    #[arg(long, default_value = "kueue-like")]
+    pub policy: String,
+    /// Seconds between scheduling cycles while jobs wait (0 = only after changes).
+    #[arg(long, default_value_t = 0)]
+    pub cycle_every_s: u64,
+    /// Published summary (AcmeTrace `cluster_summary.csv`) and its row, e.g.
+    /// `../shared/traces/acme-summary/cluster_summary.csv:Philly`.
+    #[arg(long, value_name = "FILE:ROW")]
+    pub published: Option<String>,
+    /// Output directory for validate.md and validate.html.
+    #[arg(long)]
+    pub out: PathBuf,
 }
 
 #[derive(Debug, Args)]
