@@ -251,9 +251,24 @@ pub struct FleetArgs {
     /// `bronze`/`silver`/`gold` for all. The tier each machine group got is printed.
     #[arg(long, default_value = "auto")]
     pub tiers: String,
-    /// The native trace (from `sim import`) to be replayed on this fleet, for `--tiers auto`.
+    /// The native trace (from `sim import`) to be replayed on this fleet, for `--tiers auto`
+    /// and `--queues per-vc`.
     #[arg(long)]
     pub trace: Option<PathBuf>,
+    /// Queues: `one` (ClusterQueue `default` with the whole fleet) or `per-vc` (one
+    /// ClusterQueue and LocalQueue per `queue` of --trace — Philly's virtual clusters, ITP's
+    /// clusters — in cohort `trace`, each with --quota-rule's share; borrowing unlimited).
+    #[arg(long, default_value = "one")]
+    pub queues: String,
+    /// With `--queues per-vc`: each VC's share of every flavor is `gpu-time` (its share of the
+    /// trace's GPU-time) or `p95-demand` (its 95th-percentile concurrent GPU demand, over the
+    /// sum of those). Documented in traces/README.md.
+    #[arg(long, default_value = "gpu-time")]
+    pub quota_rule: String,
+    /// Also write the fleet's flavors and queues as Kueue objects (v1beta2) to this file, for
+    /// a user to edit.
+    #[arg(long, value_name = "FILE")]
+    pub kueue_out: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

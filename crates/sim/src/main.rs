@@ -460,16 +460,55 @@ fn fleet(args: FleetArgs) -> Result<()> {
         move |reason: String| SimError::BadArgument { flag, reason }
     };
     let speeds = args.speeds.parse().map_err(bad("--speeds"))?;
-    let tiers = match (args.tiers.as_str(), &args.trace) {
-        ("auto", Some(trace)) => {
-            let read = sim::trace::read_native(trace, false)?;
-            sim::fleet::replay::Tiers::for_jobs(&read.jobs)
-        }
+    let trace = match &args.trace {
+        Some(path) => Some(sim::trace::read_native(path, false)?.jobs),
+        None => None,
+    };
+    let tiers = match (args.tiers.as_str(), &trace) {
+        ("auto", Some(jobs)) => sim::fleet::replay::Tiers::for_jobs(jobs),
         ("auto", None) => sim::fleet::replay::Tiers::Generation,
         (text, _) => text.parse().map_err(bad("--tiers"))?,
     };
     let options = sim::fleet::replay::BuildOptions { speeds, tiers };
-    let built = sim::fleet::from_machines::build(format, &args.input, options)?;
+    let mut built = sim::fleet::from_machines::build(format, &args.input, options)?;
+    let rule: sim::fleet::queues::QuotaRule =
+        args.quota_rule.parse().map_err(bad("--quota-rule"))?;
+    let mut shares = Vec::new();
+    match (args.queues.as_str(), &trace) {
+        ("one", _) => {}
+        ("per-vc", Some(jobs)) => {
+            let weights = sim::fleet::queues::weights(jobs, rule);
+            shares = sim::fleet::queues::per_vc(&mut built.fleet, &weights);
+        }
+        ("per-vc", None) => {
+            return Err(SimError::BadArgument {
+                flag: "--queues".into(),
+                reason: "per-vc needs --trace: the VCs and their quotas come from it".into(),
+            })
+        }
+        (other, _) => {
+            return Err(SimError::BadArgument {
+                flag: "--queues".into(),
+                reason: format!("expected one or per-vc, found {other:?}"),
+            })
+        }
+    }
+    if let Some(path) = &args.kueue_out {
+        let text = sim::fleet::queues::kueue_yaml(&built.fleet);
+        std::fs::write(path, text).map_err(|e| SimError::io(path, e))?;
+    }
+    let yaml = serde_norway::to_string(&built.fleet)
+        .map_err(|e| SimError::io(&args.output, std::io::Error::other(e)))?;
+    std::fs::write(&args.output, yaml).map_err(|e| SimError::io(&args.output, e))?;
+    say!(
+        "wrote {}: {} machines, {} GPUs in {} node groups ({} machines without GPUs dropped)",
+        args.output.display(),
+        built.machines,
+        built.gpus,
+        built.fleet.nodes.len(),
+        built.dropped_without_gpu
+    );
+    // Said after the file is written, so that a closed pipe cannot lose it.
     eprintln!("tiers: {}", tiers.describe());
     for group in &built.fleet.nodes {
         let tier = built
@@ -483,17 +522,15 @@ fn fleet(args: FleetArgs) -> Result<()> {
             group.name, group.count, group.gpus
         );
     }
-    let yaml = serde_norway::to_string(&built.fleet)
-        .map_err(|e| SimError::io(&args.output, std::io::Error::other(e)))?;
-    std::fs::write(&args.output, yaml).map_err(|e| SimError::io(&args.output, e))?;
-    say!(
-        "wrote {}: {} machines, {} GPUs in {} node groups ({} machines without GPUs dropped)",
-        args.output.display(),
-        built.machines,
-        built.gpus,
-        built.fleet.nodes.len(),
-        built.dropped_without_gpu
-    );
+    if !shares.is_empty() {
+        eprintln!(
+            "queues: one per VC in cohort trace, quota by {}",
+            args.quota_rule
+        );
+        for (queue, share) in shares {
+            eprintln!("  {queue:<40} {:>6.2}%", share * 100.0);
+        }
+    }
     Ok(())
 }
 

@@ -131,7 +131,7 @@ pub fn kueue_yaml(fleet: &FleetFile) -> String {
     for flavor in &fleet.flavors {
         let _ = write!(
             text,
-            "---\napiVersion: kueue.x-k8s.io/v1beta2\nkind: ResourceFlavor\nmetadata:\n  name: {}\nspec:\n  nodeLabels:\n",
+            "---\napiVersion: kueue.x-k8s.io/v1beta2\nkind: ResourceFlavor\nmetadata:\n  name: \"{}\"\nspec:\n  nodeLabels:\n",
             flavor.name
         );
         for (key, value) in &flavor.node_labels {
@@ -146,23 +146,23 @@ pub fn kueue_yaml(fleet: &FleetFile) -> String {
     for cohort in cohorts {
         let _ = write!(
             text,
-            "---\napiVersion: kueue.x-k8s.io/v1beta2\nkind: Cohort\nmetadata:\n  name: {cohort}\n"
+            "---\napiVersion: kueue.x-k8s.io/v1beta2\nkind: Cohort\nmetadata:\n  name: \"{cohort}\"\n"
         );
     }
     for queue in &fleet.cluster_queues {
         let _ = write!(
             text,
-            "---\napiVersion: kueue.x-k8s.io/v1beta2\nkind: ClusterQueue\nmetadata:\n  name: {}\nspec:\n",
+            "---\napiVersion: kueue.x-k8s.io/v1beta2\nkind: ClusterQueue\nmetadata:\n  name: \"{}\"\nspec:\n",
             queue.name
         );
         if let Some(cohort) = &queue.cohort {
-            let _ = writeln!(text, "  cohortName: {cohort}");
+            let _ = writeln!(text, "  cohortName: \"{cohort}\"");
         }
         text.push_str(
             "  namespaceSelector: {}\n  resourceGroups:\n  - coveredResources: [\"nvidia.com/gpu\", \"cpu\", \"memory\"]\n    flavors:\n",
         );
         for flavor in &queue.flavors {
-            let _ = writeln!(text, "    - name: {}\n      resources:", flavor.flavor);
+            let _ = writeln!(text, "    - name: \"{}\"\n      resources:", flavor.flavor);
             let get = |resource| flavor.resources.get(&resource).map_or(0, |q| q.nominal);
             let _ = writeln!(
                 text,
@@ -184,7 +184,7 @@ pub fn kueue_yaml(fleet: &FleetFile) -> String {
     for local in &fleet.local_queues {
         let _ = write!(
             text,
-            "---\napiVersion: kueue.x-k8s.io/v1beta2\nkind: LocalQueue\nmetadata:\n  name: {}\n  namespace: default\nspec:\n  clusterQueue: {}\n",
+            "---\napiVersion: kueue.x-k8s.io/v1beta2\nkind: LocalQueue\nmetadata:\n  name: \"{}\"\n  namespace: default\nspec:\n  clusterQueue: \"{}\"\n",
             local.name, local.cluster_queue
         );
     }
@@ -213,5 +213,37 @@ mod tests {
         assert_eq!(time["a"] * 3, time["b"]);
         let p95 = weights(&jobs, QuotaRule::P95Demand);
         assert_eq!((p95["a"], p95["b"]), (2000, 2000));
+    }
+
+    #[test]
+    fn per_vc_queues_split_the_fleet_and_read_back_as_kueue_objects() {
+        let dir = std::env::temp_dir().join(format!("sim-vc-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).ok();
+        let list = dir.join("machines");
+        std::fs::write(
+            &list,
+            "machineId, number of GPUs, single GPU mem\nm0,8, 12GB\nm1,8, 24GB\n",
+        )
+        .ok();
+        let options = crate::fleet::replay::BuildOptions::default();
+        let mut built = crate::fleet::from_machines::build(
+            crate::fleet::from_machines::MachineList::Philly,
+            &list,
+            options,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let jobs = [job("1e5", 0, 3000, 1), job("vc-b", 0, 1000, 1)];
+        let shares = per_vc(&mut built.fleet, &weights(&jobs, QuotaRule::GpuTime));
+        assert_eq!(shares.len(), 2);
+        assert_eq!(built.fleet.cluster_queues.len(), 2);
+        // 3/4 of each flavor's 8 GPUs, rounded down to whole GPUs.
+        let gpu = built.fleet.cluster_queues[0].flavors[0].resources[&Resource::Gpu].nominal;
+        assert_eq!(gpu, 6000);
+        let text = kueue_yaml(&built.fleet);
+        let objects = kueue_model::parse(&dir.join("kueue.yaml"), &text)
+            .unwrap_or_else(|e| panic!("{e}\n{text}"));
+        assert_eq!(objects.flavors.len(), 2);
+        built.fleet.resolve(&list).unwrap_or_else(|e| panic!("{e}"));
+        std::fs::remove_dir_all(&dir).ok();
     }
 }
