@@ -108,6 +108,12 @@ pub enum Command {
     Generate(GenerateArgs),
     /// Build a fleet file from a published machine list.
     Fleet(FleetArgs),
+    /// Replay a public trace on the fleet of its machine list (durations as recorded, tiers
+    /// chosen for the trace, queues by --queues) and print recorded vs replayed waits
+    /// (p50/p95/mean), GPU utilisation and GPU-hours; writes validate.html (with a CDF of
+    /// waits) and validate.md to --out. Traces without start times print published figures
+    /// (--published) beside the replay's, labelled as a different sample. Nothing is fitted.
+    Validate(ValidateArgs),
     /// FGD's static packing experiment (ATC'23) on an openb node and pod list: pods inflated to
     /// `--tune` × GPU capacity, shuffled per seed, placed once each; prints the allocation ratio
     /// at 100% and 130% of arrived demand.
@@ -139,6 +145,16 @@ pub struct RunArgs {
     /// define (tenants stay as in the trace).
     #[arg(long)]
     pub queue: Option<String>,
+    /// Which jobs may run on a higher tier than they ask for: `auto` (jobs whose tier no
+    /// flavor of the fleet has, which would otherwise all be rejected; their count is
+    /// printed), `never`, or `always` (every job).
+    #[arg(long, default_value = "auto")]
+    pub tier_upgrades: String,
+    /// Slowdown per extra job sharing a GPU (MPS), in thousandths. 0 by default: a recorded
+    /// trace's durations already include the sharing the cluster had. 150 is the twin's
+    /// model for synthetic work.
+    #[arg(long, default_value_t = 0)]
+    pub mps_interference_permille: u32,
     /// Stop the simulation after this many hours of simulated time (positive; at most 10
     /// years). Without it a run ends when its work is done, or at the 20-year limit.
     #[arg(long, allow_negative_numbers = true)]
@@ -225,6 +241,69 @@ pub struct FleetArgs {
     /// Fleet YAML to write.
     #[arg(short, long)]
     pub output: PathBuf,
+    /// GPU speeds: `recorded` (every model at the reference speed, so a trace recorded on
+    /// these machines keeps its durations) or `catalog` (each model's catalog speed relative
+    /// to a V100: a what-if on other hardware).
+    #[arg(long, default_value = "recorded")]
+    pub speeds: String,
+    /// Flavor tiers: `auto` (one tier for every flavor when --trace's jobs all ask for that
+    /// tier, so all are admissible without upgrades; else by generation), `generation`, or
+    /// `bronze`/`silver`/`gold` for all. The tier each machine group got is printed.
+    #[arg(long, default_value = "auto")]
+    pub tiers: String,
+    /// The native trace (from `sim import`) to be replayed on this fleet, for `--tiers auto`
+    /// and `--queues per-vc`.
+    #[arg(long)]
+    pub trace: Option<PathBuf>,
+    /// Queues: `one` (ClusterQueue `default` with the whole fleet) or `per-vc` (one
+    /// ClusterQueue and LocalQueue per `queue` of --trace — Philly's virtual clusters, ITP's
+    /// clusters — in cohort `trace`, each with --quota-rule's share; borrowing unlimited).
+    #[arg(long, default_value = "one")]
+    pub queues: String,
+    /// With `--queues per-vc`: each VC's share of every flavor is `gpu-time` (its share of the
+    /// trace's GPU-time) or `p95-demand` (its 95th-percentile concurrent GPU demand, over the
+    /// sum of those). Documented in traces/README.md.
+    #[arg(long, default_value = "gpu-time")]
+    pub quota_rule: String,
+    /// Also write the fleet's flavors and queues as Kueue objects (v1beta2) to this file, for
+    /// a user to edit.
+    #[arg(long, value_name = "FILE")]
+    pub kueue_out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Trace format: alibaba-openb, philly, itp or chronus.
+    #[arg(long)]
+    pub format: String,
+    /// The trace's files.
+    #[arg(required = true)]
+    pub inputs: Vec<PathBuf>,
+    /// Machine list format (openb, pai2020, spot2026, philly).
+    #[arg(long)]
+    pub machines: String,
+    /// The machine list file.
+    #[arg(long)]
+    pub machine_list: PathBuf,
+    /// `one` queue, or `per-vc` (see `sim fleet --help`).
+    #[arg(long, default_value = "one")]
+    pub queues: String,
+    /// `gpu-time` or `p95-demand` (with `--queues per-vc`).
+    #[arg(long, default_value = "gpu-time")]
+    pub quota_rule: String,
+    /// Policy, as for `sim run`.
+    #[arg(long, default_value = "kueue-like")]
+    pub policy: String,
+    /// Seconds between scheduling cycles while jobs wait (0 = only after changes).
+    #[arg(long, default_value_t = 0)]
+    pub cycle_every_s: u64,
+    /// Published summary (AcmeTrace `cluster_summary.csv`) and its row, e.g.
+    /// `../shared/traces/acme-summary/cluster_summary.csv:Philly`.
+    #[arg(long, value_name = "FILE:ROW")]
+    pub published: Option<String>,
+    /// Output directory for validate.md and validate.html.
+    #[arg(long)]
+    pub out: PathBuf,
 }
 
 #[derive(Debug, Args)]

@@ -23,6 +23,7 @@ pub mod runtime_model;
 pub mod scenario;
 pub mod sweep;
 pub mod trace;
+pub mod validate;
 pub mod workload;
 mod yaml;
 

@@ -1,7 +1,7 @@
 use clap::Parser;
 use sim::cli::{
     Cli, Command, CompareArgs, FleetArgs, GenerateArgs, ImportArgs, PackArgs, ReplayInputsArgs,
-    RunArgs, ScenarioArgs, SchemaArgs, SweepArgs, SweepOneArgs,
+    RunArgs, ScenarioArgs, SchemaArgs, SweepArgs, SweepOneArgs, ValidateArgs,
 };
 use sim::engine::EngineOptions;
 use sim::fleet::FleetFile;
@@ -42,6 +42,7 @@ fn main() -> ExitCode {
         Some(Command::Generate(args)) => generate(args),
         Some(Command::Fleet(args)) => fleet(args),
         Some(Command::Pack(args)) => pack(args),
+        Some(Command::Validate(args)) => validate(args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -228,6 +229,17 @@ fn run(args: RunArgs) -> Result<()> {
             job.queue = alloc_core::LocalQueueName::new(queue.as_str());
         }
     }
+    let upgrades: sim::workload::upgrades::TierUpgrades =
+        args.tier_upgrades
+            .parse()
+            .map_err(|reason: String| SimError::BadArgument {
+                flag: "--tier-upgrades".into(),
+                reason,
+            })?;
+    let upgraded = upgrades.apply(&mut jobs, &config);
+    if upgraded.jobs > 0 {
+        eprintln!("{upgraded}");
+    }
     let workload = sim::workload::Workload::batch(jobs);
     if let Some((job, queue)) = sim::workload::unknown_queue(&workload, &config) {
         let known = sim::workload::known_queues(&config);
@@ -290,6 +302,10 @@ fn run(args: RunArgs) -> Result<()> {
         failures: fleet.failures,
         inputs_log: args.inputs_log.clone(),
         two_phase: args.two_phase,
+        runtime: sim::runtime_model::RuntimeModel {
+            default_interference_permille: args.mps_interference_permille,
+            ..sim::runtime_model::RuntimeModel::recorded()
+        },
         ..EngineOptions::default()
     };
     let plan = RunPlan {
@@ -439,7 +455,48 @@ fn fleet(args: FleetArgs) -> Result<()> {
                 flag: "--from".into(),
                 reason,
             })?;
-    let built = sim::fleet::from_machines::build(format, &args.input)?;
+    let bad = |flag: &str| {
+        let flag = flag.to_string();
+        move |reason: String| SimError::BadArgument { flag, reason }
+    };
+    let speeds = args.speeds.parse().map_err(bad("--speeds"))?;
+    let trace = match &args.trace {
+        Some(path) => Some(sim::trace::read_native(path, false)?.jobs),
+        None => None,
+    };
+    let tiers = match (args.tiers.as_str(), &trace) {
+        ("auto", Some(jobs)) => sim::fleet::replay::Tiers::for_jobs(jobs),
+        ("auto", None) => sim::fleet::replay::Tiers::Generation,
+        (text, _) => text.parse().map_err(bad("--tiers"))?,
+    };
+    let options = sim::fleet::replay::BuildOptions { speeds, tiers };
+    let mut built = sim::fleet::from_machines::build(format, &args.input, options)?;
+    let rule: sim::fleet::queues::QuotaRule =
+        args.quota_rule.parse().map_err(bad("--quota-rule"))?;
+    let mut shares = Vec::new();
+    match (args.queues.as_str(), &trace) {
+        ("one", _) => {}
+        ("per-vc", Some(jobs)) => {
+            let weights = sim::fleet::queues::weights(jobs, rule);
+            shares = sim::fleet::queues::per_vc(&mut built.fleet, &weights);
+        }
+        ("per-vc", None) => {
+            return Err(SimError::BadArgument {
+                flag: "--queues".into(),
+                reason: "per-vc needs --trace: the VCs and their quotas come from it".into(),
+            })
+        }
+        (other, _) => {
+            return Err(SimError::BadArgument {
+                flag: "--queues".into(),
+                reason: format!("expected one or per-vc, found {other:?}"),
+            })
+        }
+    }
+    if let Some(path) = &args.kueue_out {
+        let text = sim::fleet::queues::kueue_yaml(&built.fleet);
+        std::fs::write(path, text).map_err(|e| SimError::io(path, e))?;
+    }
     let yaml = serde_norway::to_string(&built.fleet)
         .map_err(|e| SimError::io(&args.output, std::io::Error::other(e)))?;
     std::fs::write(&args.output, yaml).map_err(|e| SimError::io(&args.output, e))?;
@@ -451,6 +508,29 @@ fn fleet(args: FleetArgs) -> Result<()> {
         built.fleet.nodes.len(),
         built.dropped_without_gpu
     );
+    // Said after the file is written, so that a closed pipe cannot lose it.
+    eprintln!("tiers: {}", tiers.describe());
+    for group in &built.fleet.nodes {
+        let tier = built
+            .fleet
+            .flavors
+            .iter()
+            .find(|flavor| flavor.gpu_model == group.gpu_model)
+            .map_or_else(|| "-".to_string(), |flavor| format!("{:?}", flavor.tier));
+        eprintln!(
+            "  {:<40} {:>6} machines × {} GPUs  tier {tier}",
+            group.name, group.count, group.gpus
+        );
+    }
+    if !shares.is_empty() {
+        eprintln!(
+            "queues: one per VC in cohort trace, quota by {}",
+            args.quota_rule
+        );
+        for (queue, share) in shares {
+            eprintln!("  {queue:<40} {:>6.2}%", share * 100.0);
+        }
+    }
     Ok(())
 }
 
@@ -470,5 +550,141 @@ fn pack(args: PackArgs) -> Result<()> {
     }
     say!("{}", report.fragmentation_line());
     say!("{}", report.final_line());
+    Ok(())
+}
+
+fn validate(args: ValidateArgs) -> Result<()> {
+    let bad = |flag: &str| {
+        let flag = flag.to_string();
+        move |reason: String| SimError::BadArgument { flag, reason }
+    };
+    let format: sim::trace::Format = args.format.parse().map_err(bad("--format"))?;
+    let machines: sim::fleet::from_machines::MachineList =
+        args.machines.parse().map_err(bad("--machines"))?;
+    let rule: sim::fleet::queues::QuotaRule =
+        args.quota_rule.parse().map_err(bad("--quota-rule"))?;
+    let report = sim::trace::import(format, &args.inputs, false)?;
+    let mut rows = report.jobs;
+    let options = sim::fleet::replay::BuildOptions {
+        speeds: sim::fleet::replay::Speeds::Recorded,
+        tiers: sim::fleet::replay::Tiers::for_jobs(&rows),
+    };
+    let mut built = sim::fleet::from_machines::build(machines, &args.machine_list, options)?;
+    match args.queues.as_str() {
+        "one" => rows.iter_mut().for_each(|row| row.queue = "default".into()),
+        "per-vc" => {
+            let weights = sim::fleet::queues::weights(&rows, rule);
+            sim::fleet::queues::per_vc(&mut built.fleet, &weights);
+        }
+        other => {
+            return Err(bad("--queues")(format!(
+                "expected one or per-vc, found {other:?}"
+            )))
+        }
+    }
+    let baseline = sim::scenario::baseline::baseline(&args.policy)?;
+    if let Some(strategy) = baseline.queueing {
+        for queue in &mut built.fleet.cluster_queues {
+            queue.strategy = strategy;
+        }
+    }
+    let (config, nodes) = built.fleet.resolve(&args.machine_list)?;
+    let mut jobs = sim::workload::from_trace::to_jobs(&rows);
+    sim::workload::upgrades::TierUpgrades::Auto.apply(&mut jobs, &config);
+    let plan = RunPlan {
+        config,
+        nodes,
+        workload: sim::workload::Workload::batch(jobs),
+        policy_name: args.policy.clone(),
+        policy: baseline.policy,
+        options: EngineOptions {
+            cycle_period: (args.cycle_every_s > 0)
+                .then(|| alloc_core::Millis::seconds(args.cycle_every_s)),
+            runtime: sim::runtime_model::RuntimeModel::recorded(),
+            ..EngineOptions::default()
+        },
+        inputs: args.inputs.clone(),
+    };
+    eprintln!(
+        "replaying {} jobs on {} GPUs ({} queue(s), policy {})",
+        rows.len(),
+        built.gpus,
+        built.fleet.cluster_queues.len(),
+        args.policy
+    );
+    let started = std::time::Instant::now();
+    let bar = sim::progress::bar(plan.workload.job_count() as u64, "replaying");
+    let (output, _, _) = simulate(plan, |done, _| bar.set_position(done))?;
+    bar.finish_and_clear();
+    let wall = started.elapsed().as_secs_f64();
+    let recorded_waits = match format {
+        sim::trace::Format::AlibabaOpenb => sim::validate::openb_waits(&args.inputs)?,
+        _ => Vec::new(),
+    };
+    let recorded = sim::validate::recorded(&rows, built.gpus, recorded_waits);
+    let mut waits = Vec::new();
+    let mut gpu_ms = 0u64;
+    let (mut first, mut last) = (u64::MAX, 0u64);
+    for record in &output.records {
+        gpu_ms += record.gpu_ms;
+        first = first.min(record.job.submit_time.0);
+        if let (Some(start), Some(end)) = (record.first_start, record.end) {
+            waits.push(start.0.saturating_sub(record.job.submit_time.0));
+            last = last.max(end.0);
+        }
+    }
+    waits.sort_unstable();
+    let span = last.saturating_sub(first).max(1) as f64;
+    let replayed = sim::validate::Side {
+        waits_ms: waits,
+        gpu_hours: gpu_ms as f64 / 3_600_000.0,
+        utilisation: gpu_ms as f64 / (built.gpus.max(1) as f64 * span),
+    };
+    let mut text = format!(
+        "{} ({} jobs) on {} ({} GPUs), queues {}{}, policy {}; replay {:.1} s wall\n\n{}",
+        args.format,
+        rows.len(),
+        args.machines,
+        built.gpus,
+        args.queues,
+        if args.queues == "per-vc" {
+            format!(" by {}", args.quota_rule)
+        } else {
+            String::new()
+        },
+        args.policy,
+        wall,
+        sim::validate::table(&recorded, &replayed)
+    );
+    if let Some(published) = &args.published {
+        let (file, row) = published
+            .rsplit_once(':')
+            .ok_or_else(|| bad("--published")("expected FILE:ROW".into()))?;
+        let figures = sim::validate::published(std::path::Path::new(file), row)?;
+        text.push_str(&format!(
+            "\nPublished figures for {row} ({file}) — a different sample (the full trace as its \
+             authors cleaned it), not this replay's jobs:\n\n| figure | published |\n|---|---|\n"
+        ));
+        for (name, value) in figures {
+            text.push_str(&format!("| {name} | {value} |\n"));
+        }
+    }
+    std::fs::create_dir_all(&args.out).map_err(|e| SimError::io(&args.out, e))?;
+    let md = args.out.join("validate.md");
+    std::fs::write(&md, &text).map_err(|e| SimError::io(&md, e))?;
+    let html = args.out.join("validate.html");
+    let notes = "Recorded: the trace's own start times where it has them; utilisation is GPU-time \
+                 over (the fleet's GPUs x the span from first submission to last end). Nothing \
+                 in the replay is fitted to these figures.";
+    let page = sim::validate::page(
+        &format!("sim validate: {}", args.format),
+        &text,
+        notes,
+        &recorded,
+        &replayed,
+    );
+    std::fs::write(&html, page).map_err(|e| SimError::io(&html, e))?;
+    say!("{}", text.trim_end());
+    say!("report: {}", html.display());
     Ok(())
 }

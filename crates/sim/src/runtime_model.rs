@@ -2,10 +2,14 @@
 //!
 //! - Duration on a GPU model = remaining reference work ÷ the model's relative speed; a job
 //!   spread over several nodes runs at the pace of its slowest GPU.
+//! - CPU-only jobs run at the same pace on every node: a node's GPU speed does not scale them.
 //! - MPS co-location: each other client sharing the GPU when the job starts slows it by the
 //!   model's interference factor (default 15%). The factor is fixed for the attempt: clients
 //!   that come and go later do not change it — a documented simplification that keeps a job's
 //!   end time known at start.
+//!   A replay of a recorded trace uses [`RuntimeModel::recorded`], with no interference: the
+//!   recorded durations already include the sharing the cluster had, and the trace does not
+//!   say how many co-tenants each job had, so nothing is added on top.
 //! - A resumed job pays its restore cost first. A stopped job keeps the work up to its last
 //!   checkpoint (every `checkpoint_interval` of compute); without checkpoints it starts over.
 
@@ -24,6 +28,17 @@ impl Default for RuntimeModel {
         RuntimeModel {
             mps_interference_permille: BTreeMap::new(),
             default_interference_permille: 150,
+        }
+    }
+}
+
+impl RuntimeModel {
+    /// For replays of recorded traces: durations already include the sharing the cluster had,
+    /// so co-location adds no slowdown.
+    pub fn recorded() -> RuntimeModel {
+        RuntimeModel {
+            mps_interference_permille: BTreeMap::new(),
+            default_interference_permille: 0,
         }
     }
 }
@@ -69,8 +84,10 @@ impl RuntimeModel {
             now,
         } = start;
         let (clients, remaining, now) = (*clients, *remaining, *now);
+        // A CPU-only job's pace does not depend on the GPUs of the node it runs on.
         let slowest = models
             .iter()
+            .filter(|_| job.gpu != alloc_core::GpuRequest::None)
             .filter_map(|name| config.gpu_models.get(name))
             .min_by_key(|model| model.speed_permille);
         let mut compute = slowest.map_or(remaining, |model| model.runtime(remaining));

@@ -8,15 +8,19 @@
 //! | `philly` | `philly-machines/cluster_machine_list` | machineId, number of GPUs, single GPU mem | no CPU or memory: 6 cores and 64 GiB per GPU; the model is named by its memory (`Philly-12GB`, `Philly-24GB`) |
 //!
 //! Machines without GPUs are dropped (counted). Identical machines are grouped into one node
-//! group. Every GPU model gets one flavor (label `gpu.model`) with a tier by generation — GOLD:
-//! A100/A800/H100/H800; SILVER: V100*, A10, G2, G3, 24 GB Philly GPUs; BRONZE: the rest; tiers
-//! are then shifted up together until the best model present is GOLD, so every tier a trace
-//! asks for exists in the fleet (Philly: 24 GB GOLD, 12 GB SILVER) — and one
-//! ClusterQueue `default` (LocalQueue `default`) whose nominal quota is the whole fleet.
+//! group. Every GPU model gets one flavor (label `gpu.model`). With [`Tiers::Generation`] its
+//! tier is by generation — GOLD: A100/A800/H100/H800; SILVER: V100*, A10, G2, G3, 24 GB Philly
+//! GPUs; BRONZE: the rest; tiers are then shifted up together until the best model present is
+//! GOLD (Philly: 24 GB GOLD, 12 GB SILVER); with [`Tiers::Flat`] every flavor gets one tier
+//! (see [`super::replay`] for when). One ClusterQueue `default` (LocalQueue `default`) has the
+//! whole fleet as nominal quota and lists the flavors fastest first (catalog speed, then name).
+//! Speeds are the reference 1000‰ for every model with [`Speeds::Recorded`] (the default: a
+//! trace's durations are kept), the catalog's with [`Speeds::Catalog`].
 //! VRAM and relative speed come from a table of known models; the opaque codes of the
 //! published lists (`MISC`, `GPU-series-1`, `GPU-series-2`) are taken as 16 GiB at 1.0×, and
 //! any other code is refused, naming its line.
 
+use super::replay::{BuildOptions, Speeds, Tiers};
 use super::{FleetFile, NodeGroup};
 use crate::error::{Result, SimError};
 use alloc_core::{
@@ -67,7 +71,7 @@ pub struct BuiltFleet {
     pub dropped_without_gpu: u64,
 }
 
-pub fn build(format: MachineList, path: &Path) -> Result<BuiltFleet> {
+pub fn build(format: MachineList, path: &Path, options: BuildOptions) -> Result<BuiltFleet> {
     let machines = read(format, path)?;
     let total = machines.len() as u64;
     let with_gpu: Vec<Machine> = machines
@@ -87,7 +91,7 @@ pub fn build(format: MachineList, path: &Path) -> Result<BuiltFleet> {
     }
     let gpus = with_gpu.iter().map(|m| u64::from(m.gpus)).sum();
     Ok(BuiltFleet {
-        fleet: assemble(&with_gpu),
+        fleet: assemble(&with_gpu, options),
         machines: total,
         gpus,
         dropped_without_gpu: dropped,
@@ -274,7 +278,7 @@ fn shift_up(tier: Tier, steps: u8) -> Tier {
     }
 }
 
-fn assemble(machines: &[Machine]) -> FleetFile {
+fn assemble(machines: &[Machine], options: BuildOptions) -> FleetFile {
     let cluster = ClusterName::new("private");
     let mut groups: BTreeMap<&Machine, u32> = BTreeMap::new();
     for machine in machines {
@@ -295,7 +299,10 @@ fn assemble(machines: &[Machine]) -> FleetFile {
         .unwrap_or(Tier::Gold);
     let unknown = (16_384, 1000, 16, Tier::Bronze);
     let profile = |model: &str| profile(model).unwrap_or(unknown);
-    let tier_of = |model: &str| shift_up(profile(model).3, tier_rank(Tier::Gold) - tier_rank(best));
+    let tier_of = |model: &str| match options.tiers {
+        Tiers::Generation => shift_up(profile(model).3, tier_rank(Tier::Gold) - tier_rank(best)),
+        Tiers::Flat(tier) => tier,
+    };
     let gpu_models = capacity
         .keys()
         .map(|model| {
@@ -303,7 +310,10 @@ fn assemble(machines: &[Machine]) -> FleetFile {
             GpuModel {
                 name: GpuModelName::new(*model),
                 vram: VramMib(vram),
-                speed_permille: speed,
+                speed_permille: match options.speeds {
+                    Speeds::Recorded => 1000,
+                    Speeds::Catalog => speed,
+                },
                 max_mps_clients: mps,
             }
         })
@@ -318,8 +328,11 @@ fn assemble(machines: &[Machine]) -> FleetFile {
             gpu_model: Some(GpuModelName::new(*model)),
         })
         .collect();
-    let quotas = capacity
-        .iter()
+    // Fastest first (catalog speed, then name): the order a job is offered flavors within a tier.
+    let mut fastest_first: Vec<(&&str, &(u64, u64, u64))> = capacity.iter().collect();
+    fastest_first.sort_by_key(|(model, _)| (std::cmp::Reverse(profile(model).1), **model));
+    let quotas = fastest_first
+        .into_iter()
         .map(|(model, (gpu, cpu, memory))| FlavorQuotas {
             flavor: flavor_name(model),
             resources: BTreeMap::from([
@@ -382,7 +395,8 @@ mod tests {
         let path = dir.join("nodes.csv");
         let text = "sn,cpu_milli,memory_mib,gpu,model\nn0,64000,262144,2,P100\nn1,64000,262144,2,P100\nn2,96000,393216,8,G2\nn3,32000,65536,0,\n";
         std::fs::write(&path, text).ok();
-        let built = build(MachineList::Openb, &path).unwrap_or_else(|e| panic!("{e}"));
+        let built = build(MachineList::Openb, &path, BuildOptions::default())
+            .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(
             (built.machines, built.gpus, built.dropped_without_gpu),
             (4, 12, 1)
@@ -407,7 +421,7 @@ mod tests {
             "gpu_model,gpu_capacity_num,cpu_num,node_name\nA10,1,96,0\nA10,one,96,1\n",
         )
         .ok();
-        match build(MachineList::Spot2026, &path) {
+        match build(MachineList::Spot2026, &path, BuildOptions::default()) {
             Err(SimError::BadMachine { line, field, .. }) => {
                 assert_eq!((line, field.as_str()), (3, "gpu_capacity_num"))
             }

@@ -3,5 +3,7 @@
 
 mod file;
 pub mod from_machines;
+pub mod queues;
+pub mod replay;
 
 pub use file::{check_budgets, FailureModel, FleetFile, NodeGroup};

@@ -83,6 +83,15 @@ pub enum FleetSource {
         /// openb, pai2020, spot2026 or philly.
         format: String,
         path: PathBuf,
+        /// `recorded` (default: every model at the reference speed, so a trace's jobs take
+        /// their recorded durations) or `catalog` (each model's catalog speed: a what-if on
+        /// other hardware).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        speeds: Option<String>,
+        /// `auto` (default: one tier for every flavor when the trace's jobs all ask for one,
+        /// else by generation), `generation`, `bronze`, `silver` or `gold`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        tiers: Option<String>,
     },
 }
 

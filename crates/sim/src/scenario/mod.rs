@@ -71,6 +71,9 @@ impl Scenario {
             fleet.users.clone_from(users);
         }
         let workload = build_workload(&file, &base, &path, &mut inputs)?;
+        if let FleetSource::Machines { tiers, .. } = &file.fleet {
+            retier(&mut fleet, tiers.as_deref(), &workload, &path)?;
+        }
         let name = file.name.clone().unwrap_or_else(|| {
             path.file_stem()
                 .map_or_else(|| "scenario".into(), |s| s.to_string_lossy().into_owned())
@@ -159,6 +162,11 @@ impl Scenario {
             failures: fleet.failures,
             public_scale_down: engine.public_scale_down_minutes.map(minutes),
             notebooks,
+            runtime: match settings.workload {
+                // Recorded durations already include the sharing the cluster had.
+                WorkloadSource::Trace(_) => crate::runtime_model::RuntimeModel::recorded(),
+                WorkloadSource::Generate(_) => crate::runtime_model::RuntimeModel::default(),
+            },
             ..EngineOptions::default()
         };
         let mut policy = baseline.policy.clone();
@@ -234,17 +242,51 @@ fn load_fleet(source: &FleetSource, base: &Path, scenario: &Path) -> Result<(Fle
             Ok((FleetFile::load(&path)?, path))
         }
         FleetSource::Inline(fleet) => Ok(((**fleet).clone(), scenario.to_path_buf())),
-        FleetSource::Machines { format, path } => {
+        FleetSource::Machines {
+            format,
+            path,
+            speeds,
+            ..
+        } => {
+            let bad = |field: &str, reason: String| SimError::BadFile {
+                path: scenario.to_path_buf(),
+                reason: format!("fleet.machines.{field}: {reason}"),
+            };
             let format: crate::fleet::from_machines::MachineList =
-                format.parse().map_err(|reason: String| SimError::BadFile {
-                    path: scenario.to_path_buf(),
-                    reason: format!("fleet.machines.format: {reason}"),
-                })?;
+                format.parse().map_err(|reason| bad("format", reason))?;
+            let speeds = match speeds {
+                Some(text) => text.parse().map_err(|reason| bad("speeds", reason))?,
+                None => crate::fleet::replay::Speeds::Recorded,
+            };
             let path = base.join(path);
-            let built = crate::fleet::from_machines::build(format, &path)?;
+            let options = crate::fleet::replay::BuildOptions {
+                speeds,
+                tiers: crate::fleet::replay::Tiers::Generation,
+            };
+            let built = crate::fleet::from_machines::build(format, &path, options)?;
             Ok((built.fleet, path))
         }
     }
+}
+
+/// Tiers of a fleet built from a machine list: as the scenario says, or (`auto`, the default)
+/// flat when every job of the workload asks for one tier ([`crate::fleet::replay`]).
+fn retier(
+    fleet: &mut FleetFile,
+    tiers: Option<&str>,
+    workload: &Workload,
+    scenario: &Path,
+) -> Result<()> {
+    use crate::fleet::replay::Tiers;
+    let tiers = match tiers.unwrap_or("auto") {
+        "auto" => Tiers::for_tiers(workload.jobs.iter().map(|job| job.min_tier)),
+        text => text.parse().map_err(|reason: String| SimError::BadFile {
+            path: scenario.to_path_buf(),
+            reason: format!("fleet.machines.tiers: {reason} (or auto)"),
+        })?,
+    };
+    tiers.apply(fleet);
+    Ok(())
 }
 
 fn build_workload(

@@ -4,6 +4,7 @@ pub mod from_trace;
 pub mod generators;
 pub mod session;
 pub mod synthetic;
+pub mod upgrades;
 
 pub use session::{Cell, Session, Workload};
 

@@ -5,6 +5,7 @@ mod billing;
 mod inputs_log;
 mod notebooks;
 mod real;
+mod recorded;
 mod two_phase;
 
 use sim::engine::EngineOptions;

@@ -34,7 +34,7 @@ fn replay(format: Format, files: &[&str], machines: (MachineList, &str), importe
         job.queue = alloc_core::LocalQueueName::new("default");
     }
     let machine_file = dir.join(machines.1);
-    let built = from_machines::build(machines.0, &machine_file).unwrap();
+    let built = from_machines::build(machines.0, &machine_file, Default::default()).unwrap();
     let (config, nodes) = built.fleet.resolve(&machine_file).unwrap();
     let plan = RunPlan {
         config,
