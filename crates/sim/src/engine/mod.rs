@@ -36,6 +36,10 @@ use rand_chacha::ChaCha8Rng;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
+/// The wait-reason code a preemptor waits for until its victims stop (the core's
+/// `WaitReason::VictimsStopping`, which it reports in the cycles that follow).
+const VICTIMS_STOPPING: &str = "victims-stopping";
+
 /// The longest a run goes without telling its progress callback (wall clock; progress is
 /// drawn only on a terminal and never reaches an output file).
 const PROGRESS_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
@@ -538,6 +542,7 @@ impl Engine {
              retrying it",
             state.fruitless
         ));
+        state.record.stop_waiting(now);
         self.stuck += 1;
         self.apply(Input::JobCancelled(id), now);
     }
@@ -605,12 +610,24 @@ impl Engine {
             match decision {
                 Decision::Admit { job, placement } => {
                     admitted = true;
+                    let policy = self.scheduler.policy();
+                    if let Some(state) = self.jobs.get_mut(&job) {
+                        let record = &mut state.record;
+                        record.stop_waiting(now);
+                        if placement.public.is_some() {
+                            record.burst_reason =
+                                Some(crate::record::jobs::burst_code(policy, &record.job, now));
+                        }
+                    }
                     self.start(job, placement, now);
                 }
                 // The twin stops victims at once; the preemptor starts in the cycle that
                 // follows, as the core admits it only once they have stopped.
-                Decision::Preempt { victims, .. } => {
+                Decision::Preempt { job, victims, .. } => {
                     admitted = true;
+                    if let Some(state) = self.jobs.get_mut(&job) {
+                        state.record.wait_for(VICTIMS_STOPPING, now);
+                    }
                     for victim in victims {
                         self.apply(Input::JobRequeued(victim), now);
                         self.close_attempt(victim, now, true);
@@ -627,11 +644,24 @@ impl Engine {
                 Decision::Reject { job, reason } => {
                     rejected += 1;
                     if let Some(state) = self.jobs.get_mut(&job) {
+                        state.record.stop_waiting(now);
                         state.record.outcome = Outcome::Rejected;
                         state.record.reject_reason = Some(reason.to_string());
                     }
                 }
-                Decision::Wait { .. } => {}
+                // Nothing to carry out; the job's record keeps why, for `jobs.csv`.
+                Decision::Wait {
+                    job,
+                    reason,
+                    no_burst,
+                } => {
+                    if let Some(state) = self.jobs.get_mut(&job) {
+                        state.record.wait_for(reason.code(), now);
+                        if let Some(no_burst) = no_burst {
+                            state.record.no_burst_reason = Some(no_burst.code());
+                        }
+                    }
+                }
                 // A kind of decision this twin does not know may need acting on (resources
                 // booked, jobs to stop): ignoring it would let the twin and the core drift
                 // apart unseen, so the run stops there.
@@ -734,6 +764,9 @@ impl Engine {
         self.accounting
             .allocate(placement.tier, &placement.cluster, milli);
         let record = &mut state.record;
+        if begins > now {
+            record.charge(crate::record::jobs::PROVISIONING, begins.since(now).0);
+        }
         record.first_start.get_or_insert(begins);
         record.cluster = Some(placement.cluster.clone());
         record.flavor = Some(placement.flavor.clone());
@@ -823,6 +856,10 @@ impl Engine {
         // Jobs that never arrived before the horizon are reported too (as they were
         // submitted): nothing is lost.
         let (mut records, leases) = self.jobs.into_records();
+        // Jobs still pending at the end waited until then.
+        for record in &mut records {
+            record.stop_waiting(end);
+        }
         let mut public_spend_by_tenant: BTreeMap<TenantName, Money> = BTreeMap::new();
         for record in records
             .iter()

@@ -11,6 +11,8 @@ use sim::run::{simulate, RunPlan};
 use sim::workload::synthetic::{generate, SyntheticSpec};
 use std::path::Path;
 
+mod reasons;
+
 fn run(jobs: usize, policy: &str) -> (RunOutput, serde_json::Value) {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/fleets/department.yaml");
     let fleet = FleetFile::load(&path).unwrap();
@@ -38,11 +40,12 @@ fn run(jobs: usize, policy: &str) -> (RunOutput, serde_json::Value) {
     (output, summary)
 }
 
-const SECTIONS: [&str; 7] = [
+const SECTIONS: [&str; 8] = [
     "id=\"summary\"",
     "id=\"allocation\"",
     "id=\"queue\"",
     "id=\"waits\"",
+    "id=\"reasons\"",
     "id=\"spend\"",
     "id=\"deadlines\"",
     "id=\"notebook\"",
