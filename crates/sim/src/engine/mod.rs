@@ -5,6 +5,7 @@
 mod accounting;
 mod event;
 mod job_table;
+mod metrics;
 mod notebooks;
 mod public_cloud;
 mod queue;
@@ -13,6 +14,7 @@ mod two_phase;
 
 pub use accounting::{tier_index, Utilisation};
 pub use event::{Event, Phase};
+pub use metrics::{reason_code, MetricSample};
 pub use notebooks::{NotebookHold, NotebookOptions, NotebookStats};
 pub use public_cloud::{Bill, Payer, PublicCloud};
 pub use queue::EventQueue;
@@ -68,6 +70,9 @@ pub struct EngineOptions {
     /// after it the jobs told to wait lose their reservation (Kueue's Retry). See
     /// `engine/two_phase`.
     pub two_phase: bool,
+    /// Sample what the live controller's Prometheus metrics would read, with the time series
+    /// ([`RunOutput::metrics`], written by [`crate::openmetrics`]); off, none are kept.
+    pub metrics: bool,
 }
 
 impl Default for EngineOptions {
@@ -83,6 +88,7 @@ impl Default for EngineOptions {
             notebooks: NotebookOptions::default(),
             inputs_log: None,
             two_phase: false,
+            metrics: false,
         }
     }
 }
@@ -110,6 +116,9 @@ pub struct RunOutput {
     /// Jobs the twin gave up on: interrupted [`crate::limits::MAX_FRUITLESS_ATTEMPTS`] times
     /// in a row without keeping any work.
     pub stuck: u64,
+    /// The controller's metrics at each sample, when [`EngineOptions::metrics`] asked for
+    /// them; empty otherwise.
+    pub metrics: Vec<MetricSample>,
 }
 
 /// A job's current attempt.
@@ -187,6 +196,8 @@ pub struct Engine {
     /// Set when a limit stops the run ([`RunOutput::stopped`]).
     stopped: Option<String>,
     stuck: u64,
+    /// The controller's metrics, when asked for.
+    metrics: Option<metrics::Metrics>,
 }
 
 impl Engine {
@@ -269,7 +280,11 @@ impl Engine {
             log,
             stopped: None,
             stuck: 0,
+            metrics: None,
         };
+        if engine.options.metrics {
+            engine.metrics = Some(metrics::Metrics::default());
+        }
         let opens: Vec<Time> = engine
             .notebooks
             .sessions()
@@ -604,6 +619,9 @@ impl Engine {
         // Only changed decisions come back; a wait changes nothing here, so the twin acts
         // on them exactly as it would on every decision.
         let decisions = to_core::cycle(&mut self.scheduler, self.log.as_mut(), now);
+        if let Some(metrics) = &mut self.metrics {
+            metrics.decided(&decisions);
+        }
         let mut admitted = false;
         let mut rejected = 0;
         for decision in decisions {
@@ -811,6 +829,9 @@ impl Engine {
             self.samples.pop();
         }
         self.samples.push(sample);
+        if let Some(metrics) = &mut self.metrics {
+            metrics.observe(&self.scheduler, now);
+        }
         if self.samples.len() >= crate::limits::MAX_SAMPLES && self.live > 0 {
             self.stopped.get_or_insert_with(|| {
                 format!(
@@ -890,6 +911,7 @@ impl Engine {
             notebook,
             stopped: self.stopped,
             stuck: self.stuck,
+            metrics: self.metrics.map(|m| m.samples).unwrap_or_default(),
         })
     }
 }

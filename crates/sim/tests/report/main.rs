@@ -11,9 +11,15 @@ use sim::run::{simulate, RunPlan};
 use sim::workload::synthetic::{generate, SyntheticSpec};
 use std::path::Path;
 
+mod openmetrics;
 mod reasons;
 
 fn run(jobs: usize, policy: &str) -> (RunOutput, serde_json::Value) {
+    run_with(jobs, policy, false)
+}
+
+/// A synthetic run; `metrics` keeps the controller's metrics at each sample.
+fn run_with(jobs: usize, policy: &str, metrics: bool) -> (RunOutput, serde_json::Value) {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/fleets/department.yaml");
     let fleet = FleetFile::load(&path).unwrap();
     let (config, nodes) = fleet.resolve(&path).unwrap();
@@ -32,6 +38,7 @@ fn run(jobs: usize, policy: &str) -> (RunOutput, serde_json::Value) {
         policy: sim::policy_preset(policy).unwrap(),
         options: EngineOptions {
             seed: Seed(3),
+            metrics,
             ..EngineOptions::default()
         },
         inputs: vec![path],
