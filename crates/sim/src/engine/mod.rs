@@ -9,6 +9,7 @@ mod metrics;
 mod notebooks;
 mod public_cloud;
 mod queue;
+mod showback;
 mod to_core;
 mod two_phase;
 
@@ -18,6 +19,7 @@ pub use metrics::{reason_code, MetricSample};
 pub use notebooks::{NotebookHold, NotebookOptions, NotebookStats};
 pub use public_cloud::{Bill, Payer, PublicCloud};
 pub use queue::EventQueue;
+pub use showback::{CostKey, CostLine, Showback};
 
 use crate::fleet::FailureModel;
 use crate::inputs_log::InputsLog;
@@ -73,6 +75,8 @@ pub struct EngineOptions {
     /// Sample what the live controller's Prometheus metrics would read, with the time series
     /// ([`RunOutput::metrics`], written by [`crate::openmetrics`]); off, none are kept.
     pub metrics: bool,
+    /// The amortised price of a private GPU-hour, for showback ([`RunOutput::showback`]).
+    pub private_gpu_hour_price: Money,
 }
 
 impl Default for EngineOptions {
@@ -89,6 +93,7 @@ impl Default for EngineOptions {
             inputs_log: None,
             two_phase: false,
             metrics: false,
+            private_gpu_hour_price: Money::ZERO,
         }
     }
 }
@@ -119,6 +124,10 @@ pub struct RunOutput {
     /// The controller's metrics at each sample, when [`EngineOptions::metrics`] asked for
     /// them; empty otherwise.
     pub metrics: Vec<MetricSample>,
+    /// GPU time and public bills per tenant, LocalQueue, tier and cluster.
+    pub showback: Showback,
+    /// The amortised price of a private GPU-hour the showback is priced at.
+    pub private_gpu_hour_price: Money,
 }
 
 /// A job's current attempt.
@@ -198,6 +207,7 @@ pub struct Engine {
     stuck: u64,
     /// The controller's metrics, when asked for.
     metrics: Option<metrics::Metrics>,
+    showback: Showback,
 }
 
 impl Engine {
@@ -281,6 +291,7 @@ impl Engine {
             stopped: None,
             stuck: 0,
             metrics: None,
+            showback: Showback::new(),
         };
         if engine.options.metrics {
             engine.metrics = Some(metrics::Metrics::default());
@@ -424,6 +435,12 @@ impl Engine {
             now,
         );
         if let Some(state) = self.jobs.get_mut(&job) {
+            showback::billed(
+                &mut self.showback,
+                self.scheduler.config(),
+                &state.record.job,
+                &bill,
+            );
             state.record.cost = state.record.cost + bill.cost;
         }
     }
@@ -504,6 +521,14 @@ impl Engine {
             active.milli,
         );
         state.record.gpu_ms += active.milli * elapsed.0 / 1000;
+        showback::held(
+            &mut self.showback,
+            &state.record.job,
+            active.placement.tier,
+            &active.placement.cluster,
+            active.milli * elapsed.0 / 1000,
+            active.rented.is_some(),
+        );
         if let Some(rented) = active.rented {
             if let Some(release_at) = self.cloud.idle(rented.node, now, rented.scale_down_after) {
                 self.queue.push(
@@ -912,6 +937,8 @@ impl Engine {
             stopped: self.stopped,
             stuck: self.stuck,
             metrics: self.metrics.map(|m| m.samples).unwrap_or_default(),
+            showback: self.showback,
+            private_gpu_hour_price: self.options.private_gpu_hour_price,
         })
     }
 }

@@ -181,6 +181,7 @@ pub fn summary(policy: &str, seed: u64, output: &RunOutput) -> Value {
         "sensitive_on_public": records.iter().filter(|r| r.public && r.job.data_class == DataClass::Sensitive).count(),
         "jain_fairness_tenants": jain_over_tenants(records.iter().copied()),
         "notebook": notebook(&cells, &output.notebook),
+        "showback": super::costs::summary(&output.showback, output.private_gpu_hour_price),
         "end_ms": output.end.0,
         "events": output.events,
         "cycles": output.cycles,

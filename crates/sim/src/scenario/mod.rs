@@ -159,6 +159,9 @@ impl Scenario {
             failures: fleet.failures,
             public_scale_down: engine.public_scale_down_minutes.map(minutes),
             notebooks,
+            private_gpu_hour_price: alloc_core::Money(
+                (settings.showback.private_gpu_hour_price * 1e6).round() as i64,
+            ),
             ..EngineOptions::default()
         };
         let mut policy = baseline.policy.clone();

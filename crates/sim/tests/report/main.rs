@@ -11,6 +11,7 @@ use sim::run::{simulate, RunPlan};
 use sim::workload::synthetic::{generate, SyntheticSpec};
 use std::path::Path;
 
+mod costs;
 mod openmetrics;
 mod reasons;
 
@@ -47,13 +48,14 @@ fn run_with(jobs: usize, policy: &str, metrics: bool) -> (RunOutput, serde_json:
     (output, summary)
 }
 
-const SECTIONS: [&str; 8] = [
+const SECTIONS: [&str; 9] = [
     "id=\"summary\"",
     "id=\"allocation\"",
     "id=\"queue\"",
     "id=\"waits\"",
     "id=\"reasons\"",
     "id=\"spend\"",
+    "id=\"costs\"",
     "id=\"deadlines\"",
     "id=\"notebook\"",
 ];
