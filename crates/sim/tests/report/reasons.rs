@@ -97,3 +97,32 @@ fn the_report_breaks_waits_down_by_reason_per_tenant_and_tier() {
         "{section}"
     );
 }
+
+#[test]
+fn waits_per_gpu_class_cover_every_started_job_and_reach_compare_csv() {
+    let (output, summary) = run(300, "default");
+    let classes = summary["wait_ms_by_gpus"].as_object().unwrap();
+    let keys: Vec<&String> = classes.keys().collect();
+    assert_eq!(keys.len(), 5, "{keys:?}");
+    let counted: u64 = classes.values().map(|d| d["count"].as_u64().unwrap()).sum();
+    assert_eq!(counted, summary["wait_ms"]["count"].as_u64().unwrap());
+    let one_gpu = output
+        .records
+        .iter()
+        .filter(|r| r.session.is_none() && r.first_start.is_some())
+        .filter(|r| r.job.gpu.milli().0 <= 1000)
+        .count() as u64;
+    assert_eq!(classes["1"]["count"].as_u64().unwrap(), one_gpu);
+    let dir = tempfile::tempdir().unwrap();
+    sim::compare::table(&[&summary])
+        .write_csv(&dir.path().join("compare.csv"))
+        .unwrap();
+    let csv = std::fs::read_to_string(dir.path().join("compare.csv")).unwrap();
+    let header = csv.lines().next().unwrap();
+    assert!(
+        header.ends_with(",lost_gpu_hours,wait_p50_ms_gpus_1,wait_p95_ms_gpus_1,wait_p50_ms_gpus_2,wait_p95_ms_gpus_2,wait_p50_ms_gpus_3_4,wait_p95_ms_gpus_3_4,wait_p50_ms_gpus_5_8,wait_p95_ms_gpus_5_8,wait_p50_ms_gpus_9plus,wait_p95_ms_gpus_9plus"),
+        "{header}"
+    );
+    let html = single(&RunView::new(&output, &summary));
+    assert!(html.contains("Wait p50 / p95 by GPUs asked for"));
+}
