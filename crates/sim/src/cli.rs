@@ -66,6 +66,17 @@ pub struct ScenarioArgs {
     /// (`quota_reserved` inputs).
     #[arg(long)]
     pub two_phase: bool,
+    /// Also write the run's metrics to this file as Prometheus would have scraped them from
+    /// the live controller, in OpenMetrics text with timestamps (one sample per time-series
+    /// sample): `gpu_alloc_decisions_total{kind,reason}`, `gpu_alloc_pending_jobs{queue,tier}`,
+    /// `gpu_alloc_gpus_admitted{flavor}`, `gpu_alloc_public_spend{tenant}`. Load it with
+    /// `promtool tsdb create-blocks-from openmetrics FILE DIR`. Other outputs do not change.
+    #[arg(long, value_name = "FILE")]
+    pub openmetrics: Option<PathBuf>,
+    /// Unix time (seconds) that simulated time 0 is written as in --openmetrics [default: 0];
+    /// pick one within your Prometheus retention to query the blocks there.
+    #[arg(long, value_name = "UNIX_SECONDS", default_value_t = 0)]
+    pub openmetrics_start: u64,
 }
 
 #[derive(Debug, Subcommand)]

@@ -5,6 +5,7 @@
 
 use crate::engine::RunOutput;
 use crate::error::{Result, SimError};
+use crate::record::summary::GPU_CLASSES;
 use crate::record::table::{write_json, Table};
 use crate::report::{self, RunView};
 use crate::run::{simulate, write_outputs};
@@ -146,7 +147,7 @@ pub fn table(summaries: &[&Value]) -> Table {
     let text = |f: &dyn Fn(&Value) -> Option<String>| summaries.iter().map(|s| f(s)).collect();
     let ints = |f: &dyn Fn(&Value) -> Option<i64>| summaries.iter().map(|s| f(s)).collect();
     let floats = |f: &dyn Fn(&Value) -> Option<f64>| summaries.iter().map(|s| f(s)).collect();
-    Table::new()
+    let table = Table::new()
         .text("policy", text(&|s| s["policy"].as_str().map(String::from)))
         .int("jobs", ints(&|s| int(&s["jobs"]["total"])))
         .int("finished", ints(&|s| int(&s["jobs"]["finished"])))
@@ -197,7 +198,22 @@ pub fn table(summaries: &[&Value]) -> Table {
             "max_preemptions_per_job",
             ints(&|s| int(&s["max_preemptions_per_job"])),
         )
-        .float("lost_gpu_hours", floats(&|s| float(&s["lost_gpu_hours"])))
+        .float("lost_gpu_hours", floats(&|s| float(&s["lost_gpu_hours"])));
+    // Waits per GPU-count class, after the columns above so that those keep their places.
+    let mut table = table;
+    for class in GPU_CLASSES {
+        let key = class.key;
+        table = table
+            .int(
+                class.p50_column,
+                ints(&|s| int(&s["wait_ms_by_gpus"][key]["p50"])),
+            )
+            .int(
+                class.p95_column,
+                ints(&|s| int(&s["wait_ms_by_gpus"][key]["p95"])),
+            );
+    }
+    table
 }
 
 /// The comparison as a Markdown table, for the terminal and for notes.

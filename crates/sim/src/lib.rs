@@ -13,6 +13,7 @@ pub mod error;
 pub mod fleet;
 pub mod inputs_log;
 pub mod limits;
+pub mod openmetrics;
 pub mod pack;
 pub mod progress;
 pub mod record;

@@ -68,6 +68,7 @@ fn scenario(args: ScenarioArgs) -> Result<()> {
     let mut plan = scenario.plan(&sim::scenario::baseline::baseline(&policy)?)?;
     plan.options.inputs_log = args.inputs_log.clone();
     plan.options.two_phase = args.two_phase;
+    plan.options.metrics = args.openmetrics.is_some();
     let out = args
         .out
         .unwrap_or_else(|| PathBuf::from("out").join(&scenario.name));
@@ -84,6 +85,10 @@ fn scenario(args: ScenarioArgs) -> Result<()> {
     }
     write_outputs(&out, &output, &summary, &manifest)?;
     log_written(args.inputs_log.as_deref());
+    if let Some(path) = &args.openmetrics {
+        sim::openmetrics::write(path, &output.metrics, args.openmetrics_start)?;
+        eprintln!("metrics written to {}", path.display());
+    }
     say!("{}", sim::run::headline(&summary));
     say!("outputs in {}", out.display());
     say!("report: {}", out.join("report.html").display());

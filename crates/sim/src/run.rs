@@ -2,7 +2,7 @@
 
 use crate::engine::{Engine, EngineOptions, RunOutput};
 use crate::error::{Result, SimError};
-use crate::record::{jobs, summary, table, timeseries};
+use crate::record::{costs, jobs, summary, table, timeseries};
 use crate::workload::Workload;
 use alloc_core::{Config, NodeSpec, Policy};
 use serde_json::{json, Value};
@@ -49,6 +49,7 @@ pub fn write_outputs(
     std::fs::create_dir_all(dir).map_err(|e| SimError::io(dir, e))?;
     jobs::table(&output.records).write_both(dir, "jobs")?;
     timeseries::table(&output.samples).write_both(dir, "timeseries")?;
+    costs::table(&output.showback, output.private_gpu_hour_price).write_both(dir, "costs")?;
     table::write_json(&dir.join("summary.json"), summary)?;
     crate::report::write(
         &dir.join("report.html"),

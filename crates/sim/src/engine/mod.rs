@@ -5,17 +5,21 @@
 mod accounting;
 mod event;
 mod job_table;
+mod metrics;
 mod notebooks;
 mod public_cloud;
 mod queue;
+mod showback;
 mod to_core;
 mod two_phase;
 
 pub use accounting::{tier_index, Utilisation};
 pub use event::{Event, Phase};
+pub use metrics::{reason_code, MetricSample};
 pub use notebooks::{NotebookHold, NotebookOptions, NotebookStats};
 pub use public_cloud::{Bill, Payer, PublicCloud};
 pub use queue::EventQueue;
+pub use showback::{CostKey, CostLine, Showback};
 
 use crate::fleet::FailureModel;
 use crate::inputs_log::InputsLog;
@@ -35,6 +39,10 @@ use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
+
+/// The wait-reason code a preemptor waits for until its victims stop (the core's
+/// `WaitReason::VictimsStopping`, which it reports in the cycles that follow).
+const VICTIMS_STOPPING: &str = "victims-stopping";
 
 /// The longest a run goes without telling its progress callback (wall clock; progress is
 /// drawn only on a terminal and never reaches an output file).
@@ -64,6 +72,11 @@ pub struct EngineOptions {
     /// after it the jobs told to wait lose their reservation (Kueue's Retry). See
     /// `engine/two_phase`.
     pub two_phase: bool,
+    /// Sample what the live controller's Prometheus metrics would read, with the time series
+    /// ([`RunOutput::metrics`], written by [`crate::openmetrics`]); off, none are kept.
+    pub metrics: bool,
+    /// The amortised price of a private GPU-hour, for showback ([`RunOutput::showback`]).
+    pub private_gpu_hour_price: Money,
 }
 
 impl Default for EngineOptions {
@@ -79,6 +92,8 @@ impl Default for EngineOptions {
             notebooks: NotebookOptions::default(),
             inputs_log: None,
             two_phase: false,
+            metrics: false,
+            private_gpu_hour_price: Money::ZERO,
         }
     }
 }
@@ -106,6 +121,13 @@ pub struct RunOutput {
     /// Jobs the twin gave up on: interrupted [`crate::limits::MAX_FRUITLESS_ATTEMPTS`] times
     /// in a row without keeping any work.
     pub stuck: u64,
+    /// The controller's metrics at each sample, when [`EngineOptions::metrics`] asked for
+    /// them; empty otherwise.
+    pub metrics: Vec<MetricSample>,
+    /// GPU time and public bills per tenant, LocalQueue, tier and cluster.
+    pub showback: Showback,
+    /// The amortised price of a private GPU-hour the showback is priced at.
+    pub private_gpu_hour_price: Money,
 }
 
 /// A job's current attempt.
@@ -183,6 +205,9 @@ pub struct Engine {
     /// Set when a limit stops the run ([`RunOutput::stopped`]).
     stopped: Option<String>,
     stuck: u64,
+    /// The controller's metrics, when asked for.
+    metrics: Option<metrics::Metrics>,
+    showback: Showback,
 }
 
 impl Engine {
@@ -265,7 +290,12 @@ impl Engine {
             log,
             stopped: None,
             stuck: 0,
+            metrics: None,
+            showback: Showback::new(),
         };
+        if engine.options.metrics {
+            engine.metrics = Some(metrics::Metrics::default());
+        }
         let opens: Vec<Time> = engine
             .notebooks
             .sessions()
@@ -405,6 +435,12 @@ impl Engine {
             now,
         );
         if let Some(state) = self.jobs.get_mut(&job) {
+            showback::billed(
+                &mut self.showback,
+                self.scheduler.config(),
+                &state.record.job,
+                &bill,
+            );
             state.record.cost = state.record.cost + bill.cost;
         }
     }
@@ -485,6 +521,14 @@ impl Engine {
             active.milli,
         );
         state.record.gpu_ms += active.milli * elapsed.0 / 1000;
+        showback::held(
+            &mut self.showback,
+            &state.record.job,
+            active.placement.tier,
+            &active.placement.cluster,
+            active.milli * elapsed.0 / 1000,
+            active.rented.is_some(),
+        );
         if let Some(rented) = active.rented {
             if let Some(release_at) = self.cloud.idle(rented.node, now, rented.scale_down_after) {
                 self.queue.push(
@@ -538,6 +582,7 @@ impl Engine {
              retrying it",
             state.fruitless
         ));
+        state.record.stop_waiting(now);
         self.stuck += 1;
         self.apply(Input::JobCancelled(id), now);
     }
@@ -599,18 +644,33 @@ impl Engine {
         // Only changed decisions come back; a wait changes nothing here, so the twin acts
         // on them exactly as it would on every decision.
         let decisions = to_core::cycle(&mut self.scheduler, self.log.as_mut(), now);
+        if let Some(metrics) = &mut self.metrics {
+            metrics.decided(&decisions);
+        }
         let mut admitted = false;
         let mut rejected = 0;
         for decision in decisions {
             match decision {
                 Decision::Admit { job, placement } => {
                     admitted = true;
+                    let policy = self.scheduler.policy();
+                    if let Some(state) = self.jobs.get_mut(&job) {
+                        let record = &mut state.record;
+                        record.stop_waiting(now);
+                        if placement.public.is_some() {
+                            record.burst_reason =
+                                Some(crate::record::jobs::burst_code(policy, &record.job, now));
+                        }
+                    }
                     self.start(job, placement, now);
                 }
                 // The twin stops victims at once; the preemptor starts in the cycle that
                 // follows, as the core admits it only once they have stopped.
-                Decision::Preempt { victims, .. } => {
+                Decision::Preempt { job, victims, .. } => {
                     admitted = true;
+                    if let Some(state) = self.jobs.get_mut(&job) {
+                        state.record.wait_for(VICTIMS_STOPPING, now);
+                    }
                     for victim in victims {
                         self.apply(Input::JobRequeued(victim), now);
                         self.close_attempt(victim, now, true);
@@ -627,11 +687,24 @@ impl Engine {
                 Decision::Reject { job, reason } => {
                     rejected += 1;
                     if let Some(state) = self.jobs.get_mut(&job) {
+                        state.record.stop_waiting(now);
                         state.record.outcome = Outcome::Rejected;
                         state.record.reject_reason = Some(reason.to_string());
                     }
                 }
-                Decision::Wait { .. } => {}
+                // Nothing to carry out; the job's record keeps why, for `jobs.csv`.
+                Decision::Wait {
+                    job,
+                    reason,
+                    no_burst,
+                } => {
+                    if let Some(state) = self.jobs.get_mut(&job) {
+                        state.record.wait_for(reason.code(), now);
+                        if let Some(no_burst) = no_burst {
+                            state.record.no_burst_reason = Some(no_burst.code());
+                        }
+                    }
+                }
                 // A kind of decision this twin does not know may need acting on (resources
                 // booked, jobs to stop): ignoring it would let the twin and the core drift
                 // apart unseen, so the run stops there.
@@ -734,6 +807,9 @@ impl Engine {
         self.accounting
             .allocate(placement.tier, &placement.cluster, milli);
         let record = &mut state.record;
+        if begins > now {
+            record.charge(crate::record::jobs::PROVISIONING, begins.since(now).0);
+        }
         record.first_start.get_or_insert(begins);
         record.cluster = Some(placement.cluster.clone());
         record.flavor = Some(placement.flavor.clone());
@@ -778,6 +854,9 @@ impl Engine {
             self.samples.pop();
         }
         self.samples.push(sample);
+        if let Some(metrics) = &mut self.metrics {
+            metrics.observe(&self.scheduler, now);
+        }
         if self.samples.len() >= crate::limits::MAX_SAMPLES && self.live > 0 {
             self.stopped.get_or_insert_with(|| {
                 format!(
@@ -823,6 +902,10 @@ impl Engine {
         // Jobs that never arrived before the horizon are reported too (as they were
         // submitted): nothing is lost.
         let (mut records, leases) = self.jobs.into_records();
+        // Jobs still pending at the end waited until then.
+        for record in &mut records {
+            record.stop_waiting(end);
+        }
         let mut public_spend_by_tenant: BTreeMap<TenantName, Money> = BTreeMap::new();
         for record in records
             .iter()
@@ -853,6 +936,9 @@ impl Engine {
             notebook,
             stopped: self.stopped,
             stuck: self.stuck,
+            metrics: self.metrics.map(|m| m.samples).unwrap_or_default(),
+            showback: self.showback,
+            private_gpu_hour_price: self.options.private_gpu_hour_price,
         })
     }
 }

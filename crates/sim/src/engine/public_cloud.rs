@@ -18,11 +18,23 @@ pub struct Payer {
     pub lease: u32,
 }
 
-/// A closed lease's bill.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A closed lease's bill: `cost` in all, of which `provisioning` (before the GPUs were
+/// ready) and `warm_idle` (kept warm after the job left); the rest paid for running.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Bill {
     pub payer: Payer,
     pub cost: Money,
+    /// The offer's flavor the node was rented for.
+    pub offer: FlavorName,
+    pub provisioning: Money,
+    pub warm_idle: Money,
+}
+
+impl Bill {
+    /// What the lease paid while its job ran: the rest of the bill, so the parts add up.
+    pub fn running(&self) -> Money {
+        Money(self.cost.0 - self.provisioning.0 - self.warm_idle.0)
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -33,19 +45,38 @@ struct Node {
     payer: Payer,
     /// When the current payer's lease began: the provisioning request, or the takeover.
     billed_from: Time,
+    /// When the current lease's GPUs were (or will be) ready: the takeover for a warm node.
+    ready_at: Time,
     /// `Some(since)` while idle.
     idle_since: Option<Time>,
 }
 
 impl Node {
     fn bill(&self, until: Time) -> Bill {
-        Bill {
-            payer: self.payer,
-            cost: Money::for_gpu_time(
+        let price = |from: Time, to: Time| {
+            Money::for_gpu_time(
                 self.price_per_gpu_hour,
                 MilliGpu::whole(u64::from(self.gpus)),
-                until.since(self.billed_from),
-            ),
+                to.since(from),
+            )
+        };
+        let cost = price(self.billed_from, until);
+        // Each part rounded up on its own, capped so that the parts never exceed the bill.
+        let ready = self
+            .ready_at
+            .clamp(self.billed_from, until.max(self.billed_from));
+        let idle_from = self
+            .idle_since
+            .unwrap_or(until)
+            .clamp(ready, until.max(ready));
+        let provisioning = price(self.billed_from, ready).min(cost);
+        let warm_idle = price(idle_from, until).min(Money(cost.0 - provisioning.0));
+        Bill {
+            payer: self.payer,
+            cost,
+            offer: self.offer.clone(),
+            provisioning,
+            warm_idle,
         }
     }
 }
@@ -90,6 +121,7 @@ impl PublicCloud {
             self.closed = self.closed + bill.cost;
             node.payer = payer;
             node.billed_from = now;
+            node.ready_at = now;
             node.idle_since = None;
             return (
                 Rented {
@@ -109,6 +141,7 @@ impl PublicCloud {
                 price_per_gpu_hour: price,
                 payer,
                 billed_from: now,
+                ready_at: now + latency,
                 idle_since: None,
             },
         );
@@ -202,6 +235,14 @@ mod tests {
             bill.cost,
             Money::for_gpu_time(price, two, Millis::minutes(65))
         );
+        // of which 5 min provisioning and 5 min warm after the job left at 60 min
+        let five = Money::for_gpu_time(price, two, Millis::minutes(5));
+        assert_eq!((bill.provisioning, bill.warm_idle), (five, five));
+        // the rest ran; parts are rounded up, so the rest is within a micro-unit of 55 min
+        assert_eq!(bill.running(), Money(bill.cost.0 - 2 * five.0));
+        let running = Money::for_gpu_time(price, two, Millis::minutes(55));
+        assert!((bill.running().0 - running.0).abs() <= 1);
+        assert_eq!(bill.offer, offer);
         // the pending release no longer applies: the node was taken over
         assert_eq!(
             cloud.release_if_idle(first.node, minutes(60), minutes(70)),

@@ -1,7 +1,11 @@
 //! One record per job: what happened to it, for `jobs.csv` / `jobs.parquet` and the summary.
 
 use super::table::Table;
-use alloc_core::{ClusterName, FlavorName, Job, Millis, Money, Tier, Time};
+use alloc_core::{BurstMode, ClusterName, FlavorName, Job, Millis, Money, Policy, Tier, Time};
+
+/// The wait-reason code of the time a burst waits for its rented GPUs to be provisioned
+/// (admitted, not yet running): the twin's, beside the core's `WaitReason` codes.
+pub const PROVISIONING: &str = "provisioning";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
@@ -44,6 +48,16 @@ pub struct JobRecord {
     pub reject_reason: Option<String>,
     /// The notebook session a cell belongs to; `None` for batch jobs.
     pub session: Option<u64>,
+    /// Time spent pending, per wait-reason code (`WaitReason::code`), in ms, in the order
+    /// the reasons were first met: every pending interval, requeues included.
+    pub waited_for: Vec<(&'static str, u64)>,
+    /// The reason the job waits for now and since when; `None` while it is not pending (or
+    /// not yet decided for).
+    pub waiting: Option<(&'static str, Time)>,
+    /// The code of the last burst rule it failed while waiting (`NoBurst::code`).
+    pub no_burst_reason: Option<&'static str>,
+    /// Why it burst, for a job that ran on a rented GPU ([`burst_code`]).
+    pub burst_reason: Option<&'static str>,
 }
 
 impl JobRecord {
@@ -65,7 +79,53 @@ impl JobRecord {
             gpu_ms: 0,
             reject_reason: None,
             session: None,
+            waited_for: Vec::new(),
+            waiting: None,
+            no_burst_reason: None,
+            burst_reason: None,
         }
+    }
+
+    /// The core told the job to wait for `code` at `now`: the reason it waited for until
+    /// now (if another) is charged its time.
+    pub fn wait_for(&mut self, code: &'static str, now: Time) {
+        if self.waiting.is_some_and(|(current, _)| current == code) {
+            return;
+        }
+        self.stop_waiting(now);
+        self.waiting = Some((code, now));
+    }
+
+    /// Charges `ms` of waiting to `code` (the twin's own reasons, such as
+    /// [`PROVISIONING`], which the core never reports).
+    pub fn charge(&mut self, code: &'static str, ms: u64) {
+        match self.waited_for.iter_mut().find(|(c, _)| *c == code) {
+            Some(entry) => entry.1 += ms,
+            None => self.waited_for.push((code, ms)),
+        }
+    }
+
+    /// The job stopped pending at `now` (started, rejected, cancelled or the run ended):
+    /// its current reason is charged the time since it began.
+    pub fn stop_waiting(&mut self, now: Time) {
+        let Some((code, since)) = self.waiting.take() else {
+            return;
+        };
+        self.charge(code, now.since(since).0);
+    }
+
+    /// The reason held longest (the first met, on a tie) and its share of all the time the
+    /// job spent pending with a reason; `None` for a job that never waited.
+    pub fn main_wait_reason(&self) -> Option<(&'static str, f64)> {
+        let total: u64 = self.waited_for.iter().map(|(_, ms)| ms).sum();
+        let (code, longest) = self.waited_for.iter().fold(
+            None,
+            |best: Option<(&'static str, u64)>, &(code, ms)| match best {
+                Some((_, most)) if most >= ms => best,
+                _ => Some((code, ms)),
+            },
+        )?;
+        (total > 0).then(|| (code, longest as f64 / total as f64))
     }
 
     pub fn wait(&self) -> Option<Millis> {
@@ -129,4 +189,35 @@ pub fn table(records: &[JobRecord]) -> Table {
         )
         .int("deadline_met", col(&|r| r.deadline_met().map(i64::from)))
         .text("reject_reason", text(&|r| r.reject_reason.clone()))
+        .text(
+            "wait_reason",
+            text(&|r| r.main_wait_reason().map(|(code, _)| code.to_string())),
+        )
+        .float(
+            "wait_reason_share",
+            records
+                .iter()
+                .map(|r| r.main_wait_reason().map(|(_, share)| share))
+                .collect(),
+        )
+        .text(
+            "no_burst_reason",
+            text(&|r| r.no_burst_reason.map(str::to_string)),
+        )
+        .text(
+            "burst_reason",
+            text(&|r| r.burst_reason.map(str::to_string)),
+        )
+}
+
+/// Why a job burst, as a stable code: `policy-always` (the policy rents as soon as a job
+/// cannot start privately), `waited-threshold` (it waited its policy's full threshold) or
+/// `deadline` (its deadline shortened the threshold: the private fleet was predicted to
+/// finish it late, or with little slack).
+pub fn burst_code(policy: &Policy, job: &Job, now: Time) -> &'static str {
+    match policy.burst.mode {
+        BurstMode::Always => "policy-always",
+        _ if now.since(job.submit_time) >= policy.burst.wait.threshold(job) => "waited-threshold",
+        _ => "deadline",
+    }
 }

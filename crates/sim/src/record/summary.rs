@@ -113,6 +113,75 @@ fn public_by_tenant(output: &RunOutput) -> Value {
     Value::Object(tenants)
 }
 
+/// A GPU-count class for waits by size: its key in `summary.json`'s `wait_ms_by_gpus`, its
+/// `compare.csv` columns, and the fewest and most whole GPUs its jobs ask for (a fraction
+/// counts as one).
+pub struct GpuClass {
+    pub key: &'static str,
+    pub p50_column: &'static str,
+    pub p95_column: &'static str,
+    pub fewest: u64,
+    pub most: u64,
+}
+
+pub const GPU_CLASSES: [GpuClass; 5] = [
+    GpuClass {
+        key: "1",
+        p50_column: "wait_p50_ms_gpus_1",
+        p95_column: "wait_p95_ms_gpus_1",
+        fewest: 0,
+        most: 1,
+    },
+    GpuClass {
+        key: "2",
+        p50_column: "wait_p50_ms_gpus_2",
+        p95_column: "wait_p95_ms_gpus_2",
+        fewest: 2,
+        most: 2,
+    },
+    GpuClass {
+        key: "3-4",
+        p50_column: "wait_p50_ms_gpus_3_4",
+        p95_column: "wait_p95_ms_gpus_3_4",
+        fewest: 3,
+        most: 4,
+    },
+    GpuClass {
+        key: "5-8",
+        p50_column: "wait_p50_ms_gpus_5_8",
+        p95_column: "wait_p95_ms_gpus_5_8",
+        fewest: 5,
+        most: 8,
+    },
+    GpuClass {
+        key: "9+",
+        p50_column: "wait_p50_ms_gpus_9plus",
+        p95_column: "wait_p95_ms_gpus_9plus",
+        fewest: 9,
+        most: u64::MAX,
+    },
+];
+
+/// Whole GPUs a job asks for, a fraction counted as one.
+fn gpus_asked(record: &JobRecord) -> u64 {
+    record.job.gpu.milli().0.div_ceil(1000)
+}
+
+/// Waits until first start of started batch jobs, per GPU-count class.
+fn wait_by_gpus(records: &[&JobRecord]) -> Value {
+    let mut out = Map::new();
+    for class in GPU_CLASSES {
+        let mut waits: Vec<u64> = records
+            .iter()
+            .filter(|r| (class.fewest..=class.most).contains(&gpus_asked(r)))
+            .filter_map(|r| r.wait())
+            .map(|m| m.0)
+            .collect();
+        out.insert(class.key.to_string(), distribution(&mut waits));
+    }
+    Value::Object(out)
+}
+
 pub fn summary(policy: &str, seed: u64, output: &RunOutput) -> Value {
     let (cells, batch): (Vec<&JobRecord>, Vec<&JobRecord>) =
         output.records.iter().partition(|r| r.session.is_some());
@@ -168,6 +237,7 @@ pub fn summary(policy: &str, seed: u64, output: &RunOutput) -> Value {
         },
         "jct_ms": distribution(&mut jct),
         "wait_ms": distribution(&mut wait),
+        "wait_ms_by_gpus": wait_by_gpus(records),
         "utilisation": utilisation(&output.utilisation),
         "jobs_with_deadline": with_deadline.len(),
         "deadline_met_ratio": ratio(met, with_deadline.len()),
@@ -181,6 +251,7 @@ pub fn summary(policy: &str, seed: u64, output: &RunOutput) -> Value {
         "sensitive_on_public": records.iter().filter(|r| r.public && r.job.data_class == DataClass::Sensitive).count(),
         "jain_fairness_tenants": jain_over_tenants(records.iter().copied()),
         "notebook": notebook(&cells, &output.notebook),
+        "showback": super::costs::summary(&output.showback, output.private_gpu_hour_price),
         "end_ms": output.end.0,
         "events": output.events,
         "cycles": output.cycles,

@@ -9,12 +9,16 @@
 //! `sweep.html`, the scale sweep's page, is built from the same pieces (`sweep`).
 //!
 //! Sections: the summary table, allocated GPUs per tier, queue length, the wait-time CDF,
-//! public spend, deadlines met by tenant, and idle GPU-hours vs notebook cell latency.
+//! waits by reason per tenant and tier, public spend, showback (money per tenant, queue, tier
+//! and cluster), deadlines met by tenant, and idle
+//! GPU-hours vs notebook cell latency.
 
 mod bars;
 mod charts;
+mod costs;
 mod data;
 mod over_time;
+mod reasons;
 mod svg;
 pub mod sweep;
 mod table;
@@ -168,12 +172,14 @@ table.summary thead th{text-align:right;border-bottom:2px solid #888}table.summa
 table.summary tr.group th{text-align:left;background:#f3f3f3;font-weight:600}\
 .missing,.warning{background:#fff6e0;border-left:4px solid #E69F00;padding:.6rem .8rem}footer{margin-top:3rem;font-size:.85rem;color:#555}";
 
-const SECTIONS: [(&str, &str); 7] = [
+const SECTIONS: [(&str, &str); 9] = [
     ("summary", "Summary"),
     ("allocation", "Allocated GPUs"),
     ("queue", "Queue length"),
     ("waits", "Wait times"),
+    ("reasons", "Waits by reason"),
     ("spend", "Public spend"),
+    ("costs", "Showback"),
     ("deadlines", "Deadlines by tenant"),
     ("notebook", "Idle GPUs vs cell latency"),
 ];
@@ -200,7 +206,9 @@ fn page(title: &str, intro: &str, runs: &[Shown]) -> String {
         over_time::allocation(runs),
         over_time::queue(runs),
         charts::waits(runs),
+        reasons::section(runs),
         over_time::spend(runs),
+        costs::section(runs),
         charts::deadlines(runs),
         charts::notebook(runs),
     ] {

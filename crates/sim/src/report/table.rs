@@ -27,6 +27,12 @@ fn fixed3(value: &Value) -> String {
     json_or_dash(value, |x| format!("{x:.3}"))
 }
 
+/// "p50 / p95" of the waits of one GPU-count class (`summary.json`: `wait_ms_by_gpus`).
+fn by_gpus(summary: &Value, class: &str) -> String {
+    let waits = &summary["wait_ms_by_gpus"][class];
+    format!("{} / {}", duration(&waits["p50"]), duration(&waits["p95"]))
+}
+
 /// (group heading, rows of (label, cell)).
 const ROWS: &[(&str, &[(&str, Cell)])] = &[
     (
@@ -56,6 +62,16 @@ const ROWS: &[(&str, &[(&str, Cell)])] = &[
             ("p50", |s| duration(&s["wait_ms"]["p50"])),
             ("p95", |s| duration(&s["wait_ms"]["p95"])),
             ("p99", |s| duration(&s["wait_ms"]["p99"])),
+        ],
+    ),
+    (
+        "Wait p50 / p95 by GPUs asked for (started jobs)",
+        &[
+            ("1 GPU or a fraction", |s| by_gpus(s, "1")),
+            ("2 GPUs", |s| by_gpus(s, "2")),
+            ("3–4 GPUs", |s| by_gpus(s, "3-4")),
+            ("5–8 GPUs", |s| by_gpus(s, "5-8")),
+            ("9 GPUs or more", |s| by_gpus(s, "9+")),
         ],
     ),
     (

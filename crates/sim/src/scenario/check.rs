@@ -34,6 +34,13 @@ pub(super) fn settings(file: &ScenarioFile, path: &Path, text: &str) -> Result<(
         .map_err(|reason| bad("notebooks.cold_start_seconds", reason))?;
     limits::seconds(notebooks.restore_seconds)
         .map_err(|reason| bad("notebooks.restore_seconds", reason))?;
+    let price = file.showback.private_gpu_hour_price;
+    if !(0.0..=1e6).contains(&price) {
+        return Err(bad(
+            "showback.private_gpu_hour_price",
+            format!("must be between 0 and 1000000 currency units per GPU-hour, found {price}"),
+        ));
+    }
     let engine = &file.engine;
     if engine.sample_every_s == 0 {
         return Err(bad(

@@ -60,6 +60,9 @@ pub struct ScenarioFile {
     /// How the twin samples and cycles.
     #[serde(default)]
     pub engine: EngineSettings,
+    /// How showback (`costs.csv`, `summary.json`'s `showback`) prices private GPUs.
+    #[serde(default)]
+    pub showback: ShowbackSettings,
 }
 
 fn one() -> u64 {
@@ -170,6 +173,15 @@ impl Default for NotebookSettings {
             restore_seconds: 15.0,
         }
     }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct ShowbackSettings {
+    /// The amortised cost of one private GPU-hour (purchase, power, cooling and operations
+    /// spread over the GPUs' service life), in currency units; 0 (the default) shows private
+    /// GPU-hours without a price.
+    pub private_gpu_hour_price: f64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]

@@ -167,6 +167,9 @@ impl Scenario {
                 WorkloadSource::Trace(_) => crate::runtime_model::RuntimeModel::recorded(),
                 WorkloadSource::Generate(_) => crate::runtime_model::RuntimeModel::default(),
             },
+            private_gpu_hour_price: alloc_core::Money(
+                (settings.showback.private_gpu_hour_price * 1e6).round() as i64,
+            ),
             ..EngineOptions::default()
         };
         let mut policy = baseline.policy.clone();

@@ -142,6 +142,8 @@ fn same_seed_gives_byte_identical_outputs_and_another_seed_differs() {
     assert_eq!(
         names,
         [
+            "costs.csv",
+            "costs.parquet",
             "jobs.csv",
             "jobs.parquet",
             "manifest.json",

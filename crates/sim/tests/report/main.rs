@@ -11,7 +11,16 @@ use sim::run::{simulate, RunPlan};
 use sim::workload::synthetic::{generate, SyntheticSpec};
 use std::path::Path;
 
+mod costs;
+mod openmetrics;
+mod reasons;
+
 fn run(jobs: usize, policy: &str) -> (RunOutput, serde_json::Value) {
+    run_with(jobs, policy, false)
+}
+
+/// A synthetic run; `metrics` keeps the controller's metrics at each sample.
+fn run_with(jobs: usize, policy: &str, metrics: bool) -> (RunOutput, serde_json::Value) {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/fleets/department.yaml");
     let fleet = FleetFile::load(&path).unwrap();
     let (config, nodes) = fleet.resolve(&path).unwrap();
@@ -30,6 +39,7 @@ fn run(jobs: usize, policy: &str) -> (RunOutput, serde_json::Value) {
         policy: sim::policy_preset(policy).unwrap(),
         options: EngineOptions {
             seed: Seed(3),
+            metrics,
             ..EngineOptions::default()
         },
         inputs: vec![path],
@@ -38,12 +48,14 @@ fn run(jobs: usize, policy: &str) -> (RunOutput, serde_json::Value) {
     (output, summary)
 }
 
-const SECTIONS: [&str; 7] = [
+const SECTIONS: [&str; 9] = [
     "id=\"summary\"",
     "id=\"allocation\"",
     "id=\"queue\"",
     "id=\"waits\"",
+    "id=\"reasons\"",
     "id=\"spend\"",
+    "id=\"costs\"",
     "id=\"deadlines\"",
     "id=\"notebook\"",
 ];
