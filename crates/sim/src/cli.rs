@@ -194,6 +194,14 @@ pub struct RunArgs {
     /// (`quota_reserved` inputs).
     #[arg(long)]
     pub two_phase: bool,
+    /// Also write the run's metrics to this file in OpenMetrics text, with the live
+    /// controller's names and labels (as `sim --scenario … --openmetrics`). Other outputs do
+    /// not change.
+    #[arg(long, value_name = "FILE")]
+    pub openmetrics: Option<PathBuf>,
+    /// Unix time (seconds) that simulated time 0 is written as in --openmetrics [default: 0].
+    #[arg(long, value_name = "UNIX_SECONDS", default_value_t = 0)]
+    pub openmetrics_start: u64,
 }
 
 #[derive(Debug, Args)]

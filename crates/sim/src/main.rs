@@ -307,6 +307,7 @@ fn run(args: RunArgs) -> Result<()> {
         failures: fleet.failures,
         inputs_log: args.inputs_log.clone(),
         two_phase: args.two_phase,
+        metrics: args.openmetrics.is_some(),
         runtime: sim::runtime_model::RuntimeModel {
             default_interference_permille: args.mps_interference_permille,
             ..sim::runtime_model::RuntimeModel::recorded()
@@ -334,6 +335,10 @@ fn run(args: RunArgs) -> Result<()> {
     }
     write_outputs(&args.out, &output, &summary, &manifest)?;
     log_written(args.inputs_log.as_deref());
+    if let Some(path) = &args.openmetrics {
+        sim::openmetrics::write(path, &output.metrics, args.openmetrics_start)?;
+        eprintln!("metrics written to {}", path.display());
+    }
     say!("{}", sim::run::headline(&summary));
     say!("outputs in {}", args.out.display());
     say!("report: {}", args.out.join("report.html").display());

@@ -301,3 +301,35 @@ fn the_parser_refuses_what_promtool_refuses() {
         assert!(parse(bad).is_err(), "accepted {bad:?}");
     }
 }
+
+#[test]
+fn sim_run_writes_the_same_metrics_for_a_replayed_trace() {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+    let out = std::env::temp_dir().join(format!("sim-run-openmetrics-{}", std::process::id()));
+    let file = out.join("metrics.om");
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_sim"))
+        .args(["run", "--trace"])
+        .arg(format!("{root}/traces/examples/department-500.csv"))
+        .arg("--fleet")
+        .arg(format!("{root}/scenarios/fleets/department.yaml"))
+        .arg("--out")
+        .arg(&out)
+        .arg("--openmetrics")
+        .arg(&file)
+        .env("NO_PROGRESS", "1")
+        .output()
+        .expect("the sim binary runs");
+    assert!(status.status.success(), "{status:?}");
+    let text = std::fs::read_to_string(&file).expect("the metrics file was written");
+    let families = parse(&text).unwrap_or_else(|e| panic!("{e}"));
+    let controller = controller_metrics();
+    for (name, family) in &families {
+        let sample = match family.kind.as_str() {
+            "counter" => format!("{name}_total"),
+            _ => name.clone(),
+        };
+        assert!(controller.contains_key(&sample), "{sample}");
+    }
+    assert!(families.contains_key("gpu_alloc_pending_jobs"));
+    std::fs::remove_dir_all(&out).ok();
+}
