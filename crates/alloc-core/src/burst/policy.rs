@@ -2,7 +2,7 @@
 //! flexible budget may stretch.
 
 use crate::model::{GpuRequest, Job};
-use crate::units::{Millis, Money};
+use crate::units::{Millis, Money, Time};
 use serde::{Deserialize, Serialize};
 
 /// When to burst.
@@ -119,6 +119,19 @@ impl Default for BurstPolicy {
 }
 
 impl BurstPolicy {
+    /// Which rule let `job` burst at `now`, as a stable code for records and metrics:
+    /// `policy-always` (the policy rents as soon as a job cannot start privately),
+    /// `waited-threshold` (it waited the policy's full threshold) or `deadline` (its deadline
+    /// shortened the threshold: the private fleet was predicted to finish it late, or with
+    /// little slack).
+    pub fn cause_code(&self, job: &Job, now: Time) -> &'static str {
+        match self.mode {
+            BurstMode::Always => "policy-always",
+            _ if now.since(job.submit_time) >= self.wait.threshold(job) => "waited-threshold",
+            _ => "deadline",
+        }
+    }
+
     /// Named presets: `never`, `always`, `tiered` (30 min, deadline-aware — the platform's
     /// default), and Starburst's waiting policies `starburst-constant` (30 min),
     /// `starburst-runtime` (25% of runtime), `starburst-gpus` (15 min per GPU) and
@@ -173,5 +186,25 @@ pub fn gpus_rented(job: &Job) -> u32 {
         GpuRequest::None => 0,
         GpuRequest::Whole { count, .. } => count,
         GpuRequest::Fraction { .. } => 1,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::JobBuilder;
+
+    #[test]
+    fn a_burst_names_the_rule_that_allowed_it() {
+        let job = JobBuilder::gpus(1).submitted(Time(0)).build();
+        let tiered = BurstPolicy::preset("tiered").expect("a preset");
+        let threshold = tiered.wait.threshold(&job);
+        assert_eq!(
+            tiered.cause_code(&job, Time(threshold.0)),
+            "waited-threshold"
+        );
+        assert_eq!(tiered.cause_code(&job, Time(threshold.0 - 1)), "deadline");
+        let always = BurstPolicy::preset("always").expect("a preset");
+        assert_eq!(always.cause_code(&job, Time(0)), "policy-always");
     }
 }

@@ -658,8 +658,7 @@ impl Engine {
                         let record = &mut state.record;
                         record.stop_waiting(now);
                         if placement.public.is_some() {
-                            record.burst_reason =
-                                Some(crate::record::jobs::burst_code(policy, &record.job, now));
+                            record.burst_reason = Some(policy.burst.cause_code(&record.job, now));
                         }
                     }
                     self.start(job, placement, now);

@@ -1,7 +1,7 @@
 //! One record per job: what happened to it, for `jobs.csv` / `jobs.parquet` and the summary.
 
 use super::table::Table;
-use alloc_core::{BurstMode, ClusterName, FlavorName, Job, Millis, Money, Policy, Tier, Time};
+use alloc_core::{ClusterName, FlavorName, Job, Millis, Money, Tier, Time};
 
 /// The wait-reason code of the time a burst waits for its rented GPUs to be provisioned
 /// (admitted, not yet running): the twin's, beside the core's `WaitReason` codes.
@@ -56,7 +56,7 @@ pub struct JobRecord {
     pub waiting: Option<(&'static str, Time)>,
     /// The code of the last burst rule it failed while waiting (`NoBurst::code`).
     pub no_burst_reason: Option<&'static str>,
-    /// Why it burst, for a job that ran on a rented GPU ([`burst_code`]).
+    /// Why it burst, for a job that ran on a rented GPU (`alloc_core::BurstPolicy::cause_code`).
     pub burst_reason: Option<&'static str>,
 }
 
@@ -208,16 +208,4 @@ pub fn table(records: &[JobRecord]) -> Table {
             "burst_reason",
             text(&|r| r.burst_reason.map(str::to_string)),
         )
-}
-
-/// Why a job burst, as a stable code: `policy-always` (the policy rents as soon as a job
-/// cannot start privately), `waited-threshold` (it waited its policy's full threshold) or
-/// `deadline` (its deadline shortened the threshold: the private fleet was predicted to
-/// finish it late, or with little slack).
-pub fn burst_code(policy: &Policy, job: &Job, now: Time) -> &'static str {
-    match policy.burst.mode {
-        BurstMode::Always => "policy-always",
-        _ if now.since(job.submit_time) >= policy.burst.wait.threshold(job) => "waited-threshold",
-        _ => "deadline",
-    }
 }
