@@ -2,7 +2,7 @@
 //! `cycle`), each asked only what the step before it left open, and the caps on users and
 //! tenants (step 3).
 
-use crate::burst::{Ask, NoBurst};
+use crate::burst::{add_ahead, Ask, NoBurst};
 use crate::decision::{Decision, Limit, RejectReason, WaitReason};
 use crate::ids::{JobId, QueueName};
 use crate::memo::{CycleMemo, PreemptionKey};
@@ -63,6 +63,7 @@ impl View<'_> {
             no_preemption,
             refusals,
             outlooks,
+            ahead,
             rooms,
             evictable,
             next_change,
@@ -160,19 +161,29 @@ impl View<'_> {
             }
             reason
         };
+        let counts_ahead = self
+            .policy
+            .burst
+            .rescue
+            .is_some_and(|rescue| rescue.count_queue_ahead);
         let ask = Ask {
             job,
             progress,
             queue,
             private: candidates,
             public: &screened.public,
+            ahead: counts_ahead.then_some(&*ahead),
         };
-        match self.burst_for(&ask, &reason, now, outlooks, rooms, next_change) {
-            Ok(decision) => decision,
+        let decision = match self.burst_for(&ask, &reason, now, outlooks, rooms, next_change) {
+            Ok(decision) => return decision,
             // under a policy that never bursts, the question does not arise
             Err(NoBurst::PolicyNever) => wait(reason, None, blocked),
             Err(no_burst) => wait(reason, Some(no_burst), blocked),
+        };
+        if counts_ahead {
+            add_ahead(ahead, job, candidates);
         }
+        decision
     }
 
     /// Step 3: per-user and per-tenant caps on running jobs and GPUs.

@@ -172,6 +172,9 @@ pub struct PublicLease {
     /// Why the job burst (how long it waited, against which threshold, and why it waits
     /// privately), for its user.
     pub reason: String,
+    /// Which rule let it burst, as a code for records and metrics.
+    #[serde(default)]
+    pub cause: crate::burst::BurstCause,
 }
 
 impl Placement {

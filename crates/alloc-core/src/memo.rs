@@ -31,7 +31,7 @@
 //! `CycleMemo::new(false)` keeps no answer from one job to the next; the test suite compares
 //! cycles with and without the memo to show that it only ever saves work.
 
-use crate::burst::Outlooks;
+use crate::burst::{Ahead, Outlooks};
 use crate::chains::{Chains, Grouped};
 use crate::classes::ClassId;
 use crate::clock::NextChange;
@@ -223,6 +223,9 @@ pub(crate) struct CycleMemo<'c> {
     pub refusals: Refusals<'c>,
     /// Each private flavor's outlook for the burst step's deadline slack.
     pub outlooks: Outlooks<'c>,
+    /// Not an answer: the GPUs the jobs decided so far wait for, per private flavor (only
+    /// gathered under a rescue policy that counts the queue ahead).
+    pub ahead: Ahead<'c>,
     /// Each queue's quota room per flavor.
     pub rooms: Rooms<'c>,
     /// Who may be evicted now on each flavor a search read, and at what cost.
@@ -257,6 +260,7 @@ impl<'c> CycleMemo<'c> {
             no_preemption: NoPreemption::new(classes),
             refusals: Refusals::default(),
             outlooks: BTreeMap::new(),
+            ahead: BTreeMap::new(),
             rooms: Rooms::default(),
             evictable: Evictable::default(),
             keep,

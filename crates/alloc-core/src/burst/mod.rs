@@ -28,12 +28,14 @@
 mod offers;
 mod outlook;
 mod policy;
+mod rescue;
 mod screen;
 mod why;
 
 pub(crate) use offers::{quote, PublicOffers};
-pub(crate) use outlook::Outlooks;
-pub use policy::{gpus_rented, BurstMode, BurstPolicy, WaitRule};
+pub(crate) use outlook::{add_ahead, Ahead, Outlooks};
+pub use policy::{gpus_rented, BurstCause, BurstMode, BurstPolicy, WaitRule};
+pub use rescue::{Pace, Rescue};
 pub use why::{NoBurst, Payer};
 
 use crate::clock::NextChange;
@@ -46,6 +48,7 @@ use crate::quota::Mode;
 use crate::units::{Millis, Money, Time};
 use crate::view::View;
 use offers::Quote;
+use rescue::Purpose;
 use std::cell::OnceCell;
 
 /// What the burst step is asked about: a waiting job, its progress, and where it may go.
@@ -57,6 +60,8 @@ pub(crate) struct Ask<'s, 'c> {
     pub private: &'s [&'c Flavor],
     /// Public candidate flavors, in fungibility order.
     pub public: &'s [&'c Flavor],
+    /// The GPUs jobs ahead in the cycle's order wait for, per private flavor.
+    pub ahead: Option<&'s Ahead<'c>>,
 }
 
 /// A public flavor that passed rule 5, priced, with how quota admits the job there.
@@ -84,6 +89,7 @@ impl Choice<'_, '_> {
 enum Stage {
     OfferCap,
     Quota,
+    Deadline,
     Budget,
 }
 
@@ -121,6 +127,29 @@ impl View<'_> {
             return Err(NoBurst::NoPublicFlavor);
         }
         let policy = &self.policy.burst;
+        let rescue = policy
+            .rescue
+            .filter(|_| policy.mode == BurstMode::Threshold);
+        let mut rescue_failed = None;
+        if let (Some(rescue), Some(deadline)) = (rescue, job.deadline) {
+            let ahead = ask.ahead.filter(|_| rescue.count_queue_ahead);
+            let forecast = self.forecast(job, progress, ask.private, now, outlooks, ahead);
+            if forecast.end > deadline {
+                let spend = Spend {
+                    rescue: Some((rescue, Purpose::Rescue)),
+                    must_meet: Some(deadline),
+                };
+                match self.cheapest_allowed(ask, now, rooms, spend, next) {
+                    Ok(choice) => {
+                        let reason = self.rescue_reason(job, &choice, forecast.end, why_waiting);
+                        return Ok(self.lease(ask, choice, BurstCause::DeadlineRescue, reason));
+                    }
+                    Err(why) => rescue_failed = Some(why),
+                }
+            } else if let Some(from) = forecast.misses_from {
+                next.at(from);
+            }
+        }
         let waited = now.since(job.submit_time);
         // The wait reads only the private fleet's outlook, never an offer: most waiting jobs
         // are still within it, and need no offer priced.
@@ -131,21 +160,49 @@ impl View<'_> {
         };
         if waited < threshold {
             next.at(self.burst_wait_ends(job, job.submit_time + threshold, now));
-            return Err(too_early(job, policy.wait.threshold(job)));
+            return Err(rescue_failed.unwrap_or_else(|| too_early(job, policy.wait.threshold(job))));
         }
+        let spend = Spend {
+            rescue: rescue.map(|rescue| (rescue, Purpose::Surplus)),
+            must_meet: None,
+        };
+        let choice = self
+            .cheapest_allowed(ask, now, rooms, spend, next)
+            .map_err(|why| rescue_failed.unwrap_or(why))?;
+        let (cause, reason) = match policy.mode {
+            BurstMode::Always => (
+                BurstCause::PolicyAlways,
+                format!("policy bursts at once; waiting privately: {why_waiting}"),
+            ),
+            _ => (
+                if waited >= policy.wait.threshold(job) {
+                    BurstCause::WaitedThreshold
+                } else {
+                    BurstCause::Deadline
+                },
+                format!(
+                    "waited {} min, threshold {} min; waiting privately: {why_waiting}",
+                    waited.0 / 60_000,
+                    threshold.0 / 60_000
+                ),
+            ),
+        };
+        Ok(self.lease(ask, choice, cause, reason))
+    }
+
+    /// The admission of a burst onto `choice`.
+    fn lease(
+        &self,
+        ask: &Ask<'_, '_>,
+        choice: Choice<'_, '_>,
+        cause: BurstCause,
+        reason: String,
+    ) -> Decision {
         let Choice {
             flavor,
             quote,
             mode,
-        } = self.cheapest_allowed(ask, now, rooms)?;
-        let reason = match policy.mode {
-            BurstMode::Always => format!("policy bursts at once; waiting privately: {why_waiting}"),
-            _ => format!(
-                "waited {} min, threshold {} min; waiting privately: {why_waiting}",
-                waited.0 / 60_000,
-                threshold.0 / 60_000
-            ),
-        };
+        } = choice;
         let placement = Placement {
             cluster: flavor.cluster.clone(),
             flavor: flavor.name.clone(),
@@ -157,28 +214,69 @@ impl View<'_> {
             public: Some(PublicLease {
                 gpu_model: quote.offer.gpu_model.clone(),
                 gpus: quote.gpus,
-                lease: self.spend.next_lease(job.id),
+                lease: self.spend.next_lease(ask.job.id),
                 expected_cost: quote.cost,
                 reserved: quote.reserved,
                 ready_at: quote.ready_at,
                 expected_end: quote.end,
                 reason,
+                cause,
             }),
         };
-        Ok(Decision::Admit {
-            job: job.id,
+        Decision::Admit {
+            job: ask.job.id,
             placement,
-        })
+        }
+    }
+
+    /// "rescue: predicted private finish … misses deadline … by 2.3 h; cost 41.20 of lab-1's
+    /// remaining 610.00 …".
+    fn rescue_reason(
+        &self,
+        job: &Job,
+        choice: &Choice<'_, '_>,
+        private_end: Time,
+        why_waiting: &WaitReason,
+    ) -> String {
+        let deadline = job.deadline.unwrap_or(private_end);
+        let late = if private_end.0 == u64::MAX {
+            "never finishes privately".to_string()
+        } else {
+            format!(
+                "predicted private finish {private_end} misses deadline {deadline} by {:.1} h",
+                private_end.since(deadline).0 as f64 / 3_600_000.0
+            )
+        };
+        let budget = self
+            .config
+            .tenants
+            .get(&job.tenant)
+            .and_then(|tenant| tenant.public_budget);
+        let cost = match budget {
+            Some(budget) => format!(
+                "cost {} of {}'s remaining {}",
+                choice.quote.cost,
+                job.tenant,
+                budget - self.spend.tenant(&job.tenant)
+            ),
+            None => format!("cost {}", choice.quote.cost),
+        };
+        format!(
+            "rescue: {late}; on {} it ends by {}; {cost}; waiting privately: {why_waiting}",
+            choice.flavor.name, choice.quote.end
+        )
     }
 
     /// Rule 5: the cheapest public flavor that meets the deadline among those with offer
-    /// GPUs, quota and budget for the job (if none meets it, the one that ends first);
-    /// otherwise the furthest failure.
+    /// GPUs, quota and budget for the job (if none meets it, the one that ends first;
+    /// a rescue takes only one that meets it); otherwise the furthest failure.
     fn cheapest_allowed<'c>(
         &self,
         ask: &Ask<'_, 'c>,
         now: Time,
         rooms: &mut Rooms<'c>,
+        spend: Spend,
+        next: &mut NextChange,
     ) -> Result<Choice<'_, 'c>, NoBurst> {
         let (job, progress) = (ask.job, ask.progress);
         let (queue, request) = (ask.queue, job.quota_usage());
@@ -217,8 +315,18 @@ impl View<'_> {
                     continue;
                 }
             };
-            let funds = funds.get_or_init(|| Funds::of(self, job));
-            if let Err(why) = funds.afford(job, quote.cost, quote.reserved) {
+            if spend.must_meet.is_some_and(|deadline| quote.end > deadline) {
+                fail(Stage::Deadline, NoBurst::PublicTooLate);
+                continue;
+            }
+            let funds = funds.get_or_init(|| Funds::of(self, job, spend));
+            if let Err(why) = funds.afford(job, quote.cost, quote.reserved, now) {
+                if let NoBurst::Paced {
+                    from: Some(from), ..
+                } = &why
+                {
+                    next.at(*from);
+                }
                 fail(Stage::Budget, why);
                 continue;
             }
@@ -260,7 +368,9 @@ impl View<'_> {
         let Some(deadline) = job.deadline.filter(|_| policy.deadline_aware) else {
             return base;
         };
-        let private_end = self.predicted_private_end(job, progress, private, now, outlooks);
+        let private_end = self
+            .forecast(job, progress, private, now, outlooks, None)
+            .end;
         if private_end > deadline {
             return Millis::ZERO;
         }
@@ -277,6 +387,14 @@ fn too_early(job: &Job, threshold: Millis) -> NoBurst {
     }
 }
 
+/// What a burst may spend: under the rescue rule, for which purpose; and for a rescue, the
+/// deadline the offer must meet.
+#[derive(Debug, Clone, Copy)]
+struct Spend {
+    rescue: Option<(Rescue, Purpose)>,
+    must_meet: Option<Time>,
+}
+
 /// What a job and its tenant may still commit to public GPUs, read once per job: every offer
 /// priced for it is checked against the same budgets.
 struct Funds {
@@ -287,10 +405,12 @@ struct Funds {
     job_committed: Money,
     /// The tenant's billed-and-reserved money and its public budget, when it has one.
     tenant: Option<(Money, Money)>,
+    /// The rescue rule's limits, and what this burst is for.
+    rescue: Option<(Rescue, Purpose)>,
 }
 
 impl Funds {
-    fn of(view: &View<'_>, job: &Job) -> Funds {
+    fn of(view: &View<'_>, job: &Job, spend: Spend) -> Funds {
         let tenant_budget = view
             .config
             .tenants
@@ -301,11 +421,12 @@ impl Funds {
             job_limit: job.budget.limit.map(|limit| policy.flex_ceiling(limit)),
             job_committed: view.spend.job(job.id),
             tenant: tenant_budget.map(|budget| (view.spend.tenant(&job.tenant), budget)),
+            rescue: spend.rescue,
         }
     }
 
-    /// Whether the job's limit covers `cost` and the tenant's budget `reserved`.
-    fn afford(&self, job: &Job, cost: Money, reserved: Money) -> Result<(), NoBurst> {
+    /// Whether the job's limit covers `cost` and the tenant's budget `reserved` at `now`.
+    fn afford(&self, job: &Job, cost: Money, reserved: Money, now: Time) -> Result<(), NoBurst> {
         if let Some(limit) = self.job_limit {
             let committed = i128::from(self.job_committed.0);
             if committed + i128::from(cost.0) > limit {
@@ -316,14 +437,53 @@ impl Funds {
                 });
             }
         }
-        if let Some((committed, budget)) = self.tenant {
-            if committed + reserved > budget {
+        let Some((committed, budget)) = self.tenant else {
+            return Ok(());
+        };
+        let tenant = || job.tenant.clone();
+        let after = committed + reserved;
+        let Some((rescue, purpose)) = self.rescue else {
+            if after > budget {
                 return Err(NoBurst::Budget {
-                    payer: Payer::Tenant(job.tenant.clone()),
+                    payer: Payer::Tenant(tenant()),
                     needed: reserved,
                     left: budget - committed,
                 });
             }
+            return Ok(());
+        };
+        if purpose == Purpose::Rescue && reserved > rescue.rescue_cap(budget) {
+            return Err(NoBurst::RescueCap {
+                needed: reserved,
+                cap: rescue.rescue_cap(budget),
+            });
+        }
+        // The term's whole allowance first: what the clock alone never opens.
+        let unpaced = Rescue {
+            pace: None,
+            ..rescue
+        }
+        .ceiling(budget, purpose, now);
+        if after > unpaced {
+            return Err(match purpose {
+                Purpose::Rescue => NoBurst::Budget {
+                    payer: Payer::Tenant(tenant()),
+                    needed: reserved,
+                    left: budget - committed,
+                },
+                Purpose::Surplus => NoBurst::KeptForDeadlines {
+                    tenant: tenant(),
+                    needed: reserved,
+                    left: unpaced - committed,
+                },
+            });
+        }
+        if after > rescue.ceiling(budget, purpose, now) {
+            return Err(NoBurst::Paced {
+                tenant: tenant(),
+                needed: reserved,
+                from: rescue.opens_at(budget, after, purpose, now),
+            });
         }
         Ok(())
     }

@@ -22,6 +22,33 @@ pub(crate) struct Outlook {
 /// Each private flavor's [`Outlook`], built on first use in a cycle.
 pub(crate) type Outlooks<'c> = BTreeMap<&'c FlavorName, Outlook>;
 
+/// The milli-GPU that jobs decided earlier in the cycle, and still waiting for room, want on
+/// each private flavor: a job wanting several flavors counts on each in equal parts. Only
+/// the order puts a job ahead of another, so this grows through a cycle and starts empty in
+/// the next.
+pub(crate) type Ahead<'c> = BTreeMap<&'c FlavorName, u64>;
+
+/// Adds a job that waits for room to the queue ahead of the jobs decided after it.
+pub(crate) fn add_ahead<'c>(ahead: &mut Ahead<'c>, job: &Job, candidates: &[&'c Flavor]) {
+    let Some(share) = job.gpu.milli().0.checked_div(candidates.len() as u64) else {
+        return;
+    };
+    for flavor in candidates {
+        *ahead.entry(&flavor.name).or_default() += share;
+    }
+}
+
+/// When a waiting job would finish privately, and from when that prediction misses its
+/// deadline as the clock alone moves on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Forecast {
+    /// The predicted private end; `Time(u64::MAX)` when no private flavor could ever hold it.
+    pub end: Time,
+    /// The first instant at which `end` would pass `deadline` with nothing else changing;
+    /// `None` when it already does, or there is no deadline.
+    pub misses_from: Option<Time>,
+}
+
 impl Outlook {
     /// When `needed` milli-GPU are free at the earliest, not before `now`; `None` when not even
     /// every running job ending frees enough.
@@ -37,21 +64,28 @@ impl Outlook {
 }
 
 impl View<'_> {
-    /// When the job would finish privately: the earliest time one of its private candidate
-    /// flavors has enough GPUs free, counting running jobs as ending at their expected end,
-    /// plus its restore and remaining work there. An estimate: it ignores other waiting jobs
-    /// and node shapes. Each flavor's [`Outlook`] is read from `outlooks`, built there on
-    /// first use.
-    pub(crate) fn predicted_private_end<'c>(
+    /// When the job would finish privately, and from when that misses its deadline: the
+    /// earliest time one of its private candidate flavors has enough GPUs free, counting
+    /// running jobs as ending at their expected end, plus its restore and remaining work
+    /// there. An estimate that ignores node shapes, and other waiting jobs unless `ahead` is
+    /// given: then the GPUs the jobs ahead in the order wait for count as taken first. Each
+    /// flavor's [`Outlook`] is read from `outlooks`, built there on first use.
+    ///
+    /// The start on a flavor is `max(when enough GPUs free up, now)`, so as the clock moves
+    /// on alone a flavor that meets the deadline stops meeting it once `now` passes `deadline
+    /// − runtime there`; the job misses once every flavor does.
+    pub(crate) fn forecast<'c>(
         &self,
         job: &Job,
         progress: &Progress,
         candidates: &[&'c Flavor],
         now: Time,
         outlooks: &mut Outlooks<'c>,
-    ) -> Time {
+        ahead: Option<&Ahead<'c>>,
+    ) -> Forecast {
         let needed = job.gpu.milli().0;
         let mut best: Option<Time> = None;
+        let mut misses_from: Option<Time> = None;
         for flavor in candidates {
             let Some(speed) = self.flavor_speed(&flavor.name) else {
                 continue;
@@ -59,14 +93,23 @@ impl View<'_> {
             let outlook = outlooks
                 .entry(&flavor.name)
                 .or_insert_with(|| self.outlook(&flavor.name));
-            let Some(start) = outlook.start(needed, now) else {
+            let queued = ahead.and_then(|a| a.get(&flavor.name)).copied();
+            let Some(start) = outlook.start(needed + queued.unwrap_or(0), now) else {
                 continue;
             };
-            let end = start + progress.runtime_at(job, speed);
+            let runtime = progress.runtime_at(job, speed);
+            let end = start + runtime;
             best = Some(best.map_or(end, |b: Time| b.min(end)));
+            if let Some(deadline) = job.deadline.filter(|deadline| end <= *deadline) {
+                let from = Time(deadline.0.saturating_sub(runtime.0).saturating_add(1));
+                misses_from = Some(misses_from.map_or(from, |m: Time| m.max(from)));
+            }
         }
         // No private flavor could ever hold it: it never finishes privately.
-        best.unwrap_or(Time(u64::MAX))
+        Forecast {
+            end: best.unwrap_or(Time(u64::MAX)),
+            misses_from,
+        }
     }
 
     /// `flavor`'s free milli-GPU now and its running private jobs' expected ends.

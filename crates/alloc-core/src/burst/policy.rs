@@ -1,8 +1,9 @@
 //! The burst policy's knobs: when to rent, how long a job waits privately first, how far a
 //! flexible budget may stretch.
 
+use super::rescue::Rescue;
 use crate::model::{GpuRequest, Job};
-use crate::units::{Millis, Money, Time};
+use crate::units::{Millis, Money};
 use serde::{Deserialize, Serialize};
 
 /// When to burst.
@@ -94,6 +95,42 @@ pub struct BurstPolicy {
     /// The tenant's `public_budget` has no such give.
     #[serde(default = "twenty_five")]
     pub flex_overrun_percent: u32,
+    /// Spend budgets where they save deadlines (`rescue`): a deadline job the private fleet is
+    /// predicted to finish late bursts at once onto an offer that meets its deadline, and every
+    /// other burst follows the wait rule from the budget above the rescue reserve. `None`: every
+    /// burst follows the wait rule from the whole budget.
+    #[serde(default)]
+    pub rescue: Option<Rescue>,
+}
+
+/// Which rule let a job burst: a stable code for records and metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum BurstCause {
+    /// The policy rents as soon as a job cannot start privately.
+    PolicyAlways,
+    /// The job waited the policy's full threshold.
+    #[default]
+    WaitedThreshold,
+    /// Its deadline shortened the threshold: the private fleet was predicted to finish it
+    /// late, or with little slack.
+    Deadline,
+    /// The private fleet was predicted to miss its deadline and the offer to meet it: the
+    /// rescue rule.
+    DeadlineRescue,
+}
+
+impl BurstCause {
+    /// `policy-always`, `waited-threshold`, `deadline` or `deadline-rescue`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            BurstCause::PolicyAlways => "policy-always",
+            BurstCause::WaitedThreshold => "waited-threshold",
+            BurstCause::Deadline => "deadline",
+            BurstCause::DeadlineRescue => "deadline-rescue",
+        }
+    }
 }
 
 fn yes() -> bool {
@@ -114,26 +151,15 @@ impl Default for BurstPolicy {
             deadline_aware: true,
             slack_reference: four_hours(),
             flex_overrun_percent: twenty_five(),
+            rescue: None,
         }
     }
 }
 
 impl BurstPolicy {
-    /// Which rule let `job` burst at `now`, as a stable code for records and metrics:
-    /// `policy-always` (the policy rents as soon as a job cannot start privately),
-    /// `waited-threshold` (it waited the policy's full threshold) or `deadline` (its deadline
-    /// shortened the threshold: the private fleet was predicted to finish it late, or with
-    /// little slack).
-    pub fn cause_code(&self, job: &Job, now: Time) -> &'static str {
-        match self.mode {
-            BurstMode::Always => "policy-always",
-            _ if now.since(job.submit_time) >= self.wait.threshold(job) => "waited-threshold",
-            _ => "deadline",
-        }
-    }
-
-    /// Named presets: `never`, `always`, `tiered` (30 min, deadline-aware — the platform's
-    /// default), and Starburst's waiting policies `starburst-constant` (30 min),
+    /// Named presets: `never`, `always`, `tiered` (30 min, deadline-aware, rescuing deadlines
+    /// from a reserved part of each budget — the platform's default), `tiered-plain` (the same
+    /// without the rescue rule), and Starburst's waiting policies `starburst-constant` (30 min),
     /// `starburst-runtime` (25% of runtime), `starburst-gpus` (15 min per GPU) and
     /// `starburst-gpu-hours` (25% of GPU-time), none deadline-aware.
     pub fn preset(name: &str) -> Option<BurstPolicy> {
@@ -149,7 +175,11 @@ impl BurstPolicy {
                 mode: BurstMode::Always,
                 ..BurstPolicy::default()
             },
-            "tiered" => threshold(WaitRule::default(), true),
+            "tiered" => BurstPolicy {
+                rescue: Some(Rescue::default()),
+                ..threshold(WaitRule::default(), true)
+            },
+            "tiered-plain" => threshold(WaitRule::default(), true),
             "starburst-constant" => threshold(WaitRule::default(), false),
             "starburst-runtime" => threshold(WaitRule::PerRuntime { permille: 250 }, false),
             "starburst-gpus" => threshold(
@@ -169,10 +199,11 @@ impl BurstPolicy {
     }
 
     /// The names [`BurstPolicy::preset`] knows, for help texts and errors.
-    pub const PRESETS: [&'static str; 7] = [
+    pub const PRESETS: [&'static str; 8] = [
         "never",
         "always",
         "tiered",
+        "tiered-plain",
         "starburst-constant",
         "starburst-runtime",
         "starburst-gpus",
@@ -186,25 +217,5 @@ pub fn gpus_rented(job: &Job) -> u32 {
         GpuRequest::None => 0,
         GpuRequest::Whole { count, .. } => count,
         GpuRequest::Fraction { .. } => 1,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::testing::JobBuilder;
-
-    #[test]
-    fn a_burst_names_the_rule_that_allowed_it() {
-        let job = JobBuilder::gpus(1).submitted(Time(0)).build();
-        let tiered = BurstPolicy::preset("tiered").expect("a preset");
-        let threshold = tiered.wait.threshold(&job);
-        assert_eq!(
-            tiered.cause_code(&job, Time(threshold.0)),
-            "waited-threshold"
-        );
-        assert_eq!(tiered.cause_code(&job, Time(threshold.0 - 1)), "deadline");
-        let always = BurstPolicy::preset("always").expect("a preset");
-        assert_eq!(always.cause_code(&job, Time(0)), "policy-always");
     }
 }

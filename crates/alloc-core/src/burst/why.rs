@@ -44,6 +44,35 @@ pub enum NoBurst {
         /// What that budget has left.
         left: Money,
     },
+    /// The rest of the tenant's budget is kept for rescuing deadlines (the rescue rule's
+    /// reserve): a burst that saves none may not spend it.
+    KeptForDeadlines {
+        /// The tenant.
+        tenant: TenantName,
+        /// The cheapest burst's reservation.
+        needed: Money,
+        /// What the tenant's budget has left above the reserve.
+        left: Money,
+    },
+    /// The tenant's budget is paced over its term and this point of it has spent its share.
+    Paced {
+        /// The tenant.
+        tenant: TenantName,
+        /// The cheapest burst's reservation.
+        needed: Money,
+        /// When the pace lets it through, if nothing else changes; `None`: never this term.
+        from: Option<Time>,
+    },
+    /// Saving its deadline would cost more than one rescue may (the rescue rule's cap).
+    RescueCap {
+        /// The cheapest rescue's reservation.
+        needed: Money,
+        /// The most one rescue of its tenant may reserve.
+        cap: Money,
+    },
+    /// The private fleet is predicted to miss its deadline and no offer it may use would meet
+    /// it either; it waits for the wait rule.
+    PublicTooLate,
 }
 
 /// Whose budget stands in the way.
@@ -76,6 +105,10 @@ impl NoBurst {
                 payer: Payer::Tenant(_),
                 ..
             } => "tenant-budget",
+            NoBurst::KeptForDeadlines { .. } => "kept-for-deadlines",
+            NoBurst::Paced { .. } => "budget-paced",
+            NoBurst::RescueCap { .. } => "rescue-cap",
+            NoBurst::PublicTooLate => "public-too-late",
         }
     }
 }
@@ -114,6 +147,38 @@ impl fmt::Display for NoBurst {
                 }
                 write!(f, " has {left} left and the cheapest burst needs {needed}")
             }
+            NoBurst::KeptForDeadlines {
+                tenant,
+                needed,
+                left,
+            } => write!(
+                f,
+                "tenant {tenant}'s budget above what is kept for deadlines has {left} left and \
+                 the cheapest burst needs {needed}"
+            ),
+            NoBurst::Paced {
+                tenant,
+                needed,
+                from,
+            } => {
+                write!(
+                    f,
+                    "tenant {tenant}'s budget is paced over its term and the cheapest burst \
+                     needs {needed}"
+                )?;
+                match from {
+                    Some(from) => write!(f, "; the pace allows it from {from}"),
+                    None => f.write_str("; the pace does not allow it this term"),
+                }
+            }
+            NoBurst::RescueCap { needed, cap } => write!(
+                f,
+                "saving its deadline would reserve {needed}, above the {cap} one rescue may"
+            ),
+            NoBurst::PublicTooLate => f.write_str(
+                "the private fleet is predicted to miss its deadline and no offer it may use \
+                 would meet it either",
+            ),
         }
     }
 }

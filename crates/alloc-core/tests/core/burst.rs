@@ -4,6 +4,7 @@
 //! bill at every instant, only burstable flexible jobs, sensitive data never public).
 
 use crate::support::{admitted, decision, no_burst, rejected, scheduler_with, waiting, Feed};
+use alloc_core::burst::BurstCause;
 use alloc_core::testing::{ConfigBuilder, JobBuilder, NodeBuilder};
 use alloc_core::{
     BudgetKind, Config, DataClass, Decision, Input, JobId, Millis, Money, NoBurst, Payer, Policy,
@@ -38,7 +39,7 @@ fn config(t4_cap: u32, a100_cap: u32) -> Config {
         .build()
 }
 
-fn world_with(config: Config, policy: Policy) -> Scheduler {
+pub(crate) fn world_with(config: Config, policy: Policy) -> Scheduler {
     let mut s = scheduler_with(config, policy);
     s.node(NodeBuilder::new("n", "v100", 1));
     s.submit(
@@ -56,7 +57,7 @@ fn world(preset: &str) -> Scheduler {
 }
 
 /// A SILVER job of one GPU-hour that may burst, to a GOLD flavor too.
-fn burster(id: u64) -> JobBuilder {
+pub(crate) fn burster(id: u64) -> JobBuilder {
     JobBuilder::gpus(1)
         .id(id)
         .tier(Tier::Silver)
@@ -109,11 +110,27 @@ fn a_deadline_the_private_fleet_misses_bursts_at_once_to_an_offer_that_meets_it(
     let placement = admitted(&s.checked_cycle(MINUTE), 2).clone();
     // The T4 would end at 106 min; the A100 (2×) at 36 min meets the deadline.
     assert_eq!(placement.flavor.as_str(), "cloud-a100");
+    let lease = placement.public.as_ref().unwrap();
+    assert_eq!(lease.cause, BurstCause::DeadlineRescue);
     let text = placement.to_string();
     assert!(
-        text.contains("rented A100") && text.contains("threshold 0 min"),
+        text.contains("rented A100")
+            && text.contains("rescue: predicted private finish t=39600000ms misses deadline")
+            && text.contains("by 9.5 h"),
         "{text}"
     );
+    // Without the rescue rule, the deadline-aware wait shrinks to nothing instead.
+    let mut policy = Policy::preset("tiered-burst").unwrap();
+    policy.burst.rescue = None;
+    let mut s = world_with(config(8, 8), policy);
+    s.submit(burster(2).deadline(Time(90 * MINUTE)));
+    let placement = admitted(&s.checked_cycle(MINUTE), 2).clone();
+    assert_eq!(placement.flavor.as_str(), "cloud-a100");
+    assert_eq!(
+        placement.public.as_ref().unwrap().cause,
+        BurstCause::Deadline
+    );
+    assert!(placement.to_string().contains("threshold 0 min"));
 }
 
 #[test]
@@ -227,7 +244,7 @@ fn a_flex_budget_may_overrun_by_the_policy_margin_only() {
 }
 
 /// The T4 offer with a 30-minute warm tail, and a tenant budget of `budget`.
-fn warm_tail(budget: i64) -> Config {
+pub(crate) fn warm_tail(budget: i64) -> Config {
     ConfigBuilder::new()
         .private_flavor("v100", Tier::Silver)
         .offer("cloud-t4", Tier::Silver, "T4", 1, 5, 8)
@@ -298,8 +315,11 @@ fn a_burst_reserves_its_warm_tail_against_the_tenant_budget_until_its_bill_comes
 
 #[test]
 fn the_first_rule_a_job_fails_is_the_one_it_is_told() {
-    // a deadline job (the wait reads the private fleet) whose tenant has no budget left
-    let mut s = world_with(warm_tail(0), Policy::preset("tiered-burst").unwrap());
+    // a deadline job (the wait reads the private fleet) whose tenant has no budget left, under
+    // the plain wait rule (the rescue rule's own reasons are in `rescue`)
+    let mut policy = Policy::preset("tiered-burst").unwrap();
+    policy.burst.rescue = None;
+    let mut s = world_with(warm_tail(0), policy);
     s.submit(burster(2).deadline(Time(24 * 60 * MINUTE)));
     let decisions = s.checked_cycle(10 * MINUTE);
     assert!(

@@ -15,6 +15,7 @@ mod properties;
 mod protocol;
 mod quota_and_caps;
 mod regressions;
+mod rescue;
 mod scoring;
 mod strategies;
 mod support;

@@ -3,6 +3,7 @@
 //! limits, users and tenants with optional caps and public budgets, a burst policy, and
 //! sequences of inputs and cycles with jobs that may burst.
 
+use alloc_core::burst::{Pace, Rescue};
 use alloc_core::placement::MpsPacking;
 use alloc_core::preemption::{PreemptionPolicy, ReclaimWithinCohort, WithinClusterQueue};
 use alloc_core::testing::{ConfigBuilder, FLAVOR_LABEL};
@@ -337,8 +338,29 @@ pub fn world() -> impl Strategy<Value = World> {
         })
 }
 
+/// The rescue rule, off or with any reserve, cap and queue counting, paced over a term of a
+/// few of the histories' seconds or not.
+pub fn rescue() -> impl Strategy<Value = Option<Rescue>> {
+    let pace = proptest::option::of((0u64..=3, 1u64..=60, 0u32..=50).prop_map(
+        |(start, over, ahead_percent)| Pace {
+            start: Time(start * 1_000),
+            over: Millis::seconds(over),
+            ahead_percent,
+        },
+    ));
+    proptest::option::of((0u32..=100, 0u32..=100, any::<bool>(), pace).prop_map(
+        |(reserve_percent, max_rescue_percent, count_queue_ahead, pace)| Rescue {
+            reserve_percent,
+            max_rescue_percent,
+            count_queue_ahead,
+            pace,
+        },
+    ))
+}
+
 /// Every way to burst: never, at once, or after a wait (seconds: the histories' cycles are a
-/// second apart), deadline-aware or not, with some flexible overrun.
+/// second apart), deadline-aware or not, with some flexible overrun, rescuing deadlines or
+/// not.
 pub fn burst_policy() -> impl Strategy<Value = BurstPolicy> {
     let wait = prop_oneof![
         (0u64..=5).prop_map(|s| WaitRule::Constant {
@@ -359,14 +381,16 @@ pub fn burst_policy() -> impl Strategy<Value = BurstPolicy> {
         wait,
         any::<bool>(),
         0u32..=50,
+        rescue(),
     )
         .prop_map(
-            |(mode, wait, deadline_aware, flex_overrun_percent)| BurstPolicy {
+            |(mode, wait, deadline_aware, flex_overrun_percent, rescue)| BurstPolicy {
                 mode,
                 wait,
                 deadline_aware,
                 slack_reference: Millis::minutes(30),
                 flex_overrun_percent,
+                rescue,
             },
         )
 }

@@ -653,12 +653,11 @@ impl Engine {
             match decision {
                 Decision::Admit { job, placement } => {
                     admitted = true;
-                    let policy = self.scheduler.policy();
                     if let Some(state) = self.jobs.get_mut(&job) {
                         let record = &mut state.record;
                         record.stop_waiting(now);
-                        if placement.public.is_some() {
-                            record.burst_reason = Some(policy.burst.cause_code(&record.job, now));
+                        if let Some(lease) = &placement.public {
+                            record.burst_reason = Some(lease.cause.code());
                         }
                     }
                     self.start(job, placement, now);

@@ -56,7 +56,7 @@ pub struct JobRecord {
     pub waiting: Option<(&'static str, Time)>,
     /// The code of the last burst rule it failed while waiting (`NoBurst::code`).
     pub no_burst_reason: Option<&'static str>,
-    /// Why it burst, for a job that ran on a rented GPU (`alloc_core::BurstPolicy::cause_code`).
+    /// Why it burst, for a job that ran on a rented GPU (`alloc_core::burst::BurstCause::code`).
     pub burst_reason: Option<&'static str>,
 }
 

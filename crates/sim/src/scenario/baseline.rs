@@ -19,10 +19,10 @@
 
 use crate::engine::NotebookHold;
 use crate::error::{Result, SimError};
-use alloc_core::burst::{BurstMode, WaitRule};
+use alloc_core::burst::{BurstMode, BurstPolicy, Pace, Rescue, WaitRule};
 use alloc_core::placement::MpsPacking;
 use alloc_core::preemption::{PreemptionPolicy, ReclaimWithinCohort, WithinClusterQueue};
-use alloc_core::{Millis, Policy, QueueingStrategy};
+use alloc_core::{Millis, Policy, QueueingStrategy, Time};
 
 /// The six policies `sim compare` runs when none are named.
 pub const BASELINES: [&str; 6] = [
@@ -140,6 +140,9 @@ fn apply(baseline: &mut Baseline, pair: &str) -> std::result::Result<(), String>
                 }
             }
         }
+        "rescue" | "reserve" | "rescue-cap" | "queue-ahead" | "pace" => {
+            rescue_knob(&mut baseline.policy.burst, key, value)?
+        }
         "min-run" => baseline.policy.preemption.min_run = duration(value)?,
         "max-evictions" => {
             baseline.policy.preemption.max_evictions = match value {
@@ -167,17 +170,75 @@ fn apply(baseline: &mut Baseline, pair: &str) -> std::result::Result<(), String>
         other => {
             return Err(format!(
                 "unknown override {other:?}; known: keep-alive, burst-after, packing, min-run, \
-                 max-evictions, max-loss, eviction-cost"
+                 max-evictions, max-loss, eviction-cost, rescue, reserve, rescue-cap, \
+                 queue-ahead, pace"
             ))
         }
     }
     Ok(())
 }
 
-/// `250ms`, `90s`, `10m`, `2h`: a number and its unit (a bare number other than 0 is
+/// The rescue rule's overrides: `rescue=on|off`, `reserve=60%`, `rescue-cap=10%`,
+/// `queue-ahead=on|off` and `pace=off|<term>[+<head start>%]` (`pace=16w+15%`: the budget
+/// spread evenly over 16 weeks from the start of the run, 15% of it ahead of the even pace).
+fn rescue_knob(burst: &mut BurstPolicy, key: &str, value: &str) -> std::result::Result<(), String> {
+    if burst.mode != BurstMode::Threshold {
+        return Err(format!("{key} needs a policy that bursts after a wait"));
+    }
+    if key == "rescue" {
+        burst.rescue = match value {
+            "on" => Some(burst.rescue.unwrap_or_default()),
+            "off" => None,
+            other => return Err(format!("rescue {other:?}: on or off")),
+        };
+        return Ok(());
+    }
+    let rescue = burst.rescue.get_or_insert_with(Rescue::default);
+    match key {
+        "reserve" => rescue.reserve_percent = percent(key, value)?,
+        "rescue-cap" => rescue.max_rescue_percent = percent(key, value)?,
+        "queue-ahead" => {
+            rescue.count_queue_ahead = match value {
+                "on" => true,
+                "off" => false,
+                other => return Err(format!("queue-ahead {other:?}: on or off")),
+            }
+        }
+        _ => {
+            rescue.pace = match value.split_once('+') {
+                None if value == "off" => None,
+                None => Some(Pace {
+                    start: Time(0),
+                    over: duration(value)?,
+                    ahead_percent: 15,
+                }),
+                Some((term, ahead)) => Some(Pace {
+                    start: Time(0),
+                    over: duration(term)?,
+                    ahead_percent: percent("pace's head start", ahead)?,
+                }),
+            };
+            if rescue.pace.is_some_and(|pace| pace.over == Millis::ZERO) {
+                return Err("pace needs a term longer than 0".into());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `60%` (or `60`): a whole percentage from 0 to 100.
+fn percent(what: &str, text: &str) -> std::result::Result<u32, String> {
+    text.trim_end_matches('%')
+        .parse::<u32>()
+        .ok()
+        .filter(|p| *p <= 100)
+        .ok_or_else(|| format!("{what} {text:?} is not a percentage from 0% to 100%"))
+}
+
+/// `250ms`, `90s`, `10m`, `2h`, `3d`, `16w`: a number and its unit (a bare number other than 0 is
 /// refused: `keep-alive=5` could mean 5 ms or 5 minutes). At most ten years.
 pub fn duration(text: &str) -> std::result::Result<Millis, String> {
-    let bad = || format!("{text:?} is not a duration like 250ms, 90s, 10m or 2h");
+    let bad = || format!("{text:?} is not a duration like 250ms, 90s, 10m, 2h, 3d or 16w");
     let (number, unit) = match text.find(|c: char| !c.is_ascii_digit() && c != '.') {
         Some(index) => text.split_at(index),
         None if text.parse::<f64>() == Ok(0.0) => (text, "ms"),
@@ -193,6 +254,8 @@ pub fn duration(text: &str) -> std::result::Result<Millis, String> {
         "s" => 1_000.0,
         "m" | "min" => 60_000.0,
         "h" => 3_600_000.0,
+        "d" => 86_400_000.0,
+        "w" => 604_800_000.0,
         _ => return Err(bad()),
     };
     let millis = value * scale;

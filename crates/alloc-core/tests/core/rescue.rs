@@ -1,0 +1,218 @@
+//! The rescue rule: a tenant's public budget goes first to deadlines the private fleet is
+//! predicted to miss; other bursts spend only what lies above the reserve, one rescue may not
+//! take more than its cap, and a paced budget opens with its term.
+
+use crate::burst::{burster, warm_tail, world_with};
+use crate::support::{admitted, decision, no_burst, waiting, Feed};
+use alloc_core::burst::{BurstCause, Pace, Rescue};
+use alloc_core::{Decision, Input, JobId, Millis, Money, NoBurst, Policy, Time};
+use proptest::prelude::*;
+
+const MINUTE: u64 = 60_000;
+
+/// The default policy with these rescue knobs.
+fn rescuing(rescue: Rescue) -> Policy {
+    let mut policy = Policy::preset("tiered-burst").unwrap();
+    policy.burst.rescue = Some(rescue);
+    policy
+}
+
+fn knobs(reserve_percent: u32, max_rescue_percent: u32, pace: Option<Pace>) -> Rescue {
+    Rescue {
+        reserve_percent,
+        max_rescue_percent,
+        count_queue_ahead: true,
+        pace,
+    }
+}
+
+// In `warm_tail(4)` the only offer is a T4 at 1/GPU-hour: a burster's burst is expected to
+// cost 1.75 (5 min provisioning + 100 min) and reserves 2.25 with its 30 min warm tail; the
+// private V100 is busy for ten hours.
+
+#[test]
+fn a_rescue_spends_the_reserve_that_other_bursts_may_not() {
+    let mut s = world_with(warm_tail(4), rescuing(knobs(50, 100, None)));
+    s.submit(burster(2));
+    s.submit(burster(3).deadline(Time(180 * MINUTE)));
+    let decisions = s.checked_cycle(MINUTE);
+    // the deadline job: privately it would end after 11 h, on the T4 at 106 min
+    let placement = admitted(&decisions, 3).clone();
+    let lease = placement.public.as_ref().unwrap();
+    assert_eq!(lease.cause, BurstCause::DeadlineRescue);
+    assert_eq!(lease.reserved, Money(2_250_000));
+    assert!(
+        placement
+            .to_string()
+            .contains("cost 1.75 of lab's remaining 4.00"),
+        "{placement}"
+    );
+    // the job without a deadline waits its threshold, then finds only the part above the
+    // reserve (2.00), and the rescue has taken it
+    let decisions = s.checked_cycle(31 * MINUTE);
+    assert_eq!(
+        no_burst(&decisions, 2),
+        Some(&NoBurst::KeptForDeadlines {
+            tenant: "lab".into(),
+            needed: Money(2_250_000),
+            left: Money(-250_000),
+        }),
+        "{}",
+        decision(&decisions, 2)
+    );
+}
+
+#[test]
+fn without_a_deadline_to_save_a_burst_spends_only_above_the_reserve() {
+    // 2.25 fits under 60% of 4.00 (2.40) but not under 50% (2.00)
+    for (reserve, bursts) in [(40, true), (50, false)] {
+        let mut s = world_with(warm_tail(4), rescuing(knobs(reserve, 100, None)));
+        s.submit(burster(2));
+        waiting(&s.checked_cycle(10 * MINUTE), 2);
+        let decisions = s.checked_cycle(31 * MINUTE);
+        if bursts {
+            let lease = admitted(&decisions, 2).public.clone().unwrap();
+            assert_eq!(lease.cause, BurstCause::WaitedThreshold);
+        } else {
+            assert!(
+                matches!(
+                    no_burst(&decisions, 2),
+                    Some(NoBurst::KeptForDeadlines { .. })
+                ),
+                "reserve {reserve}: {}",
+                decision(&decisions, 2)
+            );
+        }
+    }
+}
+
+#[test]
+fn a_rescue_dearer_than_the_cap_is_not_bought() {
+    // one rescue may reserve 50% of 4.00: 2.00 < 2.25
+    let mut s = world_with(warm_tail(4), rescuing(knobs(50, 50, None)));
+    s.submit(burster(2).deadline(Time(180 * MINUTE)));
+    let decisions = s.checked_cycle(MINUTE);
+    assert_eq!(
+        no_burst(&decisions, 2),
+        Some(&NoBurst::RescueCap {
+            needed: Money(2_250_000),
+            cap: Money(2_000_000),
+        }),
+        "{}",
+        decision(&decisions, 2)
+    );
+    assert!(decision(&decisions, 2)
+        .to_string()
+        .contains("saving its deadline would reserve 2.25, above the 2.00 one rescue may"));
+}
+
+#[test]
+fn a_rescue_needs_an_offer_that_meets_the_deadline() {
+    // the T4 ends at 106 min at the earliest: a 100 min deadline cannot be saved, and the
+    // job waits for the wait rule (which its deadline shrinks to nothing)
+    let mut s = world_with(warm_tail(4), rescuing(knobs(100, 100, None)));
+    s.submit(burster(2).deadline(Time(100 * MINUTE)));
+    let decisions = s.checked_cycle(MINUTE);
+    assert_eq!(
+        no_burst(&decisions, 2),
+        Some(&NoBurst::PublicTooLate),
+        "{}",
+        decision(&decisions, 2)
+    );
+}
+
+#[test]
+fn a_paced_budget_opens_with_its_term_and_the_clock_says_when() {
+    // 4.00 spread over 10 h with no head start: 2.25 is 56.25% of it, open from 5 h 37.5 min
+    let pace = Pace {
+        start: Time(0),
+        over: Millis::hours(10),
+        ahead_percent: 0,
+    };
+    let mut s = world_with(warm_tail(4), rescuing(knobs(0, 100, Some(pace))));
+    s.submit(burster(2).deadline(Time(8 * 60 * MINUTE)));
+    let opens = Time(20_250_000);
+    let cycle = s.cycle(Time(MINUTE));
+    let told = cycle
+        .changes
+        .iter()
+        .find(|d| d.job().0 == 2)
+        .expect("job 2's first decision");
+    assert!(
+        matches!(
+            told,
+            alloc_core::Decision::Wait {
+                no_burst: Some(NoBurst::Paced { from: Some(from), .. }),
+                ..
+            } if *from == opens
+        ),
+        "{told}"
+    );
+    assert!(
+        cycle.next_change.is_some_and(|next| next <= opens),
+        "the clock must wake the job by {opens}: {:?}",
+        cycle.next_change
+    );
+    waiting(&s.checked_cycle(opens.0 - 1), 2);
+    let lease = admitted(&s.checked_cycle(opens.0), 2)
+        .public
+        .clone()
+        .unwrap();
+    assert_eq!(lease.cause, BurstCause::DeadlineRescue);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Over a day of deadline and deadline-free jobs under any rescue knobs, every rescue's
+    /// offer meets the job's deadline and reserves at most the cap, and every other burst
+    /// keeps the tenant's commitments within the part of the budget above the reserve.
+    #[test]
+    fn rescues_meet_deadlines_and_other_bursts_leave_the_reserve(
+        jobs in proptest::collection::vec((0u64..600, 10u64..300, proptest::option::of(60u64..900)), 1..12),
+        tenant_budget in 1i64..15,
+        reserve_percent in 0u32..=100,
+        max_rescue_percent in 0u32..=100,
+        count_queue_ahead in any::<bool>(),
+    ) {
+        let rescue = Rescue { reserve_percent, max_rescue_percent, count_queue_ahead, pace: None };
+        let budget = Money::units(tenant_budget);
+        let mut s = world_with(warm_tail(tenant_budget), rescuing(rescue));
+        for (index, (submit, runtime, window)) in jobs.iter().enumerate() {
+            let mut job = burster(index as u64 + 2)
+                .runtime(Millis::minutes(*runtime))
+                .submitted(Time(submit * MINUTE));
+            if let Some(window) = window {
+                job = job.deadline(Time((submit + window) * MINUTE));
+            }
+            s.apply(Input::JobSubmitted(job.build())).unwrap();
+        }
+        let lab = "lab".into();
+        for minute in (0..=24 * 60).step_by(10) {
+            let now = Time(minute * MINUTE);
+            let ended: Vec<JobId> = s.running()
+                .filter(|r| r.placement.public.as_ref().is_some_and(|l| l.expected_end <= now))
+                .map(|r| r.job.id)
+                .collect();
+            for id in ended {
+                s.apply(Input::JobFinished(id)).unwrap();
+            }
+            let mut committed = s.spend().tenant(&lab);
+            for decision in s.decide_all(now) {
+                let Decision::Admit { placement, job } = &decision else { continue };
+                let Some(lease) = &placement.public else { continue };
+                committed = committed + lease.reserved;
+                let deadline = s.running_job(*job).unwrap().job.deadline;
+                if lease.cause == BurstCause::DeadlineRescue {
+                    prop_assert!(deadline.is_some_and(|d| lease.expected_end <= d), "{decision}");
+                    prop_assert!(i128::from(lease.reserved.0) * 100 <= i128::from(budget.0) * i128::from(max_rescue_percent), "{decision}");
+                    prop_assert!(committed <= budget);
+                } else {
+                    let above = i128::from(budget.0) * i128::from(100 - reserve_percent);
+                    prop_assert!(i128::from(committed.0) * 100 <= above, "{committed} of {budget} with {reserve_percent}% kept: {decision}");
+                }
+            }
+            prop_assert!(s.check_invariants().is_ok(), "{:?}", s.check_invariants());
+        }
+    }
+}
