@@ -138,7 +138,10 @@ pub fn verdict(
             reason, no_burst, ..
         } => {
             let at = match no_burst {
-                Some(NoBurst::TooEarly { from, .. }) => Some(*from),
+                Some(NoBurst::TooEarly { from, .. })
+                | Some(NoBurst::Paced {
+                    from: Some(from), ..
+                }) => Some(*from),
                 _ => requeue.next_change,
             };
             let seconds = match at {

@@ -3,6 +3,7 @@
 
 pub mod costs;
 pub mod jobs;
+pub mod misses;
 pub mod summary;
 pub mod table;
 pub mod timeseries;

@@ -241,6 +241,7 @@ pub fn summary(policy: &str, seed: u64, output: &RunOutput) -> Value {
         "utilisation": utilisation(&output.utilisation),
         "jobs_with_deadline": with_deadline.len(),
         "deadline_met_ratio": ratio(met, with_deadline.len()),
+        "deadline_misses": deadline_misses(records),
         "public_gpu_hours": round(public_gpu_ms as f64 / 3_600_000.0),
         "public_cost": round(public_cost as f64 / 1e6),
         "public_cost_by_tenant": public_by_tenant(output),
@@ -280,4 +281,17 @@ mod tests {
         assert_eq!(d["mean"], 50.5);
         assert_eq!(distribution(&mut [])["p50"], Value::Null);
     }
+}
+
+/// Missed deadlines per reason (`misses::CODES`, every code present, in that order).
+fn deadline_misses(records: &[&JobRecord]) -> Value {
+    let mut counts = Map::new();
+    for code in super::misses::CODES {
+        let n = records
+            .iter()
+            .filter(|r| r.deadline_miss() == Some(code))
+            .count();
+        counts.insert(code.to_string(), json!(n));
+    }
+    Value::Object(counts)
 }

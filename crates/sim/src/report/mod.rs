@@ -17,6 +17,7 @@ mod bars;
 mod charts;
 mod costs;
 mod data;
+mod misses;
 mod over_time;
 mod reasons;
 mod svg;
@@ -172,7 +173,7 @@ table.summary thead th{text-align:right;border-bottom:2px solid #888}table.summa
 table.summary tr.group th{text-align:left;background:#f3f3f3;font-weight:600}\
 .missing,.warning{background:#fff6e0;border-left:4px solid #E69F00;padding:.6rem .8rem}footer{margin-top:3rem;font-size:.85rem;color:#555}";
 
-const SECTIONS: [(&str, &str); 9] = [
+const SECTIONS: [(&str, &str); 10] = [
     ("summary", "Summary"),
     ("allocation", "Allocated GPUs"),
     ("queue", "Queue length"),
@@ -181,6 +182,7 @@ const SECTIONS: [(&str, &str); 9] = [
     ("spend", "Public spend"),
     ("costs", "Showback"),
     ("deadlines", "Deadlines by tenant"),
+    ("misses", "Missed deadlines"),
     ("notebook", "Idle GPUs vs cell latency"),
 ];
 
@@ -210,6 +212,7 @@ fn page(title: &str, intro: &str, runs: &[Shown]) -> String {
         over_time::spend(runs),
         costs::section(runs),
         charts::deadlines(runs),
+        misses::section(runs),
         charts::notebook(runs),
     ] {
         out.push_str(&section);
