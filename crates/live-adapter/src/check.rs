@@ -141,6 +141,9 @@ pub fn verdict(
                 Some(NoBurst::TooEarly { from, .. })
                 | Some(NoBurst::Paced {
                     from: Some(from), ..
+                })
+                | Some(NoBurst::KeptForDeadlines {
+                    from: Some(from), ..
                 }) => Some(*from),
                 _ => requeue.next_change,
             };

@@ -4,7 +4,8 @@ use crate::engine::{Engine, EngineOptions, RunOutput};
 use crate::error::{Result, SimError};
 use crate::record::{costs, jobs, summary, table, timeseries};
 use crate::workload::Workload;
-use alloc_core::{Config, NodeSpec, Policy};
+use alloc_core::burst::Term;
+use alloc_core::{Config, Millis, NodeSpec, Policy, Time};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 
@@ -22,9 +23,10 @@ pub struct RunPlan {
 
 /// Runs the plan; `progress` receives (done, total) now and then.
 pub fn simulate(
-    plan: RunPlan,
+    mut plan: RunPlan,
     progress: impl FnMut(u64, u64),
 ) -> Result<(RunOutput, Value, Value)> {
+    budget_term(&mut plan);
     let seed = plan.options.seed.0;
     let manifest = manifest(&plan)?;
     let engine = Engine::new(
@@ -37,6 +39,34 @@ pub fn simulate(
     let output = engine.run(progress)?;
     let summary = summary::summary(&plan.policy_name, seed, &output);
     Ok((output, summary, manifest))
+}
+
+/// A rescue policy without a term for its budgets gets the run's: from time 0 to the horizon,
+/// or to the last arrival (a scenario's budgets are for its whole workload, as a lab's are for
+/// its term). The manifest records the term used.
+fn budget_term(plan: &mut RunPlan) {
+    let Some(rescue) = plan
+        .policy
+        .burst
+        .rescue
+        .as_mut()
+        .filter(|r| r.term.is_none())
+    else {
+        return;
+    };
+    let workload = &plan.workload;
+    let last_arrival = workload
+        .jobs
+        .iter()
+        .map(|job| job.submit_time)
+        .chain(workload.sessions.iter().map(|session| session.opened))
+        .max()
+        .unwrap_or(Time(0));
+    let end = plan.options.horizon.unwrap_or(last_arrival);
+    rescue.term = Some(Term {
+        start: Time(0),
+        over: Millis(end.0.max(1)),
+    });
 }
 
 /// Writes jobs, time series, summary, report and manifest into `dir` (created if needed).

@@ -19,11 +19,23 @@
 //!    reservation — the most the burst can be billed, warm tail included — within what the
 //!    tenant's `public_budget` has left after everything billed and reserved so far.
 //!
+//! **The rescue rule** ([`Rescue`], on in the platform's `tiered` preset) changes who may spend
+//! what under `Threshold`. Before rule 4, a job with a deadline whose private prediction —
+//! counting the GPUs the jobs ahead of it in the cycle's order wait for — misses it, is a
+//! *rescue*: it bursts at once onto the cheapest flavor whose offer meets the deadline, within
+//! the budgets and a cap per rescue (`NoBurst::RescueCap`; no offer in time:
+//! `NoBurst::PublicTooLate`). Every other burst follows rules 4–5 from the part of the
+//! tenant's budget above the reserve kept for rescues, a reserve that shrinks over the
+//! budget's term (`NoBurst::KeptForDeadlines`), and, when paced, within the term's share
+//! (`NoBurst::Paced`). A rescue that fails and a burst that may not happen yet report the
+//! rescue's reason. The lease records which rule let the job burst ([`BurstCause`]).
+//!
 //! Among the flavors that pass: the cheapest that meets the deadline (ties: earlier end, then
 //! flavor name); with no deadline the cheapest; when none meets it, the earliest end. The
 //! admission books quota on the public flavor, leases the offer's GPUs and reserves the
 //! worst-case bill (`state::Spend`); the shell's bill later replaces the reservation. Burst
-//! is monotone in waiting time: every term of X only shrinks as `now` grows.
+//! is monotone in waiting time: every term of X only shrinks as `now` grows, and the rescue
+//! rule's ceilings only rise.
 
 mod offers;
 mod outlook;
@@ -35,7 +47,7 @@ mod why;
 pub(crate) use offers::{quote, PublicOffers};
 pub(crate) use outlook::{add_ahead, Ahead, Outlooks};
 pub use policy::{gpus_rented, BurstCause, BurstMode, BurstPolicy, WaitRule};
-pub use rescue::{Pace, Rescue};
+pub use rescue::{Rescue, Term};
 pub use why::{NoBurst, Payer};
 
 use crate::clock::NextChange;
@@ -48,7 +60,7 @@ use crate::quota::Mode;
 use crate::units::{Millis, Money, Time};
 use crate::view::View;
 use offers::Quote;
-use rescue::Purpose;
+use rescue::{Held, Purpose};
 use std::cell::OnceCell;
 
 /// What the burst step is asked about: a waiting job, its progress, and where it may go.
@@ -323,6 +335,9 @@ impl View<'_> {
             if let Err(why) = funds.afford(job, quote.cost, quote.reserved, now) {
                 if let NoBurst::Paced {
                     from: Some(from), ..
+                }
+                | NoBurst::KeptForDeadlines {
+                    from: Some(from), ..
                 } = &why
                 {
                     next.at(*from);
@@ -458,33 +473,26 @@ impl Funds {
                 cap: rescue.rescue_cap(budget),
             });
         }
-        // The term's whole allowance first: what the clock alone never opens.
-        let unpaced = Rescue {
-            pace: None,
-            ..rescue
-        }
-        .ceiling(budget, purpose, now);
-        if after > unpaced {
-            return Err(match purpose {
-                Purpose::Rescue => NoBurst::Budget {
-                    payer: Payer::Tenant(tenant()),
-                    needed: reserved,
-                    left: budget - committed,
-                },
-                Purpose::Surplus => NoBurst::KeptForDeadlines {
-                    tenant: tenant(),
-                    needed: reserved,
-                    left: unpaced - committed,
-                },
-            });
-        }
-        if after > rescue.ceiling(budget, purpose, now) {
-            return Err(NoBurst::Paced {
+        let Some(held) = rescue.holds(budget, after, purpose, now) else {
+            return Ok(());
+        };
+        let (needed, from) = (reserved, rescue.opens_at(budget, after, purpose, now));
+        Err(match held {
+            Held::Budget => NoBurst::Budget {
+                payer: Payer::Tenant(tenant()),
+                needed,
+                left: budget - committed,
+            },
+            Held::Reserve => NoBurst::KeptForDeadlines {
                 tenant: tenant(),
-                needed: reserved,
-                from: rescue.opens_at(budget, after, purpose, now),
-            });
-        }
-        Ok(())
+                needed,
+                from,
+            },
+            Held::Pace => NoBurst::Paced {
+                tenant: tenant(),
+                needed,
+                from,
+            },
+        })
     }
 }

@@ -7,12 +7,16 @@
 //! no offer can save — is *surplus* spending: it follows the seed rule (it waited its
 //! threshold) and may use only the part of the budget that rescues are not kept.
 //!
-//! Two limits shape the spending over time and across jobs:
+//! Three limits shape the spending over time and across jobs:
 //! - **the reserve**: surplus bursts stop at `100 − reserve_percent` % of the budget, so jobs
-//!   without deadlines cannot spend what deadline jobs will need;
-//! - **the pace**: by a point of the term, at most its share of the budget (plus a head start)
-//!   may be committed, so the first crunch of a term cannot leave nothing for the last;
-//! - and **the cap per rescue**: one rescue may reserve at most `max_rescue_percent` % of the
+//!   without deadlines cannot spend what deadline jobs will need. Over a budget's term (when
+//!   one is set) the reserve shrinks in step with the time left — what deadline jobs may
+//!   still need shrinks with it — and is gone at the term's end, so a budget the deadlines did
+//!   not need is not left unspent;
+//! - **the pace** (optional): by a point of the term, at most its share of the budget plus a
+//!   head start may be committed, so the first crunch of a term cannot leave nothing for the
+//!   last;
+//! - **the cap per rescue**: one rescue may reserve at most `max_rescue_percent` % of the
 //!   budget, so that a budget buys many cheap saves rather than one dear one. The cycle decides
 //!   jobs one at a time in its order, not the cheapest save first; the cap is what keeps the
 //!   cost per deadline saved low.
@@ -24,7 +28,8 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Rescue {
-    /// Share of each tenant's public budget only rescues may spend, in percent (0–100).
+    /// Share of each tenant's public budget only rescues may spend, in percent (0–100), at
+    /// the start of the term.
     #[serde(default = "ninety")]
     pub reserve_percent: u32,
     /// The most one rescue may reserve, in percent of its tenant's public budget.
@@ -34,9 +39,13 @@ pub struct Rescue {
     /// not only the running jobs' ends: without it, a deep queue looks like a free fleet.
     #[serde(default = "yes")]
     pub count_queue_ahead: bool,
-    /// Spread each budget over a term; `None`: the whole budget from the start.
+    /// The budgets' term; `None`: the reserve stays whole and nothing is paced.
     #[serde(default)]
-    pub pace: Option<Pace>,
+    pub term: Option<Term>,
+    /// Pace the spending over the term with this head start, in percent of the budget;
+    /// `None`: not paced.
+    #[serde(default)]
+    pub pace_ahead_percent: Option<u32>,
 }
 
 fn ninety() -> u32 {
@@ -55,28 +64,33 @@ impl Default for Rescue {
             reserve_percent: ninety(),
             max_rescue_percent: ten(),
             count_queue_ahead: yes(),
-            pace: None,
+            term: None,
+            pace_ahead_percent: None,
         }
     }
 }
 
-/// A term over which a budget is spent evenly: by `start + over × f`, at most
-/// `f + ahead_percent ÷ 100` of it (never more than all of it).
+/// The period a public budget is granted for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Pace {
+pub struct Term {
     /// When the term starts.
     pub start: Time,
     /// How long it lasts.
     pub over: Millis,
-    /// The head start: how far ahead of an even pace spending may run, in percent of the
-    /// budget.
-    #[serde(default = "fifteen")]
-    pub ahead_percent: u32,
 }
 
-fn fifteen() -> u32 {
-    15
+impl Term {
+    /// How far into the term `now` is, in millionths (0 before it, 10⁶ from its end on).
+    fn elapsed_ppm(&self, now: Time) -> u64 {
+        let over = u128::from(self.over.0.max(1));
+        let elapsed = u128::from(now.since(self.start).0).min(over);
+        (elapsed * 1_000_000 / over) as u64
+    }
+
+    fn end(&self) -> Time {
+        self.start + self.over
+    }
 }
 
 /// What a burst is for, which decides how much of its tenant's budget it may reach.
@@ -88,44 +102,65 @@ pub(crate) enum Purpose {
     Surplus,
 }
 
-impl Pace {
-    /// The share of a budget that may be committed by `now`, in millionths.
-    fn share_ppm(&self, now: Time) -> u64 {
-        let over = u128::from(self.over.0.max(1));
-        let elapsed = u128::from(now.since(self.start).0).min(over);
-        let even = elapsed * 1_000_000 / over;
-        let share = even + u128::from(self.ahead_percent) * 10_000;
-        share.min(1_000_000) as u64
-    }
-
-    /// The first instant at which `share_ppm` reaches `needed_ppm`; `None` when it never does.
-    fn reaches(&self, needed_ppm: u64, now: Time) -> Option<Time> {
-        let head = u64::from(self.ahead_percent).saturating_mul(10_000);
-        if needed_ppm > 1_000_000 {
-            return None;
-        }
-        if needed_ppm <= head {
-            return Some(now);
-        }
-        let over = u128::from(self.over.0.max(1));
-        // smallest elapsed with elapsed × 10⁶ ÷ over ≥ needed − head
-        let elapsed = (u128::from(needed_ppm - head) * over).div_ceil(1_000_000);
-        let at = self.start + Millis(u64::try_from(elapsed).unwrap_or(u64::MAX));
-        Some(at.max(now))
-    }
+/// Which limit holds a burst back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Held {
+    /// The reserve kept for rescues.
+    Reserve,
+    /// The pace over the term.
+    Pace,
+    /// The budget itself.
+    Budget,
 }
 
 impl Rescue {
+    /// The paced share of a budget open at `now`, in millionths.
+    fn paced_ppm(&self, now: Time) -> u64 {
+        match (self.term, self.pace_ahead_percent) {
+            (Some(term), Some(ahead)) => {
+                (term.elapsed_ppm(now) + u64::from(ahead.min(100)) * 10_000).min(1_000_000)
+            }
+            _ => 1_000_000,
+        }
+    }
+
+    /// The share of a budget kept for rescues at `now`, in millionths.
+    fn kept_ppm(&self, now: Time) -> u64 {
+        let reserve = u64::from(self.reserve_percent.min(100)) * 10_000;
+        match self.term {
+            Some(term) => reserve * (1_000_000 - term.elapsed_ppm(now)) / 1_000_000,
+            None => reserve,
+        }
+    }
+
     /// The most `purpose` may have committed of a `budget` at `now`: the paced part of it,
-    /// less the reserve for surplus bursts.
+    /// less what is kept for rescues for other bursts.
     pub(crate) fn ceiling(&self, budget: Money, purpose: Purpose, now: Time) -> Money {
-        let paced = self.pace.map_or(1_000_000, |pace| pace.share_ppm(now));
         let kept = match purpose {
             Purpose::Rescue => 0,
-            Purpose::Surplus => u64::from(self.reserve_percent.min(100)) * 10_000,
+            Purpose::Surplus => self.kept_ppm(now),
         };
-        let share = paced.saturating_sub(kept);
-        Money(part(budget, share))
+        Money(part(budget, self.paced_ppm(now).saturating_sub(kept)))
+    }
+
+    /// Which limit stops a burst of `purpose` that would bring the tenant's commitments to
+    /// `after` at `now`; `None` when none does.
+    pub(crate) fn holds(
+        &self,
+        budget: Money,
+        after: Money,
+        purpose: Purpose,
+        now: Time,
+    ) -> Option<Held> {
+        if after <= self.ceiling(budget, purpose, now) {
+            None
+        } else if after > budget {
+            Some(Held::Budget)
+        } else if after <= Money(part(budget, self.paced_ppm(now))) {
+            Some(Held::Reserve)
+        } else {
+            Some(Held::Pace)
+        }
     }
 
     /// The most one rescue may reserve of a `budget`.
@@ -136,27 +171,35 @@ impl Rescue {
         ))
     }
 
-    /// When a burst of `purpose` needing `committed + reserved` of `budget` first fits under
-    /// the ceiling, as the pace opens it; `None` when it never does.
+    /// The first instant from `now` at which a burst of `purpose` bringing the tenant to
+    /// `after` fits under the ceiling as the term opens it; `None` when it never does. The
+    /// ceiling only rises with time, so a binary search over the term finds it.
     pub(crate) fn opens_at(
         &self,
         budget: Money,
-        committed_after: Money,
+        after: Money,
         purpose: Purpose,
         now: Time,
     ) -> Option<Time> {
-        let pace = self.pace?;
-        if budget.0 <= 0 {
+        let fits = |at: Time| after <= self.ceiling(budget, purpose, at);
+        let end = self.term?.end();
+        if !fits(end.max(now)) {
             return None;
         }
-        let kept = match purpose {
-            Purpose::Rescue => 0,
-            Purpose::Surplus => u128::from(self.reserve_percent.min(100)) * 10_000,
-        };
-        let needed = u128::try_from(committed_after.0.max(0)).unwrap_or(0) * 1_000_000;
-        let budget = u128::try_from(budget.0).unwrap_or(u128::MAX);
-        let needed_ppm = needed.div_ceil(budget) + kept;
-        pace.reaches(u64::try_from(needed_ppm).unwrap_or(u64::MAX), now)
+        let (mut low, mut high) = (now.0, end.max(now).0);
+        if fits(Time(low)) {
+            return Some(now);
+        }
+        // invariant: !fits(low), fits(high)
+        while high - low > 1 {
+            let mid = low + (high - low) / 2;
+            if fits(Time(mid)) {
+                high = mid;
+            } else {
+                low = mid;
+            }
+        }
+        Some(Time(high))
     }
 }
 
@@ -170,22 +213,22 @@ fn part(budget: Money, share_ppm: u64) -> i64 {
 mod tests {
     use super::*;
 
-    fn term() -> Rescue {
+    fn term(reserve_percent: u32, pace_ahead_percent: Option<u32>) -> Rescue {
         Rescue {
-            reserve_percent: 50,
+            reserve_percent,
             max_rescue_percent: 10,
             count_queue_ahead: true,
-            pace: Some(Pace {
+            term: Some(Term {
                 start: Time(1_000),
                 over: Millis(100_000),
-                ahead_percent: 10,
             }),
+            pace_ahead_percent,
         }
     }
 
     #[test]
     fn the_pace_opens_the_budget_evenly_after_a_head_start() {
-        let rescue = term();
+        let rescue = term(0, Some(10));
         let budget = Money(1_000_000);
         assert_eq!(rescue.ceiling(budget, Purpose::Rescue, Time(0)).0, 100_000);
         assert_eq!(
@@ -199,45 +242,70 @@ mod tests {
     }
 
     #[test]
-    fn surplus_bursts_stop_below_the_reserve() {
-        let rescue = term();
+    fn the_reserve_shrinks_with_the_term_left() {
+        let rescue = term(50, None);
         let budget = Money(1_000_000);
-        assert_eq!(rescue.ceiling(budget, Purpose::Surplus, Time(0)).0, 0);
+        assert_eq!(rescue.ceiling(budget, Purpose::Surplus, Time(0)).0, 500_000);
+        assert_eq!(
+            rescue.ceiling(budget, Purpose::Surplus, Time(51_000)).0,
+            750_000
+        );
         assert_eq!(
             rescue.ceiling(budget, Purpose::Surplus, Time(500_000)).0,
-            500_000
+            1_000_000
         );
-        let unpaced = Rescue {
-            pace: None,
-            ..term()
+        assert_eq!(
+            rescue.ceiling(budget, Purpose::Rescue, Time(0)).0,
+            1_000_000
+        );
+        let whole = Rescue {
+            term: None,
+            ..term(50, None)
         };
         assert_eq!(
-            unpaced.ceiling(budget, Purpose::Surplus, Time(0)).0,
+            whole.ceiling(budget, Purpose::Surplus, Time(500_000)).0,
             500_000
         );
-        assert_eq!(unpaced.rescue_cap(budget).0, 100_000);
+        assert_eq!(whole.rescue_cap(budget).0, 100_000);
     }
 
     #[test]
-    fn a_paced_burst_knows_when_the_ceiling_reaches_it() {
-        let rescue = term();
+    fn a_held_burst_knows_what_holds_it_and_when_it_opens() {
         let budget = Money(1_000_000);
-        for (needed, purpose) in [
-            (350_000, Purpose::Rescue),
-            (100_000, Purpose::Surplus),
-            (1, Purpose::Rescue),
-        ] {
-            let at = rescue
-                .opens_at(budget, Money(needed), purpose, Time(0))
-                .expect("reachable within the term");
-            assert!(rescue.ceiling(budget, purpose, at).0 >= needed, "{needed}");
-            if at > Time(0) {
-                assert!(rescue.ceiling(budget, purpose, Time(at.0 - 1)).0 < needed);
+        for rescue in [term(50, Some(10)), term(50, None), term(0, Some(0))] {
+            for (after, purpose) in [
+                (350_000, Purpose::Rescue),
+                (700_000, Purpose::Surplus),
+                (1, Purpose::Rescue),
+            ] {
+                let after = Money(after);
+                let Some(at) = rescue.opens_at(budget, after, purpose, Time(0)) else {
+                    panic!("{after} reachable within the term under {rescue:?}");
+                };
+                assert!(rescue.holds(budget, after, purpose, at).is_none());
+                if at > Time(0) {
+                    assert!(rescue
+                        .holds(budget, after, purpose, Time(at.0 - 1))
+                        .is_some());
+                }
             }
+            assert_eq!(
+                rescue.opens_at(budget, Money(1_000_001), Purpose::Rescue, Time(0)),
+                None
+            );
         }
+        let rescue = term(50, Some(10));
         assert_eq!(
-            rescue.opens_at(budget, Money(600_000), Purpose::Surplus, Time(0)),
-            None
+            rescue.holds(budget, Money(100_000), Purpose::Surplus, Time(0)),
+            Some(Held::Reserve)
+        );
+        assert_eq!(
+            rescue.holds(budget, Money(200_000), Purpose::Rescue, Time(0)),
+            Some(Held::Pace)
+        );
+        assert_eq!(
+            rescue.holds(budget, Money(2_000_000), Purpose::Rescue, Time(0)),
+            Some(Held::Budget)
         );
     }
 }

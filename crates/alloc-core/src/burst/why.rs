@@ -51,8 +51,9 @@ pub enum NoBurst {
         tenant: TenantName,
         /// The cheapest burst's reservation.
         needed: Money,
-        /// What the tenant's budget has left above the reserve.
-        left: Money,
+        /// When the reserve, shrinking over the budget's term, lets it through if nothing
+        /// else changes; `None`: not this term.
+        from: Option<Time>,
     },
     /// The tenant's budget is paced over its term and this point of it has spent its share.
     Paced {
@@ -150,12 +151,18 @@ impl fmt::Display for NoBurst {
             NoBurst::KeptForDeadlines {
                 tenant,
                 needed,
-                left,
-            } => write!(
-                f,
-                "tenant {tenant}'s budget above what is kept for deadlines has {left} left and \
-                 the cheapest burst needs {needed}"
-            ),
+                from,
+            } => {
+                write!(
+                    f,
+                    "the rest of tenant {tenant}'s budget is kept for deadlines and the \
+                     cheapest burst needs {needed}"
+                )?;
+                match from {
+                    Some(from) => write!(f, "; the reserve lets it through from {from}"),
+                    None => f.write_str("; the reserve does not let it through this term"),
+                }
+            }
             NoBurst::Paced {
                 tenant,
                 needed,

@@ -4,7 +4,7 @@
 
 use crate::burst::{burster, warm_tail, world_with};
 use crate::support::{admitted, decision, no_burst, waiting, Feed};
-use alloc_core::burst::{BurstCause, Pace, Rescue};
+use alloc_core::burst::{BurstCause, Rescue, Term};
 use alloc_core::{Decision, Input, JobId, Millis, Money, NoBurst, Policy, Time};
 use proptest::prelude::*;
 
@@ -17,12 +17,13 @@ fn rescuing(rescue: Rescue) -> Policy {
     policy
 }
 
-fn knobs(reserve_percent: u32, max_rescue_percent: u32, pace: Option<Pace>) -> Rescue {
+fn knobs(reserve_percent: u32, max_rescue_percent: u32) -> Rescue {
     Rescue {
         reserve_percent,
         max_rescue_percent,
         count_queue_ahead: true,
-        pace,
+        term: None,
+        pace_ahead_percent: None,
     }
 }
 
@@ -32,7 +33,7 @@ fn knobs(reserve_percent: u32, max_rescue_percent: u32, pace: Option<Pace>) -> R
 
 #[test]
 fn a_rescue_spends_the_reserve_that_other_bursts_may_not() {
-    let mut s = world_with(warm_tail(4), rescuing(knobs(50, 100, None)));
+    let mut s = world_with(warm_tail(6), rescuing(knobs(50, 100)));
     s.submit(burster(2));
     s.submit(burster(3).deadline(Time(180 * MINUTE)));
     let decisions = s.checked_cycle(MINUTE);
@@ -44,18 +45,18 @@ fn a_rescue_spends_the_reserve_that_other_bursts_may_not() {
     assert!(
         placement
             .to_string()
-            .contains("cost 1.75 of lab's remaining 4.00"),
+            .contains("cost 1.75 of lab's remaining 6.00"),
         "{placement}"
     );
     // the job without a deadline waits its threshold, then finds only the part above the
-    // reserve (2.00), and the rescue has taken it
+    // reserve (3.00), and the rescue has taken 2.25 of it
     let decisions = s.checked_cycle(31 * MINUTE);
     assert_eq!(
         no_burst(&decisions, 2),
         Some(&NoBurst::KeptForDeadlines {
             tenant: "lab".into(),
             needed: Money(2_250_000),
-            left: Money(-250_000),
+            from: None,
         }),
         "{}",
         decision(&decisions, 2)
@@ -66,7 +67,7 @@ fn a_rescue_spends_the_reserve_that_other_bursts_may_not() {
 fn without_a_deadline_to_save_a_burst_spends_only_above_the_reserve() {
     // 2.25 fits under 60% of 4.00 (2.40) but not under 50% (2.00)
     for (reserve, bursts) in [(40, true), (50, false)] {
-        let mut s = world_with(warm_tail(4), rescuing(knobs(reserve, 100, None)));
+        let mut s = world_with(warm_tail(4), rescuing(knobs(reserve, 100)));
         s.submit(burster(2));
         waiting(&s.checked_cycle(10 * MINUTE), 2);
         let decisions = s.checked_cycle(31 * MINUTE);
@@ -89,7 +90,7 @@ fn without_a_deadline_to_save_a_burst_spends_only_above_the_reserve() {
 #[test]
 fn a_rescue_dearer_than_the_cap_is_not_bought() {
     // one rescue may reserve 50% of 4.00: 2.00 < 2.25
-    let mut s = world_with(warm_tail(4), rescuing(knobs(50, 50, None)));
+    let mut s = world_with(warm_tail(4), rescuing(knobs(50, 50)));
     s.submit(burster(2).deadline(Time(180 * MINUTE)));
     let decisions = s.checked_cycle(MINUTE);
     assert_eq!(
@@ -110,7 +111,7 @@ fn a_rescue_dearer_than_the_cap_is_not_bought() {
 fn a_rescue_needs_an_offer_that_meets_the_deadline() {
     // the T4 ends at 106 min at the earliest: a 100 min deadline cannot be saved, and the
     // job waits for the wait rule (which its deadline shrinks to nothing)
-    let mut s = world_with(warm_tail(4), rescuing(knobs(100, 100, None)));
+    let mut s = world_with(warm_tail(4), rescuing(knobs(100, 100)));
     s.submit(burster(2).deadline(Time(100 * MINUTE)));
     let decisions = s.checked_cycle(MINUTE);
     assert_eq!(
@@ -124,12 +125,15 @@ fn a_rescue_needs_an_offer_that_meets_the_deadline() {
 #[test]
 fn a_paced_budget_opens_with_its_term_and_the_clock_says_when() {
     // 4.00 spread over 10 h with no head start: 2.25 is 56.25% of it, open from 5 h 37.5 min
-    let pace = Pace {
-        start: Time(0),
-        over: Millis::hours(10),
-        ahead_percent: 0,
+    let rescue = Rescue {
+        term: Some(Term {
+            start: Time(0),
+            over: Millis::hours(10),
+        }),
+        pace_ahead_percent: Some(0),
+        ..knobs(0, 100)
     };
-    let mut s = world_with(warm_tail(4), rescuing(knobs(0, 100, Some(pace))));
+    let mut s = world_with(warm_tail(4), rescuing(rescue));
     s.submit(burster(2).deadline(Time(8 * 60 * MINUTE)));
     let opens = Time(20_250_000);
     let cycle = s.cycle(Time(MINUTE));
@@ -175,7 +179,7 @@ proptest! {
         max_rescue_percent in 0u32..=100,
         count_queue_ahead in any::<bool>(),
     ) {
-        let rescue = Rescue { reserve_percent, max_rescue_percent, count_queue_ahead, pace: None };
+        let rescue = Rescue { reserve_percent, max_rescue_percent, count_queue_ahead, term: None, pace_ahead_percent: None };
         let budget = Money::units(tenant_budget);
         let mut s = world_with(warm_tail(tenant_budget), rescuing(rescue));
         for (index, (submit, runtime, window)) in jobs.iter().enumerate() {
@@ -215,4 +219,34 @@ proptest! {
             prop_assert!(s.check_invariants().is_ok(), "{:?}", s.check_invariants());
         }
     }
+}
+
+#[test]
+fn the_reserve_shrinks_over_the_term_and_lets_a_waiting_burst_through() {
+    // 90% of 4.00 kept at the start of a 20 h term; 2.25 fits once the ceiling above the
+    // reserve, 4.00 × (0.1 + 0.9 × elapsed ÷ 20 h), reaches it: after 10 h 17 min (to the
+    // millionth of the term the reserve is reckoned in)
+    let rescue = Rescue {
+        term: Some(Term {
+            start: Time(0),
+            over: Millis::hours(20),
+        }),
+        ..knobs(90, 100)
+    };
+    let mut s = world_with(warm_tail(4), rescuing(rescue));
+    s.submit(burster(2));
+    let decisions = s.checked_cycle(31 * MINUTE);
+    let Some(NoBurst::KeptForDeadlines {
+        from: Some(from), ..
+    }) = no_burst(&decisions, 2).cloned()
+    else {
+        panic!("{}", decision(&decisions, 2));
+    };
+    assert_eq!(from, Time(36_999_936));
+    waiting(&s.checked_cycle(from.0 - 1), 2);
+    let lease = admitted(&s.checked_cycle(from.0), 2)
+        .public
+        .clone()
+        .unwrap();
+    assert_eq!(lease.cause, BurstCause::WaitedThreshold);
 }

@@ -3,7 +3,7 @@
 //! limits, users and tenants with optional caps and public budgets, a burst policy, and
 //! sequences of inputs and cycles with jobs that may burst.
 
-use alloc_core::burst::{Pace, Rescue};
+use alloc_core::burst::{Rescue, Term};
 use alloc_core::placement::MpsPacking;
 use alloc_core::preemption::{PreemptionPolicy, ReclaimWithinCohort, WithinClusterQueue};
 use alloc_core::testing::{ConfigBuilder, FLAVOR_LABEL};
@@ -338,22 +338,29 @@ pub fn world() -> impl Strategy<Value = World> {
         })
 }
 
-/// The rescue rule, off or with any reserve, cap and queue counting, paced over a term of a
-/// few of the histories' seconds or not.
+/// The rescue rule, off or with any reserve, cap and queue counting, over a term of a few of
+/// the histories' seconds (paced or not) or none.
 pub fn rescue() -> impl Strategy<Value = Option<Rescue>> {
-    let pace = proptest::option::of((0u64..=3, 1u64..=60, 0u32..=50).prop_map(
-        |(start, over, ahead_percent)| Pace {
-            start: Time(start * 1_000),
-            over: Millis::seconds(over),
-            ahead_percent,
-        },
-    ));
-    proptest::option::of((0u32..=100, 0u32..=100, any::<bool>(), pace).prop_map(
-        |(reserve_percent, max_rescue_percent, count_queue_ahead, pace)| Rescue {
-            reserve_percent,
-            max_rescue_percent,
-            count_queue_ahead,
-            pace,
+    let term = proptest::option::of((0u64..=3, 1u64..=60).prop_map(|(start, over)| Term {
+        start: Time(start * 1_000),
+        over: Millis::seconds(over),
+    }));
+    let knobs = (
+        0u32..=100,
+        0u32..=100,
+        any::<bool>(),
+        term,
+        proptest::option::of(0u32..=50),
+    );
+    proptest::option::of(knobs.prop_map(
+        |(reserve_percent, max_rescue_percent, count_queue_ahead, term, pace_ahead_percent)| {
+            Rescue {
+                reserve_percent,
+                max_rescue_percent,
+                count_queue_ahead,
+                term,
+                pace_ahead_percent,
+            }
         },
     ))
 }

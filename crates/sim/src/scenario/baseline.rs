@@ -19,9 +19,10 @@
 
 use crate::engine::NotebookHold;
 use crate::error::{Result, SimError};
-use alloc_core::burst::{BurstMode, BurstPolicy, Pace, Rescue, WaitRule};
+use alloc_core::burst::{BurstMode, BurstPolicy, Rescue, Term, WaitRule};
 use alloc_core::placement::MpsPacking;
 use alloc_core::preemption::{PreemptionPolicy, ReclaimWithinCohort, WithinClusterQueue};
+use alloc_core::score::{Ordering, ScoreWeights};
 use alloc_core::{Millis, Policy, QueueingStrategy, Time};
 
 /// The six policies `sim compare` runs when none are named.
@@ -140,8 +141,17 @@ fn apply(baseline: &mut Baseline, pair: &str) -> std::result::Result<(), String>
                 }
             }
         }
-        "rescue" | "reserve" | "rescue-cap" | "queue-ahead" | "pace" => {
+        "rescue" | "reserve" | "rescue-cap" | "queue-ahead" | "term" | "pace" => {
             rescue_knob(&mut baseline.policy.burst, key, value)?
+        }
+        "order" => {
+            baseline.policy.ordering =
+                Ordering::Scored(ScoreWeights::preset(value).ok_or_else(|| {
+                    format!(
+                        "unknown order {value:?}; known: {}",
+                        ScoreWeights::preset_names().join(", ")
+                    )
+                })?)
         }
         "min-run" => baseline.policy.preemption.min_run = duration(value)?,
         "max-evictions" => {
@@ -170,17 +180,18 @@ fn apply(baseline: &mut Baseline, pair: &str) -> std::result::Result<(), String>
         other => {
             return Err(format!(
                 "unknown override {other:?}; known: keep-alive, burst-after, packing, min-run, \
-                 max-evictions, max-loss, eviction-cost, rescue, reserve, rescue-cap, \
-                 queue-ahead, pace"
+                 max-evictions, max-loss, eviction-cost, order, rescue, reserve, rescue-cap, \
+                 queue-ahead, term, pace"
             ))
         }
     }
     Ok(())
 }
 
-/// The rescue rule's overrides: `rescue=on|off`, `reserve=60%`, `rescue-cap=10%`,
-/// `queue-ahead=on|off` and `pace=off|<term>[+<head start>%]` (`pace=16w+15%`: the budget
-/// spread evenly over 16 weeks from the start of the run, 15% of it ahead of the even pace).
+/// The rescue rule's overrides: `rescue=on|off`, `reserve=90%`, `rescue-cap=10%`,
+/// `queue-ahead=on|off`, `term=<duration>` (the budgets' term, from the start of the run; the
+/// run's span when not given) and `pace=off|<head start>%` (spend evenly over the term, that
+/// far ahead of an even pace).
 fn rescue_knob(burst: &mut BurstPolicy, key: &str, value: &str) -> std::result::Result<(), String> {
     if burst.mode != BurstMode::Threshold {
         return Err(format!("{key} needs a policy that bursts after a wait"));
@@ -204,22 +215,20 @@ fn rescue_knob(burst: &mut BurstPolicy, key: &str, value: &str) -> std::result::
                 other => return Err(format!("queue-ahead {other:?}: on or off")),
             }
         }
+        "term" => {
+            let over = duration(value)?;
+            if over == Millis::ZERO {
+                return Err("term needs a duration longer than 0".into());
+            }
+            rescue.term = Some(Term {
+                start: Time(0),
+                over,
+            });
+        }
         _ => {
-            rescue.pace = match value.split_once('+') {
-                None if value == "off" => None,
-                None => Some(Pace {
-                    start: Time(0),
-                    over: duration(value)?,
-                    ahead_percent: 15,
-                }),
-                Some((term, ahead)) => Some(Pace {
-                    start: Time(0),
-                    over: duration(term)?,
-                    ahead_percent: percent("pace's head start", ahead)?,
-                }),
-            };
-            if rescue.pace.is_some_and(|pace| pace.over == Millis::ZERO) {
-                return Err("pace needs a term longer than 0".into());
+            rescue.pace_ahead_percent = match value {
+                "off" => None,
+                ahead => Some(percent("pace's head start", ahead)?),
             }
         }
     }
