@@ -144,7 +144,11 @@ impl Rescue {
     }
 
     /// Which limit stops a burst of `purpose` that would bring the tenant's commitments to
-    /// `after` at `now`; `None` when none does.
+    /// `after` at `now`; `None` when none does. What holds a burst back is named by the rule,
+    /// not by whichever ceiling binds at the moment: both rise with the clock, and a reason
+    /// that changed on its own would be a decision that changed without an input. A burst
+    /// that saves no deadline is held by the reserve whenever there is one; otherwise by the
+    /// pace.
     pub(crate) fn holds(
         &self,
         budget: Money,
@@ -156,7 +160,7 @@ impl Rescue {
             None
         } else if after > budget {
             Some(Held::Budget)
-        } else if after <= Money(part(budget, self.paced_ppm(now))) {
+        } else if purpose == Purpose::Surplus && self.reserve_percent > 0 {
             Some(Held::Reserve)
         } else {
             Some(Held::Pace)
@@ -298,6 +302,15 @@ mod tests {
         assert_eq!(
             rescue.holds(budget, Money(100_000), Purpose::Surplus, Time(0)),
             Some(Held::Reserve)
+        );
+        // the pace binds here, but a burst that saves no deadline is held by the reserve
+        assert_eq!(
+            rescue.holds(budget, Money(150_000), Purpose::Surplus, Time(0)),
+            Some(Held::Reserve)
+        );
+        assert_eq!(
+            term(0, Some(10)).holds(budget, Money(150_000), Purpose::Surplus, Time(0)),
+            Some(Held::Pace)
         );
         assert_eq!(
             rescue.holds(budget, Money(200_000), Purpose::Rescue, Time(0)),

@@ -45,7 +45,8 @@ pub enum NoBurst {
         left: Money,
     },
     /// The rest of the tenant's budget is kept for rescuing deadlines (the rescue rule's
-    /// reserve): a burst that saves none may not spend it.
+    /// reserve): a burst that saves none may not spend it. Under a reserve, this names a
+    /// burst held by the pace too: `from` is when both let it through.
     KeptForDeadlines {
         /// The tenant.
         tenant: TenantName,
@@ -55,7 +56,8 @@ pub enum NoBurst {
         /// else changes; `None`: not this term.
         from: Option<Time>,
     },
-    /// The tenant's budget is paced over its term and this point of it has spent its share.
+    /// The tenant's budget is paced over its term and this point of it has spent its share
+    /// (a rescue, or any burst when nothing is reserved).
     Paced {
         /// The tenant.
         tenant: TenantName,

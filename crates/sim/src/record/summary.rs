@@ -267,6 +267,19 @@ pub fn summary(policy: &str, seed: u64, output: &RunOutput) -> Value {
     summary
 }
 
+/// Missed deadlines per reason (`misses::CODES`, every code present, in that order).
+fn deadline_misses(records: &[&JobRecord]) -> Value {
+    let mut counts = Map::new();
+    for code in super::misses::CODES {
+        let n = records
+            .iter()
+            .filter(|r| r.deadline_miss() == Some(code))
+            .count();
+        counts.insert(code.to_string(), json!(n));
+    }
+    Value::Object(counts)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -281,17 +294,4 @@ mod tests {
         assert_eq!(d["mean"], 50.5);
         assert_eq!(distribution(&mut [])["p50"], Value::Null);
     }
-}
-
-/// Missed deadlines per reason (`misses::CODES`, every code present, in that order).
-fn deadline_misses(records: &[&JobRecord]) -> Value {
-    let mut counts = Map::new();
-    for code in super::misses::CODES {
-        let n = records
-            .iter()
-            .filter(|r| r.deadline_miss() == Some(code))
-            .count();
-        counts.insert(code.to_string(), json!(n));
-    }
-    Value::Object(counts)
 }
