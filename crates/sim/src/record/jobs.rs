@@ -190,10 +190,6 @@ pub fn table(records: &[JobRecord]) -> Table {
         .int("deadline_met", col(&|r| r.deadline_met().map(i64::from)))
         .text("reject_reason", text(&|r| r.reject_reason.clone()))
         .text(
-            "deadline_miss",
-            text(&|r| r.deadline_miss().map(str::to_string)),
-        )
-        .text(
             "wait_reason",
             text(&|r| r.main_wait_reason().map(|(code, _)| code.to_string())),
         )
@@ -211,5 +207,9 @@ pub fn table(records: &[JobRecord]) -> Table {
         .text(
             "burst_reason",
             text(&|r| r.burst_reason.map(str::to_string)),
+        )
+        .text(
+            "deadline_miss",
+            text(&|r| r.deadline_miss().map(str::to_string)),
         )
 }

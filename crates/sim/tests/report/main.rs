@@ -48,7 +48,7 @@ fn run_with(jobs: usize, policy: &str, metrics: bool) -> (RunOutput, serde_json:
     (output, summary)
 }
 
-const SECTIONS: [&str; 9] = [
+const SECTIONS: [&str; 10] = [
     "id=\"summary\"",
     "id=\"allocation\"",
     "id=\"queue\"",
@@ -57,6 +57,7 @@ const SECTIONS: [&str; 9] = [
     "id=\"spend\"",
     "id=\"costs\"",
     "id=\"deadlines\"",
+    "id=\"misses\"",
     "id=\"notebook\"",
 ];
 
@@ -147,8 +148,11 @@ fn a_comparison_has_one_line_and_one_column_per_policy() {
     for policy in ["default", "never-burst", "always-burst"] {
         assert!(html.contains(&format!("<th scope=\"col\">{policy}</th>")));
     }
-    // allocation is one chart per tier, then queue, waits, spend, deadlines
-    assert_eq!(html.matches("<svg ").count(), 3 + 4);
+    // allocation is one chart per tier, then queue, waits, spend, deadlines, and spend
+    // against deadlines met
+    assert_eq!(html.matches("<svg ").count(), 3 + 5);
+    assert!(html.contains("id=\"pareto-chart-t\""));
+    assert!(html.contains("Missed deadlines by reason"));
     // queue chart: one line per run
     let queue = html.split("id=\"queue\"").nth(1).unwrap();
     let queue = queue.split("</svg>").next().unwrap();

@@ -58,7 +58,8 @@ fn jobs_csv_gains_reason_columns_after_the_old_ones() {
     let header = text.lines().next().unwrap();
     assert!(
         header.ends_with(
-            ",deadline_met,reject_reason,wait_reason,wait_reason_share,no_burst_reason,burst_reason"
+            ",deadline_met,reject_reason,wait_reason,wait_reason_share,no_burst_reason,burst_reason,\
+             deadline_miss"
         ),
         "{header}"
     );
