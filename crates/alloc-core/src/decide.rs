@@ -66,6 +66,7 @@ impl View<'_> {
             rooms,
             evictable,
             next_change,
+            reservations,
             ..
         } = memo;
         let screened = &screens[index];
@@ -126,10 +127,24 @@ impl View<'_> {
                 Some(Some((_, reason))) => reason.clone(),
                 // A class opened after the memo was sized has no slot: worked out, not kept.
                 slot => match self.assign(job, queue, candidates, rooms) {
-                    Ok(placement) => {
+                    Ok(placement) if reservations.is_empty() => {
                         return Decision::Admit {
                             job: job.id,
                             placement,
+                        }
+                    }
+                    // Not kept as no room: the next job of the request may end in time.
+                    Ok(placement) => {
+                        let speed = self.placement_speed(&placement);
+                        let end = now + progress.runtime_at(job, speed);
+                        match reservations.admit(job.id, &placement, end, now) {
+                            Ok(()) => {
+                                return Decision::Admit {
+                                    job: job.id,
+                                    placement,
+                                }
+                            }
+                            Err(held) => held,
                         }
                     }
                     Err(reason) => {
@@ -141,7 +156,10 @@ impl View<'_> {
                 },
             };
             // No room as things stand: step 5 may make room by preemption, step 6 may rent it.
-            if self.policy.preemption.enabled {
+            // A held job has room without evicting anybody: it waits for the reservation, or
+            // a shorter run, or bursts.
+            let held = matches!(reason, WaitReason::HeldForReservation { .. });
+            if self.policy.preemption.enabled && !held {
                 let within = self.policy.preemption.rules(queue).within_cluster_queue;
                 let key = PreemptionKey::of(class, job, within);
                 if !no_preemption.knows(&key) {

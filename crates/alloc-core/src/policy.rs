@@ -1,6 +1,7 @@
 //! Policy knobs that shape decisions without changing the rules. Each part lives beside the
 //! step it tunes; this gathers them so a shell passes one value.
 
+use crate::backfill::Backfill;
 use crate::burst::BurstPolicy;
 use crate::placement::MpsPacking;
 use crate::preemption::PreemptionPolicy;
@@ -34,6 +35,9 @@ pub struct Policy {
     /// Who picks a job's flavor and reserves its quota.
     #[serde(default)]
     pub admission: Admission,
+    /// Reservations for large jobs that cannot start, and backfill around them (`backfill`).
+    #[serde(default)]
+    pub backfill: Backfill,
 }
 
 /// Who picks a job's flavor and reserves its quota.
@@ -57,11 +61,12 @@ impl Policy {
     ///   priorities and of cohort borrowers at the least lost work, with the platform's guards
     ///   against evicting one job again and again ([`PreemptionPolicy::platform`]); burst after
     ///   30 min, sooner as a deadline nears (only flexible budgets, never sensitive data);
-    ///   infeasible deadlines rejected;
+    ///   infeasible deadlines rejected; reservations for jobs of 2 GPUs or more that cannot
+    ///   fit, with backfill around them ([`Backfill::easy`]);
     /// - `never-burst`, `always-burst`: the same without bursting, or bursting at once;
     /// - `tier-upgrade`: never burst, but any job may run on a higher tier;
     /// - `starburst-constant`, `starburst-runtime`, `starburst-gpus`, `starburst-gpu-hours`:
-    ///   Starburst's waiting policies (ATC'24), not deadline-aware;
+    ///   Starburst's waiting policies (ATC'24), not deadline-aware, without reservations;
     /// - `scored-<weights>`: `default` with the score order under those weights
     ///   ([`ScoreWeights::preset`]: `scored-balanced`, `scored-deadline-first`, …).
     pub fn preset(name: &str) -> Option<Policy> {
@@ -78,6 +83,7 @@ impl Policy {
                 preemption: PreemptionPolicy::platform(),
                 burst: BurstPolicy::preset(burst)?,
                 reject_infeasible_deadlines: true,
+                backfill: Backfill::easy(),
                 ..Policy::default()
             })
         };
@@ -89,7 +95,11 @@ impl Policy {
                 allow_tier_upgrade: true,
                 ..Policy::default()
             }),
-            starburst if starburst.starts_with("starburst-") => with_burst(starburst),
+            // Starburst's policies as published, without reservations.
+            starburst if starburst.starts_with("starburst-") => Some(Policy {
+                backfill: Backfill::default(),
+                ..with_burst(starburst)?
+            }),
             _ => None,
         }
     }

@@ -187,6 +187,12 @@ fn ranked<'a>(
     nodes.enumerate().map(|(at, node)| (at as u64, node))
 }
 
+/// Whether `node` could take `job` were it idle: its GPU model is one the job accepts (the
+/// node's size and VRAM are the caller's to check).
+pub(crate) fn could_take(job: &Job, node: &NodeState) -> bool {
+    accepts(job, node)
+}
+
 /// The node's GPU model is one the job accepts (any model for CPU-only work).
 fn accepts(job: &Job, node: &NodeState) -> bool {
     matches!(job.gpu, GpuRequest::None)

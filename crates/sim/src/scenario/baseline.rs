@@ -15,7 +15,8 @@
 //! Every alloc-core preset (`starburst-gpus`, `scored-fair-share`, …) is accepted too. A name
 //! may carry overrides after `@`: `tiered-burst@keep-alive=10m,burst-after=15m`; the guards
 //! against preemption that does not pay are `max-loss`, `max-evictions`, `min-run` and
-//! `eviction-cost`.
+//! `eviction-cost`; `backfill=off|on|<reservations per flavor>` and `backfill-min-gpus=<n>`
+//! set alloc-core's reservations for large jobs (`Policy::backfill`).
 
 use crate::engine::NotebookHold;
 use crate::error::{Result, SimError};
@@ -164,10 +165,29 @@ fn apply(baseline: &mut Baseline, pair: &str) -> std::result::Result<(), String>
                 other => return Err(format!("eviction-cost {other:?}: grows or flat")),
             }
         }
+        "backfill" => {
+            let backfill = &mut baseline.policy.backfill;
+            match value {
+                "off" => backfill.enabled = false,
+                "on" => backfill.enabled = true,
+                count => {
+                    backfill.per_flavor =
+                        count.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
+                            format!("backfill {count:?}: off, on or a count above 0")
+                        })?;
+                    backfill.enabled = true;
+                }
+            }
+        }
+        "backfill-min-gpus" => {
+            baseline.policy.backfill.min_gpus = value
+                .parse()
+                .map_err(|_| format!("backfill-min-gpus {value:?} is not a count"))?;
+        }
         other => {
             return Err(format!(
                 "unknown override {other:?}; known: keep-alive, burst-after, packing, min-run, \
-                 max-evictions, max-loss, eviction-cost"
+                 max-evictions, max-loss, eviction-cost, backfill, backfill-min-gpus"
             ))
         }
     }

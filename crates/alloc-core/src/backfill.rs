@@ -1,0 +1,426 @@
+//! Reservations and backfill (Slurm's EASY backfill, per flavor): a large job that cannot
+//! start because smaller ones keep taking the GPUs it needs gets a reservation — the node of
+//! one of its flavors where enough GPUs are expected to be free first, by the running jobs'
+//! expected ends — and the jobs decided after it in the same cycle may start on that node only
+//! if they end (by their estimate) before the reservation's start, or use GPUs the reserved job
+//! will not need then.
+//!
+//! Reservations are planned afresh every cycle, so nothing about them outlives the cycle: a
+//! job ending early, a new arrival or an overrun changes the next cycle's plan, and a
+//! reservation never blocks for good. A job that overran its estimate counts as ending now
+//! (the start is never before `now`), so it holds its node's GPUs for shorter jobs no longer
+//! than it actually runs.
+//!
+//! The node a reservation picks depends only on the running jobs' expected ends, never on
+//! `now`: which jobs a reservation holds back can then only grow as the clock moves (a job
+//! held at `now` ends after the start, and still does later), so a held wait never needs the
+//! clock to end it (`clock`).
+
+use crate::decision::{FlavorMiss, Miss, Placement, WaitReason};
+use crate::ids::{FlavorName, JobId, NodeName};
+use crate::model::{Flavor, GpuRequest, Job};
+use crate::units::{MilliGpu, Time};
+use crate::view::View;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Whether and for whom the cycle makes reservations (`Policy::backfill`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Backfill {
+    /// Make reservations at all; off, smaller jobs take whatever is free (Kueue's behaviour).
+    pub enabled: bool,
+    /// Reservations per flavor per cycle: the first this many jobs (in the cycle's order) that
+    /// cannot fit on a flavor get one there. One is EASY backfill; more approach Slurm's
+    /// conservative backfill at more cost to the jobs behind.
+    pub per_flavor: u32,
+    /// Only whole-GPU jobs of at least this many GPUs get a reservation: a one-GPU job that
+    /// cannot fit waits only for the next GPU to free, which it takes in the order anyway.
+    pub min_gpus: u32,
+}
+
+impl Default for Backfill {
+    fn default() -> Self {
+        Backfill {
+            enabled: false,
+            per_flavor: 1,
+            min_gpus: 2,
+        }
+    }
+}
+
+impl Backfill {
+    /// What the presets switch on.
+    pub fn easy() -> Backfill {
+        Backfill {
+            enabled: true,
+            ..Backfill::default()
+        }
+    }
+}
+
+/// One reservation: the node where `job` is planned to start, and when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Reservation {
+    pub job: JobId,
+    pub flavor: FlavorName,
+    pub node: NodeName,
+    /// When the node is expected to have the job's GPUs free, by the running jobs' expected
+    /// ends; `Time::ZERO` when they are free already (the job is short of something else). The
+    /// reservation starts at this or `now`, whichever is later.
+    pub start: Time,
+    /// Milli-GPU the node is expected to have free at `start` beyond the job's need: what the
+    /// jobs admitted after it that run past `start` may take there.
+    pub spare: u64,
+}
+
+/// The reservations made so far in one cycle.
+#[derive(Debug, Default)]
+pub(crate) struct Reservations {
+    list: Vec<Reservation>,
+}
+
+impl Reservations {
+    pub(crate) fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
+    #[cfg(test)]
+    pub(crate) fn list(&self) -> &[Reservation] {
+        &self.list
+    }
+
+    /// Each reservation's job, node and start, for the tests.
+    #[cfg(any(test, feature = "testing"))]
+    pub(crate) fn planned(&self) -> Vec<crate::testing::Reserved> {
+        self.list
+            .iter()
+            .map(|r| crate::testing::Reserved {
+                job: r.job,
+                node: r.node.clone(),
+                start: r.start,
+            })
+            .collect()
+    }
+
+    /// Books `placement` of `job`, expected to end at `end`, against the other jobs'
+    /// reservations: `Err` names the first one it would delay (and nothing is booked);
+    /// otherwise the spare GPUs it keeps past a reservation's start are taken from that
+    /// reservation.
+    pub(crate) fn admit(
+        &mut self,
+        job: JobId,
+        placement: &Placement,
+        end: Time,
+        now: Time,
+    ) -> Result<(), WaitReason> {
+        if placement.public.is_some() {
+            return Ok(());
+        }
+        let kept_on = |reservation: &Reservation| -> u64 {
+            if reservation.job == job || end <= reservation.start.max(now) {
+                return 0;
+            }
+            placement
+                .nodes
+                .iter()
+                .filter(|share| share.node == reservation.node)
+                .flat_map(|share| share.gpus.iter())
+                .map(|gpu| gpu.milli.0)
+                .sum()
+        };
+        if let Some(delayed) = self.list.iter().find(|r| kept_on(r) > r.spare) {
+            return Err(WaitReason::HeldForReservation {
+                job: delayed.job,
+                flavor: delayed.flavor.clone(),
+                node: delayed.node.clone(),
+            });
+        }
+        for reservation in &mut self.list {
+            reservation.spare -= kept_on(reservation);
+        }
+        Ok(())
+    }
+
+    fn on_flavor(&self, flavor: &FlavorName) -> usize {
+        self.list.iter().filter(|r| r.flavor == *flavor).count()
+    }
+
+    /// Ends `job`'s reservation: it starts, was rejected, or left.
+    pub(crate) fn release(&mut self, job: JobId) {
+        self.list.retain(|r| r.job != job);
+    }
+
+    /// Which job holds a reservation on which flavor: what the next cycle plans again.
+    pub(crate) fn kept(&self) -> Vec<(JobId, FlavorName)> {
+        self.list
+            .iter()
+            .map(|r| (r.job, r.flavor.clone()))
+            .collect()
+    }
+
+    /// Plans again the reservation `job` held on `flavor` last cycle, before the cycle decides
+    /// anybody: a job keeps its reservation until it starts, so which job holds one follows
+    /// neither the order (which a score moves with the clock) nor what held it up last time.
+    pub(crate) fn plan_again(&mut self, view: &View<'_>, job: &Job, flavor: &Flavor) {
+        if self.list.iter().any(|r| r.job == job.id) {
+            return;
+        }
+        let planned = self.plan_on(view, job, flavor);
+        self.list.extend(planned);
+    }
+
+    /// Reserves for `job`, which waits because no candidate flavor has room (`misses`), the
+    /// node with the earliest expected start among the candidates with quota for its
+    /// resources and fewer than `per_flavor` reservations; nothing if it holds one already,
+    /// is not a large whole-GPU job, or no node could ever take it.
+    pub(crate) fn reserve(
+        &mut self,
+        view: &View<'_>,
+        job: &Job,
+        candidates: &[&Flavor],
+        misses: &[FlavorMiss],
+    ) {
+        let policy = view.policy.backfill;
+        let large = matches!(job.gpu, GpuRequest::Whole { count, .. } if count >= policy.min_gpus);
+        if !policy.enabled || !large || self.list.iter().any(|r| r.job == job.id) {
+            return;
+        }
+        let mut best: Option<Reservation> = None;
+        for flavor in candidates {
+            // A queue without quota for the resource here never runs it here; a quota short
+            // now is not ruled out, so that whether a job may reserve does not change with
+            // the admissions of the jobs behind it.
+            let may_run_here = misses
+                .iter()
+                .any(|m| m.flavor == flavor.name && !matches!(m.miss, Miss::NoQuota { .. }));
+            if !may_run_here || self.on_flavor(&flavor.name) >= policy.per_flavor as usize {
+                continue;
+            }
+            if let Some(planned) = self.plan_on(view, job, flavor) {
+                if best.as_ref().is_none_or(|b| planned.start < b.start) {
+                    best = Some(planned);
+                }
+            }
+        }
+        self.list.extend(best);
+    }
+
+    /// The node of `flavor` where `job` is expected to start first (ties: the first by name)
+    /// among those no other reservation holds; `None` for a job too small to reserve for or
+    /// one no node could ever take.
+    fn plan_on(&self, view: &View<'_>, job: &Job, flavor: &Flavor) -> Option<Reservation> {
+        let GpuRequest::Whole { count, min_vram } = job.gpu else {
+            return None;
+        };
+        if count < view.policy.backfill.min_gpus {
+            return None;
+        }
+        let needed = u64::from(count) * MilliGpu::WHOLE.0;
+        let mut nodes: BTreeMap<&NodeName, Plan> = view
+            .ledgers
+            .fleet
+            .nodes_of(&flavor.name)
+            .filter(|node| {
+                crate::placement::could_take(job, node)
+                    && node.vram_per_gpu >= min_vram
+                    && node.spec.gpus >= count
+                    && !self.list.iter().any(|r| r.node == node.spec.name)
+            })
+            .map(|node| {
+                let free = node.gpus.iter().map(|gpu| gpu.free.0).sum();
+                (&node.spec.name, Plan::new(free))
+            })
+            .collect();
+        if nodes.is_empty() {
+            return None;
+        }
+        for running in view.running.values() {
+            if running.placement.public.is_some() {
+                continue;
+            }
+            let end = running.expected_end();
+            for share in &running.placement.nodes {
+                if let Some(plan) = nodes.get_mut(&share.node) {
+                    let milli = share.gpus.iter().map(|gpu| gpu.milli.0).sum();
+                    plan.ends.push((end, milli));
+                }
+            }
+        }
+        let mut best: Option<Reservation> = None;
+        for (node, plan) in nodes {
+            let Some((start, spare)) = plan.earliest_start(needed) else {
+                continue;
+            };
+            if best.as_ref().is_none_or(|b| start < b.start) {
+                best = Some(Reservation {
+                    job: job.id,
+                    flavor: flavor.name.clone(),
+                    node: node.clone(),
+                    start,
+                    spare,
+                });
+            }
+        }
+        best
+    }
+}
+
+/// One node's free milli-GPU now and its running jobs' expected ends with what each frees.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Plan {
+    free: u64,
+    ends: Vec<(Time, u64)>,
+}
+
+impl Plan {
+    pub(crate) fn new(free: u64) -> Plan {
+        Plan {
+            free,
+            ends: Vec::new(),
+        }
+    }
+
+    /// When `needed` milli-GPU are expected free at the earliest (`Time::ZERO`: already), and
+    /// how much more than `needed` is free then; `None` if not even every running job ending
+    /// frees enough. Independent of the clock (see the module docs).
+    pub(crate) fn earliest_start(mut self, needed: u64) -> Option<(Time, u64)> {
+        if self.free >= needed {
+            return Some((Time::ZERO, self.free - needed));
+        }
+        self.ends.sort_unstable();
+        let mut free = self.free;
+        let mut start = None;
+        for (end, milli) in self.ends {
+            if start.is_some_and(|start| end > start) {
+                break;
+            }
+            free += milli;
+            if free >= needed {
+                start = Some(end);
+            }
+        }
+        start.map(|start| (start, free - needed))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decision::{GpuShare, NodeShare};
+    use crate::ids::{ClusterName, QueueName};
+    use crate::model::Tier;
+    use crate::units::{CpuMilli, MemMib, VramMib};
+
+    fn plan(free: u64, ends: &[(u64, u64)]) -> Plan {
+        Plan {
+            free,
+            ends: ends.iter().map(|&(t, m)| (Time(t), m)).collect(),
+        }
+    }
+
+    #[test]
+    fn start_is_the_end_that_frees_enough_and_spare_counts_ties() {
+        // 2 GPUs free, jobs of 2, 2 and 4 GPUs end at 30, 10 and 10: 8 are free at 10
+        let p = plan(2000, &[(30, 2000), (10, 2000), (10, 4000)]);
+        assert_eq!(p.clone().earliest_start(8000), Some((Time(10), 0)));
+        assert_eq!(p.clone().earliest_start(6000), Some((Time(10), 2000)));
+        assert_eq!(p.clone().earliest_start(10_000), Some((Time(30), 0)));
+        assert_eq!(p.earliest_start(10_001), None);
+    }
+
+    #[test]
+    fn free_gpus_mean_a_start_before_any_clock() {
+        assert_eq!(
+            plan(8000, &[(5, 1000)]).earliest_start(4000),
+            Some((Time::ZERO, 4000))
+        );
+    }
+
+    fn placement(node: &str, gpus: u32) -> Placement {
+        let share = NodeShare {
+            node: NodeName::new(node),
+            gpus: (0..gpus)
+                .map(|index| GpuShare {
+                    index,
+                    milli: MilliGpu::WHOLE,
+                    vram: VramMib(1),
+                })
+                .collect(),
+            cpu: CpuMilli(0),
+            memory: MemMib(0),
+        };
+        Placement {
+            cluster: ClusterName::new("c"),
+            flavor: FlavorName::new("f"),
+            tier: Tier::Bronze,
+            queue: QueueName::new("q"),
+            nodes: vec![share],
+            borrowing: false,
+            passed_over: Vec::new(),
+            public: None,
+        }
+    }
+
+    fn reserved(start: u64, spare: u64) -> Reservations {
+        Reservations {
+            list: vec![Reservation {
+                job: JobId(7),
+                flavor: FlavorName::new("f"),
+                node: NodeName::new("n1"),
+                start: Time(start),
+                spare,
+            }],
+        }
+    }
+
+    #[test]
+    fn a_job_ending_before_the_start_backfills_and_one_ending_after_is_held() {
+        let mut r = reserved(100, 0);
+        assert_eq!(
+            r.admit(JobId(1), &placement("n1", 2), Time(100), Time(0)),
+            Ok(())
+        );
+        let held = r.admit(JobId(1), &placement("n1", 1), Time(101), Time(0));
+        assert!(matches!(
+            held,
+            Err(WaitReason::HeldForReservation { job: JobId(7), .. })
+        ));
+        // other nodes are never held
+        assert_eq!(
+            r.admit(JobId(1), &placement("n2", 8), Time(10_000), Time(0)),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn spare_gpus_take_long_jobs_until_used_up() {
+        let mut r = reserved(100, 2000);
+        assert_eq!(
+            r.admit(JobId(1), &placement("n1", 1), Time(500), Time(0)),
+            Ok(())
+        );
+        assert_eq!(
+            r.admit(JobId(1), &placement("n1", 1), Time(500), Time(0)),
+            Ok(())
+        );
+        assert!(r
+            .admit(JobId(1), &placement("n1", 1), Time(500), Time(0))
+            .is_err());
+        assert_eq!(r.list()[0].spare, 0);
+    }
+
+    #[test]
+    fn an_overrun_start_counts_as_now() {
+        // the jobs expected to free the node by 100 still run at 1000: any job that runs past
+        // now keeps GPUs the reserved job would take as soon as they end
+        let mut r = reserved(100, 0);
+        assert!(r
+            .admit(JobId(1), &placement("n1", 1), Time(1001), Time(1000))
+            .is_err());
+        assert_eq!(
+            r.admit(JobId(1), &placement("n1", 1), Time(1000), Time(1000)),
+            Ok(())
+        );
+    }
+}
