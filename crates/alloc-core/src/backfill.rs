@@ -63,6 +63,8 @@ impl Backfill {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Reservation {
     pub job: JobId,
+    /// The reserved job's priority: a job of higher priority is never held back for it.
+    pub priority: i32,
     pub flavor: FlavorName,
     pub node: NodeName,
     /// When the node is expected to have the job's GPUs free, by the running jobs' expected
@@ -72,6 +74,15 @@ pub(crate) struct Reservation {
     /// Milli-GPU the node is expected to have free at `start` beyond the job's need: what the
     /// jobs admitted after it that run past `start` may take there.
     pub spare: u64,
+}
+
+impl Reservation {
+    /// Whether the reservation may hold `job` back: not its own job, nor one of higher
+    /// priority (which Kueue's order puts first; Slurm reserves for the highest priority and
+    /// backfills the rest).
+    fn holds_back(&self, job: &Job) -> bool {
+        self.job != job.id && job.priority <= self.priority
+    }
 }
 
 /// The reservations made so far in one cycle.
@@ -109,7 +120,7 @@ impl Reservations {
     /// reservation.
     pub(crate) fn admit(
         &mut self,
-        job: JobId,
+        job: &Job,
         placement: &Placement,
         end: Time,
         now: Time,
@@ -118,7 +129,7 @@ impl Reservations {
             return Ok(());
         }
         let kept_on = |reservation: &Reservation| -> u64 {
-            if reservation.job == job || end <= reservation.start.max(now) {
+            if !reservation.holds_back(job) || end <= reservation.start.max(now) {
                 return 0;
             }
             placement
@@ -140,6 +151,15 @@ impl Reservations {
             reservation.spare -= kept_on(reservation);
         }
         Ok(())
+    }
+
+    /// Whether `job` keeping its GPUs on `node` until `end` would delay a reservation there
+    /// that may hold it back.
+    pub(crate) fn delays(&self, job: &Job, node: &NodeName, end: Time, now: Time) -> bool {
+        let milli = job.gpu.milli().0;
+        self.list.iter().any(|r| {
+            r.holds_back(job) && r.node == *node && end > r.start.max(now) && milli > r.spare
+        })
     }
 
     fn on_flavor(&self, flavor: &FlavorName) -> usize {
@@ -255,6 +275,7 @@ impl Reservations {
             if best.as_ref().is_none_or(|b| start < b.start) {
                 best = Some(Reservation {
                     job: job.id,
+                    priority: job.priority,
                     flavor: flavor.name.clone(),
                     node: node.clone(),
                     start,
@@ -362,10 +383,15 @@ mod tests {
         }
     }
 
+    fn small() -> Job {
+        crate::testing::JobBuilder::gpus(1).id(1).build()
+    }
+
     fn reserved(start: u64, spare: u64) -> Reservations {
         Reservations {
             list: vec![Reservation {
                 job: JobId(7),
+                priority: 0,
                 flavor: FlavorName::new("f"),
                 node: NodeName::new("n1"),
                 start: Time(start),
@@ -378,17 +404,17 @@ mod tests {
     fn a_job_ending_before_the_start_backfills_and_one_ending_after_is_held() {
         let mut r = reserved(100, 0);
         assert_eq!(
-            r.admit(JobId(1), &placement("n1", 2), Time(100), Time(0)),
+            r.admit(&small(), &placement("n1", 2), Time(100), Time(0)),
             Ok(())
         );
-        let held = r.admit(JobId(1), &placement("n1", 1), Time(101), Time(0));
+        let held = r.admit(&small(), &placement("n1", 1), Time(101), Time(0));
         assert!(matches!(
             held,
             Err(WaitReason::HeldForReservation { job: JobId(7), .. })
         ));
         // other nodes are never held
         assert_eq!(
-            r.admit(JobId(1), &placement("n2", 8), Time(10_000), Time(0)),
+            r.admit(&small(), &placement("n2", 8), Time(10_000), Time(0)),
             Ok(())
         );
     }
@@ -397,11 +423,11 @@ mod tests {
     fn spare_gpus_take_long_jobs_until_used_up() {
         let mut r = reserved(100, 2000);
         assert_eq!(
-            r.admit(JobId(1), &placement("n1", 1), Time(500), Time(0)),
+            r.admit(&small(), &placement("n1", 1), Time(500), Time(0)),
             Ok(())
         );
         assert_eq!(
-            r.admit(JobId(1), &placement("n1", 1), Time(500), Time(0)),
+            r.admit(&small(), &placement("n1", 1), Time(500), Time(0)),
             Ok(())
         );
         assert!(r
@@ -419,7 +445,7 @@ mod tests {
             .admit(JobId(1), &placement("n1", 1), Time(1001), Time(1000))
             .is_err());
         assert_eq!(
-            r.admit(JobId(1), &placement("n1", 1), Time(1000), Time(1000)),
+            r.admit(&small(), &placement("n1", 1), Time(1000), Time(1000)),
             Ok(())
         );
     }

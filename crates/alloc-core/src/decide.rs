@@ -10,6 +10,7 @@ use crate::model::{Config, Job, QueueingStrategy};
 use crate::pending::Waiting;
 use crate::policy::Admission;
 use crate::preemption::{Family, Search};
+use crate::state::NodeState;
 use crate::units::{MilliGpu, Time};
 use crate::view::View;
 
@@ -137,14 +138,38 @@ impl View<'_> {
                     Ok(placement) => {
                         let speed = self.placement_speed(&placement);
                         let end = now + progress.runtime_at(job, speed);
-                        match reservations.admit(job.id, &placement, end, now) {
+                        match reservations.admit(job, &placement, end, now) {
                             Ok(()) => {
                                 return Decision::Admit {
                                     job: job.id,
                                     placement,
                                 }
                             }
-                            Err(held) => held,
+                            // Placement prefers the node the reservation is gathering GPUs
+                            // on (it has the most free); another may take the job as well.
+                            Err(held) => {
+                                let avoid = |node: &NodeState| {
+                                    reservations.delays(job, &node.spec.name, end, now)
+                                };
+                                let elsewhere =
+                                    self.assign_avoiding(job, queue, candidates, rooms, Some(&avoid));
+                                match elsewhere {
+                                    Ok(placement) => {
+                                        let speed = self.placement_speed(&placement);
+                                        let end = now + progress.runtime_at(job, speed);
+                                        match reservations.admit(job, &placement, end, now) {
+                                            Ok(()) => {
+                                                return Decision::Admit {
+                                                    job: job.id,
+                                                    placement,
+                                                }
+                                            }
+                                            Err(_) => held,
+                                        }
+                                    }
+                                    Err(_) => held,
+                                }
+                            }
                         }
                     }
                     Err(reason) => {

@@ -206,7 +206,7 @@ fn fits_host(node: &NodeState, job: &Job) -> bool {
 /// How close the flavor came: its nodes that accept the job, the most idle GPUs on one of
 /// them and the most free milli-GPU on one MPS-capable GPU. Read off the free index unless the
 /// job restricts GPU models (then its nodes are counted one by one).
-fn shortfall(fleet: &Fleet, flavor: &FlavorName, job: &Job) -> Miss {
+pub(crate) fn shortfall(fleet: &Fleet, flavor: &FlavorName, job: &Job) -> Miss {
     match fleet.free_index(flavor) {
         Some(index) if job.gpu_models.is_none() => Miss::Capacity {
             nodes: match job.gpu {

@@ -147,20 +147,25 @@ fn an_overrunning_job_holds_its_node_only_until_it_ends() {
 }
 
 #[test]
-fn a_job_keeps_its_reservation_while_it_waits_whatever_the_order() {
+fn a_reserved_job_is_decided_first_and_holds_back_no_higher_priority() {
     let mut s = fleet(1, 4, with_backfill(true));
     s.submit(job(1, 2, 60));
     s.checked_cycle(0);
     s.submit(job(5, 4, 60));
     s.checked_cycle(10);
-    // a more urgent job would take GPUs the reservation needs; the reserved job is decided
-    // first, whatever the order says
-    s.submit(job(2, 1, 120).priority(10).submitted(Time(20)));
-    assert_eq!(s.consideration_order(Time(30)), [JobId(5), JobId(2)]);
+    // a paper run outranks the reserved job and may take a GPU it needs; a training run of
+    // the same priority may not
+    s.submit(job(2, 1, 120).priority(10).submitted(Time(20)))
+        .submit(job(3, 1, 120).submitted(Time(21)));
+    assert_eq!(
+        s.consideration_order(Time(30)),
+        [JobId(5), JobId(2), JobId(3)]
+    );
     let d = s.checked_cycle(30);
-    assert_eq!(order(&d), [5, 2]);
+    assert_eq!(order(&d), [5, 2, 3]);
+    admitted(&d, 2);
     assert!(matches!(
-        waiting(&d, 2),
+        waiting(&d, 3),
         WaitReason::HeldForReservation { job: JobId(5), .. }
     ));
 }
