@@ -431,7 +431,7 @@ mod tests {
             Ok(())
         );
         assert!(r
-            .admit(JobId(1), &placement("n1", 1), Time(500), Time(0))
+            .admit(&small(), &placement("n1", 1), Time(500), Time(0))
             .is_err());
         assert_eq!(r.list()[0].spare, 0);
     }
@@ -442,7 +442,7 @@ mod tests {
         // now keeps GPUs the reserved job would take as soon as they end
         let mut r = reserved(100, 0);
         assert!(r
-            .admit(JobId(1), &placement("n1", 1), Time(1001), Time(1000))
+            .admit(&small(), &placement("n1", 1), Time(1001), Time(1000))
             .is_err());
         assert_eq!(
             r.admit(&small(), &placement("n1", 1), Time(1000), Time(1000)),

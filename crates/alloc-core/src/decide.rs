@@ -151,8 +151,13 @@ impl View<'_> {
                                 let avoid = |node: &NodeState| {
                                     reservations.delays(job, &node.spec.name, end, now)
                                 };
-                                let elsewhere =
-                                    self.assign_avoiding(job, queue, candidates, rooms, Some(&avoid));
+                                let elsewhere = self.assign_avoiding(
+                                    job,
+                                    queue,
+                                    candidates,
+                                    rooms,
+                                    Some(&avoid),
+                                );
                                 match elsewhere {
                                     Ok(placement) => {
                                         let speed = self.placement_speed(&placement);
