@@ -1,24 +1,33 @@
 //! Reservations and backfill (Slurm's EASY backfill, per flavor): a large job that cannot
 //! start because smaller ones keep taking the GPUs it needs gets a reservation — the node of
 //! one of its flavors where enough GPUs are expected to be free first, by the running jobs'
-//! expected ends — and the jobs decided after it in the same cycle may start on that node only
-//! if they end (by their estimate) before the reservation's start, or use GPUs the reserved job
-//! will not need then.
+//! expected ends, no earlier than enough of its queue's quota there is expected back — and
+//! the jobs decided after it may start on that node, or take quota it waits for, only if they
+//! end (by their estimate) before the reservation's start or use what it will not need then.
 //!
-//! Reservations are planned afresh every cycle, so nothing about them outlives the cycle: a
-//! job ending early, a new arrival or an overrun changes the next cycle's plan, and a
-//! reservation never blocks for good. A job that overran its estimate counts as ending now
-//! (the start is never before `now`), so it holds its node's GPUs for shorter jobs no longer
-//! than it actually runs.
+//! - **Who**: the first `per_flavor` waiting whole-GPU jobs of at least `min_gpus` GPUs per
+//!   flavor that no flavor has room for (quota or nodes), in the cycle's order.
+//! - **Until when**: a job keeps its reservation while it waits and is decided first in every
+//!   cycle (`Scheduler::pending_order`), so a job is never held for one that then starts
+//!   elsewhere in the same cycle, and which jobs hold one does not move with the scores. The
+//!   node and start are planned again from the state every cycle: an early end, an arrival
+//!   or an overrun changes the next plan, and nothing blocks for good.
+//! - **Overruns**: a job past its expected end counts as ending now (the start is never before
+//!   `now`), so it holds the node's GPUs from shorter jobs only while it actually runs.
+//! - **Priority**: a job of higher priority than the reserved one is never held back.
+//! - **Elsewhere**: a held job is placed again on the nodes no reservation needs before it
+//!   waits (placement prefers the node a reservation drains: it has the most free).
 //!
-//! The node a reservation picks depends only on the running jobs' expected ends, never on
-//! `now`: which jobs a reservation holds back can then only grow as the clock moves (a job
-//! held at `now` ends after the start, and still does later), so a held wait never needs the
-//! clock to end it (`clock`).
+//! The plan reads only the running jobs' expected ends and the quota now, never `now`: which
+//! jobs a reservation holds back can then only grow as the clock moves (a job held at `now`
+//! ends after the start, and still does later), so a held wait needs no clock bound (`clock`).
 
 use crate::decision::{FlavorMiss, Miss, Placement, WaitReason};
-use crate::ids::{FlavorName, JobId, NodeName};
-use crate::model::{Flavor, GpuRequest, Job};
+use crate::ids::{CohortName, FlavorName, JobId, NodeName, QueueName};
+use crate::memo::Rooms;
+use crate::model::{ClusterQueue, Flavor, GpuRequest, Job, Resource};
+use crate::progress::Progress;
+use crate::state::NodeState;
 use crate::units::{MilliGpu, Time};
 use crate::view::View;
 use serde::{Deserialize, Serialize};
@@ -36,6 +45,8 @@ pub struct Backfill {
     pub per_flavor: u32,
     /// Only whole-GPU jobs of at least this many GPUs get a reservation: a one-GPU job that
     /// cannot fit waits only for the next GPU to free, which it takes in the order anyway.
+    /// Jobs spread over nodes are reserved one node like the rest (their GPUs fit one node
+    /// of the flavor, or they get none).
     pub min_gpus: u32,
 }
 
@@ -50,7 +61,8 @@ impl Default for Backfill {
 }
 
 impl Backfill {
-    /// What the presets switch on.
+    /// EASY backfill: one reservation per flavor, for jobs of two GPUs or more. No preset
+    /// turns it on (see `Policy::preset`).
     pub fn easy() -> Backfill {
         Backfill {
             enabled: true,
@@ -74,6 +86,12 @@ pub(crate) struct Reservation {
     /// Milli-GPU the node is expected to have free at `start` beyond the job's need: what the
     /// jobs admitted after it that run past `start` may take there.
     pub spare: u64,
+    /// The reserved job's ClusterQueue and its cohort: whose quota on `flavor` it needs.
+    pub queue: QueueName,
+    pub cohort: Option<CohortName>,
+    /// GPU quota (milli) expected free for it on `flavor` at `start` beyond its need: what
+    /// the jobs sharing that quota that run past `start` may take, on any node.
+    pub quota_spare: u64,
 }
 
 impl Reservation {
@@ -82,6 +100,33 @@ impl Reservation {
     /// backfills the rest).
     fn holds_back(&self, job: &Job) -> bool {
         self.job != job.id && job.priority <= self.priority
+    }
+
+    /// Whether a job of `queue` draws on the quota the reserved job waits for.
+    fn shares_quota(&self, queue: &ClusterQueue) -> bool {
+        queue.name == self.queue || (queue.cohort.is_some() && queue.cohort == self.cohort)
+    }
+
+    /// What `job` of `queue`, booked on `flavor` with `on_node` milli-GPU on the reserved
+    /// node until `end`, would take from the node's and the quota's spare at the start.
+    fn takes(
+        &self,
+        job: &Job,
+        queue: &ClusterQueue,
+        flavor: &FlavorName,
+        on_node: u64,
+        end: Time,
+        now: Time,
+    ) -> (u64, u64) {
+        if !self.holds_back(job) || end <= self.start.max(now) {
+            return (0, 0);
+        }
+        let quota = if *flavor == self.flavor && self.shares_quota(queue) {
+            job.gpu.milli().0
+        } else {
+            0
+        };
+        (on_node, quota)
     }
 }
 
@@ -114,13 +159,14 @@ impl Reservations {
             .collect()
     }
 
-    /// Books `placement` of `job`, expected to end at `end`, against the other jobs'
-    /// reservations: `Err` names the first one it would delay (and nothing is booked);
-    /// otherwise the spare GPUs it keeps past a reservation's start are taken from that
-    /// reservation.
+    /// Books `placement` of `job` (of `queue`), expected to end at `end`, against the other
+    /// jobs' reservations: `Err` names the first one it would delay (and nothing is booked);
+    /// otherwise the GPUs and quota it keeps past a reservation's start come out of that
+    /// reservation's spare.
     pub(crate) fn admit(
         &mut self,
         job: &Job,
+        queue: &ClusterQueue,
         placement: &Placement,
         end: Time,
         now: Time,
@@ -128,19 +174,21 @@ impl Reservations {
         if placement.public.is_some() {
             return Ok(());
         }
-        let kept_on = |reservation: &Reservation| -> u64 {
-            if !reservation.holds_back(job) || end <= reservation.start.max(now) {
-                return 0;
-            }
-            placement
+        let takes = |reservation: &Reservation| {
+            let on_node = placement
                 .nodes
                 .iter()
                 .filter(|share| share.node == reservation.node)
                 .flat_map(|share| share.gpus.iter())
                 .map(|gpu| gpu.milli.0)
-                .sum()
+                .sum();
+            reservation.takes(job, queue, &placement.flavor, on_node, end, now)
         };
-        if let Some(delayed) = self.list.iter().find(|r| kept_on(r) > r.spare) {
+        let delayed = self.list.iter().find(|r| {
+            let (node, quota) = takes(r);
+            node > r.spare || quota > r.quota_spare
+        });
+        if let Some(delayed) = delayed {
             return Err(WaitReason::HeldForReservation {
                 job: delayed.job,
                 flavor: delayed.flavor.clone(),
@@ -148,17 +196,34 @@ impl Reservations {
             });
         }
         for reservation in &mut self.list {
-            reservation.spare -= kept_on(reservation);
+            let (node, quota) = takes(reservation);
+            reservation.spare -= node;
+            reservation.quota_spare -= quota;
         }
         Ok(())
     }
 
-    /// Whether `job` keeping its GPUs on `node` until `end` would delay a reservation there
-    /// that may hold it back.
-    pub(crate) fn delays(&self, job: &Job, node: &NodeName, end: Time, now: Time) -> bool {
+    /// Whether `job` of `queue` on `node` (of `flavors`) until `end` would delay a reservation
+    /// that may hold it back: where a held job may not go instead.
+    pub(crate) fn delays(
+        &self,
+        job: &Job,
+        queue: &ClusterQueue,
+        node: &NodeName,
+        flavors: &[FlavorName],
+        end: Time,
+        now: Time,
+    ) -> bool {
         let milli = job.gpu.milli().0;
         self.list.iter().any(|r| {
-            r.holds_back(job) && r.node == *node && end > r.start.max(now) && milli > r.spare
+            let on_node = if r.node == *node { milli } else { 0 };
+            let flavor = flavors
+                .iter()
+                .find(|f| **f == r.flavor)
+                .unwrap_or(&r.flavor);
+            let quota = flavors.contains(&r.flavor);
+            let (node, quota_taken) = r.takes(job, queue, flavor, on_node, end, now);
+            node > r.spare || (quota && quota_taken > r.quota_spare)
         })
     }
 
@@ -182,11 +247,17 @@ impl Reservations {
     /// Plans again the reservation `job` held on `flavor` last cycle, before the cycle decides
     /// anybody: a job keeps its reservation until it starts, so which job holds one follows
     /// neither the order (which a score moves with the clock) nor what held it up last time.
-    pub(crate) fn plan_again(&mut self, view: &View<'_>, job: &Job, flavor: &Flavor) {
+    pub(crate) fn plan_again(
+        &mut self,
+        view: &View<'_>,
+        job: &Job,
+        queue: &ClusterQueue,
+        flavor: &Flavor,
+    ) {
         if self.list.iter().any(|r| r.job == job.id) {
             return;
         }
-        let planned = self.plan_on(view, job, flavor);
+        let planned = self.plan_on(view, job, queue, flavor);
         self.list.extend(planned);
     }
 
@@ -198,6 +269,7 @@ impl Reservations {
         &mut self,
         view: &View<'_>,
         job: &Job,
+        queue: &ClusterQueue,
         candidates: &[&Flavor],
         misses: &[FlavorMiss],
     ) {
@@ -217,7 +289,7 @@ impl Reservations {
             if !may_run_here || self.on_flavor(&flavor.name) >= policy.per_flavor as usize {
                 continue;
             }
-            if let Some(planned) = self.plan_on(view, job, flavor) {
+            if let Some(planned) = self.plan_on(view, job, queue, flavor) {
                 if best.as_ref().is_none_or(|b| planned.start < b.start) {
                     best = Some(planned);
                 }
@@ -229,7 +301,13 @@ impl Reservations {
     /// The node of `flavor` where `job` is expected to start first (ties: the first by name)
     /// among those no other reservation holds; `None` for a job too small to reserve for or
     /// one no node could ever take.
-    fn plan_on(&self, view: &View<'_>, job: &Job, flavor: &Flavor) -> Option<Reservation> {
+    fn plan_on(
+        &self,
+        view: &View<'_>,
+        job: &Job,
+        queue: &ClusterQueue,
+        flavor: &Flavor,
+    ) -> Option<Reservation> {
         let GpuRequest::Whole { count, min_vram } = job.gpu else {
             return None;
         };
@@ -267,23 +345,101 @@ impl Reservations {
                 }
             }
         }
-        let mut best: Option<Reservation> = None;
+        let mut best: Option<(Time, &NodeName, Plan)> = None;
         for (node, plan) in nodes {
-            let Some((start, spare)) = plan.earliest_start(needed) else {
+            let Some((start, _)) = plan.clone().earliest_start(needed) else {
                 continue;
             };
-            if best.as_ref().is_none_or(|b| start < b.start) {
-                best = Some(Reservation {
-                    job: job.id,
-                    priority: job.priority,
-                    flavor: flavor.name.clone(),
-                    node: node.clone(),
-                    start,
-                    spare,
-                });
+            if best.as_ref().is_none_or(|(b, _, _)| start < *b) {
+                best = Some((start, node, plan));
             }
         }
-        best
+        let (node_start, node, plan) = best?;
+        // Quota: the queue's room now, and what the running jobs sharing it on the flavor
+        // give back as they end. Approximate (borrowing and lending limits are read only
+        // through the room now), as the expected ends are.
+        let short = match view
+            .quota_view()
+            .assess(queue, &flavor.name, &job.quota_usage())
+        {
+            Ok(_) => 0,
+            Err(Miss::Quota {
+                resource: Resource::Gpu,
+                needed,
+                available,
+                ..
+            }) => needed.saturating_sub(available),
+            Err(Miss::Quota { .. }) => 0,
+            Err(_) => return None,
+        };
+        let mut quota = Plan::new(0);
+        for running in view.running.values() {
+            let placement = &running.placement;
+            let sharing = view
+                .config
+                .cluster_queues
+                .get(&placement.queue)
+                .is_some_and(|other| {
+                    other.name == queue.name
+                        || (other.cohort.is_some() && other.cohort == queue.cohort)
+                });
+            if placement.public.is_none() && placement.flavor == flavor.name && sharing {
+                quota
+                    .ends
+                    .push((running.expected_end(), running.job.gpu.milli().0));
+            }
+        }
+        let (quota_start, _) = quota.clone().earliest_start(short)?;
+        let start = node_start.max(quota_start);
+        Some(Reservation {
+            job: job.id,
+            priority: job.priority,
+            flavor: flavor.name.clone(),
+            node: node.clone(),
+            start,
+            spare: plan.freed_by(start).saturating_sub(needed),
+            queue: queue.name.clone(),
+            cohort: queue.cohort.clone(),
+            quota_spare: quota.freed_by(start).saturating_sub(short),
+        })
+    }
+}
+
+impl View<'_> {
+    /// Whether `placement`, where the job (with its progress, queue and private candidates)
+    /// fits, delays no reservation: then it is booked against them; otherwise the job is
+    /// placed again on the nodes no reservation needs — placement prefers the node a
+    /// reservation drains, which has the most free — and `Err` says which reservation holds
+    /// it back if none will do.
+    pub(crate) fn backfill<'c>(
+        &self,
+        (job, progress, queue, candidates): (&Job, &Progress, &'c ClusterQueue, &[&'c Flavor]),
+        placement: Placement,
+        reservations: &mut Reservations,
+        rooms: &mut Rooms<'c>,
+        now: Time,
+    ) -> Result<Placement, WaitReason> {
+        let end_on =
+            |placement: &Placement| now + progress.runtime_at(job, self.placement_speed(placement));
+        let end = end_on(&placement);
+        let held = match reservations.admit(job, queue, &placement, end, now) {
+            Ok(()) => return Ok(placement),
+            Err(held) => held,
+        };
+        let fleet = &self.ledgers.fleet;
+        let avoid = |node: &NodeState| {
+            let name = &node.spec.name;
+            reservations.delays(job, queue, name, fleet.flavors_of(name), end, now)
+        };
+        let Ok(elsewhere) = self.assign_avoiding(job, queue, candidates, rooms, Some(&avoid))
+        else {
+            return Err(held);
+        };
+        let end = end_on(&elsewhere);
+        match reservations.admit(job, queue, &elsewhere, end, now) {
+            Ok(()) => Ok(elsewhere),
+            Err(_) => Err(held),
+        }
     }
 }
 
@@ -300,6 +456,17 @@ impl Plan {
             free,
             ends: Vec::new(),
         }
+    }
+
+    /// Milli-GPU free now plus what the jobs expected to end by `at` free.
+    pub(crate) fn freed_by(&self, at: Time) -> u64 {
+        let ended: u64 = self
+            .ends
+            .iter()
+            .filter(|(end, _)| *end <= at)
+            .map(|(_, milli)| milli)
+            .sum();
+        self.free + ended
     }
 
     /// When `needed` milli-GPU are expected free at the earliest (`Time::ZERO`: already), and
@@ -383,6 +550,15 @@ mod tests {
         }
     }
 
+    /// A queue that shares no quota with the reservations' queue: only nodes are held.
+    fn other_queue() -> ClusterQueue {
+        let config = crate::testing::ConfigBuilder::new()
+            .private_flavor("f", Tier::Bronze)
+            .queue("q", &[("f", crate::Quota::nominal(8000))])
+            .build();
+        config.cluster_queues[&QueueName::new("q")].clone()
+    }
+
     fn small() -> Job {
         crate::testing::JobBuilder::gpus(1).id(1).build()
     }
@@ -396,6 +572,9 @@ mod tests {
                 node: NodeName::new("n1"),
                 start: Time(start),
                 spare,
+                queue: QueueName::new("reserved"),
+                cohort: None,
+                quota_spare: 0,
             }],
         }
     }
@@ -404,17 +583,35 @@ mod tests {
     fn a_job_ending_before_the_start_backfills_and_one_ending_after_is_held() {
         let mut r = reserved(100, 0);
         assert_eq!(
-            r.admit(&small(), &placement("n1", 2), Time(100), Time(0)),
+            r.admit(
+                &small(),
+                &other_queue(),
+                &placement("n1", 2),
+                Time(100),
+                Time(0)
+            ),
             Ok(())
         );
-        let held = r.admit(&small(), &placement("n1", 1), Time(101), Time(0));
+        let held = r.admit(
+            &small(),
+            &other_queue(),
+            &placement("n1", 1),
+            Time(101),
+            Time(0),
+        );
         assert!(matches!(
             held,
             Err(WaitReason::HeldForReservation { job: JobId(7), .. })
         ));
         // other nodes are never held
         assert_eq!(
-            r.admit(&small(), &placement("n2", 8), Time(10_000), Time(0)),
+            r.admit(
+                &small(),
+                &other_queue(),
+                &placement("n2", 8),
+                Time(10_000),
+                Time(0)
+            ),
             Ok(())
         );
     }
@@ -423,15 +620,33 @@ mod tests {
     fn spare_gpus_take_long_jobs_until_used_up() {
         let mut r = reserved(100, 2000);
         assert_eq!(
-            r.admit(&small(), &placement("n1", 1), Time(500), Time(0)),
+            r.admit(
+                &small(),
+                &other_queue(),
+                &placement("n1", 1),
+                Time(500),
+                Time(0)
+            ),
             Ok(())
         );
         assert_eq!(
-            r.admit(&small(), &placement("n1", 1), Time(500), Time(0)),
+            r.admit(
+                &small(),
+                &other_queue(),
+                &placement("n1", 1),
+                Time(500),
+                Time(0)
+            ),
             Ok(())
         );
         assert!(r
-            .admit(&small(), &placement("n1", 1), Time(500), Time(0))
+            .admit(
+                &small(),
+                &other_queue(),
+                &placement("n1", 1),
+                Time(500),
+                Time(0)
+            )
             .is_err());
         assert_eq!(r.list()[0].spare, 0);
     }
@@ -442,10 +657,22 @@ mod tests {
         // now keeps GPUs the reserved job would take as soon as they end
         let mut r = reserved(100, 0);
         assert!(r
-            .admit(&small(), &placement("n1", 1), Time(1001), Time(1000))
+            .admit(
+                &small(),
+                &other_queue(),
+                &placement("n1", 1),
+                Time(1001),
+                Time(1000)
+            )
             .is_err());
         assert_eq!(
-            r.admit(&small(), &placement("n1", 1), Time(1000), Time(1000)),
+            r.admit(
+                &small(),
+                &other_queue(),
+                &placement("n1", 1),
+                Time(1000),
+                Time(1000)
+            ),
             Ok(())
         );
     }

@@ -133,15 +133,17 @@ impl Scheduler {
                     match (held, reason, screened) {
                         // it has room already, made by its preemption
                         (_, WaitReason::VictimsStopping { .. }, _) => {}
-                        (Some((_, flavor)), _, _) => {
+                        (Some((_, flavor)), _, Some(screened)) => {
                             if let Some(flavor) = config.flavors.get(flavor) {
-                                memo.reservations.plan_again(&view, &waiting.job, flavor);
+                                let (job, queue) = (&waiting.job, screened.queue);
+                                memo.reservations.plan_again(&view, job, queue, flavor);
                             }
                         }
                         (None, WaitReason::NoFlavorFits { misses }, Some(screened)) => {
+                            let (job, queue) = (&waiting.job, screened.queue);
                             let candidates = &screened.candidates;
                             memo.reservations
-                                .reserve(&view, &waiting.job, candidates, misses);
+                                .reserve(&view, job, queue, candidates, misses);
                         }
                         _ => {}
                     }

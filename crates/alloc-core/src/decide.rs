@@ -10,7 +10,6 @@ use crate::model::{Config, Job, QueueingStrategy};
 use crate::pending::Waiting;
 use crate::policy::Admission;
 use crate::preemption::{Family, Search};
-use crate::state::NodeState;
 use crate::units::{MilliGpu, Time};
 use crate::view::View;
 
@@ -136,45 +135,15 @@ impl View<'_> {
                     }
                     // Not kept as no room: the next job of the request may end in time.
                     Ok(placement) => {
-                        let speed = self.placement_speed(&placement);
-                        let end = now + progress.runtime_at(job, speed);
-                        match reservations.admit(job, &placement, end, now) {
-                            Ok(()) => {
+                        let ask = (job, progress, queue, candidates);
+                        match self.backfill(ask, placement, reservations, rooms, now) {
+                            Ok(placement) => {
                                 return Decision::Admit {
                                     job: job.id,
                                     placement,
                                 }
                             }
-                            // Placement prefers the node the reservation is gathering GPUs
-                            // on (it has the most free); another may take the job as well.
-                            Err(held) => {
-                                let avoid = |node: &NodeState| {
-                                    reservations.delays(job, &node.spec.name, end, now)
-                                };
-                                let elsewhere = self.assign_avoiding(
-                                    job,
-                                    queue,
-                                    candidates,
-                                    rooms,
-                                    Some(&avoid),
-                                );
-                                match elsewhere {
-                                    Ok(placement) => {
-                                        let speed = self.placement_speed(&placement);
-                                        let end = now + progress.runtime_at(job, speed);
-                                        match reservations.admit(job, &placement, end, now) {
-                                            Ok(()) => {
-                                                return Decision::Admit {
-                                                    job: job.id,
-                                                    placement,
-                                                }
-                                            }
-                                            Err(_) => held,
-                                        }
-                                    }
-                                    Err(_) => held,
-                                }
-                            }
+                            Err(held) => held,
                         }
                     }
                     Err(reason) => {

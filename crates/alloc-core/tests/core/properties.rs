@@ -393,7 +393,7 @@ impl Run {
         let cycle = self.s.cycle(now);
         let (decisions, reserved) =
             alloc_core::testing::decide_all_with_reservations(&mut all_told, now);
-        crate::backfill::check_reservations_hold(&all_told, &reserved, now)?;
+        crate::backfill::check_reservations_hold(&all_told, &reserved, &decisions, now)?;
         self.outcomes.push(Outcome::Cycle(decisions.clone()));
         self.check_changes(&decisions, &cycle)?;
 
