@@ -39,9 +39,9 @@ use std::collections::BTreeMap;
 pub struct Backfill {
     /// Make reservations at all; off, smaller jobs take whatever is free (Kueue's behaviour).
     pub enabled: bool,
-    /// Reservations per flavor per cycle: the first this many jobs (in the cycle's order) that
-    /// cannot fit on a flavor get one there. One is EASY backfill; more approach Slurm's
-    /// conservative backfill at more cost to the jobs behind.
+    /// Reservations per flavor: the first this many large jobs (in the cycle's order) that
+    /// cannot fit get one there, and keep it until they start. One is EASY backfill; more
+    /// approach Slurm's conservative backfill at more cost to the jobs behind.
     pub per_flavor: u32,
     /// Only whole-GPU jobs of at least this many GPUs get a reservation: a one-GPU job that
     /// cannot fit waits only for the next GPU to free, which it takes in the order anyway.
@@ -244,9 +244,10 @@ impl Reservations {
             .collect()
     }
 
-    /// Plans again the reservation `job` held on `flavor` last cycle, before the cycle decides
-    /// anybody: a job keeps its reservation until it starts, so which job holds one follows
-    /// neither the order (which a score moves with the clock) nor what held it up last time.
+    /// Plans again the reservation `job` (of `queue`) held on `flavor` last cycle; the cycle
+    /// decides the jobs holding one first, so this comes before anybody it may hold back. A
+    /// job keeps its reservation until it starts, so which job holds one follows neither the
+    /// order (which a score moves with the clock) nor what held it up last time.
     pub(crate) fn plan_again(
         &mut self,
         view: &View<'_>,
@@ -261,10 +262,11 @@ impl Reservations {
         self.list.extend(planned);
     }
 
-    /// Reserves for `job`, which waits because no candidate flavor has room (`misses`), the
-    /// node with the earliest expected start among the candidates with quota for its
-    /// resources and fewer than `per_flavor` reservations; nothing if it holds one already,
-    /// is not a large whole-GPU job, or no node could ever take it.
+    /// Reserves for `job` (of `queue`), which waits because no candidate flavor has room
+    /// (`misses`), the node with the earliest expected start among the candidates where its
+    /// queue has quota for the resources at all and that have fewer than `per_flavor`
+    /// reservations; nothing if it holds one already, is not a large whole-GPU job, or no
+    /// node could ever take it.
     pub(crate) fn reserve(
         &mut self,
         view: &View<'_>,
@@ -649,6 +651,46 @@ mod tests {
             )
             .is_err());
         assert_eq!(r.list()[0].spare, 0);
+    }
+
+    #[test]
+    fn quota_the_reserved_job_waits_for_is_held_on_every_node() {
+        // reserved for a job of queue q, which waits for q's quota on f too
+        let mut r = reserved(100, 8000);
+        r.list[0].queue = QueueName::new("q");
+        r.list[0].quota_spare = 1000;
+        let (queue, job) = (other_queue(), small());
+        // another node, same flavor and queue: it takes the one spare GPU of quota...
+        assert_eq!(
+            r.admit(&job, &queue, &placement("n2", 1), Time(500), Time(0)),
+            Ok(())
+        );
+        // ...and the next is held though n1 keeps all its GPUs spare
+        assert!(matches!(
+            r.admit(&job, &queue, &placement("n2", 1), Time(500), Time(0)),
+            Err(WaitReason::HeldForReservation { job: JobId(7), .. })
+        ));
+        assert!(r.delays(
+            &job,
+            &queue,
+            &NodeName::new("n3"),
+            &[FlavorName::new("f")],
+            Time(500),
+            Time(0)
+        ));
+        assert!(!r.delays(
+            &job,
+            &queue,
+            &NodeName::new("n3"),
+            &[FlavorName::new("g")],
+            Time(500),
+            Time(0)
+        ));
+        // ending by the start it takes nothing
+        assert_eq!(
+            r.admit(&job, &queue, &placement("n2", 1), Time(100), Time(0)),
+            Ok(())
+        );
     }
 
     #[test]
