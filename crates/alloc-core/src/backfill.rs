@@ -316,6 +316,23 @@ impl Reservations {
         if count < view.policy.backfill.min_gpus {
             return None;
         }
+        // Quota: the queue's room now, and what the running jobs sharing it on the flavor
+        // give back as they end. Approximate (borrowing and lending limits are read only
+        // through the room now), as the expected ends are.
+        let short = match view
+            .quota_view()
+            .assess(queue, &flavor.name, &job.quota_usage())
+        {
+            Ok(_) => 0,
+            Err(Miss::Quota {
+                resource: Resource::Gpu,
+                needed,
+                available,
+                ..
+            }) => needed.saturating_sub(available),
+            Err(Miss::Quota { .. }) => 0,
+            Err(_) => return None,
+        };
         let needed = u64::from(count) * MilliGpu::WHOLE.0;
         let mut nodes: BTreeMap<&NodeName, Plan> = view
             .ledgers
@@ -335,16 +352,29 @@ impl Reservations {
         if nodes.is_empty() {
             return None;
         }
+        let mut quota = Plan::new(0);
+        let shares_quota = |other: &QueueName| {
+            *other == queue.name
+                || view
+                    .config
+                    .cluster_queues
+                    .get(other)
+                    .is_some_and(|other| other.cohort.is_some() && other.cohort == queue.cohort)
+        };
         for running in view.running.values() {
-            if running.placement.public.is_some() {
+            let placement = &running.placement;
+            if placement.public.is_some() {
                 continue;
             }
             let end = running.expected_end();
-            for share in &running.placement.nodes {
+            for share in &placement.nodes {
                 if let Some(plan) = nodes.get_mut(&share.node) {
                     let milli = share.gpus.iter().map(|gpu| gpu.milli.0).sum();
                     plan.ends.push((end, milli));
                 }
+            }
+            if placement.flavor == flavor.name && shares_quota(&placement.queue) {
+                quota.ends.push((end, running.job.gpu.milli().0));
             }
         }
         let mut best: Option<(Time, &NodeName, Plan)> = None;
@@ -357,40 +387,6 @@ impl Reservations {
             }
         }
         let (node_start, node, plan) = best?;
-        // Quota: the queue's room now, and what the running jobs sharing it on the flavor
-        // give back as they end. Approximate (borrowing and lending limits are read only
-        // through the room now), as the expected ends are.
-        let short = match view
-            .quota_view()
-            .assess(queue, &flavor.name, &job.quota_usage())
-        {
-            Ok(_) => 0,
-            Err(Miss::Quota {
-                resource: Resource::Gpu,
-                needed,
-                available,
-                ..
-            }) => needed.saturating_sub(available),
-            Err(Miss::Quota { .. }) => 0,
-            Err(_) => return None,
-        };
-        let mut quota = Plan::new(0);
-        for running in view.running.values() {
-            let placement = &running.placement;
-            let sharing = view
-                .config
-                .cluster_queues
-                .get(&placement.queue)
-                .is_some_and(|other| {
-                    other.name == queue.name
-                        || (other.cohort.is_some() && other.cohort == queue.cohort)
-                });
-            if placement.public.is_none() && placement.flavor == flavor.name && sharing {
-                quota
-                    .ends
-                    .push((running.expected_end(), running.job.gpu.milli().0));
-            }
-        }
         let (quota_start, _) = quota.clone().earliest_start(short)?;
         let start = node_start.max(quota_start);
         Some(Reservation {
