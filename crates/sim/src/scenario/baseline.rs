@@ -322,6 +322,26 @@ mod tests {
     }
 
     #[test]
+    fn backfill_overrides() {
+        assert!(!baseline("tiered-burst").unwrap().policy.backfill.enabled);
+        let on = baseline("tiered-burst@backfill=on")
+            .unwrap()
+            .policy
+            .backfill;
+        assert_eq!(on, alloc_core::Backfill::easy());
+        let two = baseline("never-burst@backfill=2").unwrap().policy.backfill;
+        assert!(two.enabled && two.per_flavor == 2);
+        let large = baseline("never-burst@backfill-min-gpus=5")
+            .unwrap()
+            .policy
+            .backfill;
+        assert_eq!(large.min_gpus, 5);
+        assert!(baseline("never-burst@backfill=0").is_err());
+        assert!(baseline("never-burst@backfill=maybe").is_err());
+        assert!(baseline("never-burst@backfill-min-gpus=x").is_err());
+    }
+
+    #[test]
     fn durations() {
         assert_eq!(duration("1.5h"), Ok(Millis::minutes(90)));
         assert_eq!(duration("250ms"), Ok(Millis(250)));
