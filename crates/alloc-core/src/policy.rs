@@ -64,8 +64,8 @@ impl Policy {
     ///   30 min, sooner as a deadline nears (only flexible budgets, never sensitive data);
     ///   infeasible deadlines rejected. No reservations for large jobs ([`Backfill`] off):
     ///   measured on semester-peak they did not bring 8-GPU waits near the targets of issue 23
-    ///   and cost deadlines under never-burst (scenarios/README.md); `backfill: Backfill::easy()`
-    ///   or the sim's `@backfill=on` turns them on;
+    ///   and cost deadlines (scenarios/README.md); `backfill: Backfill::easy()` or the sim's
+    ///   `@backfill=on` turns them on;
     /// - `never-burst`, `always-burst`: the same without bursting, or bursting at once;
     /// - `tier-upgrade`: never burst, but any job may run on a higher tier;
     /// - `starburst-constant`, `starburst-runtime`, `starburst-gpus`, `starburst-gpu-hours`:
