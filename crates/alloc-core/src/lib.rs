@@ -68,6 +68,7 @@
 #![warn(missing_docs)]
 
 mod assign;
+pub mod backfill;
 pub mod burst;
 mod chains;
 mod classes;
@@ -107,6 +108,7 @@ pub mod testing;
 pub mod units;
 mod view;
 
+pub use backfill::Backfill;
 pub use burst::{BurstMode, BurstPolicy, NoBurst, Payer, WaitRule};
 pub use clock::SCORE_RECHECK;
 pub use cycle::Cycle;

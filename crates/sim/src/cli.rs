@@ -365,8 +365,10 @@ pub struct CompareArgs {
     /// preset works too (starburst-gpus, scored-fair-share, …). Overrides after `@`:
     /// keep-alive=<duration> (notebook GPU kept after a cell), burst-after=<duration>,
     /// packing=best-fit|worst-fit|fgd|fgd-pack, max-loss=<duration>|none,
-    /// max-evictions=<count>|none, min-run=<duration>, eviction-cost=grows|flat, e.g.
-    /// tiered-burst@keep-alive=10m (one override per policy here: commas separate policies).
+    /// max-evictions=<count>|none, min-run=<duration>, eviction-cost=grows|flat,
+    /// backfill=off|on|<reservations per flavor> (reservations for large jobs),
+    /// backfill-min-gpus=<count>, e.g. tiered-burst@keep-alive=10m (one override per policy
+    /// here: commas separate policies).
     #[arg(long, value_delimiter = ',')]
     pub policies: Vec<String>,
     /// Output directory [default: out/<scenario name>-compare]: one folder per policy plus
