@@ -305,6 +305,7 @@ fn run(args: RunArgs) -> Result<()> {
         sample_period: alloc_core::Millis::seconds(args.sample_every_s),
         horizon,
         failures: fleet.failures,
+        start_latency: fleet.start_latency,
         inputs_log: args.inputs_log.clone(),
         two_phase: args.two_phase,
         metrics: args.openmetrics.is_some(),

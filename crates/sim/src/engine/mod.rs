@@ -10,6 +10,7 @@ mod notebooks;
 mod public_cloud;
 mod queue;
 mod showback;
+mod start_latency;
 mod to_core;
 mod two_phase;
 
@@ -21,7 +22,7 @@ pub use public_cloud::{Bill, Payer, PublicCloud};
 pub use queue::EventQueue;
 pub use showback::{CostKey, CostLine, Showback};
 
-use crate::fleet::FailureModel;
+use crate::fleet::{FailureModel, StartLatency};
 use crate::inputs_log::InputsLog;
 use crate::record::jobs::{JobRecord, Outcome};
 use crate::record::timeseries::Sample;
@@ -37,6 +38,7 @@ use job_table::JobTable;
 use notebooks::Notebooks;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
+use start_latency::StartLatencies;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
@@ -59,6 +61,8 @@ pub struct EngineOptions {
     pub horizon: Option<Time>,
     pub runtime: RuntimeModel,
     pub failures: Option<FailureModel>,
+    /// How long a job placed on a private node takes to start computing; none when `None`.
+    pub start_latency: Option<StartLatency>,
     /// How long an idle rented public node is kept warm before it is released: overrides
     /// every offer's own `scale_down_after` when set.
     pub public_scale_down: Option<Millis>,
@@ -88,6 +92,7 @@ impl Default for EngineOptions {
             horizon: None,
             runtime: RuntimeModel::default(),
             failures: None,
+            start_latency: None,
             public_scale_down: None,
             notebooks: NotebookOptions::default(),
             inputs_log: None,
@@ -186,6 +191,8 @@ pub struct Engine {
     node_specs: BTreeMap<NodeName, NodeSpec>,
     down: BTreeSet<NodeName>,
     failure_rng: ChaCha8Rng,
+    /// The fleet's start latency and the stream it is drawn from.
+    start_latency: Option<(StartLatencies, ChaCha8Rng)>,
     accounting: Accounting,
     samples: Vec<Sample>,
     cloud: PublicCloud,
@@ -267,6 +274,8 @@ impl Engine {
         );
         let queue = EventQueue::with_arrivals(workload.jobs.iter().map(|job| job.submit_time));
         let failure_rng = options.seed.stream("failures");
+        let start_latency = StartLatencies::of(options.start_latency)
+            .map(|latencies| (latencies, options.seed.stream("start-latency")));
         let mut engine = Engine {
             scheduler,
             options,
@@ -277,6 +286,7 @@ impl Engine {
             node_specs,
             down: BTreeSet::new(),
             failure_rng,
+            start_latency,
             accounting,
             samples: Vec::new(),
             cloud: PublicCloud::default(),
@@ -774,11 +784,16 @@ impl Engine {
                 )
             }
             None => {
+                // A notebook lease's start-up is its cold start, modelled with the session.
+                let starting = match &mut self.start_latency {
+                    Some((latencies, rng)) if !self.notebooks.is_lease(id) => latencies.draw(rng),
+                    _ => Millis::ZERO,
+                };
                 let fleet = &self.scheduler.ledgers().fleet;
                 (
                     crate::runtime_model::placement_models(&placement, fleet),
                     mps_clients(&placement, fleet),
-                    now,
+                    now + starting,
                     None,
                     None,
                 )
@@ -806,7 +821,11 @@ impl Engine {
             .allocate(placement.tier, &placement.cluster, milli);
         let record = &mut state.record;
         if begins > now {
-            record.charge(crate::record::jobs::PROVISIONING, begins.since(now).0);
+            let code = match rented {
+                Some(_) => crate::record::jobs::PROVISIONING,
+                None => crate::record::jobs::STARTING,
+            };
+            record.charge(code, begins.since(now).0);
         }
         record.first_start.get_or_insert(begins);
         record.cluster = Some(placement.cluster.clone());
@@ -1002,5 +1021,63 @@ mod tests {
             "{error}"
         );
         assert!(error.contains("job 7 is not known"), "{error}");
+    }
+
+    /// Two one-GPU jobs, one after the other on a single GPU, with `options`.
+    fn two_in_a_row(options: EngineOptions) -> RunOutput {
+        let config = ConfigBuilder::new()
+            .private_flavor("f", Tier::Bronze)
+            .queue("q", &[("f", Quota::nominal(1_000))])
+            .build();
+        let jobs = (1..=2)
+            .map(|id| {
+                JobBuilder::gpus(1)
+                    .id(id)
+                    .runtime(Millis::minutes(10))
+                    .build()
+            })
+            .collect();
+        let nodes = vec![NodeBuilder::new("n", "f", 1).build()];
+        let engine = Engine::new(
+            config,
+            Policy::default(),
+            nodes,
+            Workload::batch(jobs),
+            options,
+        )
+        .unwrap();
+        engine.run(|_, _| {}).unwrap()
+    }
+
+    #[test]
+    fn a_start_latency_delays_each_private_start_and_is_charged_as_starting() {
+        let plain = two_in_a_row(EngineOptions::default());
+        let slow = two_in_a_row(EngineOptions {
+            start_latency: Some(StartLatency {
+                median_seconds: 30.0,
+                p95_seconds: 30.0,
+            }),
+            ..EngineOptions::default()
+        });
+        let by_id = |output: &RunOutput, id: u64| {
+            output
+                .records
+                .iter()
+                .find(|r| r.job.id == JobId(id))
+                .cloned()
+                .unwrap()
+        };
+        // without it, the first starts at once and the second when the first ends
+        assert_eq!(by_id(&plain, 1).first_start, Some(Time(0)));
+        assert_eq!(by_id(&plain, 2).first_start, Some(Time(600_000)));
+        // with a fixed 30 s, each start is 30 s later and holds the GPU meanwhile
+        let (first, second) = (by_id(&slow, 1), by_id(&slow, 2));
+        assert_eq!(first.first_start, Some(Time(30_000)));
+        assert_eq!(first.end, Some(Time(630_000)));
+        assert_eq!(second.first_start, Some(Time(660_000)));
+        assert_eq!(
+            first.waited_for,
+            vec![(crate::record::jobs::STARTING, 30_000)]
+        );
     }
 }

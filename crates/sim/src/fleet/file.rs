@@ -24,6 +24,10 @@ pub struct FleetFile {
     pub nodes: Vec<NodeGroup>,
     #[serde(default)]
     pub failures: Option<FailureModel>,
+    /// How long a job placed on a private node takes to start computing (image pull,
+    /// container start); none when absent.
+    #[serde(default)]
+    pub start_latency: Option<StartLatency>,
 }
 
 /// `count` identical nodes named `name-000`, `name-001`, … (just `name` when `count` is 1).
@@ -54,6 +58,15 @@ fn one() -> u32 {
 pub struct FailureModel {
     pub mtbf_hours: f64,
     pub repair_hours: f64,
+}
+
+/// The time from a private placement to the job computing (binding, image pull, container
+/// start): log-normal with this median and 95th percentile, in seconds, drawn per start.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StartLatency {
+    pub median_seconds: f64,
+    pub p95_seconds: f64,
 }
 
 impl FleetFile {
@@ -211,6 +224,25 @@ impl FleetFile {
                 .map_err(|reason| bad("failures.mtbf_hours".into(), reason))?;
             crate::limits::hours(failures.repair_hours)
                 .map_err(|reason| bad("failures.repair_hours".into(), reason))?;
+        }
+        if let Some(latency) = &self.start_latency {
+            let (median, p95) = (latency.median_seconds, latency.p95_seconds);
+            crate::limits::seconds(median)
+                .map_err(|reason| bad("start_latency.median_seconds".into(), reason))?;
+            crate::limits::seconds(p95)
+                .map_err(|reason| bad("start_latency.p95_seconds".into(), reason))?;
+            if median <= 0.0 {
+                return Err(bad(
+                    "start_latency.median_seconds".into(),
+                    format!("expected more than 0 seconds, found {median}"),
+                ));
+            }
+            if p95 < median {
+                return Err(bad(
+                    "start_latency.p95_seconds".into(),
+                    format!("expected at least the median ({median} s), found {p95}"),
+                ));
+            }
         }
         Ok(())
     }

@@ -381,6 +381,7 @@ fn assemble(machines: &[Machine], options: BuildOptions) -> FleetFile {
         users: Vec::new(),
         nodes,
         failures: None,
+        start_latency: None,
     }
 }
 

@@ -6,4 +6,4 @@ pub mod from_machines;
 pub mod queues;
 pub mod replay;
 
-pub use file::{check_budgets, FailureModel, FleetFile, NodeGroup};
+pub use file::{check_budgets, FailureModel, FleetFile, NodeGroup, StartLatency};

@@ -7,6 +7,10 @@ use alloc_core::{ClusterName, FlavorName, Job, Millis, Money, Tier, Time};
 /// (admitted, not yet running): the twin's, beside the core's `WaitReason` codes.
 pub const PROVISIONING: &str = "provisioning";
 
+/// The wait-reason code of the time a job placed on a private node takes to start computing
+/// (the fleet's `start_latency`): the twin's, as [`PROVISIONING`] is.
+pub const STARTING: &str = "starting";
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
     Finished,

@@ -160,6 +160,7 @@ impl Scenario {
                 .horizon_hours
                 .map(|h| Time(crate::limits::hours(h).unwrap_or(0))),
             failures: fleet.failures,
+            start_latency: fleet.start_latency,
             public_scale_down: engine.public_scale_down_minutes.map(minutes),
             notebooks,
             runtime: match settings.workload {

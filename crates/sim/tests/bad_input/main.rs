@@ -200,6 +200,37 @@ fn a_failure_rate_too_high_to_simulate_is_refused() {
     );
 }
 
+#[test]
+fn a_start_latency_that_cannot_be_meant_is_refused() {
+    for (latency, expected) in [
+        (
+            "{median_seconds: 0, p95_seconds: 5}",
+            "start_latency.median_seconds: expected more than 0 seconds, found 0",
+        ),
+        (
+            "{median_seconds: 10, p95_seconds: 5}",
+            "start_latency.p95_seconds: expected at least the median (10 s), found 5",
+        ),
+        (
+            "{median_seconds: -1, p95_seconds: 5}",
+            "start_latency.median_seconds: must not be negative, found -1",
+        ),
+        (
+            "{median_seconds: .nan, p95_seconds: 5}",
+            "start_latency.median_seconds: expected a number of seconds, found NaN",
+        ),
+    ] {
+        let dir = scratch("start-latency");
+        std::fs::write(dir.join("t.csv"), TRACE).unwrap();
+        std::fs::write(
+            dir.join("f.yaml"),
+            FLEET.replace("nodes:", &format!("start_latency: {latency}\nnodes:")),
+        )
+        .unwrap();
+        refused(&dir, &RUN, &[expected]);
+    }
+}
+
 // --- Path escape ---------------------------------------------------------------------------
 
 fn scenario(dir: &Path, extra: &str) -> &'static str {
