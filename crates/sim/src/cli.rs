@@ -276,7 +276,7 @@ pub struct FleetArgs {
     pub trace: Option<PathBuf>,
     /// Queues: `one` (ClusterQueue `default` with the whole fleet) or `per-vc` (one
     /// ClusterQueue and LocalQueue per `queue` of --trace — Philly's virtual clusters, ITP's
-    /// clusters — in cohort `trace`, each with --quota-rule's share; borrowing unlimited).
+    /// clusters — in cohort `trace`, each with --quota-rule's share; borrowing by --borrowing-limit).
     #[arg(long, default_value = "one")]
     pub queues: String,
     /// With `--queues per-vc`: each VC's share of every flavor is `gpu-time` (its share of the
@@ -284,6 +284,11 @@ pub struct FleetArgs {
     /// sum of those). Documented in traces/README.md.
     #[arg(long, default_value = "gpu-time")]
     pub quota_rule: String,
+    /// With `--queues per-vc`: how much each VC may borrow from the cohort beyond its own
+    /// quota, `none` (no limit: anything the others leave idle) or a percentage of its own
+    /// nominal quota such as `50%` (Kueue's borrowingLimit; `0%` forbids borrowing).
+    #[arg(long, default_value = "none")]
+    pub borrowing_limit: String,
     /// Also write the fleet's flavors and queues as Kueue objects (v1beta2) to this file, for
     /// a user to edit.
     #[arg(long, value_name = "FILE")]
@@ -310,6 +315,10 @@ pub struct ValidateArgs {
     /// `gpu-time` or `p95-demand` (with `--queues per-vc`).
     #[arg(long, default_value = "gpu-time")]
     pub quota_rule: String,
+    /// `none` or a percentage of each VC's own quota it may borrow (with `--queues per-vc`;
+    /// see `sim fleet --help`).
+    #[arg(long, default_value = "none")]
+    pub borrowing_limit: String,
     /// Policy, as for `sim run`.
     #[arg(long, default_value = "kueue-like")]
     pub policy: String,

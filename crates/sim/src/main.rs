@@ -489,7 +489,11 @@ fn fleet(args: FleetArgs) -> Result<()> {
         ("one", _) => {}
         ("per-vc", Some(jobs)) => {
             let weights = sim::fleet::queues::weights(jobs, rule);
-            shares = sim::fleet::queues::per_vc(&mut built.fleet, &weights);
+            let borrowing = args
+                .borrowing_limit
+                .parse()
+                .map_err(bad("--borrowing-limit"))?;
+            shares = sim::fleet::queues::per_vc(&mut built.fleet, &weights, borrowing);
         }
         ("per-vc", None) => {
             return Err(SimError::BadArgument {
@@ -585,7 +589,11 @@ fn validate(args: ValidateArgs) -> Result<()> {
         "one" => rows.iter_mut().for_each(|row| row.queue = "default".into()),
         "per-vc" => {
             let weights = sim::fleet::queues::weights(&rows, rule);
-            sim::fleet::queues::per_vc(&mut built.fleet, &weights);
+            let borrowing = args
+                .borrowing_limit
+                .parse()
+                .map_err(bad("--borrowing-limit"))?;
+            sim::fleet::queues::per_vc(&mut built.fleet, &weights, borrowing);
         }
         other => {
             return Err(bad("--queues")(format!(

@@ -6,7 +6,9 @@
 //! Each VC's share `s` of the fleet comes from a rule ([`QuotaRule`]); every flavor's GPU quota
 //! is `s` × the flavor's GPUs, rounded down to whole GPUs, and its CPU and memory quota the same
 //! share of the flavor's CPU and memory. Rounding leaves a few GPUs in no queue's nominal
-//! quota; borrowing has no limit, so a VC may run on anything the cohort has idle.
+//! quota. Borrowing has no limit by default, so a VC may run on anything the cohort has idle;
+//! [`Borrowing::Percent`] caps what a VC may borrow at a share of its own nominal quota (Kueue's
+//! `borrowingLimit`), down to none at 0%.
 //!
 //! - `gpu-time`: `s` = the VC's GPU-time (GPUs × recorded duration) ÷ the trace's.
 //! - `p95-demand`: `s` = the VC's 95th-percentile concurrent GPU demand (its jobs counted from
@@ -38,6 +40,35 @@ impl FromStr for QuotaRule {
             "p95-demand" => Ok(QuotaRule::P95Demand),
             other => Err(format!("expected gpu-time or p95-demand, found {other:?}")),
         }
+    }
+}
+
+/// How much a VC may borrow from the cohort beyond its nominal quota.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Borrowing {
+    /// Anything the cohort has idle.
+    #[default]
+    Unlimited,
+    /// At most this percent of its own nominal quota, per flavor and resource.
+    Percent(u32),
+}
+
+impl FromStr for Borrowing {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Self, String> {
+        if text == "none" {
+            return Ok(Borrowing::Unlimited);
+        }
+        text.strip_suffix('%')
+            .and_then(|number| number.parse::<u32>().ok())
+            .filter(|percent| *percent <= 100_000)
+            .map(Borrowing::Percent)
+            .ok_or_else(|| {
+                format!(
+                    "expected none (no limit) or a percentage of the VC's own quota such as 50%, \
+                     found {text:?}"
+                )
+            })
     }
 }
 
@@ -87,8 +118,12 @@ pub fn weights(jobs: &[TraceJob], rule: QuotaRule) -> BTreeMap<String, u128> {
 }
 
 /// Replaces `fleet`'s queues with one ClusterQueue per VC in cohort `trace`, quotas by
-/// `weights`. Returns (queue, share) pairs for the terminal.
-pub fn per_vc(fleet: &mut FleetFile, weights: &BTreeMap<String, u128>) -> Vec<(String, f64)> {
+/// `weights`, borrowing up to `borrowing`. Returns (queue, share) pairs for the terminal.
+pub fn per_vc(
+    fleet: &mut FleetFile,
+    weights: &BTreeMap<String, u128>,
+    borrowing: Borrowing,
+) -> Vec<(String, f64)> {
     let total: u128 = weights.values().sum::<u128>().max(1);
     let Some(template) = fleet.cluster_queues.first().cloned() else {
         return Vec::new();
@@ -107,7 +142,16 @@ pub fn per_vc(fleet: &mut FleetFile, weights: &BTreeMap<String, u128>) -> Vec<(S
         for flavor in &mut queue.flavors {
             for (resource, quota) in &mut flavor.resources {
                 let whole = if *resource == Resource::Gpu { 1000 } else { 1 };
-                *quota = Quota::nominal(scale(quota.nominal, whole));
+                let nominal = scale(quota.nominal, whole);
+                *quota = Quota {
+                    borrowing_limit: match borrowing {
+                        Borrowing::Unlimited => None,
+                        Borrowing::Percent(percent) => {
+                            Some(nominal.saturating_mul(u64::from(percent)) / 100 / whole * whole)
+                        }
+                    },
+                    ..Quota::nominal(nominal)
+                };
             }
         }
         queues.push(queue);
@@ -163,22 +207,26 @@ pub fn kueue_yaml(fleet: &FleetFile) -> String {
         );
         for flavor in &queue.flavors {
             let _ = writeln!(text, "    - name: \"{}\"\n      resources:", flavor.flavor);
-            let get = |resource| flavor.resources.get(&resource).map_or(0, |q| q.nominal);
-            let _ = writeln!(
-                text,
-                "      - name: nvidia.com/gpu\n        nominalQuota: {}",
-                get(Resource::Gpu) / 1000
-            );
-            let _ = writeln!(
-                text,
-                "      - name: cpu\n        nominalQuota: {}m",
-                get(Resource::Cpu)
-            );
-            let _ = writeln!(
-                text,
-                "      - name: memory\n        nominalQuota: {}Mi",
-                get(Resource::Memory)
-            );
+            for (resource, name, unit) in [
+                (Resource::Gpu, "nvidia.com/gpu", ""),
+                (Resource::Cpu, "cpu", "m"),
+                (Resource::Memory, "memory", "Mi"),
+            ] {
+                let quota = flavor.resources.get(&resource);
+                // the model counts GPUs in milli-GPU; Kueue in whole GPUs
+                let shown = |value: u64| match resource {
+                    Resource::Gpu => value / 1000,
+                    _ => value,
+                };
+                let _ = writeln!(
+                    text,
+                    "      - name: {name}\n        nominalQuota: {}{unit}",
+                    shown(quota.map_or(0, |q| q.nominal))
+                );
+                if let Some(limit) = quota.and_then(|q| q.borrowing_limit) {
+                    let _ = writeln!(text, "        borrowingLimit: {}{unit}", shown(limit));
+                }
+            }
         }
     }
     for local in &fleet.local_queues {
@@ -233,13 +281,60 @@ mod tests {
         )
         .unwrap_or_else(|e| panic!("{e}"));
         let jobs = [job("1e5", 0, 3000, 1), job("vc-b", 0, 1000, 1)];
-        let shares = per_vc(&mut built.fleet, &weights(&jobs, QuotaRule::GpuTime));
+        let shares = per_vc(
+            &mut built.fleet,
+            &weights(&jobs, QuotaRule::GpuTime),
+            Borrowing::Unlimited,
+        );
         assert_eq!(shares.len(), 2);
         assert_eq!(built.fleet.cluster_queues.len(), 2);
         // 3/4 of each flavor's 8 GPUs, rounded down to whole GPUs.
         let gpu = built.fleet.cluster_queues[0].flavors[0].resources[&Resource::Gpu].nominal;
         assert_eq!(gpu, 6000);
         let text = kueue_yaml(&built.fleet);
+        let objects = kueue_model::parse(&dir.join("kueue.yaml"), &text)
+            .unwrap_or_else(|e| panic!("{e}\n{text}"));
+        assert_eq!(objects.flavors.len(), 2);
+        built.fleet.resolve(&list).unwrap_or_else(|e| panic!("{e}"));
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn a_borrowing_limit_is_a_share_of_each_vcs_own_quota_and_reaches_kueue() {
+        assert_eq!("none".parse(), Ok(Borrowing::Unlimited));
+        assert_eq!("50%".parse(), Ok(Borrowing::Percent(50)));
+        assert!("50".parse::<Borrowing>().is_err());
+        let dir = std::env::temp_dir().join(format!("vc-borrow-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).ok();
+        let list = dir.join("machines.csv");
+        std::fs::write(
+            &list,
+            "machineId, number of GPUs, single GPU mem\nm0,8, 12GB\nm1,8, 24GB\n",
+        )
+        .ok();
+        let mut built = crate::fleet::from_machines::build(
+            crate::fleet::from_machines::MachineList::Philly,
+            &list,
+            crate::fleet::replay::BuildOptions::default(),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let jobs = [job("vc-a", 0, 3000, 1), job("vc-b", 0, 1000, 1)];
+        per_vc(
+            &mut built.fleet,
+            &weights(&jobs, QuotaRule::GpuTime),
+            Borrowing::Percent(50),
+        );
+        // vc-a: 6 of each flavor's 8 GPUs, and may borrow 3 more; vc-b: 2, and 1 more
+        let gpu = |queue: usize| {
+            built.fleet.cluster_queues[queue].flavors[0].resources[&Resource::Gpu].clone()
+        };
+        assert_eq!((gpu(0).nominal, gpu(0).borrowing_limit), (6000, Some(3000)));
+        assert_eq!((gpu(1).nominal, gpu(1).borrowing_limit), (2000, Some(1000)));
+        let text = kueue_yaml(&built.fleet);
+        assert!(
+            text.contains("nominalQuota: 6\n        borrowingLimit: 3\n"),
+            "{text}"
+        );
         let objects = kueue_model::parse(&dir.join("kueue.yaml"), &text)
             .unwrap_or_else(|e| panic!("{e}\n{text}"));
         assert_eq!(objects.flavors.len(), 2);
