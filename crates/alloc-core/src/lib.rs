@@ -106,6 +106,7 @@ pub mod state;
 pub mod testing;
 pub mod units;
 mod view;
+pub mod warm_pool;
 
 pub use burst::{BurstMode, BurstPolicy, NoBurst, Payer, WaitRule};
 pub use clock::SCORE_RECHECK;
@@ -127,3 +128,4 @@ pub use running::{Evicting, Running};
 pub use scheduler::Scheduler;
 pub use score::{Ordering, Score, ScoreBreakdown, ScoreWeights};
 pub use units::*;
+pub use warm_pool::{ColdStart, WarmPoolRule, WarmPoolSize};

@@ -366,7 +366,9 @@ pub struct CompareArgs {
     /// keep-alive=<duration> (notebook GPU kept after a cell), burst-after=<duration>,
     /// packing=best-fit|worst-fit|fgd|fgd-pack, max-loss=<duration>|none,
     /// max-evictions=<count>|none, min-run=<duration>, eviction-cost=grows|flat, e.g.
-    /// tiered-burst@keep-alive=10m (one override per policy here: commas separate policies).
+    /// tiered-burst@keep-alive=10m; warm-pool=auto|<count> (notebook slices started ahead of
+    /// demand, per-cell policies only). A comma-separated `key=value` without `@` adds an
+    /// override to the policy before it: tiered-burst@keep-alive=5m,warm-pool=auto.
     #[arg(long, value_delimiter = ',')]
     pub policies: Vec<String>,
     /// Output directory [default: out/<scenario name>-compare]: one folder per policy plus
