@@ -107,6 +107,7 @@ pub mod state;
 pub mod testing;
 pub mod units;
 mod view;
+pub mod warm_pool;
 
 pub use backfill::Backfill;
 pub use burst::{BurstMode, BurstPolicy, NoBurst, Payer, WaitRule};
@@ -129,3 +130,4 @@ pub use running::{Evicting, Running};
 pub use scheduler::Scheduler;
 pub use score::{Ordering, Score, ScoreBreakdown, ScoreWeights};
 pub use units::*;
+pub use warm_pool::{ColdStart, WarmPoolRule, WarmPoolSize};

@@ -101,7 +101,7 @@ fn compare(args: CompareArgs) -> Result<()> {
     let policies = if from_file {
         scenario.compare_policies()
     } else {
-        args.policies
+        sim::scenario::baseline::join_overrides(&args.policies)
     };
     let out = args
         .out

@@ -35,6 +35,8 @@ pub enum Event {
     CellDone { session: usize, generation: u64 },
     /// A session's idle lease is released unless a cell came meanwhile.
     LeaseRelease { session: usize, generation: u64 },
+    /// The notebook warm pools are re-sized to their recent demand.
+    PoolTick,
     /// A scheduling cycle.
     Cycle,
     /// A row of the time series.
@@ -50,7 +52,9 @@ impl Event {
             | Event::CellDone { .. }
             | Event::LeaseRelease { .. } => Phase::Release,
             Event::NodeUp(_) | Event::LeaseReady { .. } => Phase::Fleet,
-            Event::Arrival(_) | Event::SessionOpen(_) | Event::CellArrive(_) => Phase::Arrival,
+            Event::Arrival(_) | Event::SessionOpen(_) | Event::CellArrive(_) | Event::PoolTick => {
+                Phase::Arrival
+            }
             Event::Cycle => Phase::Cycle,
             Event::Sample => Phase::Sample,
         }
@@ -60,7 +64,11 @@ impl Event {
     pub fn keeps_run_alive(&self) -> bool {
         !matches!(
             self,
-            Event::NodeDown(_) | Event::PublicRelease { .. } | Event::Cycle | Event::Sample
+            Event::NodeDown(_)
+                | Event::PublicRelease { .. }
+                | Event::Cycle
+                | Event::Sample
+                | Event::PoolTick
         )
     }
 }

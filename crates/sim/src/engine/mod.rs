@@ -13,6 +13,7 @@ mod showback;
 mod start_latency;
 mod to_core;
 mod two_phase;
+mod warm_pool;
 
 pub use accounting::{tier_index, Utilisation};
 pub use event::{Event, Phase};
@@ -389,6 +390,7 @@ impl Engine {
                     session,
                     generation,
                 } => self.lease_release(session, generation, now),
+                Event::PoolTick => self.pool_tick(now),
             }
             if let Some(fault) = self.fault.take() {
                 return Err(fault.into_error());

@@ -6,22 +6,30 @@
 //! mode ([`NotebookHold`]):
 //! - `per-cell` (the platform): a lease is asked for when a cell arrives and no lease is held;
 //!   when the cell ends the lease is kept for `keep_alive`, then released. A cell arriving
-//!   within the window runs at once on the warm lease.
+//!   within the window runs at once on the warm lease. With `lease_on_open` the first lease is
+//!   asked for when the session opens (a notebook starts its kernel then), and kept for the
+//!   window once ready.
 //! - `whole-session` (what a Kubeflow notebook with a GPU does): one whole GPU is asked for
 //!   when the session opens and held until the user closes it.
 //!
 //! Each new lease pays `cold_start` (container and CUDA context) plus `restore` (reloading the
-//! session's state) before a cell can compute. A cell's latency (its `wait` in `jobs.csv`) is
-//! therefore queueing + cold start + restore on a new lease, and zero on a warm one. A lease
+//! session's state) before a cell can compute (alloc-core's [`alloc_core::ColdStart`] model
+//! gives both). Under `per-cell`, a *warm pool* ([`super::warm_pool`]) may hold slices already
+//! past their cold start: a cell that finds no lease takes one and pays only the restore. A
+//! cell's latency (its `wait` in `jobs.csv`) is therefore queueing + cold start + restore on a
+//! new lease, the restore on a pool slice, and zero on a warm lease. A lease
 //! stopped by preemption or a node failure loses the running cell's compute (cells do not
 //! checkpoint); the lease goes back to the queue and the cell reruns when it is placed again.
 //! Idle GPU time is what leases held while no cell computed and no lease was starting up.
 
+use super::warm_pool::{class_of, Pools};
 use super::{Engine, Event};
 use crate::record::jobs::{JobRecord, Outcome};
 use crate::runtime_model::Start;
 use crate::workload::Session;
-use alloc_core::{GpuRequest, Input, Job, JobId, Millis, Time, VramMib};
+use alloc_core::{
+    GpuRequest, Input, Job, JobId, Millis, Time, VramMib, WarmPoolRule, WarmPoolSize,
+};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -45,15 +53,26 @@ pub struct NotebookOptions {
     pub cold_start: Millis,
     /// Reloading the session's state onto a new lease.
     pub restore: Millis,
+    /// `per-cell` only: a session's first lease is asked for when it opens (and held for
+    /// `keep_alive` once ready), rather than when its first cell comes.
+    pub lease_on_open: bool,
+    /// `per-cell` only: how many pre-started slices each class of sessions keeps.
+    pub warm_pool: WarmPoolSize,
+    pub pool_rule: WarmPoolRule,
 }
 
+/// The engine's neutral mechanics: no keep-alive, no pool, the documented cold-start model.
+/// Scenario files default to the platform's settings instead (`scenario::file::NotebookSettings`).
 impl Default for NotebookOptions {
     fn default() -> Self {
         NotebookOptions {
             hold: NotebookHold::PerCell,
             keep_alive: Millis::ZERO,
-            cold_start: Millis::seconds(20),
-            restore: Millis::seconds(15),
+            cold_start: alloc_core::ColdStart::default().start(),
+            restore: alloc_core::ColdStart::default().restore(),
+            lease_on_open: false,
+            warm_pool: WarmPoolSize::Fixed(0),
+            pool_rule: WarmPoolRule::default(),
         }
     }
 }
@@ -66,6 +85,10 @@ pub struct NotebookStats {
     pub cold_starts: u64,
     /// Cells that ran on a lease kept warm.
     pub warm_starts: u64,
+    /// Cells that ran on a slice taken from a warm pool (they paid only the restore).
+    pub pool_starts: u64,
+    /// Slices the warm pools asked the scheduler for.
+    pub pool_slices: u64,
     /// Times a preemption evicted a lease, and the most times one lease was evicted.
     pub lease_preemptions: u64,
     pub lease_max_preemptions: u32,
@@ -88,36 +111,41 @@ impl NotebookStats {
 pub(super) struct Notebooks {
     pub(super) options: NotebookOptions,
     sessions: Vec<Session>,
-    states: Vec<SessionState>,
+    pub(super) states: Vec<SessionState>,
+    /// Each session's warm-pool class (empty without a pool).
+    pub(super) classes: Vec<String>,
     /// Lease job → session index.
-    leases: BTreeMap<JobId, usize>,
-    next_lease: u64,
+    pub(super) leases: BTreeMap<JobId, usize>,
+    pub(super) next_lease: u64,
     /// Cells that finished or were rejected.
     records: Vec<JobRecord>,
-    stats: NotebookStats,
+    pub(super) stats: NotebookStats,
+    pub(super) pools: Pools,
 }
 
 #[derive(Default)]
-struct SessionState {
+pub(super) struct SessionState {
     next_cell: usize,
-    cell: Option<CellInFlight>,
-    lease: Option<Lease>,
+    pub(super) cell: Option<CellInFlight>,
+    pub(super) lease: Option<Lease>,
     /// Bumped whenever a scheduled session event may have become stale.
     generation: u64,
 }
 
-struct CellInFlight {
+pub(super) struct CellInFlight {
     index: usize,
-    record: JobRecord,
-    computing_since: Option<Time>,
+    pub(super) record: JobRecord,
+    pub(super) computing_since: Option<Time>,
 }
 
-struct Lease {
-    id: JobId,
-    milli: u64,
+pub(super) struct Lease {
+    pub(super) id: JobId,
+    pub(super) milli: u64,
     /// Where the lease runs, once placed; cells are planned on it.
-    placed: Option<Start>,
-    ready: bool,
+    pub(super) placed: Option<Start>,
+    pub(super) ready: bool,
+    /// Taken from a warm pool and not stopped since: its start-up was the restore alone.
+    pub(super) from_pool: bool,
 }
 
 impl Notebooks {
@@ -126,9 +154,16 @@ impl Notebooks {
         options: NotebookOptions,
         first_lease: JobId,
     ) -> Self {
+        let pooled =
+            options.hold == NotebookHold::PerCell && options.warm_pool != WarmPoolSize::Fixed(0);
         Notebooks {
             options,
             states: sessions.iter().map(|_| SessionState::default()).collect(),
+            classes: match pooled {
+                true => sessions.iter().map(|s| class_of(&s.template)).collect(),
+                false => Vec::new(),
+            },
+            pools: Pools::default(),
             stats: NotebookStats {
                 sessions: sessions.len() as u64,
                 ..NotebookStats::default()
@@ -145,7 +180,7 @@ impl Notebooks {
     }
 
     pub(super) fn is_lease(&self, id: JobId) -> bool {
-        self.leases.contains_key(&id)
+        self.leases.contains_key(&id) || self.pools.is_slice(id)
     }
 
     /// Cell records, every cell of every session included (those that never ran are
@@ -189,7 +224,14 @@ impl Engine {
             return;
         };
         let arrive = now + first.think;
-        if self.notebooks.options.hold == NotebookHold::WholeSession {
+        let options = self.notebooks.options;
+        // Opening a notebook starts its kernel: under `per-cell` with `lease_on_open`, its
+        // first lease starts then too, and is kept `keep_alive` once ready if no cell comes.
+        let on_open = match options.hold {
+            NotebookHold::WholeSession => true,
+            NotebookHold::PerCell => options.lease_on_open && options.keep_alive > Millis::ZERO,
+        };
+        if on_open {
             self.submit_lease(s, now);
         }
         self.push(arrive, Event::CellArrive(s));
@@ -219,7 +261,11 @@ impl Engine {
                 self.compute_cell(s, now);
             }
             Some(_) => {}
-            None => self.submit_lease(s, now),
+            None => {
+                if !self.pool_demand(s, now) {
+                    self.submit_lease(s, now);
+                }
+            }
         }
     }
 
@@ -266,6 +312,7 @@ impl Engine {
             milli,
             placed: None,
             ready: false,
+            from_pool: false,
         });
         self.jobs.insert(super::JobState::new(job.clone()));
         if self.apply(Input::JobSubmitted(job), now).is_some() {
@@ -275,6 +322,9 @@ impl Engine {
 
     /// The scheduler placed lease `id`; it can serve cells once started up.
     pub(super) fn lease_started(&mut self, id: JobId, begins: Time, start: Start) {
+        let Some(start) = self.pool_slice_started_or(id, begins, start) else {
+            return;
+        };
         let Some(&s) = self.notebooks.leases.get(&id) else {
             return;
         };
@@ -294,6 +344,9 @@ impl Engine {
 
     /// Lease `id` finished starting up, unless it was stopped since (`attempt` differs).
     pub(super) fn lease_ready(&mut self, id: JobId, attempt: u32, now: Time) {
+        if self.pool_slice_ready(id, attempt, now) {
+            return;
+        }
         let current = self.jobs.get(&id).is_some_and(|j| j.attempt_no == attempt);
         let Some(&s) = self.notebooks.leases.get(&id) else {
             return;
@@ -307,13 +360,31 @@ impl Engine {
             return;
         };
         lease.ready = true;
-        if state
-            .cell
-            .as_ref()
-            .is_some_and(|c| c.computing_since.is_none())
-        {
-            self.notebooks.stats.cold_starts += 1;
-            self.compute_cell(s, now);
+        let from_pool = lease.from_pool;
+        match &state.cell {
+            Some(cell) if cell.computing_since.is_none() => {
+                match from_pool {
+                    true => self.notebooks.stats.pool_starts += 1,
+                    false => self.notebooks.stats.cold_starts += 1,
+                }
+                self.compute_cell(s, now);
+            }
+            Some(_) => {}
+            // Started when the session opened, before its first cell: kept for the
+            // keep-alive window, as after a cell.
+            None if self.notebooks.options.hold == NotebookHold::PerCell => {
+                state.generation += 1;
+                let generation = state.generation;
+                let hold = self.notebooks.options.keep_alive;
+                self.push(
+                    now + hold,
+                    Event::LeaseRelease {
+                        session: s,
+                        generation,
+                    },
+                );
+            }
+            None => {}
         }
     }
 
@@ -438,6 +509,9 @@ impl Engine {
     /// Lease `id` was stopped (preempted, or its node failed) and is pending again. The
     /// running cell loses its compute; an idle per-cell lease is withdrawn instead.
     pub(super) fn lease_stopped(&mut self, id: JobId, preempted: bool, now: Time) {
+        if self.pool_slice_stopped(id, now) {
+            return;
+        }
         let Some(&s) = self.notebooks.leases.get(&id) else {
             return;
         };
@@ -447,6 +521,7 @@ impl Engine {
         if let Some(lease) = state.lease.as_mut() {
             lease.placed = None;
             lease.ready = false;
+            lease.from_pool = false;
         }
         match state.cell.as_mut() {
             Some(cell) => {
@@ -475,6 +550,9 @@ impl Engine {
     /// The scheduler rejected lease `id`: the session's cells can never run. Returns how many
     /// cells that settles.
     pub(super) fn lease_rejected(&mut self, id: JobId, reason: &str, now: Time) -> u64 {
+        if self.pool_slice_rejected(id) {
+            return 0;
+        }
         let Some(&s) = self.notebooks.leases.get(&id) else {
             return 0;
         };

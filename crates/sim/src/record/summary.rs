@@ -64,8 +64,8 @@ fn utilisation(u: &Utilisation) -> Value {
     })
 }
 
-/// Notebook figures: cells by outcome, cell latency (queueing + cold start + restore, zero on
-/// a warm lease), and the GPU time sessions held, computed on, or left idle.
+/// Notebook figures: cells by outcome, cell latency (queueing + cold start + restore, the
+/// restore alone on a warm-pool slice, zero on a warm lease), and the GPU time sessions held, computed on, or left idle.
 fn notebook(cells: &[&JobRecord], stats: &NotebookStats) -> Value {
     let count = |outcome: Outcome| cells.iter().filter(|r| r.outcome == outcome).count();
     let mut latency: Vec<u64> = cells.iter().filter_map(|r| r.wait()).map(|m| m.0).collect();
@@ -80,6 +80,8 @@ fn notebook(cells: &[&JobRecord], stats: &NotebookStats) -> Value {
         },
         "cold_starts": stats.cold_starts,
         "warm_starts": stats.warm_starts,
+        "pool_starts": stats.pool_starts,
+        "pool_slices": stats.pool_slices,
         "cell_latency_ms": distribution(&mut latency),
         "held_gpu_hours": hours(stats.held_gpu_ms),
         "busy_gpu_hours": hours(stats.busy_gpu_ms),

@@ -13,7 +13,8 @@
 //! | `tiered-burst` | as configured | scored | the same | by the burst rule, after 30 min, sooner near a deadline | per cell |
 //!
 //! Every alloc-core preset (`starburst-gpus`, `scored-fair-share`, …) is accepted too. A name
-//! may carry overrides after `@`: `tiered-burst@keep-alive=10m,burst-after=15m`; the guards
+//! may carry overrides after `@`: `tiered-burst@keep-alive=10m,warm-pool=auto,burst-after=15m`
+//! (`warm-pool`: `auto`, `0` or a count, per-cell policies only); the guards
 //! against preemption that does not pay are `max-loss`, `max-evictions`, `min-run` and
 //! `eviction-cost`; `backfill=off|on|<reservations per flavor>` and `backfill-min-gpus=<n>`
 //! set alloc-core's reservations for large jobs (`Policy::backfill`).
@@ -24,7 +25,8 @@ use alloc_core::burst::{BurstMode, BurstPolicy, Rescue, Term, WaitRule};
 use alloc_core::placement::MpsPacking;
 use alloc_core::preemption::{PreemptionPolicy, ReclaimWithinCohort, WithinClusterQueue};
 use alloc_core::score::{Ordering, ScoreWeights};
-use alloc_core::{Millis, Policy, QueueingStrategy, Time};
+use alloc_core::warm_pool::MAX_POOL;
+use alloc_core::{Millis, Policy, QueueingStrategy, Time, WarmPoolSize};
 
 /// The six policies `sim compare` runs when none are named.
 pub const BASELINES: [&str; 6] = [
@@ -46,6 +48,10 @@ pub struct Baseline {
     pub queueing: Option<QueueingStrategy>,
     /// Keep-alive for per-cell notebook leases, overriding the scenario's.
     pub keep_alive: Option<Millis>,
+    /// The notebook warm pool's size, overriding the scenario's.
+    pub warm_pool: Option<WarmPoolSize>,
+    /// Whether a session's first lease starts when it opens, overriding the scenario's.
+    pub lease_on_open: Option<bool>,
 }
 
 /// Resolves `spec` (`name` or `name@key=value,…`).
@@ -63,6 +69,24 @@ pub fn baseline(spec: &str) -> Result<Baseline> {
         })?;
     }
     Ok(baseline)
+}
+
+/// Policies from a comma-split list: an item `key=value` without `@` is one more override of
+/// the policy before it (`tiered-burst@keep-alive=5m`, `warm-pool=auto` →
+/// `tiered-burst@keep-alive=5m,warm-pool=auto`), since no policy name holds `=`. One before any
+/// policy is kept as it is, and refused as an unknown policy.
+pub fn join_overrides(items: &[String]) -> Vec<String> {
+    let mut policies: Vec<String> = Vec::new();
+    for item in items {
+        match policies.last_mut() {
+            Some(last) if item.contains('=') && !item.contains('@') => {
+                last.push(if last.contains('@') { ',' } else { '@' });
+                last.push_str(item);
+            }
+            _ => policies.push(item.clone()),
+        }
+    }
+    policies
 }
 
 /// Every name [`baseline`] accepts.
@@ -83,6 +107,8 @@ fn named(name: &str) -> Option<Baseline> {
         notebook_hold: NotebookHold::PerCell,
         queueing: None,
         keep_alive: None,
+        warm_pool: None,
+        lease_on_open: None,
     };
     // Kueue's behaviour: the queues' own rules (from their objects), these for a queue the
     // short fleet form leaves without, and none of the platform's guards.
@@ -119,6 +145,22 @@ fn apply(baseline: &mut Baseline, pair: &str) -> std::result::Result<(), String>
         .ok_or_else(|| format!("override {pair:?} is not key=value"))?;
     match key {
         "keep-alive" => baseline.keep_alive = Some(duration(value)?),
+        "warm-pool" => {
+            if baseline.notebook_hold != NotebookHold::PerCell {
+                return Err("warm-pool needs a policy that leases GPUs per cell".into());
+            }
+            baseline.warm_pool = Some(warm_pool(value)?);
+        }
+        "lease-on-open" => {
+            if baseline.notebook_hold != NotebookHold::PerCell {
+                return Err("lease-on-open needs a policy that leases GPUs per cell".into());
+            }
+            baseline.lease_on_open = Some(match value {
+                "yes" => true,
+                "no" => false,
+                other => return Err(format!("lease-on-open {other:?}: yes or no")),
+            });
+        }
         "burst-after" => {
             let burst = &mut baseline.policy.burst;
             if burst.mode == BurstMode::Never {
@@ -199,13 +241,29 @@ fn apply(baseline: &mut Baseline, pair: &str) -> std::result::Result<(), String>
         }
         other => {
             return Err(format!(
-                "unknown override {other:?}; known: keep-alive, burst-after, packing, min-run, \
-                 max-evictions, max-loss, eviction-cost, backfill, backfill-min-gpus, order, \
-                 rescue, reserve, rescue-cap, queue-ahead, term, pace"
+                "unknown override {other:?}; known: keep-alive, warm-pool, lease-on-open, \
+                 burst-after, packing, min-run, max-evictions, max-loss, eviction-cost, backfill, \
+                 backfill-min-gpus, order, rescue, reserve, rescue-cap, queue-ahead, term, pace"
             ))
         }
     }
     Ok(())
+}
+
+/// `auto` or a count of slices per class of sessions (0: no pool).
+fn warm_pool(text: &str) -> std::result::Result<WarmPoolSize, String> {
+    if text == "auto" {
+        return Ok(WarmPoolSize::Auto);
+    }
+    match text.parse::<u32>() {
+        Ok(count) if count <= MAX_POOL => Ok(WarmPoolSize::Fixed(count)),
+        Ok(count) => Err(format!(
+            "warm-pool {count}: at most {MAX_POOL} slices per class of sessions"
+        )),
+        Err(_) => Err(format!(
+            "warm-pool {text:?} is not auto or a count of slices (0: no pool)"
+        )),
+    }
 }
 
 /// The rescue rule's overrides: `rescue=on|off`, `reserve=90%`, `rescue-cap=10%`,
@@ -343,8 +401,53 @@ mod tests {
         assert!(baseline("never-burst@burst-after=10m").is_err());
         assert!(baseline("tiered-burst@colour=red").is_err());
         assert!(baseline("tiered-burst@keep-alive=soon").is_err());
+        let b = baseline("tiered-burst@keep-alive=5m,warm-pool=auto").unwrap();
+        assert_eq!(b.warm_pool, Some(WarmPoolSize::Auto));
+        let b = baseline("tiered-burst@warm-pool=0").unwrap();
+        assert_eq!(b.warm_pool, Some(WarmPoolSize::Fixed(0)));
+        let b = baseline("tiered-burst@warm-pool=3").unwrap();
+        assert_eq!(b.warm_pool, Some(WarmPoolSize::Fixed(3)));
+        assert_eq!(baseline("tiered-burst").unwrap().warm_pool, None);
+        let b = baseline("tiered-burst@lease-on-open=no").unwrap();
+        assert_eq!(b.lease_on_open, Some(false));
+        assert!(baseline("tiered-burst@lease-on-open=maybe").is_err());
+        assert!(baseline("static-notebook@lease-on-open=yes").is_err());
+        for bad in [
+            "tiered-burst@warm-pool=lots",
+            "tiered-burst@warm-pool=-1",
+            "tiered-burst@warm-pool=65",
+            "static-notebook@warm-pool=auto",
+        ] {
+            let error = baseline(bad).unwrap_err().to_string();
+            assert!(error.contains("warm-pool"), "{bad}: {error}");
+        }
         assert!(baseline("no-such-policy").is_err());
         assert!(baseline("starburst-gpus").is_ok());
+    }
+
+    #[test]
+    fn a_split_list_keeps_each_policys_overrides() {
+        let items: Vec<String> = [
+            "static-notebook",
+            "tiered-burst@keep-alive=5m",
+            "warm-pool=auto",
+            "tiered-burst",
+            "warm-pool=2",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        assert_eq!(
+            join_overrides(&items),
+            [
+                "static-notebook",
+                "tiered-burst@keep-alive=5m,warm-pool=auto",
+                "tiered-burst@warm-pool=2"
+            ]
+        );
+        let orphan = join_overrides(&["warm-pool=2".to_string()]);
+        assert_eq!(orphan, ["warm-pool=2"]);
+        assert!(baseline(&orphan[0]).is_err());
     }
 
     #[test]

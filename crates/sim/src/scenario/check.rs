@@ -1,11 +1,67 @@
 //! A scenario's settings checked as the file is read: every value that cannot be meant is
 //! refused naming the file, the line of its key and the field, instead of being clamped.
 
-use super::file::{ScenarioFile, WorkloadSource};
+use super::file::{ScenarioFile, WarmPoolSetting, WorkloadSource};
 use super::Scenario;
 use crate::error::{Result, SimError};
 use crate::limits;
 use std::path::Path;
+
+/// The warm pool and restore figures: the field at fault and why.
+fn notebook_pool(
+    notebooks: &super::file::NotebookSettings,
+) -> std::result::Result<(), (&'static str, String)> {
+    let state = notebooks.session_state_gib;
+    if !(0.0..=65_536.0).contains(&state) {
+        return Err((
+            "notebooks.session_state_gib",
+            format!("must be between 0 and 65536 GiB, found {state}"),
+        ));
+    }
+    let bandwidth = notebooks.restore_gib_per_second;
+    if !(bandwidth > 0.0 && bandwidth <= 10_000.0) {
+        return Err((
+            "notebooks.restore_gib_per_second",
+            format!("must be above 0 and at most 10000 GiB/s, found {bandwidth}"),
+        ));
+    }
+    match &notebooks.warm_pool {
+        WarmPoolSetting::Word(word) if word != "auto" => {
+            return Err((
+                "notebooks.warm_pool",
+                format!("expected auto or a count of slices, found {word:?}"),
+            ))
+        }
+        WarmPoolSetting::Count(count) if *count > alloc_core::warm_pool::MAX_POOL => {
+            return Err((
+                "notebooks.warm_pool",
+                format!(
+                    "at most {} slices per class of sessions, found {count}",
+                    alloc_core::warm_pool::MAX_POOL
+                ),
+            ))
+        }
+        _ => {}
+    }
+    let quantile = notebooks.warm_pool_quantile;
+    if !(quantile > 0.0 && quantile < 1.0) {
+        return Err((
+            "notebooks.warm_pool_quantile",
+            format!("must be between 0 and 1 (exclusive), found {quantile}"),
+        ));
+    }
+    limits::minutes(notebooks.warm_pool_max_idle_minutes)
+        .map_err(|reason| ("notebooks.warm_pool_max_idle_minutes", reason))?;
+    let window = notebooks.warm_pool_window_minutes;
+    limits::minutes(window).map_err(|reason| ("notebooks.warm_pool_window_minutes", reason))?;
+    if window <= 0.0 {
+        return Err((
+            "notebooks.warm_pool_window_minutes",
+            format!("must be positive, found {window}"),
+        ));
+    }
+    Ok(())
+}
 
 /// Checks `file` (read from `path`, whose text is `text`).
 pub(super) fn settings(file: &ScenarioFile, path: &Path, text: &str) -> Result<()> {
@@ -30,10 +86,27 @@ pub(super) fn settings(file: &ScenarioFile, path: &Path, text: &str) -> Result<(
     let notebooks = &file.notebooks;
     limits::minutes(notebooks.keep_alive_minutes)
         .map_err(|reason| bad("notebooks.keep_alive_minutes", reason))?;
-    limits::seconds(notebooks.cold_start_seconds)
-        .map_err(|reason| bad("notebooks.cold_start_seconds", reason))?;
-    limits::seconds(notebooks.restore_seconds)
-        .map_err(|reason| bad("notebooks.restore_seconds", reason))?;
+    for (field, value) in [
+        (
+            "notebooks.container_start_seconds",
+            Some(notebooks.container_start_seconds),
+        ),
+        (
+            "notebooks.cuda_context_seconds",
+            Some(notebooks.cuda_context_seconds),
+        ),
+        (
+            "notebooks.restore_fixed_seconds",
+            Some(notebooks.restore_fixed_seconds),
+        ),
+        ("notebooks.cold_start_seconds", notebooks.cold_start_seconds),
+        ("notebooks.restore_seconds", notebooks.restore_seconds),
+    ] {
+        if let Some(value) = value {
+            limits::seconds(value).map_err(|reason| bad(field, reason))?;
+        }
+    }
+    notebook_pool(notebooks).map_err(|(field, reason)| bad(field, reason))?;
     let price = file.showback.private_gpu_hour_price;
     if !(0.0..=1e6).contains(&price) {
         return Err(bad(

@@ -154,25 +154,110 @@ fn native() -> String {
     "native".into()
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
+/// How a notebook cell gets its GPU: the keep-alive window, the warm pool and the cold-start
+/// model (scenarios/README.md, "Notebook sessions", gives the figures' sources).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct NotebookSettings {
     /// How long the platform keeps an idle notebook's GPU share after a cell ends.
     pub keep_alive_minutes: f64,
-    /// Starting a notebook's GPU container and CUDA context.
-    pub cold_start_seconds: f64,
-    /// Reloading a session's state onto a new GPU.
-    pub restore_seconds: f64,
+    /// Per-cell policies: a session's first GPU lease starts when the notebook opens (as its
+    /// kernel does) and is kept `keep_alive_minutes` once ready, instead of when its first
+    /// cell runs.
+    pub lease_on_open: bool,
+    /// Pre-started GPU slices each class of sessions keeps (per-cell policies only): `auto`
+    /// (sized from the recent demand rate), or a count (0: no pool).
+    pub warm_pool: WarmPoolSetting,
+    /// `auto`: the share of lease demands that should find a slice ready (0 < q < 1).
+    pub warm_pool_quantile: f64,
+    /// `auto`: no pool while a slice would wait longer than this on average for a cell.
+    pub warm_pool_max_idle_minutes: f64,
+    /// `auto`: the trailing window lease demands are counted in to estimate their rate.
+    pub warm_pool_window_minutes: f64,
+    /// Starting a lease's container, its image already on the node.
+    pub container_start_seconds: f64,
+    /// Creating the CUDA context and loading the framework's GPU kernels.
+    pub cuda_context_seconds: f64,
+    /// The restore's fixed part: starting the kernel and deserialising its variables.
+    pub restore_fixed_seconds: f64,
+    /// A session's state in the checkpoint store, in GiB.
+    pub session_state_gib: f64,
+    /// The checkpoint store's read bandwidth for one session, in GiB per second.
+    pub restore_gib_per_second: f64,
+    /// Replaces container start + CUDA context with this total, when set.
+    pub cold_start_seconds: Option<f64>,
+    /// Replaces the restore model (fixed + state ÷ bandwidth) with this total, when set.
+    pub restore_seconds: Option<f64>,
 }
 
 impl Default for NotebookSettings {
     fn default() -> Self {
+        let model = alloc_core::ColdStart::default();
+        let rule = alloc_core::WarmPoolRule::default();
+        let seconds = |m: alloc_core::Millis| m.0 as f64 / 1000.0;
         NotebookSettings {
-            keep_alive_minutes: 0.0,
-            cold_start_seconds: 20.0,
-            restore_seconds: 15.0,
+            // Measured on notebook-day and semester-peak (scenarios/README.md, "Notebook
+            // sessions"): these meet cell latency p95 ≤ 10 s with idle GPU time well under
+            // 40% of a whole GPU per session.
+            keep_alive_minutes: 15.0,
+            lease_on_open: true,
+            warm_pool: WarmPoolSetting::Word("auto".to_string()),
+            warm_pool_quantile: f64::from(rule.quantile_permille) / 1000.0,
+            warm_pool_max_idle_minutes: rule.max_idle.0 as f64 / 60_000.0,
+            warm_pool_window_minutes: rule.window.0 as f64 / 60_000.0,
+            container_start_seconds: seconds(model.container),
+            cuda_context_seconds: seconds(model.cuda_context),
+            restore_fixed_seconds: seconds(model.restore_fixed),
+            session_state_gib: model.state_mib as f64 / 1024.0,
+            restore_gib_per_second: model.restore_mib_per_s as f64 / 1024.0,
+            cold_start_seconds: None,
+            restore_seconds: None,
         }
     }
+}
+
+impl NotebookSettings {
+    /// The cold-start model these settings describe. Values were checked when the file was
+    /// read (`check::settings`), so conversions here only round.
+    pub fn cold_start_model(&self) -> alloc_core::ColdStart {
+        let ms = |s: f64| alloc_core::Millis(crate::limits::seconds(s).unwrap_or(0));
+        alloc_core::ColdStart {
+            container: ms(self.container_start_seconds),
+            cuda_context: ms(self.cuda_context_seconds),
+            restore_fixed: ms(self.restore_fixed_seconds),
+            state_mib: (self.session_state_gib * 1024.0).round() as u64,
+            restore_mib_per_s: (self.restore_gib_per_second * 1024.0).round().max(1.0) as u64,
+        }
+    }
+
+    /// The warm pool's size setting; a word other than `auto` (refused when the file is
+    /// checked) means no pool.
+    pub fn warm_pool_size(&self) -> alloc_core::WarmPoolSize {
+        match &self.warm_pool {
+            WarmPoolSetting::Count(count) => alloc_core::WarmPoolSize::Fixed(*count),
+            WarmPoolSetting::Word(word) if word == "auto" => alloc_core::WarmPoolSize::Auto,
+            WarmPoolSetting::Word(_) => alloc_core::WarmPoolSize::Fixed(0),
+        }
+    }
+
+    /// The `auto` sizing rule's parameters.
+    pub fn warm_pool_rule(&self) -> alloc_core::WarmPoolRule {
+        let ms = |m: f64| alloc_core::Millis(crate::limits::minutes(m).unwrap_or(0));
+        alloc_core::WarmPoolRule {
+            quantile_permille: (self.warm_pool_quantile * 1000.0).round() as u32,
+            max_idle: ms(self.warm_pool_max_idle_minutes),
+            window: ms(self.warm_pool_window_minutes),
+        }
+    }
+}
+
+/// `auto` or a count of slices.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum WarmPoolSetting {
+    Count(u32),
+    /// `auto`; any other word is refused when the file is checked.
+    Word(String),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize, JsonSchema)]

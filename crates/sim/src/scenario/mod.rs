@@ -143,13 +143,27 @@ impl Scenario {
         // Checked when the file was loaded (`check::settings`): never negative, NaN or huge.
         let minutes = |m: f64| Millis(crate::limits::minutes(m).unwrap_or(0));
         let seconds = |s: f64| Millis(crate::limits::seconds(s).unwrap_or(0));
+        let model = settings.notebooks.cold_start_model();
         let notebooks = NotebookOptions {
             hold: baseline.notebook_hold,
             keep_alive: baseline
                 .keep_alive
                 .unwrap_or_else(|| minutes(settings.notebooks.keep_alive_minutes)),
-            cold_start: seconds(settings.notebooks.cold_start_seconds),
-            restore: seconds(settings.notebooks.restore_seconds),
+            cold_start: settings
+                .notebooks
+                .cold_start_seconds
+                .map_or(model.start(), seconds),
+            restore: settings
+                .notebooks
+                .restore_seconds
+                .map_or(model.restore(), seconds),
+            lease_on_open: baseline
+                .lease_on_open
+                .unwrap_or(settings.notebooks.lease_on_open),
+            warm_pool: baseline
+                .warm_pool
+                .unwrap_or_else(|| settings.notebooks.warm_pool_size()),
+            pool_rule: settings.notebooks.warm_pool_rule(),
         };
         let engine = &settings.engine;
         let options = EngineOptions {

@@ -329,6 +329,26 @@ fn negative_or_nan_scenario_durations_and_budgets_are_refused_naming_their_line(
             "s.yaml:5: notebooks.restore_seconds: must not be negative",
         ),
         (
+            "notebooks:\n  warm_pool: lots\n",
+            "s.yaml:6: notebooks.warm_pool: expected auto or a count of slices, found \"lots\"",
+        ),
+        (
+            "notebooks: {warm_pool: 65}\n",
+            "s.yaml:5: notebooks.warm_pool: at most 64 slices",
+        ),
+        (
+            "notebooks: {restore_gib_per_second: 0}\n",
+            "s.yaml:5: notebooks.restore_gib_per_second: must be above 0",
+        ),
+        (
+            "notebooks: {warm_pool_quantile: 1}\n",
+            "s.yaml:5: notebooks.warm_pool_quantile: must be between 0 and 1",
+        ),
+        (
+            "notebooks: {container_start_seconds: -1}\n",
+            "s.yaml:5: notebooks.container_start_seconds: must not be negative",
+        ),
+        (
             "engine: {public_scale_down_minutes: -10}\n",
             "s.yaml:5: engine.public_scale_down_minutes: must not be negative",
         ),

@@ -31,9 +31,13 @@ fn a_scenario_logs_its_inputs_changes_no_output_and_replays_identically() {
     let (with, without, log) = (dir.join("with"), dir.join("without"), dir.join("log.jsonl"));
     let scenario = scenario("notebook-day");
     let run = |out: &Path, log: Option<&Path>| {
+        // Without keep-alive every cell asks for a lease and the warm pool is busy: a log
+        // with thousands of decisions, pool slices among them.
         let mut args = vec![
             "--scenario",
             scenario.to_str().unwrap(),
+            "--policy",
+            "tiered-burst@keep-alive=0,lease-on-open=no",
             "--out",
             out.to_str().unwrap(),
         ];

@@ -3,7 +3,7 @@
 
 use super::fleet_path;
 use alloc_core::testing::JobBuilder;
-use alloc_core::{JobId, Millis, Time};
+use alloc_core::{JobId, Millis, Time, WarmPoolSize};
 use proptest::prelude::*;
 use sim::engine::{EngineOptions, NotebookHold, NotebookOptions, RunOutput};
 use sim::fleet::{FailureModel, FleetFile};
@@ -63,6 +63,7 @@ fn run_with(
             keep_alive,
             cold_start: COLD,
             restore: RESTORE,
+            ..NotebookOptions::default()
         },
         ..EngineOptions::default()
     };
@@ -265,4 +266,87 @@ proptest! {
         }
         prop_assert!(output.notebook.busy_gpu_ms <= output.notebook.held_gpu_ms);
     }
+}
+
+/// Sessions whose every cell comes after the keep-alive window, on a pool that keeps one
+/// slice (so that the test does not hang on the demand-rate rule).
+fn pooled(workload: Workload, warm_pool: WarmPoolSize) -> RunOutput {
+    let options = EngineOptions {
+        seed: Seed(1),
+        notebooks: NotebookOptions {
+            hold: NotebookHold::PerCell,
+            keep_alive: Millis::ZERO,
+            cold_start: COLD,
+            restore: RESTORE,
+            warm_pool,
+            ..NotebookOptions::default()
+        },
+        ..EngineOptions::default()
+    };
+    simulate(plan(workload, options), |_, _| {}).unwrap().0
+}
+
+#[test]
+fn a_cell_served_from_the_warm_pool_skips_the_cold_start() {
+    let workload = Workload {
+        jobs: Vec::new(),
+        sessions: vec![session(1, Time(0), cells(&[60, 600, 600], 30), 1)],
+    };
+    let output = pooled(workload.clone(), WarmPoolSize::Fixed(1));
+    let cells = cell_records(&output);
+    // The first cell finds the pool empty (it fills on the first demand) and starts cold;
+    // the slice asked for then is ready long before the next cell, which pays only the
+    // restore, and so does the third, from the slice the second one's take asked for.
+    assert_eq!(cells[0].wait(), Some(COLD + RESTORE));
+    assert_eq!(cells[1].wait(), Some(RESTORE));
+    assert_eq!(cells[2].wait(), Some(RESTORE));
+    assert_eq!(
+        (
+            output.notebook.cold_starts,
+            output.notebook.pool_starts,
+            output.notebook.warm_starts
+        ),
+        (1, 2, 0)
+    );
+    // Without a pool the same cells all start cold.
+    let cold = pooled(workload, WarmPoolSize::Fixed(0));
+    assert!(cell_records(&cold)
+        .iter()
+        .all(|c| c.wait() == Some(COLD + RESTORE)));
+    assert_eq!(cold.notebook.pool_starts, 0);
+    assert_eq!(cold.notebook.pool_slices, 0);
+}
+
+#[test]
+fn a_pool_slice_waiting_for_a_cell_counts_as_idle() {
+    let workload = Workload {
+        jobs: Vec::new(),
+        sessions: vec![session(1, Time(0), cells(&[60, 600, 600], 30), 1)],
+    };
+    let without = pooled(workload.clone(), WarmPoolSize::Fixed(0));
+    let with = pooled(workload, WarmPoolSize::Fixed(1));
+    assert!(
+        without.notebook.idle_gpu_hours() < 1e-6,
+        "nothing held idle"
+    );
+    // Each demand (a cell finding no lease) asks for a slice, ready COLD later; it then waits
+    // for the next cell, and the last one until the run ends with the third cell. Those
+    // waits are idle; the slices' start-ups and the taken slices' restores are set-up.
+    let cells = cell_records(&with);
+    let submit = |i: usize| cells[i].job.submit_time;
+    let end = cells[2].end.unwrap();
+    let waits = [
+        submit(1).since(submit(0) + COLD),
+        submit(2).since(submit(1) + COLD),
+        end.since(submit(2) + COLD),
+    ];
+    assert!(waits[0] >= Millis::seconds(600), "{waits:?}");
+    let idle_s: u64 = waits.iter().map(|w| w.0).sum::<u64>() / 1000;
+    let expected = gpu_hours(idle_s, 500);
+    let idle = with.notebook.idle_gpu_hours();
+    assert!(
+        (idle - expected).abs() < 1e-3,
+        "idle {idle} GPU-h, expected {expected} ({waits:?})"
+    );
+    assert_eq!(with.notebook.pool_slices, 3);
 }

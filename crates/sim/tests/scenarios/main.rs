@@ -139,7 +139,7 @@ fn a_parallel_comparison_equals_a_sequential_one() {
     let scenario = Scenario::load(path.to_str().unwrap(), None).unwrap();
     let policies: Vec<String> = [
         "static-notebook",
-        "tiered-burst",
+        "tiered-burst@keep-alive=0,lease-on-open=no,warm-pool=0",
         "tiered-burst@keep-alive=10m",
     ]
     .iter()
@@ -152,7 +152,7 @@ fn a_parallel_comparison_equals_a_sequential_one() {
     for file in [
         "compare.csv",
         "report.html",
-        "tiered-burst/jobs.csv",
+        "tiered-burst_keep-alive_10m/jobs.csv",
         "static-notebook/summary.json",
     ] {
         let a = std::fs::read(dir.join("parallel").join(file)).unwrap();
