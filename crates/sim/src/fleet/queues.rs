@@ -325,9 +325,8 @@ mod tests {
             Borrowing::Percent(50),
         );
         // vc-a: 6 of each flavor's 8 GPUs, and may borrow 3 more; vc-b: 2, and 1 more
-        let gpu = |queue: usize| {
-            built.fleet.cluster_queues[queue].flavors[0].resources[&Resource::Gpu].clone()
-        };
+        let gpu =
+            |queue: usize| built.fleet.cluster_queues[queue].flavors[0].resources[&Resource::Gpu];
         assert_eq!((gpu(0).nominal, gpu(0).borrowing_limit), (6000, Some(3000)));
         assert_eq!((gpu(1).nominal, gpu(1).borrowing_limit), (2000, Some(1000)));
         let text = kueue_yaml(&built.fleet);
