@@ -17,7 +17,6 @@
 //! the quota or nodes of one of its flavors, so the cycle stays cheap with many alike pending
 //! jobs and decides exactly as it would afresh.
 
-use crate::backfill::Reservations;
 use crate::decision::{Decision, WaitReason};
 use crate::ids::FlavorName;
 use crate::memo::CycleMemo;
@@ -55,7 +54,7 @@ impl Scheduler {
     /// Decides for every pending job (admissions booked at once) and reports the decisions
     /// that changed since the last report, with the next instant the clock could change one.
     pub fn cycle(&mut self, now: Time) -> Cycle {
-        let (changes, next_change, _) = self.cycle_with(now, true, Report::Changes);
+        let (changes, next_change) = self.cycle_with(now, true, Report::Changes);
         Cycle {
             changes,
             next_change,
@@ -66,17 +65,6 @@ impl Scheduler {
     /// shell that starts afresh needs, and what [`Scheduler::cycle`]'s changes add up to.
     pub fn decide_all(&mut self, now: Time) -> Vec<Decision> {
         self.cycle_with(now, true, Report::All).0
-    }
-
-    /// `decide_all`, with the reservations (`backfill`) still held at the end of the cycle:
-    /// each job, its node and its planned start there.
-    #[cfg(any(test, feature = "testing"))]
-    pub(crate) fn decide_all_with_reservations(
-        &mut self,
-        now: Time,
-    ) -> (Vec<Decision>, Vec<crate::testing::Reserved>) {
-        let (decisions, _, reservations) = self.cycle_with(now, true, Report::All);
-        (decisions, reservations.planned())
     }
 
     /// The cycle deciding each job afresh, without the memo: what `decide_all` must equal.
@@ -90,7 +78,7 @@ impl Scheduler {
         now: Time,
         memo: bool,
         report: Report,
-    ) -> (Vec<Decision>, Option<Time>, Reservations) {
+    ) -> (Vec<Decision>, Option<Time>) {
         let mut decisions = Vec::new();
         self.admit_nominated(now, &mut decisions);
         let order = self.pending_order(now);
@@ -128,33 +116,10 @@ impl Scheduler {
                     Some(Some(Ok(index))) => memo.screens.get(*index),
                     _ => None,
                 };
-                if self.policy.backfill.enabled {
-                    let held = self.reserved.iter().find(|(job, _)| *job == id);
-                    match (held, reason, screened) {
-                        // it has room already, made by its preemption
-                        (_, WaitReason::VictimsStopping { .. }, _) => {}
-                        (Some((_, flavor)), _, Some(screened)) => {
-                            if let Some(flavor) = config.flavors.get(flavor) {
-                                let (job, queue) = (&waiting.job, screened.queue);
-                                memo.reservations.plan_again(&view, job, queue, flavor);
-                            }
-                        }
-                        (None, WaitReason::NoFlavorFits { misses }, Some(screened)) => {
-                            let (job, queue) = (&waiting.job, screened.queue);
-                            let candidates = &screened.candidates;
-                            memo.reservations
-                                .reserve(&view, job, queue, candidates, misses);
-                        }
-                        _ => {}
-                    }
-                }
                 let (job, progress) = (&waiting.job, &waiting.progress);
                 let mut next = memo.next_change;
                 view.wait_may_change(job, progress, &decision, screened, now, &mut next);
                 memo.next_change = next;
-            }
-            if !matches!(decision, Decision::Wait { .. }) {
-                memo.reservations.release(id);
             }
             memo.after(&self.flavors_changed_by(&decision));
             match &decision {
@@ -180,8 +145,6 @@ impl Scheduler {
                 decisions.push(decision);
             }
         }
-        let reservations = std::mem::take(&mut memo.reservations);
-        self.reserved = reservations.kept();
         let mut next = memo.next_change;
         for (class, answer) in memo.fresh {
             self.screenings.keep(class, answer);
@@ -194,7 +157,7 @@ impl Scheduler {
         if blocked_by_head {
             self.view().heads_may_change(now, &mut next);
         }
-        (decisions, next.get(), reservations)
+        (decisions, next.get())
     }
 
     /// The flavors whose quota or nodes `decision` changes once applied: the flavor it books

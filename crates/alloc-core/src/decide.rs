@@ -67,7 +67,6 @@ impl View<'_> {
             rooms,
             evictable,
             next_change,
-            reservations,
             ..
         } = memo;
         let screened = &screens[index];
@@ -128,23 +127,10 @@ impl View<'_> {
                 Some(Some((_, reason))) => reason.clone(),
                 // A class opened after the memo was sized has no slot: worked out, not kept.
                 slot => match self.assign(job, queue, candidates, rooms) {
-                    Ok(placement) if reservations.is_empty() => {
+                    Ok(placement) => {
                         return Decision::Admit {
                             job: job.id,
                             placement,
-                        }
-                    }
-                    // Not kept as no room: the next job of the request may end in time.
-                    Ok(placement) => {
-                        let ask = (job, progress, queue, candidates);
-                        match self.backfill(ask, placement, reservations, rooms, now) {
-                            Ok(placement) => {
-                                return Decision::Admit {
-                                    job: job.id,
-                                    placement,
-                                }
-                            }
-                            Err(held) => held,
                         }
                     }
                     Err(reason) => {
@@ -156,10 +142,7 @@ impl View<'_> {
                 },
             };
             // No room as things stand: step 5 may make room by preemption, step 6 may rent it.
-            // A held job has room without evicting anybody: it waits for the reservation, or
-            // a shorter run, or bursts.
-            let held = matches!(reason, WaitReason::HeldForReservation { .. });
-            if self.policy.preemption.enabled && !held {
+            if self.policy.preemption.enabled {
                 let within = self.policy.preemption.rules(queue).within_cluster_queue;
                 let key = PreemptionKey::of(class, job, within);
                 if !no_preemption.knows(&key) {

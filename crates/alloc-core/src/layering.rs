@@ -7,7 +7,6 @@
 /// Each step module's path and source.
 const STEPS: &[(&str, &str)] = &[
     ("assign.rs", include_str!("assign.rs")),
-    ("backfill.rs", include_str!("backfill.rs")),
     ("burst/mod.rs", include_str!("burst/mod.rs")),
     ("burst/offers.rs", include_str!("burst/offers.rs")),
     ("burst/outlook.rs", include_str!("burst/outlook.rs")),

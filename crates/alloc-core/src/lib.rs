@@ -68,7 +68,6 @@
 #![warn(missing_docs)]
 
 mod assign;
-pub mod backfill;
 pub mod burst;
 mod chains;
 mod classes;
@@ -109,7 +108,6 @@ pub mod units;
 mod view;
 pub mod warm_pool;
 
-pub use backfill::Backfill;
 pub use burst::{BurstMode, BurstPolicy, NoBurst, Payer, WaitRule};
 pub use clock::SCORE_RECHECK;
 pub use cycle::Cycle;

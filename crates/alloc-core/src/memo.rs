@@ -31,7 +31,6 @@
 //! `CycleMemo::new(false)` keeps no answer from one job to the next; the test suite compares
 //! cycles with and without the memo to show that it only ever saves work.
 
-use crate::backfill::Reservations;
 use crate::burst::{Ahead, Outlooks};
 use crate::chains::{Chains, Grouped};
 use crate::classes::ClassId;
@@ -233,9 +232,6 @@ pub(crate) struct CycleMemo<'c> {
     pub evictable: Evictable<'c>,
     /// Screenings worked out this cycle, for the scheduler to keep.
     pub fresh: Vec<(ClassId, Result<Screening, RejectReason>)>,
-    /// Not an answer but the cycle's plan: the reservations made so far (`backfill`), which
-    /// the jobs decided after them must not delay; kept with the memo off too.
-    pub reservations: Reservations,
     /// Not an answer: the earliest instant the clock could change one of the cycle's waits,
     /// gathered as the steps that read the clock decide.
     pub next_change: NextChange,
@@ -254,7 +250,6 @@ impl<'c> CycleMemo<'c> {
     pub(crate) fn new(keep: bool, classes: usize, config: &'c Config) -> Self {
         CycleMemo {
             fresh: Vec::new(),
-            reservations: Reservations::default(),
             next_change: NextChange::default(),
             positions: OnceCell::new(),
             config,

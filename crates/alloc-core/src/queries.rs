@@ -11,32 +11,14 @@ use crate::score::{Ordering, ScoreBreakdown, ScoreWeights, Scorer};
 use crate::units::Time;
 
 impl Scheduler {
-    /// Pending jobs in the order a cycle at `now` considers them (the jobs holding a
-    /// reservation first, see `Policy::backfill`).
+    /// Pending jobs in the order a cycle at `now` considers them.
     pub fn consideration_order(&self, now: Time) -> Vec<JobId> {
         let order = self.pending_order(now);
         order.into_iter().map(|slot| slot.job).collect()
     }
 
-    /// [`Scheduler::consideration_order`], as the slots the cycle finds the jobs in: the jobs
-    /// holding a reservation (`backfill`) first, in the order they got it, then the policy's
-    /// order. A reserved job is decided before the jobs its reservation may hold back, so it
-    /// never starts after one of them was held for it in vain, and which jobs hold one does
-    /// not move with the scores.
+    /// [`Scheduler::consideration_order`], as the slots the cycle finds the jobs in.
     pub(crate) fn pending_order(&self, now: Time) -> Vec<Slot> {
-        let mut order = self.policy_order(now);
-        if !self.reserved.is_empty() {
-            let place = |slot: &Slot| self.reserved.iter().position(|(job, _)| *job == slot.job);
-            let (mut first, rest): (Vec<Slot>, Vec<Slot>) =
-                order.into_iter().partition(|slot| place(slot).is_some());
-            first.sort_by_key(|slot| place(slot));
-            first.extend(rest);
-            order = first;
-        }
-        order
-    }
-
-    fn policy_order(&self, now: Time) -> Vec<Slot> {
         match &self.policy.ordering {
             Ordering::PriorityFifo => self.queue_order.values().copied().collect(),
             Ordering::Scored(weights) => {

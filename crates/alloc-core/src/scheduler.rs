@@ -58,9 +58,6 @@ pub struct Scheduler {
     /// When the clock could next change what a preemption search finds, as worked out at
     /// the first instant: kept until the running jobs change (`clock`).
     pub(crate) victims_clock: Option<(Time, Option<Time>)>,
-    /// The pending jobs holding a reservation (`backfill`) and on which flavor, in the
-    /// order they were made: planned again at the start of every cycle until they start.
-    pub(crate) reserved: Vec<(JobId, FlavorName)>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -106,7 +103,6 @@ impl Scheduler {
             nominations: BTreeSet::new(),
             resync: None,
             victims_clock: None,
-            reserved: Vec::new(),
         })
     }
 

@@ -3,7 +3,6 @@
 //! event sequences, a brute-force oracle on tiny fleets, and pinned regressions.
 #![allow(clippy::unwrap_used)]
 
-mod backfill;
 mod burst;
 mod cycle;
 mod explain;

@@ -383,7 +383,6 @@ impl Run {
         head_job_gains_from_capacity(&self.s, now)?;
         let pending: Vec<Job> = self.s.pending().cloned().collect();
         let nominated_before: Vec<JobId> = self.s.nominated().collect();
-        let reserved_before = alloc_core::testing::reserved_jobs(&self.s);
         let overruns_before = self.s.quota_overruns();
         let preempting = self.s.policy().preemption.enabled;
         let before = preempting.then(|| self.s.clone());
@@ -391,9 +390,7 @@ impl Run {
         let mut all_told = self.s.clone();
         self.trace.push(Traced::Cycle(now));
         let cycle = self.s.cycle(now);
-        let (decisions, reserved) =
-            alloc_core::testing::decide_all_with_reservations(&mut all_told, now);
-        crate::backfill::check_reservations_hold(&all_told, &reserved, &decisions, now)?;
+        let decisions = all_told.decide_all(now);
         self.outcomes.push(Outcome::Cycle(decisions.clone()));
         self.check_changes(&decisions, &cycle)?;
 
@@ -467,14 +464,6 @@ impl Run {
             // a score order: the cycle's own order, checked against the queue's jobs below
             pending.sort_by_key(|job| ids.iter().position(|id| *id == job.id));
         }
-        // jobs holding a reservation come first, in the order they got it
-        let reserved_at = |job: &Job| reserved_before.iter().position(|id| *id == job.id);
-        let (mut first, rest): (Vec<Job>, Vec<Job>) = pending
-            .into_iter()
-            .partition(|job| reserved_at(job).is_some());
-        first.sort_by_key(|job| reserved_at(job));
-        first.extend(rest);
-        let pending = first;
         let expected: Vec<JobId> = pending.iter().map(|j| j.id).collect();
         prop_assert_eq!(
             ids,
