@@ -327,9 +327,14 @@ impl View<'_> {
                     continue;
                 }
             };
-            if spend.must_meet.is_some_and(|deadline| quote.end > deadline) {
-                fail(Stage::Deadline, NoBurst::PublicTooLate);
-                continue;
+            if let Some(deadline) = spend.must_meet {
+                if quote.end > deadline {
+                    fail(Stage::Deadline, NoBurst::PublicTooLate);
+                    continue;
+                }
+                // The quote ends later as the clock moves on: once it passes the deadline, a
+                // rescue here fails for that instead of what fails it now.
+                next.at(now + Millis(deadline.since(quote.end).0.saturating_add(1)));
             }
             let funds = funds.get_or_init(|| Funds::of(self, job, spend));
             if let Err(why) = funds.afford(job, quote.cost, quote.reserved, now) {
