@@ -274,9 +274,21 @@ pub struct FleetArgs {
     /// and `--queues per-vc`.
     #[arg(long)]
     pub trace: Option<PathBuf>,
+    #[command(flatten)]
+    pub queues: QueueArgs,
+    /// Also write the fleet's flavors and queues as Kueue objects (v1beta2) to this file, for
+    /// a user to edit.
+    #[arg(long, value_name = "FILE")]
+    pub kueue_out: Option<PathBuf>,
+}
+
+/// How a fleet built for a trace gets its queues (`sim fleet`, `sim validate`).
+#[derive(Debug, Args)]
+pub struct QueueArgs {
     /// Queues: `one` (ClusterQueue `default` with the whole fleet) or `per-vc` (one
-    /// ClusterQueue and LocalQueue per `queue` of --trace — Philly's virtual clusters, ITP's
-    /// clusters — in cohort `trace`, each with --quota-rule's share; borrowing by --borrowing-limit).
+    /// ClusterQueue and LocalQueue per `queue` of the trace — Philly's virtual clusters, ITP's
+    /// clusters — in cohort `trace`, each with --quota-rule's share; borrowing by
+    /// --borrowing-limit).
     #[arg(long, default_value = "one")]
     pub queues: String,
     /// With `--queues per-vc`: each VC's share of every flavor is `gpu-time` (its share of the
@@ -289,10 +301,6 @@ pub struct FleetArgs {
     /// nominal quota such as `50%` (Kueue's borrowingLimit; `0%` forbids borrowing).
     #[arg(long, default_value = "none")]
     pub borrowing_limit: String,
-    /// Also write the fleet's flavors and queues as Kueue objects (v1beta2) to this file, for
-    /// a user to edit.
-    #[arg(long, value_name = "FILE")]
-    pub kueue_out: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -309,16 +317,8 @@ pub struct ValidateArgs {
     /// The machine list file.
     #[arg(long)]
     pub machine_list: PathBuf,
-    /// `one` queue, or `per-vc` (see `sim fleet --help`).
-    #[arg(long, default_value = "one")]
-    pub queues: String,
-    /// `gpu-time` or `p95-demand` (with `--queues per-vc`).
-    #[arg(long, default_value = "gpu-time")]
-    pub quota_rule: String,
-    /// `none` or a percentage of each VC's own quota it may borrow (with `--queues per-vc`;
-    /// see `sim fleet --help`).
-    #[arg(long, default_value = "none")]
-    pub borrowing_limit: String,
+    #[command(flatten)]
+    pub queues: QueueArgs,
     /// Policy, as for `sim run`.
     #[arg(long, default_value = "kueue-like")]
     pub policy: String,

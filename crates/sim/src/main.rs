@@ -1,7 +1,7 @@
 use clap::Parser;
 use sim::cli::{
-    Cli, Command, CompareArgs, FleetArgs, GenerateArgs, ImportArgs, PackArgs, ReplayInputsArgs,
-    RunArgs, ScenarioArgs, SchemaArgs, SweepArgs, SweepOneArgs, ValidateArgs,
+    Cli, Command, CompareArgs, FleetArgs, GenerateArgs, ImportArgs, PackArgs, QueueArgs,
+    ReplayInputsArgs, RunArgs, ScenarioArgs, SchemaArgs, SweepArgs, SweepOneArgs, ValidateArgs,
 };
 use sim::engine::EngineOptions;
 use sim::fleet::FleetFile;
@@ -482,32 +482,19 @@ fn fleet(args: FleetArgs) -> Result<()> {
     };
     let options = sim::fleet::replay::BuildOptions { speeds, tiers };
     let mut built = sim::fleet::from_machines::build(format, &args.input, options)?;
-    let rule: sim::fleet::queues::QuotaRule =
-        args.quota_rule.parse().map_err(bad("--quota-rule"))?;
-    let mut shares = Vec::new();
-    match (args.queues.as_str(), &trace) {
-        ("one", _) => {}
-        ("per-vc", Some(jobs)) => {
+    let shares = match (per_vc(&args.queues)?, &trace) {
+        (None, _) => Vec::new(),
+        (Some((rule, borrowing)), Some(jobs)) => {
             let weights = sim::fleet::queues::weights(jobs, rule);
-            let borrowing = args
-                .borrowing_limit
-                .parse()
-                .map_err(bad("--borrowing-limit"))?;
-            shares = sim::fleet::queues::per_vc(&mut built.fleet, &weights, borrowing);
+            sim::fleet::queues::per_vc(&mut built.fleet, &weights, borrowing)
         }
-        ("per-vc", None) => {
+        (Some(_), None) => {
             return Err(SimError::BadArgument {
                 flag: "--queues".into(),
                 reason: "per-vc needs --trace: the VCs and their quotas come from it".into(),
             })
         }
-        (other, _) => {
-            return Err(SimError::BadArgument {
-                flag: "--queues".into(),
-                reason: format!("expected one or per-vc, found {other:?}"),
-            })
-        }
-    }
+    };
     if let Some(path) = &args.kueue_out {
         let text = sim::fleet::queues::kueue_yaml(&built.fleet);
         std::fs::write(path, text).map_err(|e| SimError::io(path, e))?;
@@ -540,7 +527,7 @@ fn fleet(args: FleetArgs) -> Result<()> {
     if !shares.is_empty() {
         eprintln!(
             "queues: one per VC in cohort trace, quota by {}",
-            args.quota_rule
+            args.queues.quota_rule
         );
         for (queue, share) in shares {
             eprintln!("  {queue:<40} {:>6.2}%", share * 100.0);
@@ -568,6 +555,29 @@ fn pack(args: PackArgs) -> Result<()> {
     Ok(())
 }
 
+/// `--queues`, `--quota-rule` and `--borrowing-limit` read: `None` for one queue, the rule
+/// and borrowing limit for one queue per VC.
+fn per_vc(
+    args: &QueueArgs,
+) -> Result<Option<(sim::fleet::queues::QuotaRule, sim::fleet::queues::Borrowing)>> {
+    let bad = |flag: &str| {
+        let flag = flag.to_string();
+        move |reason: String| SimError::BadArgument { flag, reason }
+    };
+    let rule = args.quota_rule.parse().map_err(bad("--quota-rule"))?;
+    let borrowing = args
+        .borrowing_limit
+        .parse()
+        .map_err(bad("--borrowing-limit"))?;
+    match args.queues.as_str() {
+        "one" => Ok(None),
+        "per-vc" => Ok(Some((rule, borrowing))),
+        other => Err(bad("--queues")(format!(
+            "expected one or per-vc, found {other:?}"
+        ))),
+    }
+}
+
 fn validate(args: ValidateArgs) -> Result<()> {
     let bad = |flag: &str| {
         let flag = flag.to_string();
@@ -576,8 +586,7 @@ fn validate(args: ValidateArgs) -> Result<()> {
     let format: sim::trace::Format = args.format.parse().map_err(bad("--format"))?;
     let machines: sim::fleet::from_machines::MachineList =
         args.machines.parse().map_err(bad("--machines"))?;
-    let rule: sim::fleet::queues::QuotaRule =
-        args.quota_rule.parse().map_err(bad("--quota-rule"))?;
+    let queues = per_vc(&args.queues)?;
     let report = sim::trace::import(format, &args.inputs, false)?;
     let mut rows = report.jobs;
     let options = sim::fleet::replay::BuildOptions {
@@ -585,20 +594,11 @@ fn validate(args: ValidateArgs) -> Result<()> {
         tiers: sim::fleet::replay::Tiers::for_jobs(&rows),
     };
     let mut built = sim::fleet::from_machines::build(machines, &args.machine_list, options)?;
-    match args.queues.as_str() {
-        "one" => rows.iter_mut().for_each(|row| row.queue = "default".into()),
-        "per-vc" => {
+    match queues {
+        None => rows.iter_mut().for_each(|row| row.queue = "default".into()),
+        Some((rule, borrowing)) => {
             let weights = sim::fleet::queues::weights(&rows, rule);
-            let borrowing = args
-                .borrowing_limit
-                .parse()
-                .map_err(bad("--borrowing-limit"))?;
             sim::fleet::queues::per_vc(&mut built.fleet, &weights, borrowing);
-        }
-        other => {
-            return Err(bad("--queues")(format!(
-                "expected one or per-vc, found {other:?}"
-            )))
         }
     }
     let baseline = sim::scenario::baseline::baseline(&args.policy)?;
@@ -665,9 +665,9 @@ fn validate(args: ValidateArgs) -> Result<()> {
         rows.len(),
         args.machines,
         built.gpus,
-        args.queues,
-        if args.queues == "per-vc" {
-            format!(" by {}", args.quota_rule)
+        args.queues.queues,
+        if queues.is_some() {
+            format!(" by {}", args.queues.quota_rule)
         } else {
             String::new()
         },
