@@ -1,8 +1,16 @@
-//! Engine event throughput: a seeded synthetic 2,000-job workload (the department job mix)
-//! replayed on the bundled department fleet under the default policy, end to end — events
-//! popped, cycles run, decisions applied, records kept. Throughput is in events.
+//! Engine event throughput, end to end — events popped, cycles run, decisions applied,
+//! records kept; throughput is in events:
+//! - a seeded synthetic 2,000-job workload (the department job mix) replayed on the bundled
+//!   department fleet under the default policy;
+//! - a saturated replay shaped like Philly on 448 GPUs (issue 24): 224 two-GPU nodes, one
+//!   StrictFIFO queue, 20,000 jobs of Philly's sizes arriving at 1.5× what the fleet serves,
+//!   so that the backlog grows to thousands, under `fifo` (Kueue's order, StrictFIFO).
 
+use alloc_core::testing::{ConfigBuilder, JobBuilder, NodeBuilder};
+use alloc_core::{Millis, Policy, Quota, Tier, Time};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
 use sim::engine::{Engine, EngineOptions};
 use sim::fleet::FleetFile;
 use sim::rng::Seed;
@@ -51,5 +59,71 @@ fn engine(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, engine);
+/// Philly-like jobs: mostly one GPU, a tail up to 16; log-uniform runtimes from a minute to
+/// two days; arrivals spaced so that the fleet is offered 1.5× its GPU-time.
+fn saturating_jobs(count: u64, gpus: u64) -> Vec<alloc_core::Job> {
+    let mut rng = ChaCha8Rng::seed_from_u64(benches::SEED);
+    let mut specs: Vec<(u32, u64)> = (0..count)
+        .map(|_| {
+            let size = [1, 1, 1, 1, 1, 1, 1, 2, 2, 4, 8, 16][rng.gen_range(0..12)];
+            let minutes = (rng.gen_range(0.0f64..(2.0 * 24.0 * 60.0f64).ln())).exp();
+            (size, (minutes * 60_000.0) as u64)
+        })
+        .collect();
+    let work: u64 = specs.iter().map(|(size, ms)| u64::from(*size) * ms).sum();
+    let span = work * 2 / (3 * gpus);
+    let mut now = 0;
+    specs
+        .drain(..)
+        .enumerate()
+        .map(|(index, (size, runtime))| {
+            now += rng.gen_range(0..=2 * span / count);
+            JobBuilder::gpus(size)
+                .id(index as u64 + 1)
+                .queue("q")
+                .tier(Tier::Bronze)
+                .submitted(Time(now))
+                .runtime(Millis(runtime.max(60_000)))
+                .build()
+        })
+        .collect()
+}
+
+fn saturated(c: &mut Criterion) {
+    let (nodes, gpus_per_node) = (224u32, 2u32);
+    let gpus = u64::from(nodes * gpus_per_node);
+    let config = ConfigBuilder::new()
+        .private_flavor("philly", Tier::Bronze)
+        .queue("q", &[("philly", Quota::nominal(gpus * 1000))])
+        .strict_fifo()
+        .build();
+    let fleet: Vec<_> = (0..nodes)
+        .map(|node| NodeBuilder::new(&format!("node-{node}"), "philly", gpus_per_node).build())
+        .collect();
+    let jobs = saturating_jobs(20_000, gpus);
+    let build = || match Engine::new(
+        config.clone(),
+        Policy::default(),
+        fleet.clone(),
+        Workload::batch(jobs.clone()),
+        EngineOptions::default(),
+    ) {
+        Ok(engine) => engine,
+        Err(error) => panic!("bench engine: {error}"),
+    };
+    let events = match build().run(|_, _| {}) {
+        Ok(output) => output.events,
+        Err(error) => panic!("bench engine: {error}"),
+    };
+    let mut group = c.benchmark_group("engine");
+    group.sample_size(10);
+    group.measurement_time(Duration::from_secs(20));
+    group.throughput(Throughput::Elements(events));
+    group.bench_function("saturated_strict_fifo_448_gpus_20000_jobs", |b| {
+        b.iter_batched(build, |engine| engine.run(|_, _| {}), BatchSize::LargeInput)
+    });
+    group.finish();
+}
+
+criterion_group!(benches, engine, saturated);
 criterion_main!(benches);

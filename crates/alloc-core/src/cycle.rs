@@ -20,15 +20,11 @@
 use crate::decision::{Decision, WaitReason};
 use crate::ids::FlavorName;
 use crate::memo::CycleMemo;
+use crate::order::PendingKey;
 use crate::scheduler::Scheduler;
 use crate::units::Time;
+use crate::walk::Walk;
 use std::sync::Arc;
-
-/// The cycle reads jobs this many at a time, a block ahead of the one it decides: the order
-/// scatters the jobs in memory, and reading a block's jobs together lets their cache misses
-/// overlap one another and the decisions before them (reading one job ahead at a time gained
-/// ≈4% of a cycle over 10k waiting jobs; a block at a time ≈3% more).
-const READ_AHEAD: usize = 8;
 
 /// What a cycle reports to its shell.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -81,6 +77,12 @@ impl Scheduler {
     ) -> (Vec<Decision>, Option<Time>) {
         let mut decisions = Vec::new();
         self.admit_nominated(now, &mut decisions);
+        // Only a cycle that reports changes may pass quiet jobs by: their answer is the one
+        // they were last told. One that reports everything, or decides without the memo (to
+        // check the memo against), meets them all again.
+        if report == Report::All || !memo {
+            self.queue_order.wake_all();
+        }
         let order = self.pending_order(now);
         if report == Report::All {
             decisions.reserve(order.len());
@@ -95,13 +97,12 @@ impl Scheduler {
             speeds.forget(class);
         });
         let mut memo = CycleMemo::new(memo, self.classes.bound(), &config);
-        for (at, &slot) in order.iter().enumerate() {
-            if at % READ_AHEAD == 0 {
-                let ahead = order.iter().skip(at + READ_AHEAD).take(READ_AHEAD);
-                self.pending.read_ahead(ahead.copied());
-            }
-            // Only the job being decided leaves the pending jobs, so every slot still holds
-            // its job; `at` checks anyway.
+        let mut walk = Walk::new(self, order);
+        // Jobs to hush (blocked for good) or wake (a quiet job met again that is no longer
+        // blocked), once the walk is over.
+        let (mut hush, mut wake) = (Vec::new(), Vec::new());
+        while let Some(step) = walk.next(self, &memo) {
+            let slot = step.slot;
             let Some(waiting) = self.pending.at(slot) else {
                 continue;
             };
@@ -120,6 +121,26 @@ impl Scheduler {
                 let mut next = memo.next_change;
                 view.wait_may_change(job, progress, &decision, screened, now, &mut next);
                 memo.next_change = next;
+            }
+            let key = PendingKey::of(&waiting.job);
+            let stays_blocked = matches!(
+                &decision,
+                Decision::Wait {
+                    reason: WaitReason::BlockedByHead { .. },
+                    ..
+                }
+            ) && memo.keeps()
+                && view.may_stay_quiet(waiting);
+            match (&decision, step.quiet) {
+                (
+                    Decision::Wait {
+                        reason: WaitReason::BlockedByHead { queue },
+                        ..
+                    },
+                    false,
+                ) if stays_blocked => hush.push((queue.clone(), key)),
+                (_, true) if !stays_blocked => wake.push(key),
+                _ => {}
             }
             memo.after(&self.flavors_changed_by(&decision));
             match &decision {
@@ -144,6 +165,12 @@ impl Scheduler {
             if changed || report == Report::All {
                 decisions.push(decision);
             }
+        }
+        for (queue, key) in hush {
+            self.queue_order.hush(&queue, key);
+        }
+        for key in wake {
+            self.queue_order.wake(key);
         }
         let mut next = memo.next_change;
         for (class, answer) in memo.fresh {

@@ -103,10 +103,9 @@ impl View<'_> {
             };
             return wait(reason, None, blocked);
         }
-        if let Some((_, head)) = blocked.iter().find(|(name, _)| **name == queue.name) {
+        if blocked.iter().any(|(name, _)| **name == queue.name) {
             let reason = WaitReason::BlockedByHead {
                 queue: queue.name.clone(),
-                head: *head,
             };
             return Decision::Wait {
                 job: job.id,

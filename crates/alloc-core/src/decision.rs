@@ -371,11 +371,12 @@ impl fmt::Display for Miss {
 #[non_exhaustive]
 pub enum WaitReason {
     /// StrictFIFO: an earlier job of the same ClusterQueue cannot start, so none behind it may.
+    /// The head is not named: it changes each time one starts, and naming it would tell every
+    /// job behind it something new each time (thousands of status writes for a controller).
+    /// The head's own wait says why the line does not move.
     BlockedByHead {
         /// The StrictFIFO ClusterQueue.
         queue: QueueName,
-        /// The earliest job of the queue that cannot start.
-        head: JobId,
     },
     /// The user is at a limit.
     UserLimit {
@@ -464,10 +465,10 @@ impl fmt::Display for Limit {
 impl fmt::Display for WaitReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            WaitReason::BlockedByHead { queue, head } => {
+            WaitReason::BlockedByHead { queue } => {
                 write!(
                     f,
-                    "queue {queue} is StrictFIFO and {head} ahead of it cannot start"
+                    "queue {queue} is StrictFIFO and the job at its head cannot start"
                 )
             }
             WaitReason::UserLimit { user, limit } => {
@@ -513,10 +514,10 @@ impl fmt::Display for WaitReason {
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Unblock {
-    /// The StrictFIFO head ahead of it starts.
+    /// The jobs ahead of it in its StrictFIFO queue start.
     HeadStarts {
-        /// The head it waits behind.
-        head: JobId,
+        /// The StrictFIFO ClusterQueue.
+        queue: QueueName,
     },
     /// A job of its user finishes, taking the user below the cap.
     UserJobFinishes {
@@ -569,7 +570,9 @@ pub enum Unblock {
 impl fmt::Display for Unblock {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Unblock::HeadStarts { head } => write!(f, "once {head} starts"),
+            Unblock::HeadStarts { queue } => {
+                write!(f, "once the jobs ahead of it in queue {queue} start")
+            }
             Unblock::UserJobFinishes { user } => write!(f, "when a job of user {user} finishes"),
             Unblock::TenantJobFinishes { tenant } => write!(f, "when a job of tenant {tenant} finishes"),
             Unblock::QuotaFrees { queue, flavor, resource, amount } => write!(
@@ -633,7 +636,9 @@ impl WaitReason {
     /// What would change the wait: the "would start ..." part of a wait's explanation.
     pub fn unblock(&self) -> Unblock {
         match self {
-            WaitReason::BlockedByHead { head, .. } => Unblock::HeadStarts { head: *head },
+            WaitReason::BlockedByHead { queue } => Unblock::HeadStarts {
+                queue: queue.clone(),
+            },
             WaitReason::UserLimit { user, .. } => Unblock::UserJobFinishes { user: user.clone() },
             WaitReason::TenantLimit { tenant, .. } => Unblock::TenantJobFinishes {
                 tenant: tenant.clone(),

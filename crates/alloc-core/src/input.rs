@@ -166,3 +166,22 @@ pub struct Applied {
     /// Jobs a resync found gone and removed.
     pub removed: Vec<JobId>,
 }
+
+impl Input {
+    /// Whether the input leaves every quiet job (blocked behind its StrictFIFO queue's head,
+    /// see `queue_order`) with the answer it had: it brings, starts or ends jobs, or bills a
+    /// burst, and changes no pending job's screening. Any other input wakes them (a job's own
+    /// progress wakes that job).
+    pub(crate) fn leaves_quiet_jobs_quiet(&self) -> bool {
+        matches!(
+            self,
+            Input::JobSubmitted(_)
+                | Input::JobFinished(_)
+                | Input::JobRequeued(_)
+                | Input::JobCancelled(_)
+                | Input::JobProgress { .. }
+                | Input::PublicBilled { .. }
+                | Input::JobAdmitted { .. }
+        )
+    }
+}

@@ -107,7 +107,9 @@ impl Scheduler {
         }
     }
 
-    /// Kueue's order holds each pending job once, under its own key and slot.
+    /// Kueue's order holds each pending job once, under its own key and slot; a quiet job
+    /// (`queue_order`) sits under its own StrictFIFO queue, was last told it is blocked there
+    /// and has nothing of its own that could change that.
     fn check_queue_order(&self, violations: &mut Vec<String>) {
         if self.queue_order.len() != self.pending.len() {
             violations.push(format!(
@@ -116,13 +118,38 @@ impl Scheduler {
                 self.pending.len()
             ));
         }
-        for (key, slot) in &self.queue_order {
-            match self.pending.at(*slot) {
-                Some(waiting) if PendingKey::of(&waiting.job) == *key => {}
-                _ => violations.push(format!(
+        for (key, slot, quiet) in self.queue_order.entries() {
+            let Some(waiting) = self
+                .pending
+                .at(slot)
+                .filter(|waiting| PendingKey::of(&waiting.job) == key)
+            else {
+                violations.push(format!(
                     "{}: the pending order's slot does not hold it",
                     key.job()
-                )),
+                ));
+                continue;
+            };
+            let Some(queue) = quiet else {
+                continue;
+            };
+            let own = self.config.cluster_queue_of(&waiting.job.queue);
+            let blocked = matches!(
+                waiting.reported.as_deref(),
+                Some(crate::decision::Decision::Wait {
+                    reason: crate::decision::WaitReason::BlockedByHead { queue: told },
+                    no_burst: None,
+                    ..
+                }) if told == queue
+            );
+            if own.is_none_or(|own| own.name != *queue)
+                || !blocked
+                || !self.view().may_stay_quiet(waiting)
+            {
+                violations.push(format!(
+                    "{}: quiet in queue {queue} without being blocked there for good",
+                    key.job()
+                ));
             }
         }
     }

@@ -70,8 +70,8 @@ impl Scheduler {
                 reservations.push((job.id, flavor.name.clone()));
             }
         }
-        for slot in self.queue_order.values() {
-            let Some(waiting) = self.pending.at(*slot) else {
+        for slot in self.queue_order.all() {
+            let Some(waiting) = self.pending.at(slot) else {
                 continue;
             };
             let job = &*waiting.job;

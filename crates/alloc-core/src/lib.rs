@@ -95,6 +95,7 @@ pub mod preemption;
 pub mod progress;
 mod protocol;
 mod queries;
+mod queue_order;
 mod quota;
 mod running;
 mod scheduler;
@@ -106,6 +107,7 @@ pub mod state;
 pub mod testing;
 pub mod units;
 mod view;
+mod walk;
 pub mod warm_pool;
 
 pub use burst::{BurstMode, BurstPolicy, NoBurst, Payer, WaitRule};

@@ -20,7 +20,7 @@ impl Scheduler {
     /// [`Scheduler::consideration_order`], as the slots the cycle finds the jobs in.
     pub(crate) fn pending_order(&self, now: Time) -> Vec<Slot> {
         match &self.policy.ordering {
-            Ordering::PriorityFifo => self.queue_order.values().copied().collect(),
+            Ordering::PriorityFifo => self.queue_order.active().collect(),
             Ordering::Scored(weights) => {
                 let mut scorer = Scorer::new(self.view(), now, weights);
                 // Kueue's order is the score's order after its first criterion, so sorting
@@ -28,7 +28,7 @@ impl Scheduler {
                 // order without comparing scores: backlogs hold thousands of equal scores
                 // (jobs submitted together at one priority). Jobs are scored where they sit
                 // in memory; reading them in Kueue's order costs more than the sort saves.
-                let kueue: Vec<Slot> = self.queue_order.values().copied().collect();
+                let kueue: Vec<Slot> = self.queue_order.all();
                 let mut keys: Vec<(u64, u32)> = self
                     .pending
                     .placed_in(&kueue)

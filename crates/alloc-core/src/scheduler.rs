@@ -10,11 +10,12 @@ use crate::ids::{CohortName, JobId, NodeName, QueueName, TenantName, UserName};
 use crate::input::{Applied, Input};
 use crate::model::{Config, GpuModel, Job, NodeSpec, Quota, Resource};
 use crate::order::PendingKey;
-use crate::pending::{Carried, PendingJobs, Slot, Waiting};
+use crate::pending::{Carried, PendingJobs, Waiting};
 use crate::placement::MixTracker;
 use crate::policy::Policy;
 use crate::progress::Progress;
 use crate::protocol::Seen;
+use crate::queue_order::QueueOrder;
 use crate::running::{Evicting, Running};
 use crate::score::SpeedCache;
 use crate::screenings::Screenings;
@@ -35,8 +36,9 @@ pub struct Scheduler {
     pub(crate) pending: PendingJobs,
     /// The pending jobs' request classes, which the cycle's memo is indexed by.
     pub(crate) classes: RequestClasses,
-    /// The pending jobs in Kueue's order, each with its slot.
-    pub(crate) queue_order: BTreeMap<PendingKey, Slot>,
+    /// The pending jobs in Kueue's order, each with its slot; those a cycle need not look
+    /// at kept apart (`queue_order`).
+    pub(crate) queue_order: QueueOrder,
     pub(crate) running: BTreeMap<JobId, Box<Running>>,
     pub(crate) spend: Spend,
     /// The request mix of recent submissions, for the fragmentation-aware MPS policies.
@@ -93,7 +95,7 @@ impl Scheduler {
             ledgers,
             pending: PendingJobs::default(),
             classes: RequestClasses::default(),
-            queue_order: BTreeMap::new(),
+            queue_order: QueueOrder::default(),
             running: BTreeMap::new(),
             spend: Spend::default(),
             mix: MixTracker::default(),
@@ -142,8 +144,9 @@ impl Scheduler {
     /// cycle reorders them: see [`Scheduler::consideration_order`].
     pub fn pending(&self) -> impl Iterator<Item = &Job> {
         self.queue_order
-            .values()
-            .filter_map(|slot| self.pending.at(*slot).map(|waiting| &*waiting.job))
+            .all()
+            .into_iter()
+            .filter_map(|slot| self.pending.at(slot).map(|waiting| &*waiting.job))
     }
 
     /// How many jobs are pending, without walking them.
@@ -221,6 +224,9 @@ impl Scheduler {
                 _ => {}
             }
         }
+        if !input.leaves_quiet_jobs_quiet() {
+            self.queue_order.wake_all();
+        }
         match input {
             Input::JobUpserted(job) => self.upsert_job(job)?,
             Input::JobAdmitted {
@@ -264,6 +270,8 @@ impl Scheduler {
                     return Err(self.not_pending(job));
                 };
                 waiting.progress.remaining = remaining;
+                let key = PendingKey::of(&waiting.job);
+                self.queue_order.wake(key);
             }
             Input::PublicBilled { job, lease, cost } => {
                 self.spend.settle(job, lease, cost)?;

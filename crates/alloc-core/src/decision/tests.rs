@@ -97,7 +97,6 @@ fn wait_reason_codes() {
             (
                 WaitReason::BlockedByHead {
                     queue: queue.clone(),
-                    head: JobId(1),
                 },
                 "blocked-by-head",
             ),
@@ -213,7 +212,12 @@ fn unblock_codes() {
     let (queue, flavor) = (QueueName::new("q"), FlavorName::new("v100"));
     check(
         &[
-            (Unblock::HeadStarts { head: JobId(1) }, "head-starts"),
+            (
+                Unblock::HeadStarts {
+                    queue: queue.clone(),
+                },
+                "head-starts",
+            ),
             (
                 Unblock::UserJobFinishes {
                     user: UserName::new("alice"),

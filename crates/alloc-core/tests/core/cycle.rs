@@ -36,15 +36,140 @@ fn strict_fifo_head_blocks_its_queue_but_not_other_queues() {
         waiting(&d, 2),
         &WaitReason::BlockedByHead {
             queue: "strict".into(),
-            head: JobId(1),
         }
     );
     admitted(&d, 3);
-    // the head stays at the head: next cycle, same answer
+    // the head stays at the head: next cycle, same answers
     let d = s.checked_cycle(20);
+    assert!(matches!(waiting(&d, 1), WaitReason::NoFlavorFits { .. }));
+    assert!(matches!(waiting(&d, 2), WaitReason::BlockedByHead { .. }));
+}
+
+/// The jobs a cycle reports, by id, and what deciding every job afresh (a clone's
+/// `decide_all`) gives for the jobs whose answer differs from `told`, which it then updates.
+fn reported_and_afresh(
+    s: &mut alloc_core::Scheduler,
+    now: u64,
+    told: &mut std::collections::BTreeMap<JobId, alloc_core::Decision>,
+) -> (Vec<u64>, Vec<u64>) {
+    let afresh = s.clone().decide_all(Time(now));
+    let reported: Vec<u64> = s
+        .cycle(Time(now))
+        .changes
+        .iter()
+        .map(|d| d.job().0)
+        .collect();
+    let changed: Vec<u64> = afresh
+        .iter()
+        .filter(|d| told.get(&d.job()) != Some(*d))
+        .map(|d| d.job().0)
+        .collect();
+    for decision in afresh {
+        told.insert(decision.job(), decision);
+    }
+    assert_eq!(s.check_invariants(), Ok(()));
+    (reported, changed)
+}
+
+#[test]
+fn jobs_behind_a_blocked_strict_fifo_head_are_told_again_only_when_the_line_moves() {
+    let config = one_flavor(|c| {
+        c.queue("strict", &[("f", Quota::nominal(gpus(8)))])
+            .strict_fifo()
+    });
+    let mut s = scheduler(config);
+    s.node(NodeBuilder::new("n", "f", 2))
+        .submit(JobBuilder::gpus(2).id(1).queue("strict"));
+    let mut told = std::collections::BTreeMap::new();
+    assert_eq!(reported_and_afresh(&mut s, 0, &mut told).0, [1]);
+    for (id, gpus) in [(2, 2), (3, 1), (4, 1), (5, 1)] {
+        s.submit(
+            JobBuilder::gpus(gpus)
+                .id(id)
+                .queue("strict")
+                .submitted(Time(id)),
+        );
+    }
+    // 2 waits for room, 3–5 behind it
+    let (reported, afresh) = reported_and_afresh(&mut s, 10, &mut told);
+    assert_eq!(
+        (&reported[..], &afresh[..]),
+        (&[2, 3, 4, 5][..], &[2, 3, 4, 5][..])
+    );
+    // nothing moved: nothing to tell
+    let (reported, afresh) = reported_and_afresh(&mut s, 20, &mut told);
+    assert_eq!((reported.len(), afresh.len()), (0, 0));
+    // the line moves: 2 starts, 3 heads the queue and waits; 4 and 5 are still blocked
+    s.apply(Input::JobFinished(JobId(1))).unwrap();
+    let (reported, afresh) = reported_and_afresh(&mut s, 30, &mut told);
+    assert_eq!((&reported[..], &afresh[..]), (&[2, 3][..], &[2, 3][..]));
+    // a later arrival joins the line behind them
+    s.submit(
+        JobBuilder::gpus(1)
+            .id(6)
+            .queue("strict")
+            .submitted(Time(40)),
+    );
+    let (reported, afresh) = reported_and_afresh(&mut s, 40, &mut told);
+    assert_eq!((&reported[..], &afresh[..]), (&[6][..], &[6][..]));
+    // room for 3 and 4: the cycle meets 4 again and 5 becomes the head
+    s.apply(Input::JobFinished(JobId(2))).unwrap();
+    let (reported, afresh) = reported_and_afresh(&mut s, 50, &mut told);
+    assert_eq!(
+        (&reported[..], &afresh[..]),
+        (&[3, 4, 5][..], &[3, 4, 5][..])
+    );
     assert!(matches!(
-        waiting(&d, 2),
-        WaitReason::BlockedByHead { head: JobId(1), .. }
+        told[&JobId(5)],
+        alloc_core::Decision::Wait {
+            reason: WaitReason::NoFlavorFits { .. },
+            ..
+        }
+    ));
+    assert!(matches!(
+        told[&JobId(6)],
+        alloc_core::Decision::Wait {
+            reason: WaitReason::BlockedByHead { .. },
+            ..
+        }
+    ));
+}
+
+#[test]
+fn a_quota_change_reaches_the_jobs_behind_a_blocked_head() {
+    let config = one_flavor(|c| {
+        c.queue("strict", &[("f", Quota::nominal(gpus(8)))])
+            .strict_fifo()
+    });
+    let mut s = scheduler(config);
+    s.node(NodeBuilder::new("n", "f", 2))
+        .submit(JobBuilder::gpus(2).id(1).queue("strict"))
+        .submit(JobBuilder::gpus(2).id(2).queue("strict").submitted(Time(1)))
+        .submit(JobBuilder::gpus(4).id(3).queue("strict").submitted(Time(2)));
+    let mut told = std::collections::BTreeMap::new();
+    reported_and_afresh(&mut s, 0, &mut told);
+    reported_and_afresh(&mut s, 10, &mut told);
+    assert!(matches!(
+        told[&JobId(3)],
+        alloc_core::Decision::Wait {
+            reason: WaitReason::BlockedByHead { .. },
+            ..
+        }
+    ));
+    // 3 now asks for more than the queue could ever hold: rejected, blocked or not (2, the
+    // head, now lacks quota rather than room)
+    s.apply(Input::QuotaChanged {
+        queue: "strict".into(),
+        flavor: "f".into(),
+        resource: alloc_core::Resource::Gpu,
+        quota: Quota::nominal(gpus(2)),
+    })
+    .unwrap();
+    let (reported, afresh) = reported_and_afresh(&mut s, 20, &mut told);
+    assert_eq!((&reported[..], &afresh[..]), (&[2, 3][..], &[2, 3][..]));
+    assert!(matches!(
+        told[&JobId(3)],
+        alloc_core::Decision::Reject { .. }
     ));
 }
 
@@ -71,10 +196,7 @@ fn strict_fifo_head_held_by_a_user_cap_blocks_too() {
     let d = s.checked_cycle(10);
     admitted(&d, 1);
     assert!(matches!(waiting(&d, 2), WaitReason::UserLimit { .. }));
-    assert!(matches!(
-        waiting(&d, 3),
-        WaitReason::BlockedByHead { head: JobId(2), .. }
-    ));
+    assert!(matches!(waiting(&d, 3), WaitReason::BlockedByHead { .. }));
 }
 
 #[test]

@@ -175,7 +175,11 @@ fn a_wait_names_the_reason_and_what_would_unblock_it() {
         ),
         (
             7,
-            &["StrictFIFO", "job 6 ahead of it", "once job 6 starts"],
+            &[
+                "StrictFIFO",
+                "the job at its head cannot start",
+                "once the jobs ahead of it in queue exams start",
+            ],
             |u| matches!(u, Unblock::HeadStarts { .. }),
         ),
         (
