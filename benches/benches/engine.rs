@@ -59,8 +59,8 @@ fn engine(c: &mut Criterion) {
     group.finish();
 }
 
-/// Philly-like jobs: mostly one GPU, a tail up to 16; log-uniform runtimes from a minute to
-/// two days; arrivals spaced so that the fleet is offered 1.5× its GPU-time.
+/// Philly-like jobs: mostly one GPU, a tail up to 16 spanning nodes; log-uniform runtimes
+/// from a minute to two days; arrivals spaced so that the fleet is offered 1.5× its GPU-time.
 fn saturating_jobs(count: u64, gpus: u64) -> Vec<alloc_core::Job> {
     let mut rng = ChaCha8Rng::seed_from_u64(benches::SEED);
     let mut specs: Vec<(u32, u64)> = (0..count)
@@ -78,13 +78,17 @@ fn saturating_jobs(count: u64, gpus: u64) -> Vec<alloc_core::Job> {
         .enumerate()
         .map(|(index, (size, runtime))| {
             now += rng.gen_range(0..=2 * span / count);
-            JobBuilder::gpus(size)
+            let job = JobBuilder::gpus(size)
                 .id(index as u64 + 1)
                 .queue("q")
                 .tier(Tier::Bronze)
                 .submitted(Time(now))
-                .runtime(Millis(runtime.max(60_000)))
-                .build()
+                .runtime(Millis(runtime.max(60_000)));
+            // distributed jobs span the two-GPU nodes, as Philly's did
+            match size > 2 {
+                true => job.spread().build(),
+                false => job.build(),
+            }
         })
         .collect()
 }
@@ -111,10 +115,22 @@ fn saturated(c: &mut Criterion) {
         Ok(engine) => engine,
         Err(error) => panic!("bench engine: {error}"),
     };
-    let events = match build().run(|_, _| {}) {
-        Ok(output) => output.events,
+    let (events, backlog, finished) = match build().run(|_, _| {}) {
+        Ok(output) => (
+            output.events,
+            output.samples.iter().map(|s| s.pending).max().unwrap_or(0),
+            output
+                .records
+                .iter()
+                .filter(|r| r.outcome == sim::record::jobs::Outcome::Finished)
+                .count(),
+        ),
         Err(error) => panic!("bench engine: {error}"),
     };
+    // what the replay was, for the figures in benches/README.md
+    eprintln!(
+        "saturated replay: {events} events, {finished} jobs finished, backlog up to {backlog}"
+    );
     let mut group = c.benchmark_group("engine");
     group.sample_size(10);
     group.measurement_time(Duration::from_secs(20));

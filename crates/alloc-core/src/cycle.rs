@@ -92,11 +92,14 @@ impl Scheduler {
         // memo borrow from it while admissions change the rest.
         let config = Arc::clone(&self.config);
         let (screenings, speeds) = (&mut self.screenings, &mut self.speeds);
+        let last_no_room = &mut self.last_no_room;
         self.classes.recycle(|class| {
             screenings.forget(class);
             speeds.forget(class);
+            last_no_room.forget(class);
         });
         let mut memo = CycleMemo::new(memo, self.classes.bound(), &config);
+        memo.last_no_room = std::mem::take(&mut self.last_no_room);
         let mut walk = Walk::new(self, order);
         // Jobs to hush (blocked for good) or wake (a quiet job met again that is no longer
         // blocked), once the walk is over.
@@ -172,6 +175,7 @@ impl Scheduler {
         for key in wake {
             self.queue_order.wake(key);
         }
+        self.last_no_room = std::mem::take(&mut memo.last_no_room);
         let mut next = memo.next_change;
         for (class, answer) in memo.fresh {
             self.screenings.keep(class, answer);

@@ -8,6 +8,7 @@ use crate::error::{ConfigError, InputError};
 use crate::ids::FlavorName;
 use crate::ids::{CohortName, JobId, NodeName, QueueName, TenantName, UserName};
 use crate::input::{Applied, Input};
+use crate::memo::LastNoRoom;
 use crate::model::{Config, GpuModel, Job, NodeSpec, Quota, Resource};
 use crate::order::PendingKey;
 use crate::pending::{Carried, PendingJobs, Waiting};
@@ -60,6 +61,8 @@ pub struct Scheduler {
     /// When the clock could next change what a preemption search finds, as worked out at
     /// the first instant: kept until the running jobs change (`clock`).
     pub(crate) victims_clock: Option<(Time, Option<Time>)>,
+    /// The last "no room" answer of each request class, lent to each cycle (`memo`).
+    pub(crate) last_no_room: LastNoRoom,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -105,6 +108,7 @@ impl Scheduler {
             nominations: BTreeSet::new(),
             resync: None,
             victims_clock: None,
+            last_no_room: LastNoRoom::default(),
         })
     }
 
