@@ -35,6 +35,27 @@ fn engine(c: &mut Criterion) {
         Seed(1),
     );
     let policy = alloc_core::Policy::preset("default").unwrap_or_default();
+    let run = (config, policy);
+    bench_replay(
+        c,
+        "department_2000_jobs",
+        run,
+        nodes,
+        jobs,
+        Duration::from_secs(10),
+    );
+}
+
+/// Times whole replays of `jobs` on `nodes` (a fresh engine per sample, built untimed), with
+/// throughput in events; prints what one replay was, for the figures in benches/README.md.
+fn bench_replay(
+    c: &mut Criterion,
+    name: &str,
+    (config, policy): (alloc_core::Config, Policy),
+    nodes: Vec<alloc_core::NodeSpec>,
+    jobs: Vec<alloc_core::Job>,
+    measurement: Duration,
+) {
     let build = || match Engine::new(
         config.clone(),
         policy.clone(),
@@ -45,15 +66,26 @@ fn engine(c: &mut Criterion) {
         Ok(engine) => engine,
         Err(error) => panic!("bench engine: {error}"),
     };
-    let events = match build().run(|_, _| {}) {
-        Ok(output) => output.events,
+    let output = match build().run(|_, _| {}) {
+        Ok(output) => output,
         Err(error) => panic!("bench engine: {error}"),
     };
+    let finished = output
+        .records
+        .iter()
+        .filter(|r| r.outcome == sim::record::jobs::Outcome::Finished)
+        .count();
+    let backlog = output.samples.iter().map(|s| s.pending).max().unwrap_or(0);
+    eprintln!(
+        "{name}: {} events, {finished} of {} jobs finished, backlog up to {backlog}",
+        output.events,
+        jobs.len()
+    );
     let mut group = c.benchmark_group("engine");
     group.sample_size(10);
-    group.measurement_time(Duration::from_secs(10));
-    group.throughput(Throughput::Elements(events));
-    group.bench_function("department_2000_jobs", |b| {
+    group.measurement_time(measurement);
+    group.throughput(Throughput::Elements(output.events));
+    group.bench_function(name, |b| {
         b.iter_batched(build, |engine| engine.run(|_, _| {}), BatchSize::LargeInput)
     });
     group.finish();
@@ -105,40 +137,9 @@ fn saturated(c: &mut Criterion) {
         .map(|node| NodeBuilder::new(&format!("node-{node}"), "philly", gpus_per_node).build())
         .collect();
     let jobs = saturating_jobs(20_000, gpus);
-    let build = || match Engine::new(
-        config.clone(),
-        Policy::default(),
-        fleet.clone(),
-        Workload::batch(jobs.clone()),
-        EngineOptions::default(),
-    ) {
-        Ok(engine) => engine,
-        Err(error) => panic!("bench engine: {error}"),
-    };
-    let (events, backlog, finished) = match build().run(|_, _| {}) {
-        Ok(output) => (
-            output.events,
-            output.samples.iter().map(|s| s.pending).max().unwrap_or(0),
-            output
-                .records
-                .iter()
-                .filter(|r| r.outcome == sim::record::jobs::Outcome::Finished)
-                .count(),
-        ),
-        Err(error) => panic!("bench engine: {error}"),
-    };
-    // what the replay was, for the figures in benches/README.md
-    eprintln!(
-        "saturated replay: {events} events, {finished} jobs finished, backlog up to {backlog}"
-    );
-    let mut group = c.benchmark_group("engine");
-    group.sample_size(10);
-    group.measurement_time(Duration::from_secs(20));
-    group.throughput(Throughput::Elements(events));
-    group.bench_function("saturated_strict_fifo_448_gpus_20000_jobs", |b| {
-        b.iter_batched(build, |engine| engine.run(|_, _| {}), BatchSize::LargeInput)
-    });
-    group.finish();
+    let name = "saturated_strict_fifo_448_gpus_20000_jobs";
+    let run = (config, Policy::default());
+    bench_replay(c, name, run, fleet, jobs, Duration::from_secs(20));
 }
 
 criterion_group!(benches, engine, saturated);
