@@ -17,9 +17,12 @@
 //! the quota or nodes of one of its flavors, so the cycle stays cheap with many alike pending
 //! jobs and decides exactly as it would afresh.
 
+use crate::burst::BurstMode;
 use crate::decision::{Decision, WaitReason};
 use crate::ids::FlavorName;
 use crate::memo::CycleMemo;
+use crate::model::Config;
+use crate::pending::Slot;
 use crate::scheduler::Scheduler;
 use crate::units::Time;
 use std::sync::Arc;
@@ -95,6 +98,7 @@ impl Scheduler {
             speeds.forget(class);
         });
         let mut memo = CycleMemo::new(memo, self.classes.bound(), &config);
+        self.gather_stuck(&config, &order, &mut memo);
         for (at, &slot) in order.iter().enumerate() {
             if at % READ_AHEAD == 0 {
                 let ahead = order.iter().skip(at + READ_AHEAD).take(READ_AHEAD);
@@ -158,6 +162,35 @@ impl Scheduler {
             self.view().heads_may_change(now, &mut next);
         }
         (decisions, next.get())
+    }
+
+    /// Under a rescue policy that displaces (`burst::Stuck`): counts, before the cycle's first
+    /// decision, the pending deadline jobs that may not burst, on their private candidate
+    /// flavors. Jobs whose victims are stopping are about to start and do not count.
+    fn gather_stuck<'c>(&self, config: &'c Config, order: &[Slot], memo: &mut CycleMemo<'c>) {
+        let burst = &self.policy.burst;
+        let displaces = burst.mode == BurstMode::Threshold
+            && burst.rescue.is_some_and(|rescue| rescue.displace);
+        if !displaces {
+            return;
+        }
+        let view = self.view();
+        for &slot in order {
+            let Some(waiting) = self.pending.at(slot) else {
+                continue;
+            };
+            let job = &*waiting.job;
+            if job.deadline.is_none() || !waiting.awaiting.is_empty() {
+                continue;
+            }
+            let Ok(index) = view.screen(config, job, waiting.class, memo) else {
+                continue;
+            };
+            let screened = &memo.screens[index];
+            if view.may_burst(job).is_err() || screened.public.is_empty() {
+                memo.stuck.add(&screened.candidates);
+            }
+        }
     }
 
     /// The flavors whose quota or nodes `decision` changes once applied: the flavor it books

@@ -24,6 +24,7 @@ fn knobs(reserve_percent: u32, max_rescue_percent: u32) -> Rescue {
         count_queue_ahead: true,
         term: None,
         pace_ahead_percent: None,
+        displace: false,
     }
 }
 
@@ -178,8 +179,9 @@ proptest! {
         reserve_percent in 0u32..=100,
         max_rescue_percent in 0u32..=100,
         count_queue_ahead in any::<bool>(),
+        displace in any::<bool>(),
     ) {
-        let rescue = Rescue { reserve_percent, max_rescue_percent, count_queue_ahead, term: None, pace_ahead_percent: None };
+        let rescue = Rescue { reserve_percent, max_rescue_percent, count_queue_ahead, term: None, pace_ahead_percent: None, displace };
         let budget = Money::units(tenant_budget);
         let mut s = world_with(warm_tail(tenant_budget), rescuing(rescue));
         for (index, (submit, runtime, window)) in jobs.iter().enumerate() {

@@ -183,7 +183,7 @@ fn apply(baseline: &mut Baseline, pair: &str) -> std::result::Result<(), String>
                 }
             }
         }
-        "rescue" | "reserve" | "rescue-cap" | "queue-ahead" | "term" | "pace" => {
+        "rescue" | "reserve" | "rescue-cap" | "queue-ahead" | "term" | "pace" | "displace" => {
             rescue_knob(&mut baseline.policy.burst, key, value)?
         }
         "order" => {
@@ -223,7 +223,7 @@ fn apply(baseline: &mut Baseline, pair: &str) -> std::result::Result<(), String>
             return Err(format!(
                 "unknown override {other:?}; known: keep-alive, warm-pool, lease-on-open, \
                  burst-after, packing, min-run, max-evictions, max-loss, eviction-cost, order, \
-                 rescue, reserve, rescue-cap, queue-ahead, term, pace"
+                 rescue, reserve, rescue-cap, queue-ahead, term, pace, displace"
             ))
         }
     }
@@ -248,8 +248,8 @@ fn warm_pool(text: &str) -> std::result::Result<WarmPoolSize, String> {
 
 /// The rescue rule's overrides: `rescue=on|off`, `reserve=90%`, `rescue-cap=10%`,
 /// `queue-ahead=on|off`, `term=<duration>` (the budgets' term, from the start of the run; the
-/// run's span when not given) and `pace=off|<head start>%` (spend evenly over the term, that
-/// far ahead of an even pace).
+/// run's span when not given), `pace=off|<head start>%` (spend evenly over the term, that
+/// far ahead of an even pace) and `displace=on|off` (rescue by displacement).
 fn rescue_knob(burst: &mut BurstPolicy, key: &str, value: &str) -> std::result::Result<(), String> {
     if burst.mode != BurstMode::Threshold {
         return Err(format!("{key} needs a policy that bursts after a wait"));
@@ -271,6 +271,13 @@ fn rescue_knob(burst: &mut BurstPolicy, key: &str, value: &str) -> std::result::
                 "on" => true,
                 "off" => false,
                 other => return Err(format!("queue-ahead {other:?}: on or off")),
+            }
+        }
+        "displace" => {
+            rescue.displace = match value {
+                "on" => true,
+                "off" => false,
+                other => return Err(format!("displace {other:?}: on or off")),
             }
         }
         "term" => {
