@@ -377,7 +377,7 @@ pub struct CompareArgs {
     /// max-evictions=<count>|none, min-run=<duration>, eviction-cost=grows|flat,
     /// warm-pool=auto|<count> (notebook slices started ahead of demand, per-cell policies
     /// only), order=<score weights>, rescue=on|off, reserve=<%>, rescue-cap=<%>,
-    /// queue-ahead=on|off, term=<duration>, pace=off|<%> (the rescue rule,
+    /// queue-ahead=on|off, term=<duration>, pace=off|<%>, displace=on|off (the rescue rule,
     /// scenarios/README.md), e.g. tiered-burst@keep-alive=10m. A comma-separated `key=value`
     /// without `@` adds an override to the policy before it:
     /// tiered-burst@keep-alive=5m,warm-pool=auto.

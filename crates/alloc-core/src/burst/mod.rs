@@ -30,6 +30,14 @@
 //! (`NoBurst::Paced`). A rescue that fails and a burst that may not happen yet report the
 //! rescue's reason. The lease records which rule let the job burst ([`BurstCause`]).
 //!
+//! **Rescue by displacement** (`Rescue::displace`, on in the `tiered` preset): deadline jobs
+//! that may not burst (rule 2 fails, or their queue has no public flavor) can only be saved
+//! on the private fleet, where every job that waits its threshold competes with them for the
+//! GPUs that free up. While one of them waits for one of a job's private flavors — counted
+//! once per cycle before its first decision, from the pending jobs alone (`Stuck`) — the job
+//! skips rule 4 (X = 0) and bursts from the budget above the reserve, cause
+//! [`BurstCause::Displacement`].
+//!
 //! Among the flavors that pass: the cheapest that meets the deadline (ties: earlier end, then
 //! flavor name); with no deadline the cheapest; when none meets it, the earliest end. The
 //! admission books quota on the public flavor, leases the offer's GPUs and reserves the
