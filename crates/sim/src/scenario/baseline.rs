@@ -10,7 +10,7 @@
 //! | `kueue-like` | BestEffortFIFO | priority, FIFO | Kueue's: each queue's `spec.preemption`; lower priority + cohort reclaim for a queue without one; no guards | never | per cell |
 //! | `never-burst` | as configured | scored | the queues' rules, least lost work, the platform's guards | never | per cell |
 //! | `always-burst` | as configured | scored | the same | at once, by the burst rule | per cell |
-//! | `tiered-burst` | as configured | scored | the same | by the burst rule, after 30 min, sooner near a deadline | per cell |
+//! | `tiered-burst` | as configured | scored | the same | by the burst rule, after 30 min, sooner near a deadline, at once while a deadline job that may not burst waits for its flavors | per cell |
 //!
 //! Every alloc-core preset (`starburst-gpus`, `scored-fair-share`, …) is accepted too. A name
 //! may carry overrides after `@`: `tiered-burst@keep-alive=10m,warm-pool=auto,burst-after=15m`
