@@ -369,7 +369,8 @@ pub struct CompareArgs {
     /// fifo (StrictFIFO, never burst), kueue-like (BestEffortFIFO, cohort borrowing, the
     /// queues' own preemption rules, never burst), never-burst, always-burst, tiered-burst (the
     /// default: scored order; bursts only burstable jobs with a flexible budget and data that
-    /// may leave, within public quota and budget, after 30 min or sooner near a deadline;
+    /// may leave, within public quota and budget, after 30 min or sooner near a deadline, at
+    /// once while a deadline job that may not burst waits for its flavors;
     /// preemption that loses at most 5 min of work, at most 3 times per job). Any alloc-core
     /// preset works too (starburst-gpus, scored-fair-share, …). Overrides after `@`:
     /// keep-alive=<duration> (notebook GPU kept after a cell), burst-after=<duration>,
