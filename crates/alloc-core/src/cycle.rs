@@ -17,9 +17,11 @@
 //! the quota or nodes of one of its flavors, so the cycle stays cheap with many alike pending
 //! jobs and decides exactly as it would afresh.
 
+use crate::burst::BurstMode;
 use crate::decision::{Decision, WaitReason};
 use crate::ids::FlavorName;
 use crate::memo::CycleMemo;
+use crate::model::Config;
 use crate::order::PendingKey;
 use crate::scheduler::Scheduler;
 use crate::units::Time;
@@ -100,6 +102,7 @@ impl Scheduler {
         });
         let mut memo = CycleMemo::new(memo, self.classes.bound(), &config);
         memo.last_no_room = std::mem::take(&mut self.last_no_room);
+        self.gather_stuck(&config, &mut memo);
         let mut walk = Walk::new(self, order);
         // Jobs to hush (blocked for good) or wake (a quiet job met again that is no longer
         // blocked), once the walk is over.
@@ -189,6 +192,33 @@ impl Scheduler {
             self.view().heads_may_change(now, &mut next);
         }
         (decisions, next.get())
+    }
+
+    /// Under a rescue policy that displaces (`burst::Stuck`): counts, before the cycle's first
+    /// decision, the pending deadline jobs that may not burst, on their private candidate
+    /// flavors. Jobs whose victims are stopping are about to start and do not count. Every
+    /// pending job is read, quiet ones too (`queue_order`): a count, in no order.
+    fn gather_stuck<'c>(&self, config: &'c Config, memo: &mut CycleMemo<'c>) {
+        let burst = &self.policy.burst;
+        let displaces = burst.mode == BurstMode::Threshold
+            && burst.rescue.is_some_and(|rescue| rescue.displace);
+        if !displaces {
+            return;
+        }
+        let view = self.view();
+        for waiting in self.pending.by_id() {
+            let job = &*waiting.job;
+            if job.deadline.is_none() || !waiting.awaiting.is_empty() {
+                continue;
+            }
+            let Ok(index) = view.screen(config, job, waiting.class, memo) else {
+                continue;
+            };
+            let screened = &memo.screens[index];
+            if view.may_burst(job).is_err() || screened.public.is_empty() {
+                memo.stuck.add(&screened.candidates);
+            }
+        }
     }
 
     /// The flavors whose quota or nodes `decision` changes once applied: the flavor it books

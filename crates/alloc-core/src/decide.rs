@@ -65,6 +65,7 @@ impl View<'_> {
             refusals,
             outlooks,
             ahead,
+            stuck,
             rooms,
             evictable,
             next_change,
@@ -174,6 +175,7 @@ impl View<'_> {
             private: candidates,
             public: &screened.public,
             ahead: counts_ahead.then_some(&*ahead),
+            stuck,
         };
         let decision = match self.burst_for(&ask, &reason, now, outlooks, rooms, next_change) {
             Ok(decision) => return decision,

@@ -31,7 +31,7 @@
 //! `CycleMemo::new(false)` keeps no answer from one job to the next; the test suite compares
 //! cycles with and without the memo to show that it only ever saves work.
 
-use crate::burst::{Ahead, Outlooks};
+use crate::burst::{Ahead, Outlooks, Stuck};
 use crate::chains::{Chains, Grouped};
 use crate::classes::ClassId;
 use crate::clock::NextChange;
@@ -229,6 +229,9 @@ pub(crate) struct CycleMemo<'c> {
     /// Not an answer: the GPUs the jobs decided so far wait for, per private flavor (only
     /// gathered under a rescue policy that counts the queue ahead).
     pub ahead: Ahead<'c>,
+    /// Not an answer: the deadline jobs that may not burst, waiting at the cycle's start for
+    /// each private flavor (only gathered under a rescue policy that displaces).
+    pub stuck: Stuck<'c>,
     /// Each queue's quota room per flavor.
     pub rooms: Rooms<'c>,
     /// Who may be evicted now on each flavor a search read, and at what cost.
@@ -296,6 +299,7 @@ impl<'c> CycleMemo<'c> {
             refusals: Refusals::default(),
             outlooks: BTreeMap::new(),
             ahead: BTreeMap::new(),
+            stuck: Stuck::default(),
             rooms: Rooms::default(),
             evictable: Evictable::default(),
             keep,

@@ -369,7 +369,8 @@ pub struct CompareArgs {
     /// fifo (StrictFIFO, never burst), kueue-like (BestEffortFIFO, cohort borrowing, the
     /// queues' own preemption rules, never burst), never-burst, always-burst, tiered-burst (the
     /// default: scored order; bursts only burstable jobs with a flexible budget and data that
-    /// may leave, within public quota and budget, after 30 min or sooner near a deadline;
+    /// may leave, within public quota and budget, after 30 min or sooner near a deadline, at
+    /// once while a deadline job that may not burst waits for its flavors;
     /// preemption that loses at most 5 min of work, at most 3 times per job). Any alloc-core
     /// preset works too (starburst-gpus, scored-fair-share, …). Overrides after `@`:
     /// keep-alive=<duration> (notebook GPU kept after a cell), burst-after=<duration>,
@@ -377,7 +378,7 @@ pub struct CompareArgs {
     /// max-evictions=<count>|none, min-run=<duration>, eviction-cost=grows|flat,
     /// warm-pool=auto|<count> (notebook slices started ahead of demand, per-cell policies
     /// only), order=<score weights>, rescue=on|off, reserve=<%>, rescue-cap=<%>,
-    /// queue-ahead=on|off, term=<duration>, pace=off|<%> (the rescue rule,
+    /// queue-ahead=on|off, term=<duration>, pace=off|<%>, displace=on|off (the rescue rule,
     /// scenarios/README.md), e.g. tiered-burst@keep-alive=10m. A comma-separated `key=value`
     /// without `@` adds an override to the policy before it:
     /// tiered-burst@keep-alive=5m,warm-pool=auto.

@@ -30,6 +30,14 @@
 //! (`NoBurst::Paced`). A rescue that fails and a burst that may not happen yet report the
 //! rescue's reason. The lease records which rule let the job burst ([`BurstCause`]).
 //!
+//! **Rescue by displacement** (`Rescue::displace`, on in the `tiered` preset): deadline jobs
+//! that may not burst (rule 2 fails, or their queue has no public flavor) can only be saved
+//! on the private fleet, where every job that waits its threshold competes with them for the
+//! GPUs that free up. While one of them waits for one of a job's private flavors — counted
+//! once per cycle before its first decision, from the pending jobs alone (`Stuck`) — the job
+//! skips rule 4 (X = 0) and bursts from the budget above the reserve, cause
+//! [`BurstCause::Displacement`].
+//!
 //! Among the flavors that pass: the cheapest that meets the deadline (ties: earlier end, then
 //! flavor name); with no deadline the cheapest; when none meets it, the earliest end. The
 //! admission books quota on the public flavor, leases the offer's GPUs and reserves the
@@ -37,6 +45,7 @@
 //! is monotone in waiting time: every term of X only shrinks as `now` grows, and the rescue
 //! rule's ceilings only rise.
 
+mod displace;
 mod offers;
 mod outlook;
 mod policy;
@@ -44,6 +53,7 @@ mod rescue;
 mod screen;
 mod why;
 
+pub(crate) use displace::Stuck;
 pub(crate) use offers::{quote, PublicOffers};
 pub(crate) use outlook::{add_ahead, Ahead, Outlooks};
 pub use policy::{gpus_rented, BurstCause, BurstMode, BurstPolicy, WaitRule};
@@ -74,6 +84,8 @@ pub(crate) struct Ask<'s, 'c> {
     pub public: &'s [&'c Flavor],
     /// The GPUs jobs ahead in the cycle's order wait for, per private flavor.
     pub ahead: Option<&'s Ahead<'c>>,
+    /// The deadline jobs that may not burst, waiting for each private flavor.
+    pub stuck: &'s Stuck<'c>,
 }
 
 /// A public flavor that passed rule 5, priced, with how quota admits the job there.
@@ -163,11 +175,17 @@ impl View<'_> {
             }
         }
         let waited = now.since(job.submit_time);
+        // Rescue by displacement: a deadline job that may not burst waits for one of its
+        // private flavors, so this one leaves them at once.
+        let displacing = rescue
+            .filter(|rescue| rescue.displace)
+            .and_then(|_| ask.stuck.on(ask.private));
         // The wait reads only the private fleet's outlook, never an offer: most waiting jobs
         // are still within it, and need no offer priced.
         let threshold = match policy.mode {
             BurstMode::Never => return Err(NoBurst::PolicyNever),
             BurstMode::Always => Millis::ZERO,
+            BurstMode::Threshold if displacing.is_some() => Millis::ZERO,
             BurstMode::Threshold => self.threshold(job, progress, ask.private, now, outlooks),
         };
         if waited < threshold {
@@ -181,23 +199,27 @@ impl View<'_> {
         let choice = self
             .cheapest_allowed(ask, now, rooms, spend, next)
             .map_err(|why| rescue_failed.unwrap_or(why))?;
-        let (cause, reason) = match policy.mode {
-            BurstMode::Always => (
+        let waited_text = format!(
+            "waited {} min, threshold {} min; waiting privately: {why_waiting}",
+            waited.0 / 60_000,
+            threshold.0 / 60_000
+        );
+        let full_wait = waited >= policy.wait.threshold(job);
+        let (cause, reason) = match (policy.mode, displacing) {
+            (BurstMode::Always, _) => (
                 BurstCause::PolicyAlways,
                 format!("policy bursts at once; waiting privately: {why_waiting}"),
             ),
-            _ => (
-                if waited >= policy.wait.threshold(job) {
-                    BurstCause::WaitedThreshold
-                } else {
-                    BurstCause::Deadline
-                },
+            (_, _) if full_wait => (BurstCause::WaitedThreshold, waited_text),
+            (_, Some((flavor, jobs))) => (
+                BurstCause::Displacement,
                 format!(
-                    "waited {} min, threshold {} min; waiting privately: {why_waiting}",
-                    waited.0 / 60_000,
-                    threshold.0 / 60_000
+                    "displacing: {jobs} deadline job(s) that may not burst wait for {flavor}; \
+                     waited {} min; waiting privately: {why_waiting}",
+                    waited.0 / 60_000
                 ),
             ),
+            (_, None) => (BurstCause::Deadline, waited_text),
         };
         Ok(self.lease(ask, choice, cause, reason))
     }

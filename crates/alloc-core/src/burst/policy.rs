@@ -119,16 +119,20 @@ pub enum BurstCause {
     /// The private fleet was predicted to miss its deadline and the offer to meet it: the
     /// rescue rule.
     DeadlineRescue,
+    /// A deadline job that may not burst waited for one of its private flavors, and it left
+    /// them to that job without waiting its threshold: rescue by displacement.
+    Displacement,
 }
 
 impl BurstCause {
-    /// `policy-always`, `waited-threshold`, `deadline` or `deadline-rescue`.
+    /// `policy-always`, `waited-threshold`, `deadline`, `deadline-rescue` or `displacement`.
     pub fn code(&self) -> &'static str {
         match self {
             BurstCause::PolicyAlways => "policy-always",
             BurstCause::WaitedThreshold => "waited-threshold",
             BurstCause::Deadline => "deadline",
             BurstCause::DeadlineRescue => "deadline-rescue",
+            BurstCause::Displacement => "displacement",
         }
     }
 }

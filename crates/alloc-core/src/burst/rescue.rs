@@ -46,6 +46,12 @@ pub struct Rescue {
     /// `None`: not paced.
     #[serde(default)]
     pub pace_ahead_percent: Option<u32>,
+    /// Rescue by displacement: a job that may burst bursts without waiting its threshold
+    /// (from the budget above the reserve, as any burst that saves no deadline of its own)
+    /// when a deadline job that may not burst waits for one of its private flavors, so that
+    /// the private GPUs it would take go to that job (`burst::Stuck`).
+    #[serde(default = "yes")]
+    pub displace: bool,
 }
 
 fn ninety() -> u32 {
@@ -66,6 +72,7 @@ impl Default for Rescue {
             count_queue_ahead: yes(),
             term: None,
             pace_ahead_percent: None,
+            displace: yes(),
         }
     }
 }
@@ -227,6 +234,7 @@ mod tests {
                 over: Millis(100_000),
             }),
             pace_ahead_percent,
+            displace: true,
         }
     }
 

@@ -5,8 +5,10 @@
 use crate::burst::{burster, warm_tail, world_with};
 use crate::support::{admitted, decision, no_burst, waiting, Feed};
 use alloc_core::burst::{BurstCause, Rescue, Term};
-use alloc_core::{Decision, Input, JobId, Millis, Money, NoBurst, Policy, Time};
+use alloc_core::testing::JobBuilder;
+use alloc_core::{Decision, Input, JobId, Millis, Money, NoBurst, Policy, Tier, Time};
 use proptest::prelude::*;
+use std::collections::BTreeSet;
 
 const MINUTE: u64 = 60_000;
 
@@ -24,6 +26,7 @@ fn knobs(reserve_percent: u32, max_rescue_percent: u32) -> Rescue {
         count_queue_ahead: true,
         term: None,
         pace_ahead_percent: None,
+        displace: false,
     }
 }
 
@@ -178,8 +181,9 @@ proptest! {
         reserve_percent in 0u32..=100,
         max_rescue_percent in 0u32..=100,
         count_queue_ahead in any::<bool>(),
+        displace in any::<bool>(),
     ) {
-        let rescue = Rescue { reserve_percent, max_rescue_percent, count_queue_ahead, term: None, pace_ahead_percent: None };
+        let rescue = Rescue { reserve_percent, max_rescue_percent, count_queue_ahead, term: None, pace_ahead_percent: None, displace };
         let budget = Money::units(tenant_budget);
         let mut s = world_with(warm_tail(tenant_budget), rescuing(rescue));
         for (index, (submit, runtime, window)) in jobs.iter().enumerate() {
@@ -249,4 +253,130 @@ fn the_reserve_shrinks_over_the_term_and_lets_a_waiting_burst_through() {
         .clone()
         .unwrap();
     assert_eq!(lease.cause, BurstCause::WaitedThreshold);
+}
+
+/// A SILVER deadline job of one GPU-hour that may not burst: only the private V100 runs it.
+fn stuck(id: u64, deadline: Time) -> JobBuilder {
+    JobBuilder::gpus(1)
+        .id(id)
+        .tier(Tier::Silver)
+        .runtime(Millis::hours(1))
+        .deadline(deadline)
+}
+
+#[test]
+fn a_job_that_may_burst_leaves_the_private_gpus_to_a_deadline_job_that_may_not() {
+    // the V100 is busy for ten hours; job 3 may only run there, by 15 h
+    for displace in [true, false] {
+        let rescue = Rescue {
+            displace,
+            ..Rescue::default()
+        };
+        let mut s = world_with(warm_tail(100), rescuing(rescue));
+        s.submit(stuck(3, Time(15 * 60 * MINUTE)));
+        s.submit(burster(2));
+        let decisions = s.checked_cycle(MINUTE);
+        waiting(&decisions, 3);
+        if displace {
+            let placement = admitted(&decisions, 2).clone();
+            let lease = placement.public.as_ref().unwrap();
+            assert_eq!(lease.cause, BurstCause::Displacement);
+            assert!(
+                placement.to_string().contains(
+                    "displacing: 1 deadline job(s) that may not burst wait for v100; waited 1 min"
+                ),
+                "{placement}"
+            );
+        } else {
+            assert_eq!(
+                no_burst(&decisions, 2),
+                Some(&NoBurst::TooEarly {
+                    threshold: Millis::minutes(30),
+                    from: Time(30 * MINUTE),
+                })
+            );
+        }
+    }
+}
+
+#[test]
+fn displacement_waits_for_a_stuck_job_and_spends_only_above_the_reserve() {
+    // a job that may not burst but has no deadline displaces nobody
+    let mut s = world_with(warm_tail(100), rescuing(Rescue::default()));
+    s.submit(JobBuilder::gpus(1).id(3).tier(Tier::Silver));
+    s.submit(burster(2));
+    assert!(matches!(
+        no_burst(&s.checked_cycle(MINUTE), 2),
+        Some(NoBurst::TooEarly { .. })
+    ));
+    // with one, the burst still leaves the reserve alone: 2.25 is above 10% of 4.00
+    let mut s = world_with(warm_tail(4), rescuing(Rescue::default()));
+    s.submit(stuck(3, Time(15 * 60 * MINUTE)));
+    s.submit(burster(2));
+    assert!(matches!(
+        no_burst(&s.checked_cycle(MINUTE), 2),
+        Some(NoBurst::KeptForDeadlines { .. })
+    ));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    /// Over a day of bursters and deadline jobs that may not burst, a job bursts by
+    /// displacement only in a cycle that began with such a deadline job waiting, and only
+    /// when the policy displaces; budgets and the fleet's invariants hold throughout.
+    #[test]
+    fn a_job_displaces_only_while_a_deadline_job_that_may_not_burst_waits(
+        jobs in proptest::collection::vec((0u64..600, 10u64..300, proptest::option::of(60u64..900), any::<bool>()), 1..12),
+        tenant_budget in 1i64..15,
+        reserve_percent in 0u32..=100,
+        displace in any::<bool>(),
+    ) {
+        let rescue = Rescue { reserve_percent, displace, ..Rescue::default() };
+        let mut s = world_with(warm_tail(tenant_budget), rescuing(rescue));
+        let mut stuck_ids = BTreeSet::new();
+        for (index, (submit, runtime, window, may_burst)) in jobs.iter().enumerate() {
+            let id = index as u64 + 2;
+            let mut job = if *may_burst {
+                burster(id)
+            } else {
+                JobBuilder::gpus(1).id(id).tier(Tier::Silver)
+            }
+            .runtime(Millis::minutes(*runtime))
+            .submitted(Time(submit * MINUTE));
+            if let Some(window) = window {
+                job = job.deadline(Time((submit + window) * MINUTE));
+                if !*may_burst {
+                    stuck_ids.insert(JobId(id));
+                }
+            }
+            s.apply(Input::JobSubmitted(job.build())).unwrap();
+        }
+        let lab = "lab".into();
+        let mut settled = BTreeSet::new();
+        for minute in (0..=24 * 60).step_by(10) {
+            let now = Time(minute * MINUTE);
+            let ended: Vec<JobId> = s.running()
+                .filter(|r| r.placement.public.as_ref().map_or(r.started + r.job.runtime, |l| l.expected_end) <= now)
+                .map(|r| r.job.id)
+                .collect();
+            for id in ended {
+                s.apply(Input::JobFinished(id)).unwrap();
+            }
+            // every job is pending from the start (its submit time is only a field)
+            let stuck_waiting = stuck_ids.iter().any(|id| !settled.contains(id));
+            for decision in s.decide_all(now) {
+                if !matches!(decision, Decision::Wait { .. }) {
+                    settled.insert(decision.job());
+                }
+                let Decision::Admit { placement, .. } = &decision else { continue };
+                let Some(lease) = &placement.public else { continue };
+                if lease.cause == BurstCause::Displacement {
+                    prop_assert!(displace && stuck_waiting, "{decision}");
+                }
+            }
+            prop_assert!(s.spend().tenant(&lab) <= Money::units(tenant_budget));
+            prop_assert!(s.check_invariants().is_ok(), "{:?}", s.check_invariants());
+        }
+    }
 }

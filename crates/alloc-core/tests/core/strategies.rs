@@ -351,15 +351,24 @@ pub fn rescue() -> impl Strategy<Value = Option<Rescue>> {
         any::<bool>(),
         term,
         proptest::option::of(0u32..=50),
+        any::<bool>(),
     );
     proptest::option::of(knobs.prop_map(
-        |(reserve_percent, max_rescue_percent, count_queue_ahead, term, pace_ahead_percent)| {
+        |(
+            reserve_percent,
+            max_rescue_percent,
+            count_queue_ahead,
+            term,
+            pace_ahead_percent,
+            displace,
+        )| {
             Rescue {
                 reserve_percent,
                 max_rescue_percent,
                 count_queue_ahead,
                 term,
                 pace_ahead_percent,
+                displace,
             }
         },
     ))

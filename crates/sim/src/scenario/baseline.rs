@@ -10,7 +10,7 @@
 //! | `kueue-like` | BestEffortFIFO | priority, FIFO | Kueue's: each queue's `spec.preemption`; lower priority + cohort reclaim for a queue without one; no guards | never | per cell |
 //! | `never-burst` | as configured | scored | the queues' rules, least lost work, the platform's guards | never | per cell |
 //! | `always-burst` | as configured | scored | the same | at once, by the burst rule | per cell |
-//! | `tiered-burst` | as configured | scored | the same | by the burst rule, after 30 min, sooner near a deadline | per cell |
+//! | `tiered-burst` | as configured | scored | the same | by the burst rule, after 30 min, sooner near a deadline, at once while a deadline job that may not burst waits for its flavors | per cell |
 //!
 //! Every alloc-core preset (`starburst-gpus`, `scored-fair-share`, …) is accepted too. A name
 //! may carry overrides after `@`: `tiered-burst@keep-alive=10m,warm-pool=auto,burst-after=15m`
@@ -183,7 +183,7 @@ fn apply(baseline: &mut Baseline, pair: &str) -> std::result::Result<(), String>
                 }
             }
         }
-        "rescue" | "reserve" | "rescue-cap" | "queue-ahead" | "term" | "pace" => {
+        "rescue" | "reserve" | "rescue-cap" | "queue-ahead" | "term" | "pace" | "displace" => {
             rescue_knob(&mut baseline.policy.burst, key, value)?
         }
         "order" => {
@@ -223,7 +223,7 @@ fn apply(baseline: &mut Baseline, pair: &str) -> std::result::Result<(), String>
             return Err(format!(
                 "unknown override {other:?}; known: keep-alive, warm-pool, lease-on-open, \
                  burst-after, packing, min-run, max-evictions, max-loss, eviction-cost, order, \
-                 rescue, reserve, rescue-cap, queue-ahead, term, pace"
+                 rescue, reserve, rescue-cap, queue-ahead, term, pace, displace"
             ))
         }
     }
@@ -248,8 +248,8 @@ fn warm_pool(text: &str) -> std::result::Result<WarmPoolSize, String> {
 
 /// The rescue rule's overrides: `rescue=on|off`, `reserve=90%`, `rescue-cap=10%`,
 /// `queue-ahead=on|off`, `term=<duration>` (the budgets' term, from the start of the run; the
-/// run's span when not given) and `pace=off|<head start>%` (spend evenly over the term, that
-/// far ahead of an even pace).
+/// run's span when not given), `pace=off|<head start>%` (spend evenly over the term, that
+/// far ahead of an even pace) and `displace=on|off` (rescue by displacement).
 fn rescue_knob(burst: &mut BurstPolicy, key: &str, value: &str) -> std::result::Result<(), String> {
     if burst.mode != BurstMode::Threshold {
         return Err(format!("{key} needs a policy that bursts after a wait"));
@@ -271,6 +271,13 @@ fn rescue_knob(burst: &mut BurstPolicy, key: &str, value: &str) -> std::result::
                 "on" => true,
                 "off" => false,
                 other => return Err(format!("queue-ahead {other:?}: on or off")),
+            }
+        }
+        "displace" => {
+            rescue.displace = match value {
+                "on" => true,
+                "off" => false,
+                other => return Err(format!("displace {other:?}: on or off")),
             }
         }
         "term" => {
