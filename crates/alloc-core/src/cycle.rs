@@ -128,7 +128,6 @@ impl Scheduler {
                 view.wait_may_change(job, progress, &decision, screened, now, &mut next);
                 memo.next_change = next;
             }
-            let key = PendingKey::of(&waiting.job);
             let stays_blocked = matches!(
                 &decision,
                 Decision::Wait {
@@ -144,8 +143,8 @@ impl Scheduler {
                         ..
                     },
                     false,
-                ) if stays_blocked => hush.push((queue.clone(), key)),
-                (_, true) if !stays_blocked => wake.push(key),
+                ) if stays_blocked => hush.push((queue.clone(), PendingKey::of(&waiting.job))),
+                (_, true) if !stays_blocked => wake.push(PendingKey::of(&waiting.job)),
                 _ => {}
             }
             memo.after(&self.flavors_changed_by(&decision));

@@ -4,7 +4,7 @@
 
 use crate::burst::{add_ahead, Ask, NoBurst};
 use crate::decision::{Decision, Limit, RejectReason, WaitReason};
-use crate::ids::{JobId, QueueName};
+use crate::ids::QueueName;
 use crate::memo::{CycleMemo, PreemptionKey};
 use crate::model::{Config, Job, QueueingStrategy};
 use crate::pending::Waiting;
@@ -80,18 +80,17 @@ impl View<'_> {
         }
         let (queue, candidates) = (screened.queue, screened.candidates.as_slice());
         let strict = queue.strategy == QueueingStrategy::StrictFIFO;
-        let wait = |reason: WaitReason,
-                    no_burst: Option<NoBurst>,
-                    blocked: &mut Vec<(&'c QueueName, JobId)>| {
-            if strict && !blocked.iter().any(|(name, _)| **name == queue.name) {
-                blocked.push((&queue.name, job.id));
-            }
-            Decision::Wait {
-                job: job.id,
-                reason,
-                no_burst,
-            }
-        };
+        let wait =
+            |reason: WaitReason, no_burst: Option<NoBurst>, blocked: &mut Vec<&'c QueueName>| {
+                if strict && !blocked.contains(&&queue.name) {
+                    blocked.push(&queue.name);
+                }
+                Decision::Wait {
+                    job: job.id,
+                    reason,
+                    no_burst,
+                }
+            };
         if self.policy.admission == Admission::TwoPhase && waiting.reserved.is_none() {
             return Decision::Wait {
                 job: job.id,
@@ -105,7 +104,7 @@ impl View<'_> {
             };
             return wait(reason, None, blocked);
         }
-        if blocked.iter().any(|(name, _)| **name == queue.name) {
+        if blocked.contains(&&queue.name) {
             let reason = WaitReason::BlockedByHead {
                 queue: queue.name.clone(),
             };

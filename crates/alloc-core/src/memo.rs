@@ -19,7 +19,7 @@
 //!   cohort member's usage of the flavor);
 //! - `evictable` (flavor → the running jobs there that may be evicted at all now, with their
 //!   eviction costs: `preemption::evictable`), which no decision of the cycle invalidates;
-//! - `blocked`: the first waiting job of each StrictFIFO queue, for the jobs behind it;
+//! - `blocked`: the StrictFIFO queues whose line stopped at a waiting job, for the jobs behind it;
 //! - `screened` (class → queue, candidate flavors, or the rejection): reads only the
 //!   configuration and the fleet's GPU models, which no decision changes, so the scheduler
 //!   keeps it across cycles too (`screenings`): the memo turns a kept answer back into
@@ -215,7 +215,9 @@ pub(crate) struct CycleMemo<'c> {
     /// Per class: index into `screens`, or why the request is rejected.
     pub screened: Vec<Option<Result<usize, RejectReason>>>,
     pub screens: Vec<Screened<'c>>,
-    pub blocked: Vec<(&'c QueueName, JobId)>,
+    /// The StrictFIFO queues one of whose jobs has waited this cycle: the rest of each is
+    /// blocked.
+    pub blocked: Vec<&'c QueueName>,
     /// Per class: why no flavor fits, with the index into `screens` it was found for.
     pub no_room: Vec<Option<(usize, WaitReason)>>,
     /// Not an answer: the last "no room" worked out for each class, kept across cycles (the

@@ -56,7 +56,7 @@ impl Walk {
             let Some((key, _)) = next else {
                 continue;
             };
-            let blocked = || memo.blocked.iter().any(|(name, _)| *name == queue);
+            let blocked = || memo.blocked.contains(&queue);
             if first.is_none_or(|(_, best)| *key < best) && !blocked() {
                 first = Some((at, *key));
             }
