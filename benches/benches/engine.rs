@@ -3,8 +3,9 @@
 //! - a seeded synthetic 2,000-job workload (the department job mix) replayed on the bundled
 //!   department fleet under the default policy;
 //! - a saturated replay shaped like Philly on 448 GPUs (issue 24): 224 two-GPU nodes, one
-//!   StrictFIFO queue, 20,000 jobs of Philly's sizes arriving at 1.5× what the fleet serves,
-//!   so that the backlog grows to thousands, under `fifo` (Kueue's order, StrictFIFO).
+//!   queue, 20,000 jobs of Philly's sizes arriving at 1.5× what the fleet serves, so that the
+//!   backlog grows to thousands: under `fifo` (Kueue's order, a StrictFIFO queue), and under
+//!   the default policy (scored order, preemption, burst rules; a BestEffortFIFO queue).
 
 use alloc_core::testing::{ConfigBuilder, JobBuilder, NodeBuilder};
 use alloc_core::{Millis, Policy, Quota, Tier, Time};
@@ -128,18 +129,33 @@ fn saturating_jobs(count: u64, gpus: u64) -> Vec<alloc_core::Job> {
 fn saturated(c: &mut Criterion) {
     let (nodes, gpus_per_node) = (224u32, 2u32);
     let gpus = u64::from(nodes * gpus_per_node);
-    let config = ConfigBuilder::new()
-        .private_flavor("philly", Tier::Bronze)
-        .queue("q", &[("philly", Quota::nominal(gpus * 1000))])
-        .strict_fifo()
-        .build();
+    let config = |strict: bool| {
+        let config = ConfigBuilder::new()
+            .private_flavor("philly", Tier::Bronze)
+            .queue("q", &[("philly", Quota::nominal(gpus * 1000))]);
+        match strict {
+            true => config.strict_fifo().build(),
+            false => config.build(),
+        }
+    };
     let fleet: Vec<_> = (0..nodes)
         .map(|node| NodeBuilder::new(&format!("node-{node}"), "philly", gpus_per_node).build())
         .collect();
     let jobs = saturating_jobs(20_000, gpus);
-    let name = "saturated_strict_fifo_448_gpus_20000_jobs";
-    let run = (config, Policy::default());
-    bench_replay(c, name, run, fleet, jobs, Duration::from_secs(20));
+    let runs = [
+        (
+            "saturated_strict_fifo_448_gpus_20000_jobs",
+            (config(true), Policy::default()),
+        ),
+        (
+            "saturated_default_policy_448_gpus_20000_jobs",
+            (config(false), Policy::preset("default").unwrap_or_default()),
+        ),
+    ];
+    for (name, run) in runs {
+        let (fleet, jobs) = (fleet.clone(), jobs.clone());
+        bench_replay(c, name, run, fleet, jobs, Duration::from_secs(20));
+    }
 }
 
 criterion_group!(benches, engine, saturated);

@@ -60,7 +60,6 @@ impl View<'_> {
             screens,
             blocked,
             no_room,
-            last_no_room,
             no_preemption,
             refusals,
             outlooks,
@@ -134,7 +133,6 @@ impl View<'_> {
                         }
                     }
                     Err(reason) => {
-                        let reason = last_no_room.share(class, reason);
                         if let Some(slot) = slot {
                             *slot = Some((index, reason.clone()));
                         }

@@ -2,9 +2,12 @@
 //! that they do not trust the incremental ledgers they check.
 
 use crate::classes::{ClassId, ClassKey};
+use crate::decision::{Decision, WaitReason};
 use crate::ids::{CohortName, FlavorName, NodeName, QueueName};
 use crate::model::Resource;
 use crate::order::PendingKey;
+use crate::queue_order::Quiet;
+use crate::room_lines::Line;
 use crate::scheduler::Scheduler;
 use crate::state::{Ledgers, NodeState};
 use crate::units::Money;
@@ -108,8 +111,9 @@ impl Scheduler {
     }
 
     /// Kueue's order holds each pending job once, under its own key and slot; a quiet job
-    /// (`queue_order`) sits under its own StrictFIFO queue, was last told it is blocked there
-    /// and has nothing of its own that could change that.
+    /// (`queue_order`) has nothing of its own that could change its answer, and was last told
+    /// it: blocked behind its StrictFIFO queue's head, or its class's last "no room" in its own
+    /// line.
     fn check_queue_order(&self, violations: &mut Vec<String>) {
         if self.queue_order.len() != self.pending.len() {
             violations.push(format!(
@@ -130,26 +134,47 @@ impl Scheduler {
                 ));
                 continue;
             };
-            let Some(queue) = quiet else {
-                continue;
-            };
-            let own = self.config.cluster_queue_of(&waiting.job.queue);
-            let blocked = matches!(
-                waiting.reported.as_deref(),
-                Some(crate::decision::Decision::Wait {
-                    reason: crate::decision::WaitReason::BlockedByHead { queue: told },
-                    no_burst: None,
-                    ..
-                }) if told == queue
-            );
-            if own.is_none_or(|own| own.name != *queue)
-                || !blocked
-                || !self.view().may_stay_quiet(waiting)
-            {
-                violations.push(format!(
-                    "{}: quiet in queue {queue} without being blocked there for good",
-                    key.job()
-                ));
+            let told = waiting.reported.as_deref();
+            match quiet {
+                None => {}
+                Some(Quiet::Blocked(queue)) => {
+                    let own = self.config.cluster_queue_of(&waiting.job.queue);
+                    let blocked = matches!(
+                        told,
+                        Some(Decision::Wait {
+                            reason: WaitReason::BlockedByHead { queue: told },
+                            no_burst: None,
+                            ..
+                        }) if told == queue
+                    );
+                    if own.is_none_or(|own| own.name != *queue)
+                        || !blocked
+                        || !self.view().may_stay_quiet(waiting)
+                    {
+                        violations.push(format!(
+                            "{}: quiet in queue {queue} without being blocked there for good",
+                            key.job()
+                        ));
+                    }
+                }
+                Some(Quiet::NoRoom(line)) => {
+                    let class_told = self.last_no_room.of(waiting.class);
+                    let as_class = matches!(
+                        told,
+                        Some(Decision::Wait { reason, .. }) if Some(reason) == class_told
+                    );
+                    let queue = self.config.cluster_queue_of(&waiting.job.queue);
+                    let quiet = told.zip(queue).is_some_and(|(told, queue)| {
+                        self.view().may_wait_quietly(waiting, told, queue)
+                    });
+                    if *line != Line::of(waiting) || !as_class || !quiet {
+                        violations.push(format!(
+                            "{}: quiet in a line for room without waiting there for good, as its \
+                             class was told",
+                            key.job()
+                        ));
+                    }
+                }
             }
         }
     }

@@ -51,6 +51,7 @@ const STEPS: &[(&str, &str)] = &[
     ("preemption/search.rs", include_str!("preemption/search.rs")),
     ("preemption/trial.rs", include_str!("preemption/trial.rs")),
     ("quota.rs", include_str!("quota.rs")),
+    ("room_lines.rs", include_str!("room_lines.rs")),
     ("running.rs", include_str!("running.rs")),
     ("score/context.rs", include_str!("score/context.rs")),
     ("score/mod.rs", include_str!("score/mod.rs")),

@@ -97,6 +97,7 @@ mod protocol;
 mod queries;
 mod queue_order;
 mod quota;
+mod room_lines;
 mod running;
 mod scheduler;
 pub mod score;

@@ -220,9 +220,11 @@ pub(crate) struct CycleMemo<'c> {
     pub blocked: Vec<&'c QueueName>,
     /// Per class: why no flavor fits, with the index into `screens` it was found for.
     pub no_room: Vec<Option<(usize, WaitReason)>>,
-    /// Not an answer: the last "no room" worked out for each class, kept across cycles (the
-    /// scheduler lends it to the cycle).
-    pub last_no_room: LastNoRoom,
+    /// Per class: whether a job of it found no room this cycle. Not an answer but a fact that
+    /// holds for the rest of the cycle: room only shrinks within one (`room_lines`).
+    found_no_room: Vec<bool>,
+    /// The first "no room" each of those classes found, in the order found.
+    first_no_room: Vec<(ClassId, WaitReason)>,
     pub no_preemption: NoPreemption,
     /// Preemption searches refused outright, which answer larger requests too.
     pub refusals: Refusals<'c>,
@@ -250,27 +252,35 @@ pub(crate) struct CycleMemo<'c> {
     keep: bool,
 }
 
-/// The last "no room" worked out for each request class, kept across cycles so that an answer
-/// equal to the one before is the same shared value: comparing what each waiting job was last
-/// told with its new answer then stops at the pointer, not at every flavor's shortfall (18% of
-/// a saturated replay's time under a BestEffortFIFO queue was that comparison).
+/// The "no room" each request class was last told, as of the end of the cycle that told it
+/// (`Scheduler::cycle`), kept across cycles so that an answer equal to the one before is the
+/// same shared value: comparing what each waiting job was last told with its new answer then
+/// stops at the pointer, not at every flavor's shortfall (18% of a saturated replay's time
+/// under a BestEffortFIFO queue was that comparison), and the quiet jobs of a class
+/// (`room_lines`) need meeting only when it changes.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct LastNoRoom(Vec<Option<WaitReason>>);
 
 impl LastNoRoom {
-    /// `reason` as `class` last had it, if equal; kept as the class's last otherwise.
-    pub(crate) fn share(&mut self, class: ClassId, reason: WaitReason) -> WaitReason {
+    /// `reason` as `class` last had it, if equal, and `false`; kept as the class's last
+    /// otherwise, and `true`.
+    pub(crate) fn share(&mut self, class: ClassId, reason: WaitReason) -> (WaitReason, bool) {
         let at = class.index();
         if self.0.len() <= at {
             self.0.resize(at + 1, None);
         }
         match &self.0[at] {
-            Some(last) if *last == reason => last.clone(),
+            Some(last) if *last == reason => (last.clone(), false),
             _ => {
                 self.0[at] = Some(reason.clone());
-                reason
+                (reason, true)
             }
         }
+    }
+
+    /// What `class` was last told.
+    pub(crate) fn of(&self, class: ClassId) -> Option<&WaitReason> {
+        self.0.get(class.index())?.as_ref()
     }
 
     /// `class` now stands for another request.
@@ -296,7 +306,8 @@ impl<'c> CycleMemo<'c> {
             screens: Vec::new(),
             blocked: Vec::new(),
             no_room: vec![None; classes],
-            last_no_room: LastNoRoom::default(),
+            found_no_room: vec![false; classes],
+            first_no_room: Vec::new(),
             no_preemption: NoPreemption::new(classes),
             refusals: Refusals::default(),
             outlooks: BTreeMap::new(),
@@ -305,6 +316,25 @@ impl<'c> CycleMemo<'c> {
             rooms: Rooms::default(),
             evictable: Evictable::default(),
             keep,
+        }
+    }
+
+    /// Whether a job of `class` found no room this cycle: none of the class will.
+    pub(crate) fn found_no_room(&self, class: ClassId) -> bool {
+        self.found_no_room.get(class.index()) == Some(&true)
+    }
+
+    /// The first "no room" a job of `class` found this cycle.
+    pub(crate) fn first_no_room(&self, class: ClassId) -> Option<&WaitReason> {
+        let first = self.first_no_room.iter().find(|(found, _)| *found == class);
+        first.map(|(_, reason)| reason)
+    }
+
+    /// A job of `class` found no room, for `reason`.
+    pub(crate) fn no_room_for(&mut self, class: ClassId, reason: &WaitReason) {
+        if let Some(found @ false) = self.found_no_room.get_mut(class.index()) {
+            *found = true;
+            self.first_no_room.push((class, reason.clone()));
         }
     }
 

@@ -102,7 +102,7 @@ impl Waiting {
 
 /// Where a pending job sits; good until that job leaves the pending jobs, after which the
 /// slot may hold another. [`PendingJobs::at`] checks the id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) struct Slot {
     pub job: JobId,
     index: usize,
@@ -195,22 +195,22 @@ impl PendingJobs {
         self.by_id.len()
     }
 
-    /// Every pending job in slot order (as they sit in memory), with its place in `order`,
-    /// which must hold every pending job's slot once.
+    /// The pending jobs at `order`'s slots, in slot order (as they sit in memory), each with
+    /// its place in `order`.
     pub(crate) fn placed_in<'a>(
         &'a self,
         order: &[Slot],
     ) -> impl Iterator<Item = (u32, &'a Waiting)> + 'a {
-        let mut places = vec![0; self.slots.len()];
+        let mut places = vec![None; self.slots.len()];
         for (place, slot) in (0u32..).zip(order) {
             if let Some(entry) = places.get_mut(slot.index) {
-                *entry = place;
+                *entry = Some(place);
             }
         }
         self.slots
             .iter()
             .zip(places)
-            .filter_map(|(waiting, place)| Some((place, waiting.as_ref()?)))
+            .filter_map(|(waiting, place)| Some((place?, waiting.as_ref()?)))
     }
 
     /// Every pending job, by id.

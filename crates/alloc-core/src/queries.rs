@@ -11,16 +11,23 @@ use crate::score::{Ordering, ScoreBreakdown, ScoreWeights, Scorer};
 use crate::units::Time;
 
 impl Scheduler {
-    /// Pending jobs in the order a cycle at `now` considers them.
+    /// Pending jobs in the order a cycle at `now` considers them, quiet ones (`queue_order`)
+    /// included.
     pub fn consideration_order(&self, now: Time) -> Vec<JobId> {
-        let order = self.pending_order(now);
-        order.into_iter().map(|slot| slot.job).collect()
+        let order = self.ordered(self.queue_order.all(), now);
+        order.into_iter().map(|(_, slot)| slot.job).collect()
     }
 
-    /// [`Scheduler::consideration_order`], as the slots the cycle finds the jobs in.
-    pub(crate) fn pending_order(&self, now: Time) -> Vec<Slot> {
+    /// The jobs a cycle at `now` looks at, in order, each with its score's first criterion
+    /// (0 under Kueue's order): what the cycle's walk merges quiet jobs into.
+    pub(crate) fn cycle_order(&self, now: Time) -> Vec<(u64, Slot)> {
+        self.ordered(self.queue_order.active().collect(), now)
+    }
+
+    /// `kueue`, a list in Kueue's order, in the policy's.
+    fn ordered(&self, kueue: Vec<Slot>, now: Time) -> Vec<(u64, Slot)> {
         match &self.policy.ordering {
-            Ordering::PriorityFifo => self.queue_order.active().collect(),
+            Ordering::PriorityFifo => kueue.into_iter().map(|slot| (0, slot)).collect(),
             Ordering::Scored(weights) => {
                 let mut scorer = Scorer::new(self.view(), now, weights);
                 // Kueue's order is the score's order after its first criterion, so sorting
@@ -28,7 +35,6 @@ impl Scheduler {
                 // order without comparing scores: backlogs hold thousands of equal scores
                 // (jobs submitted together at one priority). Jobs are scored where they sit
                 // in memory; reading them in Kueue's order costs more than the sort saves.
-                let kueue: Vec<Slot> = self.queue_order.all();
                 let mut keys: Vec<(u64, u32)> = self
                     .pending
                     .placed_in(&kueue)
@@ -40,7 +46,7 @@ impl Scheduler {
                 // Places are unique, so the order is strict and an unstable sort deterministic.
                 keys.sort_unstable();
                 keys.into_iter()
-                    .map(|(_, place)| kueue[place as usize])
+                    .map(|(first, place)| (first, kueue[place as usize]))
                     .collect()
             }
         }

@@ -1,6 +1,10 @@
 //! The pending jobs in Kueue's order, split in two: the jobs a cycle looks at, and the jobs it
-//! need not — those blocked behind the head of their StrictFIFO queue whose answer nothing but
-//! that queue's line moving can change (*quiet* jobs).
+//! need not (*quiet* jobs), whose answer nothing of their own can change:
+//!
+//! - jobs blocked behind the head of their StrictFIFO queue, which stay blocked until that
+//!   queue's line moves;
+//! - jobs waiting for room in a BestEffortFIFO queue, whose answer is their request class's
+//!   (`room_lines`), which stay so while their class finds no room.
 //!
 //! A StrictFIFO queue in a saturated replay holds thousands of jobs behind a head that does
 //! not fit, each told "blocked" every cycle: deciding them again is most of the cycle (Philly
@@ -16,6 +20,7 @@ use crate::ids::QueueName;
 use crate::order::PendingKey;
 use crate::pending::{Slot, Waiting};
 use crate::policy::Admission;
+use crate::room_lines::Line;
 use crate::score::Ordering;
 use crate::view::View;
 use std::collections::BTreeMap;
@@ -39,13 +44,22 @@ impl View<'_> {
     }
 }
 
-/// Every pending job once, under its key: either looked at each cycle or quiet in its queue.
+/// Where a quiet job waits.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Quiet {
+    /// Behind the head of this StrictFIFO ClusterQueue.
+    Blocked(QueueName),
+    /// For room, in this line (`room_lines`).
+    NoRoom(Line),
+}
+
+/// Every pending job once, under its key: either looked at each cycle or quiet.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct QueueOrder {
     /// The jobs each cycle decides, in Kueue's order.
     active: BTreeMap<PendingKey, Slot>,
-    /// Per StrictFIFO ClusterQueue, its quiet jobs in Kueue's order.
-    quiet: BTreeMap<QueueName, BTreeMap<PendingKey, Slot>>,
+    /// The quiet jobs of each StrictFIFO ClusterQueue or line, in Kueue's order.
+    quiet: BTreeMap<Quiet, BTreeMap<PendingKey, Slot>>,
     quiet_len: usize,
 }
 
@@ -57,16 +71,21 @@ impl QueueOrder {
 
     /// Takes a job out, wherever it is.
     pub(crate) fn remove(&mut self, key: &PendingKey) {
-        if self.active.remove(key).is_some() {
-            return;
+        if self.active.remove(key).is_none() {
+            self.take_quiet(key);
         }
-        for jobs in self.quiet.values_mut() {
-            if jobs.remove(key).is_some() {
-                self.quiet_len -= 1;
-                break;
-            }
+    }
+
+    /// Takes a quiet job out of its group.
+    fn take_quiet(&mut self, key: &PendingKey) -> Option<Slot> {
+        let (slot, emptied) = self.quiet.iter_mut().find_map(|(group, jobs)| {
+            Some((jobs.remove(key)?, jobs.is_empty().then_some(group)))
+        })?;
+        self.quiet_len -= 1;
+        if let Some(group) = emptied.cloned() {
+            self.quiet.remove(&group);
         }
-        self.quiet.retain(|_, jobs| !jobs.is_empty());
+        Some(slot)
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -93,55 +112,67 @@ impl QueueOrder {
         all.into_iter().map(|(_, slot)| slot).collect()
     }
 
-    /// Every job, quiet ones included, with its key and, if quiet, its queue; in no order.
-    pub(crate) fn entries(&self) -> impl Iterator<Item = (PendingKey, Slot, Option<&QueueName>)> {
+    /// Every job, quiet ones included, with its key and, if quiet, where; in no order.
+    pub(crate) fn entries(&self) -> impl Iterator<Item = (PendingKey, Slot, Option<&Quiet>)> {
         let active = self.active.iter().map(|(key, slot)| (*key, *slot, None));
-        let quiet = self.quiet.iter().flat_map(|(queue, jobs)| {
+        let quiet = self.quiet.iter().flat_map(|(group, jobs)| {
             jobs.iter()
-                .map(move |(key, slot)| (*key, *slot, Some(queue)))
+                .map(move |(key, slot)| (*key, *slot, Some(group)))
         });
         active.chain(quiet)
     }
 
-    /// The queues holding quiet jobs.
+    /// The StrictFIFO queues holding quiet jobs.
     pub(crate) fn quiet_queues(&self) -> impl Iterator<Item = &QueueName> {
-        self.quiet.keys()
+        self.quiet.keys().filter_map(|group| match group {
+            Quiet::Blocked(queue) => Some(queue),
+            Quiet::NoRoom(_) => None,
+        })
     }
 
-    /// The first quiet job of `queue` after `after` (from its first with `None`).
+    /// The lines holding quiet jobs.
+    pub(crate) fn lines(&self) -> impl Iterator<Item = &Line> {
+        self.quiet.keys().filter_map(|group| match group {
+            Quiet::Blocked(_) => None,
+            Quiet::NoRoom(line) => Some(line),
+        })
+    }
+
+    /// The jobs of `group` in order.
+    pub(crate) fn members(&self, group: &Quiet) -> impl Iterator<Item = (PendingKey, Slot)> + '_ {
+        self.quiet
+            .get(group)
+            .into_iter()
+            .flatten()
+            .map(|(key, slot)| (*key, *slot))
+    }
+
+    /// The first quiet job of `group` after `after` (from its first with `None`).
     pub(crate) fn next_quiet(
         &self,
-        queue: &QueueName,
+        group: &Quiet,
         after: Option<PendingKey>,
     ) -> Option<(PendingKey, Slot)> {
         let from = after.map_or(Bound::Unbounded, Bound::Excluded);
-        let jobs = self.quiet.get(queue)?;
+        let jobs = self.quiet.get(group)?;
         jobs.range((from, Bound::Unbounded))
             .next()
             .map(|(key, slot)| (*key, *slot))
     }
 
-    /// A job cycles looked at is blocked in `queue` and stays so until the line moves.
-    pub(crate) fn hush(&mut self, queue: &QueueName, key: PendingKey) {
+    /// A job cycles looked at is quiet in `group` until something wakes it.
+    pub(crate) fn hush(&mut self, group: Quiet, key: PendingKey) {
         if let Some(slot) = self.active.remove(&key) {
-            self.quiet
-                .entry(queue.clone())
-                .or_default()
-                .insert(key, slot);
+            self.quiet.entry(group).or_default().insert(key, slot);
             self.quiet_len += 1;
         }
     }
 
     /// A quiet job is looked at again (one that is not quiet stays as it is).
     pub(crate) fn wake(&mut self, key: PendingKey) {
-        for jobs in self.quiet.values_mut() {
-            if let Some(slot) = jobs.remove(&key) {
-                self.quiet_len -= 1;
-                self.active.insert(key, slot);
-                break;
-            }
+        if let Some(slot) = self.take_quiet(&key) {
+            self.active.insert(key, slot);
         }
-        self.quiet.retain(|_, jobs| !jobs.is_empty());
     }
 
     /// Every quiet job is looked at again: something it reads may have changed.
@@ -184,9 +215,9 @@ mod tests {
         let keys: Vec<PendingKey> = (1..=5)
             .map(|id| add(&mut order, &mut pending, id))
             .collect();
-        let queue = QueueName::new("q");
-        order.hush(&queue, keys[1]);
-        order.hush(&queue, keys[3]);
+        let queue = Quiet::Blocked(QueueName::new("q"));
+        order.hush(queue.clone(), keys[1]);
+        order.hush(queue.clone(), keys[3]);
         assert_eq!(ids(&pending, order.active()), [1, 3, 5]);
         assert_eq!(ids(&pending, order.all()), [1, 2, 3, 4, 5]);
         assert_eq!(order.len(), 5);
@@ -199,7 +230,7 @@ mod tests {
         order.wake(keys[1]);
         assert_eq!(order.quiet_queues().count(), 0);
         assert_eq!(ids(&pending, order.all()), [1, 2, 3, 5]);
-        order.hush(&queue, keys[0]);
+        order.hush(queue, keys[0]);
         order.wake_all();
         assert_eq!(ids(&pending, order.active()), [1, 2, 3, 5]);
         assert_eq!(order.len(), 4);

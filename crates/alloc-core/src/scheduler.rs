@@ -63,6 +63,11 @@ pub struct Scheduler {
     pub(crate) victims_clock: Option<(Time, Option<Time>)>,
     /// The last "no room" answer of each request class, lent to each cycle (`memo`).
     pub(crate) last_no_room: LastNoRoom,
+    /// Scratch for the cycle's waits for room (`cycle::RoomWait`), empty between cycles.
+    pub(crate) room_waits: Vec<crate::cycle::RoomWait>,
+    /// Scratch for what each class waiting for room is told (`cycle::Told`), empty between
+    /// cycles.
+    pub(crate) told: crate::cycle::Told,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -109,6 +114,8 @@ impl Scheduler {
             resync: None,
             victims_clock: None,
             last_no_room: LastNoRoom::default(),
+            room_waits: Vec::new(),
+            told: Default::default(),
         })
     }
 
@@ -151,6 +158,12 @@ impl Scheduler {
             .all()
             .into_iter()
             .filter_map(|slot| self.pending.at(slot).map(|waiting| &*waiting.job))
+    }
+
+    /// Pending jobs by id: for a shell that counts them, cheaper than [`Scheduler::pending`],
+    /// which merges the quiet jobs (`queue_order`) back into Kueue's order.
+    pub fn pending_by_id(&self) -> impl Iterator<Item = &Job> {
+        self.pending.by_id().map(|waiting| &*waiting.job)
     }
 
     /// How many jobs are pending, without walking them.

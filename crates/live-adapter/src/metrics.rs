@@ -161,7 +161,7 @@ impl Metrics {
     /// Sets the gauges from the core's state.
     pub fn observe(&self, scheduler: &Scheduler) {
         let mut pending: BTreeMap<(String, String), i64> = BTreeMap::new();
-        for job in scheduler.pending() {
+        for job in scheduler.pending_by_id() {
             *pending
                 .entry((job.queue.to_string(), job.min_tier.to_string()))
                 .or_default() += 1;

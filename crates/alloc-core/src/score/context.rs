@@ -52,15 +52,17 @@ impl<'a> Scorer<'a> {
             _ => None,
         };
         let share = self.share_of(&job.tenant).map_or(0.0, |s| s.weighted);
-        let points = Points::of(
-            &self.weights,
-            job.priority,
-            self.now.since(job.submit_time),
-            urgency,
-            share,
-            terms::budget_headroom(&job.budget),
-        );
-        Score::new(points.total(), job.priority, job.submit_time, job.id)
+        score_with(&self.weights, self.now, job, urgency, share)
+    }
+
+    /// What scoring jobs of `tenant` without a deadline reads besides the job itself, fixed
+    /// as it stands now: scores a cycle works out later, for jobs it meets as it goes.
+    pub(crate) fn frozen(&mut self, tenant: &'a TenantName) -> FrozenScore {
+        FrozenScore {
+            weights: self.weights,
+            now: self.now,
+            share: self.share_of(tenant).map_or(0.0, |s| s.weighted),
+        }
     }
 
     /// The job's score part by part.
@@ -115,6 +117,41 @@ impl<'a> Scorer<'a> {
             urgency: terms::urgency(slack_ms),
         }
     }
+}
+
+/// One tenant's part of [`Scorer::score`] fixed at an instant: the score of each of its jobs
+/// without a deadline (or under a zero deadline weight), worked out by the same formula.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct FrozenScore {
+    weights: ScoreWeights,
+    now: Time,
+    share: f64,
+}
+
+impl FrozenScore {
+    /// `job`'s score, as [`Scorer::score`] gives it; `job` is the tenant's and has no deadline
+    /// that counts.
+    pub(crate) fn score(&self, job: &Job) -> Score {
+        score_with(&self.weights, self.now, job, None, self.share)
+    }
+}
+
+fn score_with(
+    weights: &ScoreWeights,
+    now: Time,
+    job: &Job,
+    urgency: Option<f64>,
+    share: f64,
+) -> Score {
+    let points = Points::of(
+        weights,
+        job.priority,
+        now.since(job.submit_time),
+        urgency,
+        share,
+        terms::budget_headroom(&job.budget),
+    );
+    Score::new(points.total(), job.priority, job.submit_time, job.id)
 }
 
 /// The weighted parts of a score. One formula, used both to order and to explain.

@@ -29,7 +29,7 @@ mod weights;
 pub use rank::{DeadlineTerm, Score, ScoreBreakdown};
 pub use weights::{BadWeight, ScoreWeights, PRESET_NAMES};
 
-pub(crate) use context::Scorer;
+pub(crate) use context::{FrozenScore, Scorer};
 pub(crate) use speeds::SpeedCache;
 
 use serde::{Deserialize, Serialize};

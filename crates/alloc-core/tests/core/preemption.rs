@@ -991,3 +991,55 @@ fn a_refusal_that_read_the_request_size_does_not_answer_a_smaller_request() {
     assert_eq!(victims.len(), 1);
     assert!((1..=4).contains(&victims[0]));
 }
+
+#[test]
+fn a_quiet_job_that_may_evict_a_newly_started_one_is_met_again() {
+    const HOUR: u64 = 60 * MIN;
+    let config = ConfigBuilder::new()
+        .private_flavor("f", Tier::Bronze)
+        .queue("q", &[("f", Quota::nominal(8_000))])
+        .build();
+    let mut s = scheduler_with(config, Policy::preset("default").unwrap());
+    s.node(NodeBuilder::new("n", "f", 2)).submit(
+        JobBuilder::gpus(1)
+            .id(1)
+            .priority(5)
+            .runtime(Millis::hours(20)),
+    );
+    admitted(&s.checked_cycle(0), 1);
+    // two jobs of one request wait for room, quietly from the next cycle on: 2 at priority
+    // 1, 3 at priority 3, which 2's longer wait puts behind 2 in the scored order
+    s.submit(JobBuilder::gpus(2).id(2).priority(1));
+    waiting(&s.checked_cycle(MIN), 2);
+    s.submit(
+        JobBuilder::gpus(2)
+            .id(3)
+            .priority(3)
+            .submitted(Time(10 * HOUR)),
+    );
+    waiting(&s.checked_cycle(10 * HOUR), 3);
+    // a priority-2 job takes the free GPU; neither could evict anyone as the cycle started
+    s.submit(
+        JobBuilder::gpus(1)
+            .id(4)
+            .priority(2)
+            .submitted(Time(11 * HOUR)),
+    );
+    let d = s.checked_cycle(11 * HOUR);
+    admitted(&d, 4);
+    let cycle = s.cycle(Time(11 * HOUR + MIN));
+    assert!(cycle.changes.is_empty(), "{:?}", cycle.changes);
+    // 1 ends: 2 still finds no room and may not evict 4, so its request found none this
+    // cycle; 3 may, and must be met to
+    s.apply(Input::JobFinished(JobId(1))).unwrap();
+    let now = Time(11 * HOUR + 2 * MIN);
+    assert_eq!(s.consideration_order(now), [JobId(2), JobId(3)]);
+    let afresh = s.clone().decide_all(now);
+    let changes = s.cycle(now).changes;
+    let evicts = |decisions: &[Decision]| match decision(decisions, 3) {
+        Decision::Preempt { victims, .. } => victims.clone(),
+        _ => Vec::new(),
+    };
+    assert_eq!(evicts(&afresh), [JobId(4)]);
+    assert_eq!(evicts(&changes), evicts(&afresh));
+}

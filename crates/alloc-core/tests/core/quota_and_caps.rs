@@ -119,9 +119,11 @@ fn a_lender_using_its_quota_shrinks_what_others_can_borrow() {
     s.submit(JobBuilder::gpus(3).id(2).queue("a"))
         .submit(JobBuilder::gpus(2).id(3).queue("a"));
     let d = s.checked_cycle(1);
+    // b's 2 GPUs leave a 1 + 2 to borrow: 3 does not fit, 2 does (and then nothing is left,
+    // as 2 is told: the room as the cycle leaves it)
     assert!(matches!(
         waiting(&d, 2),
-        WaitReason::NoFlavorFits { misses } if matches!(misses[0].miss, Miss::Quota { needed: 3000, available: 2000, .. })
+        WaitReason::NoFlavorFits { misses } if matches!(misses[0].miss, Miss::Quota { needed: 3000, available: 0, .. })
     ));
     assert!(admitted(&d, 3).borrowing);
 }

@@ -3,9 +3,9 @@
 //! take more than its cap, and a paced budget opens with its term.
 
 use crate::burst::{burster, warm_tail, world_with};
-use crate::support::{admitted, decision, no_burst, waiting, Feed};
+use crate::support::{admitted, decision, no_burst, scheduler_with, waiting, Feed};
 use alloc_core::burst::{BurstCause, Rescue, Term};
-use alloc_core::testing::JobBuilder;
+use alloc_core::testing::{JobBuilder, NodeBuilder};
 use alloc_core::{Decision, Input, JobId, Millis, Money, NoBurst, Policy, Tier, Time};
 use proptest::prelude::*;
 use std::collections::BTreeSet;
@@ -256,6 +256,42 @@ fn the_reserve_shrinks_over_the_term_and_lets_a_waiting_burst_through() {
 }
 
 /// A SILVER deadline job of one GPU-hour that may not burst: only the private V100 runs it.
+#[test]
+fn the_queue_ahead_counts_jobs_that_wait_quietly_for_room() {
+    // two V100s, free at 10 h and at 11 h
+    let mut s = scheduler_with(warm_tail(6), rescuing(knobs(0, 100)));
+    s.node(NodeBuilder::new("n", "v100", 2));
+    for (id, hours) in [(1, 10), (2, 11)] {
+        let running = JobBuilder::gpus(1).id(id).tier(Tier::Silver);
+        s.submit(running.runtime(Millis::hours(hours)));
+    }
+    admitted(&s.checked_cycle(0), 1);
+    // two one-hour jobs that may not burst wait for room, and from the next cycle on quietly
+    for id in [3, 4] {
+        let job = JobBuilder::gpus(1).id(id).tier(Tier::Silver);
+        s.submit(job.runtime(Millis::hours(1)).submitted(Time(id)));
+    }
+    waiting(&s.checked_cycle(MINUTE), 4);
+    // behind them, a job due at 12.5 h: it would make it at 12 h if only one of them went
+    // first, and not at all with both ahead of it
+    s.submit(
+        burster(5)
+            .priority(-5)
+            .submitted(Time(MINUTE))
+            .deadline(Time(750 * MINUTE)),
+    );
+    let now = Time(2 * MINUTE);
+    assert_eq!(s.consideration_order(now).last(), Some(&JobId(5)));
+    let afresh = s.clone().decide_all(now);
+    let changes = s.cycle(now).changes;
+    let rescued = |decisions: &[Decision]| match decision(decisions, 5) {
+        Decision::Admit { placement, .. } => placement.public.as_ref().map(|lease| lease.cause),
+        _ => None,
+    };
+    assert_eq!(rescued(&afresh), Some(BurstCause::DeadlineRescue));
+    assert_eq!(rescued(&changes), rescued(&afresh));
+}
+
 fn stuck(id: u64, deadline: Time) -> JobBuilder {
     JobBuilder::gpus(1)
         .id(id)

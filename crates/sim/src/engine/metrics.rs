@@ -50,7 +50,7 @@ impl Metrics {
             decisions: self.decisions.clone(),
             ..MetricSample::default()
         };
-        for job in scheduler.pending() {
+        for job in scheduler.pending_by_id() {
             *sample
                 .pending
                 .entry((job.queue.to_string(), job.min_tier.to_string()))
