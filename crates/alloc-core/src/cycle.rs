@@ -411,7 +411,7 @@ impl Scheduler {
     /// Under a rescue policy that displaces (`burst::Stuck`): counts, before the cycle's first
     /// decision, the pending deadline jobs that may not burst, on their private candidate
     /// flavors. Jobs whose victims are stopping are about to start and do not count. Every
-    /// pending job is read, quiet ones too (`queue_order`): a count, in no order.
+    /// pending deadline job is read, quiet ones too (`queue_order`): a count, in no order.
     fn gather_stuck<'c>(&self, config: &'c Config, memo: &mut CycleMemo<'c>) {
         let burst = &self.policy.burst;
         let displaces = burst.mode == BurstMode::Threshold
@@ -420,7 +420,7 @@ impl Scheduler {
             return;
         }
         let view = self.view();
-        for waiting in self.pending.by_id() {
+        for waiting in self.pending.dated() {
             let job = &*waiting.job;
             if job.deadline.is_none() || !waiting.awaiting.is_empty() {
                 continue;

@@ -122,6 +122,11 @@ impl Scheduler {
                 self.pending.len()
             ));
         }
+        let with_deadline = self.pending.by_id().filter(|w| w.job.deadline.is_some());
+        let indexed = self.pending.dated().map(|waiting| waiting.job.id);
+        if !with_deadline.map(|waiting| waiting.job.id).eq(indexed) {
+            violations.push("the pending jobs with a deadline are not the ones indexed".into());
+        }
         for (key, slot, quiet) in self.queue_order.entries() {
             let Some(waiting) = self
                 .pending

@@ -114,6 +114,9 @@ pub(crate) struct PendingJobs {
     /// Emptied slots, reused last-freed first (deterministic, like everything else here).
     free: Vec<usize>,
     by_id: BTreeMap<JobId, usize>,
+    /// The jobs with a deadline: a cycle reads them all for the rescue rule (`burst::Stuck`),
+    /// and a saturated backlog holds thousands of jobs without one.
+    dated: BTreeSet<JobId>,
 }
 
 impl PendingJobs {
@@ -131,11 +134,15 @@ impl PendingJobs {
             }
         };
         self.by_id.insert(id, index);
+        if self.slots[index].as_ref().is_some_and(|w| w.job.deadline.is_some()) {
+            self.dated.insert(id);
+        }
         Slot { job: id, index }
     }
 
     pub(crate) fn remove(&mut self, id: JobId) -> Option<Waiting> {
         let index = self.by_id.remove(&id)?;
+        self.dated.remove(&id);
         let waiting = self.slots.get_mut(index)?.take();
         self.free.push(index);
         waiting
@@ -211,6 +218,11 @@ impl PendingJobs {
             .iter()
             .zip(places)
             .filter_map(|(waiting, place)| Some((place?, waiting.as_ref()?)))
+    }
+
+    /// Every pending job with a deadline, by id.
+    pub(crate) fn dated(&self) -> impl Iterator<Item = &Waiting> {
+        self.dated.iter().filter_map(|id| self.get(*id))
     }
 
     /// Every pending job, by id.
