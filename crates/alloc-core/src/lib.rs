@@ -98,6 +98,7 @@ mod queries;
 mod queue_order;
 mod quota;
 mod room_lines;
+mod room_told;
 mod running;
 mod scheduler;
 pub mod score;

@@ -134,7 +134,10 @@ impl PendingJobs {
             }
         };
         self.by_id.insert(id, index);
-        if self.slots[index].as_ref().is_some_and(|w| w.job.deadline.is_some()) {
+        if self.slots[index]
+            .as_ref()
+            .is_some_and(|w| w.job.deadline.is_some())
+        {
             self.dated.insert(id);
         }
         Slot { job: id, index }

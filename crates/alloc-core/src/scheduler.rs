@@ -63,11 +63,11 @@ pub struct Scheduler {
     pub(crate) victims_clock: Option<(Time, Option<Time>)>,
     /// The last "no room" answer of each request class, lent to each cycle (`memo`).
     pub(crate) last_no_room: LastNoRoom,
-    /// Scratch for the cycle's waits for room (`cycle::RoomWait`), empty between cycles.
-    pub(crate) room_waits: Vec<crate::cycle::RoomWait>,
-    /// Scratch for what each class waiting for room is told (`cycle::Told`), empty between
+    /// Scratch for the cycle's waits for room (`room_told::RoomWait`), empty between cycles.
+    pub(crate) room_waits: Vec<crate::room_told::RoomWait>,
+    /// Scratch for what each class waiting for room is told (`room_told::Told`), empty between
     /// cycles.
-    pub(crate) told: crate::cycle::Told,
+    pub(crate) told: crate::room_told::Told,
 }
 
 #[derive(Debug, Clone, Default)]
