@@ -186,8 +186,12 @@ impl Scheduler {
                 continue;
             };
             let found = (slot, step.from);
-            let (wait, keep) = RoomWait::new(self.view(), &memo, waiting, found, at, decision);
-            decisions.extend(keep);
+            let mut wait = RoomWait::new(self.view(), &memo, waiting, found, at, &decision);
+            match decision {
+                decision if at.is_some() => decisions.push(decision),
+                Decision::Wait { no_burst, .. } if wait.keeps_own() => wait.keep(no_burst),
+                _ => {}
+            }
             room_waits.push(wait);
         }
         self.tell_room_waits(

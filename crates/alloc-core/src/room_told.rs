@@ -79,7 +79,10 @@ impl Scheduler {
                 From::Line => (false, !wait.quiet),
                 From::Blocked => (false, false),
             };
-            if let Some(waiting) = self.pending.at(wait.slot).filter(|_| hushes || wakes) {
+            if !(hushes || wakes) {
+                continue;
+            }
+            if let Some(waiting) = self.pending.at(wait.slot) {
                 let key = PendingKey::of(&waiting.job);
                 match hushes {
                     true => moves.hush.push((Quiet::NoRoom(Line::of(waiting)), key)),
@@ -129,8 +132,12 @@ impl Scheduler {
             })
             .map(|(_, slot)| slot)
             .collect();
-        let slots = room_waits.iter().map(|wait| wait.slot).chain(heads);
-        for slot in slots {
+        // a wait's class is read off the wait, not the job: most are worked out by then
+        let waits = room_waits.iter().map(|wait| (wait.slot, Some(wait.class)));
+        for (slot, class) in waits.chain(heads.into_iter().map(|slot| (slot, None))) {
+            if class.is_some_and(|class| told.of(class).is_some()) {
+                continue;
+            }
             let Some(waiting) = self.pending.at(slot) else {
                 continue;
             };
@@ -223,45 +230,47 @@ pub(crate) struct RoomWait {
 
 impl RoomWait {
     /// What telling `waiting`'s wait for room (`decision`, found at `slot` where the walk
-    /// came `from`) needs of the job, and the decision itself where the cycle reports every
-    /// one (`at`, its place among them) or where it is not the job's last wait but for the
-    /// room; `view` and `memo` as the walk left them.
+    /// came `from`) needs of the job; `at`: its place among the decisions of a cycle that
+    /// reports every one; `view` and `memo` as the walk left them. Where the job was last told
+    /// another wait than this one but for the room, the wait keeps its burst rule
+    /// ([`RoomWait::keep`]).
+    #[inline]
     pub(crate) fn new(
         view: View<'_>,
         memo: &CycleMemo<'_>,
         waiting: &Waiting,
         (slot, from): (Slot, From),
         at: Option<usize>,
-        decision: Decision,
-    ) -> (RoomWait, Option<Decision>) {
+        decision: &Decision,
+    ) -> RoomWait {
         let quiet = memo.keeps()
             && from != From::Blocked
             && match memo.screened.get(waiting.class.index()) {
                 Some(Some(Ok(index))) => memo.screens.get(*index).is_some_and(|screened| {
-                    view.may_wait_quietly(waiting, &decision, screened.queue)
+                    view.may_wait_quietly(waiting, decision, screened.queue)
                 }),
                 _ => false,
             };
-        let told = Told::last(waiting.reported.as_deref(), &decision);
-        let (own, keep) = match (at, told) {
-            (Some(_), _) => (None, Some(decision)),
-            // the same wait as before but for the room: rebuilt from it if that changed
-            (None, Some(_)) => (None, None),
-            (None, None) => match decision {
-                Decision::Wait { no_burst, .. } => (Some(no_burst), None),
-                _ => (None, None),
-            },
-        };
-        let wait = RoomWait {
+        RoomWait {
             slot,
             class: waiting.class,
             from,
             at,
             quiet,
-            told: told.unwrap_or(0),
-            own,
-        };
-        (wait, keep)
+            told: Told::last(waiting.reported.as_deref(), decision).unwrap_or(0),
+            own: None,
+        }
+    }
+
+    /// Whether the wait needs its own burst rule kept: it is not the same as the one the job
+    /// was last told but for the room, nor kept among every decision.
+    pub(crate) fn keeps_own(&self) -> bool {
+        self.told == 0 && self.at.is_none()
+    }
+
+    /// Keeps the wait's own burst rule.
+    pub(crate) fn keep(&mut self, no_burst: Option<NoBurst>) {
+        self.own = Some(no_burst);
     }
 }
 

@@ -10,6 +10,7 @@
 //!   job of the line could evict someone (a lower-priority job runs), and while a job with a
 //!   deadline that counts the queue ahead of it (`burst::Ahead`) is still to come.
 
+use crate::burst::BurstMode;
 use crate::classes::ClassId;
 use crate::memo::CycleMemo;
 use crate::order::PendingKey;
@@ -92,20 +93,18 @@ impl Walk {
             })
             .collect();
         let view = scheduler.view();
-        let counts_ahead = view
-            .policy
-            .burst
-            .rescue
-            .is_some_and(|rescue| rescue.count_queue_ahead);
+        // only a rescue reads the queue ahead, for a job that may burst (`burst_for`)
+        let burst = &view.policy.burst;
+        let counts_ahead = burst.mode == BurstMode::Threshold
+            && burst.rescue.is_some_and(|rescue| rescue.count_queue_ahead);
         // A StrictFIFO queue's quiet job met once its line moves may have a deadline too:
         // finding out would read them all, so lines are then met throughout.
         let last_reading_ahead = match counts_ahead {
             false => None,
             true if quiet.is_empty() => order.iter().rposition(|(_, slot)| {
-                scheduler
-                    .pending
-                    .at(*slot)
-                    .is_some_and(|waiting| waiting.job.deadline.is_some())
+                scheduler.pending.at(*slot).is_some_and(|waiting| {
+                    waiting.job.deadline.is_some() && view.may_burst(&waiting.job).is_ok()
+                })
             }),
             true => Some(usize::MAX),
         };
