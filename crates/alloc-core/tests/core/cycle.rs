@@ -102,6 +102,13 @@ fn jobs_behind_a_blocked_strict_fifo_head_are_told_again_only_when_the_line_move
     // nothing moved: nothing to tell
     let (reported, afresh) = reported_and_afresh(&mut s, 20, &mut told);
     assert_eq!((reported.len(), afresh.len()), (0, 0));
+    // quiet, not gone: the order a cycle considers still holds them
+    let order: Vec<u64> = s
+        .consideration_order(Time(20))
+        .iter()
+        .map(|j| j.0)
+        .collect();
+    assert_eq!(order, [2, 3, 4, 5]);
     // the line moves: 2 starts, 3 heads the queue and waits; 4 and 5 are still blocked
     s.apply(Input::JobFinished(JobId(1))).unwrap();
     let (reported, afresh) = reported_and_afresh(&mut s, 30, &mut told);
@@ -171,6 +178,13 @@ fn jobs_waiting_for_room_are_told_again_only_when_their_class_room_changes() {
         s.submit(JobBuilder::gpus(2).id(6).submitted(Time(20)));
         let (reported, afresh) = reported_and_afresh(&mut s, 20, &mut told);
         assert_eq!((&reported[..], &afresh[..]), (&[6][..], &[6][..]));
+        let mut order: Vec<u64> = s
+            .consideration_order(Time(20))
+            .iter()
+            .map(|j| j.0)
+            .collect();
+        order.sort_unstable();
+        assert_eq!(order, [2, 3, 4, 5, 6], "quiet jobs are still considered");
         // 2 GPUs free: 2 takes them; the rest find the node full again, as they were told
         s.apply(Input::JobFinished(JobId(1))).unwrap();
         let (reported, afresh) = reported_and_afresh(&mut s, 30, &mut told);
