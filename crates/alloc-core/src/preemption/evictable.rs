@@ -98,7 +98,7 @@ impl View<'_> {
             && running
                 .job
                 .deadline
-                .is_some_and(|deadline| cost.resumed_end > deadline);
+                .is_some_and(|deadline| policy.protect_deadlines || cost.resumed_end > deadline);
         let too_costly = policy.max_loss.is_some_and(|max| cost.lost > max);
         (!protected && !too_costly).then_some(cost)
     }

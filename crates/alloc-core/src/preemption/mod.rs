@@ -21,8 +21,9 @@
 //! 4. or it is in another ClusterQueue of `P`'s cohort, that queue is borrowing on the
 //!    victim's flavor (uses more than its nominal quota of a resource `P` asks for), and
 //!    `reclaim_within_cohort` allows it: `LowerPriority` — lower priority than `P`; `Any`;
-//! 5. it has no deadline, or the policy allows deadline misses, or it would still meet the
-//!    deadline after the eviction: `now + restore_cost + remaining ≤ deadline`, where
+//! 5. it has no deadline, or the policy allows deadline misses, or (unless the policy
+//!    protects every deadline, `protect_deadlines`) it would still meet the deadline after the
+//!    eviction: `now + restore_cost + remaining ≤ deadline`, where
 //!    `remaining` is its work still to do after the attempt's last checkpoint (the core keeps a
 //!    job's work across attempts: `progress`);
 //! 6. the guards: it has run at least `min_run` since it started, it was evicted fewer than
@@ -81,6 +82,11 @@ pub struct PreemptionPolicy {
     /// Evict a job even when the eviction would make it miss its deadline.
     #[serde(default)]
     pub allow_deadline_misses: bool,
+    /// Never evict a job with a deadline, however much slack it has (unless deadline misses
+    /// are allowed): an evicted job queues again, and the rule against misses counts only its
+    /// restore and remaining work, not that wait.
+    #[serde(default)]
+    pub protect_deadlines: bool,
     /// At most this many victims for one admission; `None` = no bound.
     #[serde(default)]
     pub max_victims: Option<u32>,

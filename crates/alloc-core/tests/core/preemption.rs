@@ -243,21 +243,30 @@ fn a_victim_that_would_miss_its_deadline_is_taken_only_when_the_policy_says_so()
 
 #[test]
 fn a_deadline_the_victim_still_meets_after_resuming_does_not_protect_it() {
-    let mut s = preempting(one_queue(8));
-    s.node(NodeBuilder::new("n", "f", 1));
-    let victim = checkpointing(
-        JobBuilder::gpus(1)
-            .id(1)
-            .runtime(Millis::hours(1))
-            .deadline(Time(70 * MIN)),
-        10,
-        1,
-    );
-    submit(&mut s, victim);
-    s.checked_cycle(0);
-    s.submit(JobBuilder::gpus(1).id(2).priority(1));
+    let run = |protect_deadlines: bool| {
+        let preemption = PreemptionPolicy {
+            protect_deadlines,
+            ..PreemptionPolicy::default()
+        };
+        let mut s = scheduler_with(one_queue(8), policy(preemption));
+        s.node(NodeBuilder::new("n", "f", 1));
+        let victim = checkpointing(
+            JobBuilder::gpus(1)
+                .id(1)
+                .runtime(Millis::hours(1))
+                .deadline(Time(70 * MIN)),
+            10,
+            1,
+        );
+        submit(&mut s, victim);
+        s.checked_cycle(0);
+        s.submit(JobBuilder::gpus(1).id(2).priority(1));
+        s.checked_cycle(30 * MIN)
+    };
     // at 30 min, 30 kept: 30 + 1 + 30 ≤ 70
-    assert_eq!(preempted(&s.checked_cycle(30 * MIN), 2).1, [1]);
+    assert_eq!(preempted(&run(false), 2).1, [1]);
+    // unless every deadline is protected: the evicted job would queue again
+    waiting(&run(true), 2);
 }
 
 #[test]
@@ -691,6 +700,7 @@ pub fn check_evictions(
             if let (Some(deadline), false) = (victim.deadline, policy.allow_deadline_misses) {
                 let resumed_end = before.victim_cost(running, now).resumed_end;
                 prop_assert!(resumed_end <= deadline, "{} misses its deadline", victim_id);
+                prop_assert!(!policy.protect_deadlines, "{} has a deadline", victim_id);
             }
             // the victim keeps its capacity until the shell stops it; the preemptor waits
             let kept = after.running_job(*victim_id);
@@ -748,9 +758,9 @@ fn head_job_preempts_when_evicting_everyone_below_it_would_do(
                 && victim.priority == head.priority
                 && (victim.submit_time, victim.id) > (head.submit_time, head.id));
         let deadline_kept = policy.allow_deadline_misses
-            || victim
-                .deadline
-                .is_none_or(|d| before.victim_cost(running, now).resumed_end <= d);
+            || victim.deadline.is_none_or(|d| {
+                !policy.protect_deadlines && before.victim_cost(running, now).resumed_end <= d
+            });
         if &running.placement.queue == queue
             && running.evicting.is_none()
             && running.placement.public.is_none()

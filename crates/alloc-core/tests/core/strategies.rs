@@ -594,6 +594,7 @@ pub fn preemption_policy() -> impl Strategy<Value = PreemptionPolicy> {
         proptest::option::weighted(0.4, 1u32..=3),
         any::<bool>(),
         proptest::option::weighted(0.4, 1u64..=20),
+        proptest::bool::weighted(0.2),
     )
         .prop_map(
             |(
@@ -605,12 +606,14 @@ pub fn preemption_policy() -> impl Strategy<Value = PreemptionPolicy> {
                 max_evictions,
                 cost_grows_with_evictions,
                 max_loss_minutes,
+                protect_deadlines,
             )| {
                 PreemptionPolicy {
                     enabled: true,
                     within_cluster_queue,
                     reclaim_within_cohort,
                     allow_deadline_misses,
+                    protect_deadlines,
                     max_victims,
                     min_run: Millis::minutes(min_run_minutes),
                     max_evictions,

@@ -212,6 +212,13 @@ fn apply(baseline: &mut Baseline, pair: &str) -> std::result::Result<(), String>
                 loss => Some(duration(loss)?),
             }
         }
+        "protect-deadlines" => {
+            baseline.policy.preemption.protect_deadlines = match value {
+                "on" => true,
+                "off" => false,
+                other => return Err(format!("protect-deadlines {other:?}: on or off")),
+            }
+        }
         "eviction-cost" => {
             baseline.policy.preemption.cost_grows_with_evictions = match value {
                 "grows" => true,
@@ -222,7 +229,8 @@ fn apply(baseline: &mut Baseline, pair: &str) -> std::result::Result<(), String>
         other => {
             return Err(format!(
                 "unknown override {other:?}; known: keep-alive, warm-pool, lease-on-open, \
-                 burst-after, packing, min-run, max-evictions, max-loss, eviction-cost, order, \
+                 burst-after, packing, min-run, max-evictions, max-loss, eviction-cost, \
+                 protect-deadlines, order, \
                  rescue, reserve, rescue-cap, queue-ahead, term, pace, displace"
             ))
         }
