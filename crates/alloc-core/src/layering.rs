@@ -1,6 +1,6 @@
 //! The cycle's steps read a `View` and never the scheduler itself: only the orchestration
-//! (`scheduler`, `cycle`, `queries`, `protocol`, `kueue_phase`, `invariants`, `inputs_log`)
-//! may name it. Read from the sources, so that an `impl Scheduler` or an import creeping back
+//! (`scheduler`, `cycle`, `walk`, `room_told`, `queries`, `protocol`, `kueue_phase`,
+//! `invariants`, `inputs_log`) may name it. Read from the sources, so that an `impl Scheduler` or an import creeping back
 //! into a step fails here rather than quietly closing the import circle again. Test modules
 //! drive a scheduler as a shell does and are left out.
 
