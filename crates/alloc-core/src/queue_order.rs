@@ -60,7 +60,9 @@ pub(crate) struct QueueOrder {
     active: BTreeMap<PendingKey, Slot>,
     /// The quiet jobs of each StrictFIFO ClusterQueue or line, in Kueue's order.
     quiet: BTreeMap<Quiet, BTreeMap<PendingKey, Slot>>,
-    quiet_len: usize,
+    /// Where each quiet job is: an admission takes one out without searching every group (a
+    /// saturated replay holds hundreds of lines).
+    home: BTreeMap<PendingKey, Quiet>,
 }
 
 impl QueueOrder {
@@ -78,18 +80,17 @@ impl QueueOrder {
 
     /// Takes a quiet job out of its group.
     fn take_quiet(&mut self, key: &PendingKey) -> Option<Slot> {
-        let (slot, emptied) = self.quiet.iter_mut().find_map(|(group, jobs)| {
-            Some((jobs.remove(key)?, jobs.is_empty().then_some(group)))
-        })?;
-        self.quiet_len -= 1;
-        if let Some(group) = emptied.cloned() {
+        let group = self.home.remove(key)?;
+        let jobs = self.quiet.get_mut(&group)?;
+        let slot = jobs.remove(key);
+        if jobs.is_empty() {
             self.quiet.remove(&group);
         }
-        Some(slot)
+        slot
     }
 
     pub(crate) fn len(&self) -> usize {
-        self.active.len() + self.quiet_len
+        self.active.len() + self.home.len()
     }
 
     /// The jobs cycles look at, in order.
@@ -99,7 +100,7 @@ impl QueueOrder {
 
     /// Every pending job in Kueue's order, quiet ones included.
     pub(crate) fn all(&self) -> Vec<Slot> {
-        if self.quiet_len == 0 {
+        if self.home.is_empty() {
             return self.active().collect();
         }
         let mut all: Vec<(PendingKey, Slot)> = self
@@ -163,8 +164,8 @@ impl QueueOrder {
     /// A job cycles looked at is quiet in `group` until something wakes it.
     pub(crate) fn hush(&mut self, group: Quiet, key: PendingKey) {
         if let Some(slot) = self.active.remove(&key) {
+            self.home.insert(key, group.clone());
             self.quiet.entry(group).or_default().insert(key, slot);
-            self.quiet_len += 1;
         }
     }
 
@@ -180,7 +181,7 @@ impl QueueOrder {
         for (_, jobs) in std::mem::take(&mut self.quiet) {
             self.active.extend(jobs);
         }
-        self.quiet_len = 0;
+        self.home.clear();
     }
 }
 

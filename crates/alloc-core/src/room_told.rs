@@ -122,30 +122,17 @@ impl Scheduler {
         room_waits: &[RoomWait],
     ) -> Told {
         let mut told = std::mem::take(&mut self.told);
-        // the classes of lines the walk passed by before meeting any of their jobs too
-        let heads: Vec<Slot> = self
-            .queue_order
-            .lines()
-            .filter_map(|line| {
-                let group = Quiet::NoRoom(line.clone());
-                self.queue_order.next_quiet(&group, None)
-            })
-            .map(|(_, slot)| slot)
-            .collect();
-        // a wait's class is read off the wait, not the job: most are worked out by then
-        let waits = room_waits.iter().map(|wait| (wait.slot, Some(wait.class)));
-        for (slot, class) in waits.chain(heads.into_iter().map(|slot| (slot, None))) {
-            if class.is_some_and(|class| told.of(class).is_some()) {
+        // Every class whose lines the walk passed by found no room in a wait among these
+        // (`Walk::pass_lines_by`), so the lines' classes are all here.
+        for wait in room_waits {
+            if told.of(wait.class).is_some() {
                 continue;
             }
-            let Some(waiting) = self.pending.at(slot) else {
+            let Some(waiting) = self.pending.at(wait.slot) else {
                 continue;
             };
-            if told.of(waiting.class).is_some() {
-                continue;
-            }
             if let Some(end) = self.no_room_at_end(config, memo, waiting) {
-                told.set(waiting.class, self.last_no_room.share(waiting.class, end));
+                told.set(wait.class, self.last_no_room.share(wait.class, end));
             }
         }
         told

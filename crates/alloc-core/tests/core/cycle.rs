@@ -45,6 +45,17 @@ fn strict_fifo_head_blocks_its_queue_but_not_other_queues() {
     assert!(matches!(waiting(&d, 2), WaitReason::BlockedByHead { .. }));
 }
 
+/// StrictFIFO queue `strict` (8 GPUs of quota) on one node of two GPUs.
+fn strict_queue_on_two_gpus() -> alloc_core::Scheduler {
+    let config = one_flavor(|c| {
+        c.queue("strict", &[("f", Quota::nominal(gpus(8)))])
+            .strict_fifo()
+    });
+    let mut s = scheduler(config);
+    s.node(NodeBuilder::new("n", "f", 2));
+    s
+}
+
 /// The jobs a cycle reports, by id, and what deciding every job afresh (a clone's
 /// `decide_all`) gives for the jobs whose answer differs from `told`, which it then updates;
 /// both in id order (a cycle reports its waits for room after its other decisions).
@@ -76,13 +87,8 @@ fn reported_and_afresh(
 
 #[test]
 fn jobs_behind_a_blocked_strict_fifo_head_are_told_again_only_when_the_line_moves() {
-    let config = one_flavor(|c| {
-        c.queue("strict", &[("f", Quota::nominal(gpus(8)))])
-            .strict_fifo()
-    });
-    let mut s = scheduler(config);
-    s.node(NodeBuilder::new("n", "f", 2))
-        .submit(JobBuilder::gpus(2).id(1).queue("strict"));
+    let mut s = strict_queue_on_two_gpus();
+    s.submit(JobBuilder::gpus(2).id(1).queue("strict"));
     let mut told = std::collections::BTreeMap::new();
     assert_eq!(reported_and_afresh(&mut s, 0, &mut told).0, [1]);
     for (id, gpus) in [(2, 2), (3, 1), (4, 1), (5, 1)] {
@@ -205,13 +211,8 @@ fn jobs_waiting_for_room_are_told_again_only_when_their_class_room_changes() {
 
 #[test]
 fn a_quota_change_reaches_the_jobs_behind_a_blocked_head() {
-    let config = one_flavor(|c| {
-        c.queue("strict", &[("f", Quota::nominal(gpus(8)))])
-            .strict_fifo()
-    });
-    let mut s = scheduler(config);
-    s.node(NodeBuilder::new("n", "f", 2))
-        .submit(JobBuilder::gpus(2).id(1).queue("strict"))
+    let mut s = strict_queue_on_two_gpus();
+    s.submit(JobBuilder::gpus(2).id(1).queue("strict"))
         .submit(JobBuilder::gpus(2).id(2).queue("strict").submitted(Time(1)))
         .submit(JobBuilder::gpus(4).id(3).queue("strict").submitted(Time(2)));
     let mut told = std::collections::BTreeMap::new();
