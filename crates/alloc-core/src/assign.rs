@@ -6,6 +6,7 @@ use crate::memo::Rooms;
 use crate::model::{ClusterQueue, Flavor, Job};
 use crate::placement;
 use crate::quota::Mode;
+use crate::state::NodeState;
 use crate::view::View;
 
 impl View<'_> {
@@ -17,6 +18,20 @@ impl View<'_> {
         queue: &'c ClusterQueue,
         candidates: &[&'c Flavor],
         rooms: &mut Rooms<'c>,
+    ) -> Result<Placement, WaitReason> {
+        self.assign_avoiding(job, queue, candidates, rooms, None)
+    }
+
+    /// [`View::assign`] on the nodes `avoid` does not rule out (with `None`, on all): where a
+    /// job held back by a reservation (`backfill`) may go instead. The nodes are scanned, not
+    /// read off the free index, which only a held job pays for.
+    pub(crate) fn assign_avoiding<'c>(
+        &self,
+        job: &Job,
+        queue: &'c ClusterQueue,
+        candidates: &[&'c Flavor],
+        rooms: &mut Rooms<'c>,
+        avoid: Option<&dyn Fn(&NodeState) -> bool>,
     ) -> Result<Placement, WaitReason> {
         let view = self.quota_view();
         let request = job.quota_usage();
@@ -37,7 +52,15 @@ impl View<'_> {
             };
             let fleet = &self.ledgers.fleet;
             let packing = self.policy.mps_packing;
-            let nodes = match placement::place(fleet, &flavor.name, job, packing, self.mix) {
+            let placed = match avoid {
+                None => placement::place(fleet, &flavor.name, job, packing, self.mix),
+                Some(avoid) => {
+                    let nodes = fleet.nodes_of(&flavor.name).filter(|node| !avoid(node));
+                    placement::place_among(nodes, job, packing, self.mix)
+                        .ok_or_else(|| placement::shortfall(fleet, &flavor.name, job))
+                }
+            };
+            let nodes = match placed {
                 Ok(nodes) => nodes,
                 Err(shortfall) => {
                     misses.push(miss(shortfall));

@@ -13,7 +13,9 @@
 //!
 //! A wait for room is told the room as the cycle leaves it, once the walk is over
 //! (`room_told`): room only shrinks within a cycle, so that is true of every job of the class
-//! that found none where it stood, and it changes only when the fleet does. Jobs whose answer
+//! that found none where it stood, and it changes only when the fleet does. A job a reservation
+//! holds back (`backfill`) is met again once the walk is over, for the same reason: a job after
+//! it may take the room it was held from. Jobs whose answer
 //! nothing but the cycle's end can change are *quiet* (`queue_order`): the walk (`walk`) meets
 //! them only while what they wait for may have changed.
 //!
@@ -75,6 +77,17 @@ impl Scheduler {
         self.cycle_with(now, true, Report::All).0
     }
 
+    /// `decide_all`, with the reservations (`backfill`) still held at the end of the cycle:
+    /// each job, its node and its planned start there.
+    #[cfg(any(test, feature = "testing"))]
+    pub(crate) fn decide_all_with_reservations(
+        &mut self,
+        now: Time,
+    ) -> (Vec<Decision>, Vec<crate::testing::Reserved>) {
+        let (decisions, _) = self.cycle_with(now, true, Report::All);
+        (decisions, self.reservations.planned())
+    }
+
     /// The cycle deciding each job afresh, without the memo: what `decide_all` must equal.
     #[cfg(any(test, feature = "testing"))]
     pub(crate) fn cycle_without_memo(&mut self, now: Time) -> Vec<Decision> {
@@ -108,7 +121,15 @@ impl Scheduler {
         });
         let mut memo = CycleMemo::new(memo, self.classes.bound(), &config);
         self.gather_stuck(&config, &mut memo);
+        if !self.reservations.is_empty() {
+            let active: Vec<Slot> = self.queue_order.active().collect();
+            for job in self.reserved_behind_heads(&active) {
+                self.reservations.release(job);
+            }
+        }
         let mut walk = Walk::new(self, now, report == Report::All);
+        memo.reservations = std::mem::take(&mut self.reservations);
+        memo.reservations.start_cycle(now);
         // The waits for room, told once the walk is over (`tell_no_room`); kept between
         // cycles so that a cycle does not grow it again.
         let mut room_waits = std::mem::take(&mut self.room_waits);
@@ -121,7 +142,12 @@ impl Scheduler {
             let (id, key) = (slot.job, PendingKey::of(&waiting.job));
             // A fresh view per decision: the one before may have booked resources.
             let view = self.view();
+            memo.meeting_again = step.from == From::Again;
             let decision = view.decide(&config, waiting, now, &mut memo);
+            if self.policy.backfill.enabled {
+                let replan = self.replan_reservations;
+                memo.follow_reservation(&view, waiting, &decision, replan);
+            }
             if let Decision::Wait { reason, .. } = &decision {
                 if matches!(reason, WaitReason::NoFlavorFits { .. }) {
                     waits_for_room = true;
@@ -167,6 +193,27 @@ impl Scheduler {
                 Decision::Reject { .. } => self.reject(id),
                 Decision::Wait { .. } => {}
             }
+            let held = matches!(
+                &decision,
+                Decision::Wait {
+                    reason: WaitReason::HeldForReservation { .. },
+                    ..
+                }
+            );
+            // held where it stood, told as the cycle leaves things (`From::Again`); a cycle
+            // that reports every decision keeps it in its place
+            if held && step.from != From::Again {
+                // it waits for more than room: it leaves its line
+                if step.from == From::Line {
+                    moves.wake.push(key);
+                }
+                let at = (report == Report::All).then(|| {
+                    decisions.push(decision);
+                    decisions.len() - 1
+                });
+                walk.meet_again(slot, at);
+                continue;
+            }
             if !matches!(
                 &decision,
                 Decision::Wait {
@@ -177,19 +224,28 @@ impl Scheduler {
                 if step.from == From::Line {
                     moves.wake.push(key);
                 }
-                self.report(slot, decision, report, &mut decisions);
+                match step.at {
+                    Some(at) => {
+                        self.remember(slot, &decision);
+                        decisions[at] = decision;
+                    }
+                    None => self.report(slot, decision, report, &mut decisions),
+                }
                 continue;
             }
             // told once the walk is over, the room as it leaves it
-            let at = (report == Report::All).then_some(decisions.len());
+            let at = step
+                .at
+                .or((report == Report::All).then_some(decisions.len()));
             let Some(waiting) = self.pending.at(slot) else {
                 continue;
             };
             let found = (slot, step.from);
             let mut wait = RoomWait::new(self.view(), &memo, waiting, found, at, &decision);
-            match decision {
-                decision if at.is_some() => decisions.push(decision),
-                Decision::Wait { no_burst, .. } if wait.keeps_own() => wait.keep(no_burst),
+            match (decision, step.at) {
+                (decision, Some(placed)) => decisions[placed] = decision,
+                (decision, None) if at.is_some() => decisions.push(decision),
+                (Decision::Wait { no_burst, .. }, None) if wait.keeps_own() => wait.keep(no_burst),
                 _ => {}
             }
             room_waits.push(wait);
@@ -202,6 +258,8 @@ impl Scheduler {
             &mut moves,
         );
         self.room_waits = room_waits;
+        self.reservations = std::mem::take(&mut memo.reservations);
+        self.replan_reservations = false;
         for (group, key) in moves.hush {
             self.queue_order.hush(group, key);
         }

@@ -68,6 +68,8 @@ impl View<'_> {
             rooms,
             evictable,
             next_change,
+            reservations,
+            meeting_again,
             ..
         } = memo;
         let screened = &screens[index];
@@ -103,7 +105,7 @@ impl View<'_> {
             };
             return wait(reason, None, blocked);
         }
-        if blocked.contains(&&queue.name) {
+        if blocked.contains(&&queue.name) && !*meeting_again {
             let reason = WaitReason::BlockedByHead {
                 queue: queue.name.clone(),
             };
@@ -126,10 +128,23 @@ impl View<'_> {
                 Some(Some((_, reason))) => reason.clone(),
                 // A class opened after the memo was sized has no slot: worked out, not kept.
                 slot => match self.assign(job, queue, candidates, rooms) {
-                    Ok(placement) => {
+                    Ok(placement) if reservations.is_empty() => {
                         return Decision::Admit {
                             job: job.id,
                             placement,
+                        }
+                    }
+                    // Not kept as no room: the next job of the request may end in time.
+                    Ok(placement) => {
+                        let ask = (job, progress, queue, candidates);
+                        match self.backfill(ask, placement, reservations, rooms, now) {
+                            Ok(placement) => {
+                                return Decision::Admit {
+                                    job: job.id,
+                                    placement,
+                                }
+                            }
+                            Err(held) => held,
                         }
                     }
                     Err(reason) => {
@@ -141,7 +156,11 @@ impl View<'_> {
                 },
             };
             // No room as things stand: step 5 may make room by preemption, step 6 may rent it.
-            if self.policy.preemption.enabled {
+            // A held job has room without evicting anybody: it waits for the reservation, or
+            // a shorter run, or bursts.
+            let held = matches!(reason, WaitReason::HeldForReservation { .. });
+            let mut held_by = None;
+            if self.policy.preemption.enabled && !held {
                 let within = self.policy.preemption.rules(queue).within_cluster_queue;
                 let key = PreemptionKey::of(class, job, within);
                 if !no_preemption.knows(&key) {
@@ -150,15 +169,32 @@ impl View<'_> {
                         .get_or_init(|| refusals.family(Family::of(&queue.name, candidates, job)));
                     if !refusals.cover(family, job, within) {
                         match self.preempt_for(job, queue, candidates, evictable, now) {
-                            Search::Found(decision) => return *decision,
+                            Search::Found(decision) => match &*decision {
+                                Decision::Preempt { placement, .. } if !reservations.is_empty() => {
+                                    let ask = (job, queue);
+                                    match self.backfill_preemption(
+                                        ask,
+                                        placement,
+                                        reservations,
+                                        now,
+                                    ) {
+                                        Ok(()) => return *decision,
+                                        // not kept as refused: a shorter job of the class may pass
+                                        Err(reason) => held_by = Some(reason),
+                                    }
+                                }
+                                _ => return *decision,
+                            },
                             Search::Refused(reach) => refusals.add(family, index, job, reach),
                             Search::NotFound => {}
                         }
                     }
-                    no_preemption.insert(key, index);
+                    if held_by.is_none() {
+                        no_preemption.insert(key, index);
+                    }
                 }
             }
-            reason
+            held_by.unwrap_or(reason)
         };
         let counts_ahead = self
             .policy
@@ -180,7 +216,7 @@ impl View<'_> {
             Err(NoBurst::PolicyNever) => wait(reason, None, blocked),
             Err(no_burst) => wait(reason, Some(no_burst), blocked),
         };
-        if counts_ahead {
+        if counts_ahead && !*meeting_again {
             add_ahead(ahead, job, candidates);
         }
         decision

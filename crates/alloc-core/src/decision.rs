@@ -412,6 +412,16 @@ pub enum WaitReason {
     /// Kueue decides flavors and quota first (`Admission::TwoPhase`) and has reserved none
     /// for it yet.
     NoReservation,
+    /// It would fit now, but on the node reserved for a larger job that cannot start yet
+    /// (`Policy::backfill`), and it would still run when that job is planned to start there.
+    HeldForReservation {
+        /// The job the node is reserved for.
+        job: JobId,
+        /// The flavor of the reservation.
+        flavor: FlavorName,
+        /// The reserved node.
+        node: NodeName,
+    },
     /// Kueue reserved quota for it on a flavor that cannot run it, for a reason that would
     /// reject it were that its only flavor; another reservation may do (Kueue's Retry).
     ReservationUnusable {
@@ -481,6 +491,10 @@ impl fmt::Display for WaitReason {
                 write!(f, "only public flavors of queue {queue} can run it")
             }
             WaitReason::NoReservation => f.write_str("Kueue has reserved no quota for it yet"),
+            WaitReason::HeldForReservation { job, flavor, node } => write!(
+                f,
+                "node {node} of flavor {flavor} is reserved for {job}, which it would delay"
+            ),
             WaitReason::ReservationUnusable { flavor, why } => write!(
                 f,
                 "the quota Kueue reserved on flavor {flavor} cannot be used: {why}"
@@ -565,6 +579,12 @@ pub enum Unblock {
     VictimsStop,
     /// Kueue reserves quota for it (again).
     Reservation,
+    /// The job holding a reservation on the node it would take starts (or the reservation
+    /// moves).
+    ReservedJobStarts {
+        /// The job the node is reserved for.
+        job: JobId,
+    },
 }
 
 impl fmt::Display for Unblock {
@@ -592,6 +612,7 @@ impl fmt::Display for Unblock {
             Unblock::Burst => f.write_str("once it may burst"),
             Unblock::VictimsStop => f.write_str("once they have stopped"),
             Unblock::Reservation => f.write_str("once Kueue reserves quota for it"),
+            Unblock::ReservedJobStarts { job } => write!(f, "once {job} starts"),
         }
     }
 }
@@ -612,6 +633,7 @@ impl Unblock {
             Unblock::Burst => "burst",
             Unblock::VictimsStop => "victims-stop",
             Unblock::Reservation => "reservation",
+            Unblock::ReservedJobStarts { .. } => "reserved-job-starts",
         }
     }
 }
@@ -630,6 +652,7 @@ impl WaitReason {
             WaitReason::VictimsStopping { .. } => "victims-stopping",
             WaitReason::NoReservation => "no-reservation",
             WaitReason::ReservationUnusable { .. } => "reservation-unusable",
+            WaitReason::HeldForReservation { .. } => "held-for-reservation",
         }
     }
 
@@ -645,6 +668,7 @@ impl WaitReason {
             },
             WaitReason::PublicOnly { .. } => Unblock::Burst,
             WaitReason::VictimsStopping { .. } => Unblock::VictimsStop,
+            WaitReason::HeldForReservation { job, .. } => Unblock::ReservedJobStarts { job: *job },
             WaitReason::NoReservation | WaitReason::ReservationUnusable { .. } => {
                 Unblock::Reservation
             }

@@ -7,6 +7,8 @@
 /// Each step module's path and source.
 const STEPS: &[(&str, &str)] = &[
     ("assign.rs", include_str!("assign.rs")),
+    ("backfill/mod.rs", include_str!("backfill/mod.rs")),
+    ("backfill/plan.rs", include_str!("backfill/plan.rs")),
     ("burst/mod.rs", include_str!("burst/mod.rs")),
     ("burst/offers.rs", include_str!("burst/offers.rs")),
     ("burst/outlook.rs", include_str!("burst/outlook.rs")),

@@ -68,6 +68,7 @@
 #![warn(missing_docs)]
 
 mod assign;
+pub mod backfill;
 pub mod burst;
 mod chains;
 mod classes;
@@ -112,6 +113,7 @@ mod view;
 mod walk;
 pub mod warm_pool;
 
+pub use backfill::Backfill;
 pub use burst::{BurstMode, BurstPolicy, NoBurst, Payer, WaitRule};
 pub use clock::SCORE_RECHECK;
 pub use cycle::Cycle;

@@ -31,6 +31,7 @@
 //! `CycleMemo::new(false)` keeps no answer from one job to the next; the test suite compares
 //! cycles with and without the memo to show that it only ever saves work.
 
+use crate::backfill::Reservations;
 use crate::burst::{Ahead, Outlooks, Stuck};
 use crate::chains::{Chains, Grouped};
 use crate::classes::ClassId;
@@ -242,6 +243,13 @@ pub(crate) struct CycleMemo<'c> {
     pub evictable: Evictable<'c>,
     /// Screenings worked out this cycle, for the scheduler to keep.
     pub fresh: Vec<(ClassId, Result<Screening, RejectReason>)>,
+    /// Not an answer but the plan: the reservations held (`backfill`), lent to the cycle by
+    /// the scheduler, which other jobs must not delay; kept with the memo off too.
+    pub reservations: Reservations,
+    /// Not an answer: the job being decided was held for a reservation earlier in the cycle
+    /// and is met again (`walk::From::Again`): it heads its StrictFIFO queue and is counted in
+    /// the queue ahead already.
+    pub meeting_again: bool,
     /// Not an answer: the earliest instant the clock could change one of the cycle's waits,
     /// gathered as the steps that read the clock decide.
     pub next_change: NextChange,
@@ -299,7 +307,9 @@ impl<'c> CycleMemo<'c> {
     pub(crate) fn new(keep: bool, classes: usize, config: &'c Config) -> Self {
         CycleMemo {
             fresh: Vec::new(),
+            reservations: Reservations::default(),
             next_change: NextChange::default(),
+            meeting_again: false,
             positions: OnceCell::new(),
             config,
             screened: vec![None; classes],

@@ -1,6 +1,7 @@
 //! Policy knobs that shape decisions without changing the rules. Each part lives beside the
 //! step it tunes; this gathers them so a shell passes one value.
 
+use crate::backfill::Backfill;
 use crate::burst::BurstPolicy;
 use crate::placement::MpsPacking;
 use crate::preemption::PreemptionPolicy;
@@ -34,6 +35,10 @@ pub struct Policy {
     /// Who picks a job's flavor and reserves its quota.
     #[serde(default)]
     pub admission: Admission,
+    /// Reservations for large jobs that cannot start, and backfill around them
+    /// ([`Backfill`]); off unless set.
+    #[serde(default)]
+    pub backfill: Backfill,
 }
 
 /// Who picks a job's flavor and reserves its quota.
@@ -57,7 +62,10 @@ impl Policy {
     ///   priorities and of cohort borrowers at the least lost work, with the platform's guards
     ///   against evicting one job again and again ([`PreemptionPolicy::platform`]); burst after
     ///   30 min, sooner as a deadline nears (only flexible budgets, never sensitive data);
-    ///   infeasible deadlines rejected;
+    ///   infeasible deadlines rejected. No reservations for large jobs ([`Backfill`] off):
+    ///   measured on semester-peak they did not bring 8-GPU waits near the targets of issue 23
+    ///   and cost deadlines (scenarios/README.md); `backfill: Backfill::easy()` or the sim's
+    ///   `@backfill=on` turns them on;
     /// - `never-burst`, `always-burst`: the same without bursting, or bursting at once;
     /// - `tier-upgrade`: never burst, but any job may run on a higher tier;
     /// - `starburst-constant`, `starburst-runtime`, `starburst-gpus`, `starburst-gpu-hours`:

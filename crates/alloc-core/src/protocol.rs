@@ -80,6 +80,7 @@ impl Scheduler {
             }
         }
         self.share_names(&mut job);
+        self.replan_reservations = true;
         let invalid = |reason: String| InputError::InvalidPlacement {
             job: job.id,
             reason,
@@ -227,6 +228,7 @@ impl Scheduler {
             .collect();
         // refused before anything changes, as a new node would be
         self.node_model(&spec)?;
+        self.replan_reservations = true;
         let mut moved = Vec::new();
         for id in &on_node {
             if let Some(running) = self.running.remove(id) {

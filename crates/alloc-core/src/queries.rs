@@ -9,10 +9,12 @@ use crate::running::Running;
 use crate::scheduler::Scheduler;
 use crate::score::{Ordering, ScoreBreakdown, ScoreWeights, Scorer};
 use crate::units::Time;
+use crate::QueueingStrategy;
+use std::collections::BTreeMap;
 
 impl Scheduler {
     /// Pending jobs in the order a cycle at `now` considers them, quiet ones (`queue_order`)
-    /// included.
+    /// included, the jobs holding a reservation (`backfill`) first.
     pub fn consideration_order(&self, now: Time) -> Vec<JobId> {
         let order = self.ordered(self.queue_order.all(), now);
         order.into_iter().map(|(_, slot)| slot.job).collect()
@@ -24,8 +26,55 @@ impl Scheduler {
         self.ordered(self.queue_order.active().collect(), now)
     }
 
-    /// `kueue`, a list in Kueue's order, in the policy's.
+    /// `kueue`, a list in Kueue's order, in the policy's, but with the jobs holding a
+    /// reservation (`backfill`) first, in the order they got it (first criterion 0): a
+    /// reserved job is decided before the jobs its reservation may hold back, so which jobs
+    /// hold one does not move with the scores, and a reservation made after it plans around
+    /// what it takes. One in a StrictFIFO queue goes first only while it heads its queue
+    /// (`reserved_behind_heads`).
     fn ordered(&self, kueue: Vec<Slot>, now: Time) -> Vec<(u64, Slot)> {
+        if self.reservations.is_empty() {
+            return self.policy_order(kueue, now);
+        }
+        let behind = self.reserved_behind_heads(&kueue);
+        let place = |slot: &Slot| {
+            let at = self.reservations.jobs().position(|job| job == slot.job)?;
+            (!behind.contains(&slot.job)).then_some(at)
+        };
+        let order = self.policy_order(kueue, now);
+        let (mut first, rest): (Vec<_>, Vec<_>) = order
+            .into_iter()
+            .partition(|(_, slot)| place(slot).is_some());
+        first.sort_by_key(|(_, slot)| place(slot));
+        first.iter_mut().for_each(|(key, _)| *key = 0);
+        first.extend(rest);
+        first
+    }
+
+    /// The reserved jobs among `kueue` (in Kueue's order) that no longer head their StrictFIFO
+    /// queue: a job ahead of them arrived or came back. Blocked behind it, they give their
+    /// reservation up before the next cycle's first decision.
+    pub(crate) fn reserved_behind_heads(&self, kueue: &[Slot]) -> Vec<JobId> {
+        let mut heads = BTreeMap::new();
+        let mut behind = Vec::new();
+        for slot in kueue {
+            let queue = self.pending.at(*slot).and_then(|waiting| {
+                self.config
+                    .cluster_queue_of(&waiting.job.queue)
+                    .filter(|queue| queue.strategy == QueueingStrategy::StrictFIFO)
+            });
+            let Some(queue) = queue else {
+                continue;
+            };
+            let head = *heads.entry(&queue.name).or_insert(slot.job);
+            if head != slot.job && self.reservations.holds(slot.job) {
+                behind.push(slot.job);
+            }
+        }
+        behind
+    }
+
+    fn policy_order(&self, kueue: Vec<Slot>, now: Time) -> Vec<(u64, Slot)> {
         match &self.policy.ordering {
             Ordering::PriorityFifo => kueue.into_iter().map(|slot| (0, slot)).collect(),
             Ordering::Scored(weights) => {

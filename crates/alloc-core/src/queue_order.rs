@@ -32,10 +32,13 @@ impl View<'_> {
     /// change meanwhile. Under a scored order it could pass the head, under Kueue's two
     /// phases a reservation decides first; a deadline may become infeasible with the clock,
     /// a budget screen reads prices, and awaited victims or a nomination change its answer.
+    /// Under backfill the jobs holding a reservation are decided first, out of Kueue's order,
+    /// which the walk's merge of quiet jobs reads.
     pub(crate) fn may_stay_quiet(&self, waiting: &Waiting) -> bool {
         let job = &waiting.job;
         matches!(self.policy.ordering, Ordering::PriorityFifo)
             && self.policy.admission == Admission::OnePhase
+            && !self.policy.backfill.enabled
             && waiting.awaiting.is_empty()
             && waiting.nominated.is_none()
             && waiting.reserved.is_none()

@@ -54,7 +54,10 @@ impl View<'_> {
     /// fixed one (not burstable, sensitive, fixed budget, no public flavor) reads the clock or
     /// the spend; awaited victims, a nomination or a reservation decide first; and a queue
     /// that may preempt by reclaiming in its cohort, or evict equal priorities, could find
-    /// victims (evicting lower priorities is checked per cycle, see `walk`).
+    /// victims (evicting lower priorities is checked per cycle, see `walk`). Under backfill a
+    /// job large enough to hold a reservation is never quiet: it may get one whenever it is
+    /// met, and is then decided first. A smaller one a reservation holds back leaves its line
+    /// (`cycle`): it waits for more than room.
     pub(crate) fn may_wait_quietly(
         &self,
         waiting: &Waiting,
@@ -82,6 +85,10 @@ impl View<'_> {
         let job = &waiting.job;
         fixed_burst_rule
             && self.policy.admission == Admission::OnePhase
+            && !self
+                .policy
+                .backfill
+                .may_reserve(job, self.ledgers.fleet.largest_node_gpus())
             && job.deadline.is_none()
             && waiting.awaiting.is_empty()
             && waiting.nominated.is_none()

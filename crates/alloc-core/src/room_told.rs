@@ -77,7 +77,7 @@ impl Scheduler {
             let (hushes, wakes) = match wait.from {
                 From::Active => (wait.quiet, false),
                 From::Line => (false, !wait.quiet),
-                From::Blocked => (false, false),
+                From::Blocked | From::Again => (false, false),
             };
             if !(hushes || wakes) {
                 continue;

@@ -48,7 +48,7 @@ impl Running {
 
     /// When the attempt is expected to end: when it began, plus its restore and the work it
     /// had left then, at the speed it runs at; a burst's lease says when it ends.
-    pub(crate) fn expected_end(&self) -> Time {
+    pub fn expected_end(&self) -> Time {
         if let Some(lease) = &self.placement.public {
             return lease.expected_end;
         }

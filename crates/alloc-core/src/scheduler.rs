@@ -1,12 +1,12 @@
 //! The scheduler: configuration, ledgers, pending and running jobs, and the inputs that change
 //! them. The cycle that turns this state into decisions is in `cycle`.
 
+use crate::backfill::Reservations;
 use crate::burst::PublicOffers;
 use crate::classes::RequestClasses;
 use crate::decision::{Decision, Placement};
 use crate::error::{ConfigError, InputError};
-use crate::ids::FlavorName;
-use crate::ids::{CohortName, JobId, NodeName, QueueName, TenantName, UserName};
+use crate::ids::{CohortName, FlavorName, JobId, NodeName, QueueName, TenantName, UserName};
 use crate::input::{Applied, Input};
 use crate::memo::LastNoRoom;
 use crate::model::{Config, GpuModel, Job, NodeSpec, Quota, Resource};
@@ -68,6 +68,12 @@ pub struct Scheduler {
     /// Scratch for what each class waiting for room is told (`room_told::Told`), empty between
     /// cycles.
     pub(crate) told: crate::room_told::Told,
+    /// The reservations for large jobs (`backfill`), in the order they were made: each kept
+    /// until its job starts or leaves, planned again in the first cycle after an input.
+    pub(crate) reservations: Reservations,
+    /// An input changed the running jobs, the nodes or the configuration since the last
+    /// cycle: the next plans its reservations again.
+    pub(crate) replan_reservations: bool,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -116,6 +122,8 @@ impl Scheduler {
             last_no_room: LastNoRoom::default(),
             room_waits: Vec::new(),
             told: Default::default(),
+            reservations: Reservations::default(),
+            replan_reservations: false,
         })
     }
 
@@ -339,6 +347,7 @@ impl Scheduler {
     /// Takes a job out of the pending jobs with everything it carries.
     pub(crate) fn unqueue_whole(&mut self, id: JobId) -> Option<Waiting> {
         let waiting = self.pending.remove(id)?;
+        self.reservations.release(id);
         self.queue_order.remove(&PendingKey::of(&waiting.job));
         self.classes.leave(waiting.class);
         self.nominations.remove(&id);
@@ -349,6 +358,7 @@ impl Scheduler {
     /// the attempt's start: the shell reports what the attempt kept (`JobProgress`).
     pub(crate) fn stop(&mut self, id: JobId) -> Result<(Job, Progress), InputError> {
         self.victims_clock = None;
+        self.replan_reservations = true;
         let Some(running) = self.running.remove(&id) else {
             return Err(if self.pending.contains(id) {
                 InputError::NotRunning(id)
@@ -399,6 +409,7 @@ impl Scheduler {
         if !self.ledgers.fleet.contains(name) {
             return Err(InputError::UnknownNode(name.clone()));
         }
+        self.replan_reservations = true;
         let on_node: Vec<JobId> = self
             .running
             .values()
@@ -459,6 +470,7 @@ impl Scheduler {
         let model = self.node_model(&spec)?;
         let node = NodeState::new(spec, model);
         self.ledgers.fleet.add(node, &self.config.flavors);
+        self.replan_reservations = true;
         self.speeds.clear();
         self.screenings.clear();
         Ok(())
@@ -492,6 +504,7 @@ impl Scheduler {
     /// the ledgers' flavor membership) and forgets the answers read from the old one.
     pub(crate) fn replace_config(&mut self, config: Config) {
         self.victims_clock = None;
+        self.replan_reservations = true;
         self.offers = PublicOffers::of(&config);
         self.cohort_members = cohort_members(&config);
         let flavors_changed = config.flavors != self.config.flavors;

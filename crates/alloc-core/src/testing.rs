@@ -456,3 +456,30 @@ impl JobBuilder {
 pub fn cycle_without_memo(scheduler: &mut crate::Scheduler, now: Time) -> Vec<crate::Decision> {
     scheduler.cycle_without_memo(now)
 }
+
+/// A reservation (`Policy::backfill`) as a cycle left it: the job, the node reserved for it and
+/// when its GPUs are expected free there (never before the cycle that planned it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reserved {
+    /// The job that holds the reservation.
+    pub job: crate::JobId,
+    /// The reserved node.
+    pub node: crate::NodeName,
+    /// When the node is expected to have the job's GPUs free.
+    pub start: Time,
+}
+
+/// [`Scheduler::decide_all`](crate::Scheduler::decide_all), with the reservations still held
+/// at the end of the cycle.
+pub fn decide_all_with_reservations(
+    scheduler: &mut crate::Scheduler,
+    now: Time,
+) -> (Vec<crate::Decision>, Vec<Reserved>) {
+    scheduler.decide_all_with_reservations(now)
+}
+
+/// The pending jobs holding a reservation after the last cycle, in the order they got it: the
+/// next cycle decides them first.
+pub fn reserved_jobs(scheduler: &crate::Scheduler) -> Vec<crate::JobId> {
+    scheduler.reservations.jobs().collect()
+}

@@ -37,6 +37,10 @@ pub(crate) enum From {
     Blocked,
     /// A line of jobs waiting for room, met because their class may find some.
     Line,
+    /// A job a reservation held back (`backfill`), met again once every other job has been
+    /// decided: the room it was held from may be gone by then, and the next cycle would say
+    /// so.
+    Again,
 }
 
 /// The next job to decide.
@@ -44,6 +48,8 @@ pub(crate) enum From {
 pub(crate) struct Step {
     pub slot: Slot,
     pub from: From,
+    /// Met again, in a cycle that reports every decision: where its first decision stands.
+    pub at: Option<usize>,
 }
 
 /// A job's place in the policy's order: its score's first criterion (0 for all under Kueue's
@@ -56,6 +62,9 @@ pub(crate) struct Walk {
     /// criterion.
     order: Vec<(u64, Slot)>,
     at: usize,
+    /// How many jobs at the head of `order` hold a reservation (`backfill`): met before any
+    /// quiet job, as the reservations they hold may hold those back.
+    reserved: usize,
     /// Per StrictFIFO queue holding quiet jobs, the next one not met yet; under a scored
     /// order there are none (`View::may_stay_quiet`).
     quiet: Vec<(Quiet, Option<(PendingKey, Slot)>)>,
@@ -66,6 +75,10 @@ pub(crate) struct Walk {
     last_reading_ahead: Option<usize>,
     /// Meet every quiet job: the cycle reports every decision.
     meet_all: bool,
+    /// The jobs to meet again once the rest are met (`From::Again`), each with its place among
+    /// the decisions of a cycle that reports every one, and how many were.
+    again: Vec<(Slot, Option<usize>)>,
+    again_at: usize,
 }
 
 #[derive(Debug)]
@@ -140,21 +153,36 @@ impl Walk {
                 may_evict,
             });
         }
+        let reservations = &scheduler.reservations;
+        let reserved = order
+            .iter()
+            .take_while(|(_, slot)| reservations.holds(slot.job))
+            .count();
         Walk {
             order,
             at: 0,
+            reserved,
             quiet,
             lines,
             heads,
             last_reading_ahead,
             meet_all,
+            again: Vec::new(),
+            again_at: 0,
         }
+    }
+
+    /// Meets the job in `slot` again once every other job has been met; `at`: where its
+    /// decision stands in a cycle that reports every one.
+    pub(crate) fn meet_again(&mut self, slot: Slot, at: Option<usize>) {
+        self.again.push((slot, at));
     }
 
     /// The next job in order, given what the cycle decided so far (`memo`: which StrictFIFO
     /// queues have a waiting job, which classes found no room).
     pub(crate) fn next(&mut self, scheduler: &Scheduler, memo: &CycleMemo<'_>) -> Option<Step> {
-        if !self.quiet.is_empty() || !self.heads.is_empty() {
+        let leads = self.at < self.reserved;
+        if !leads && (!self.quiet.is_empty() || !self.heads.is_empty()) {
             if let Some(step) = self.next_quiet(scheduler, memo) {
                 return Some(step);
             }
@@ -167,11 +195,20 @@ impl Walk {
                 .take(READ_AHEAD);
             scheduler.pending.read_ahead(ahead.map(|(_, slot)| *slot));
         }
-        let (_, slot) = *self.order.get(self.at)?;
+        let Some(&(_, slot)) = self.order.get(self.at) else {
+            let (slot, at) = *self.again.get(self.again_at)?;
+            self.again_at += 1;
+            return Some(Step {
+                slot,
+                from: From::Again,
+                at,
+            });
+        };
         self.at += 1;
         Some(Step {
             slot,
             from: From::Active,
+            at: None,
         })
     }
 
@@ -199,6 +236,7 @@ impl Walk {
                 return Some(Step {
                     slot,
                     from: From::Blocked,
+                    at: None,
                 });
             }
         }
@@ -211,6 +249,7 @@ impl Walk {
         Some(Step {
             slot,
             from: From::Line,
+            at: None,
         })
     }
 

@@ -187,6 +187,12 @@ fn ranked<'a>(
     nodes.enumerate().map(|(at, node)| (at as u64, node))
 }
 
+/// Whether `node` could take `job` were it idle: its GPU model is one the job accepts (the
+/// node's size and VRAM are the caller's to check).
+pub(crate) fn could_take(job: &Job, node: &NodeState) -> bool {
+    accepts(job, node)
+}
+
 /// The node's GPU model is one the job accepts (any model for CPU-only work).
 fn accepts(job: &Job, node: &NodeState) -> bool {
     matches!(job.gpu, GpuRequest::None)
@@ -200,7 +206,7 @@ fn fits_host(node: &NodeState, job: &Job) -> bool {
 /// How close the flavor came: its nodes that accept the job, the most idle GPUs on one of
 /// them and the most free milli-GPU on one MPS-capable GPU. Read off the free index unless the
 /// job restricts GPU models (then its nodes are counted one by one).
-fn shortfall(fleet: &Fleet, flavor: &FlavorName, job: &Job) -> Miss {
+pub(crate) fn shortfall(fleet: &Fleet, flavor: &FlavorName, job: &Job) -> Miss {
     match fleet.free_index(flavor) {
         Some(index) if job.gpu_models.is_none() => Miss::Capacity {
             nodes: match job.gpu {

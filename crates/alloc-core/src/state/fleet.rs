@@ -163,6 +163,8 @@ pub struct Fleet {
     by_flavor: BTreeMap<FlavorName, Members>,
     /// Every node's capacity added up: milli-GPU, CPU millicores, memory MiB.
     capacity: [u64; 3],
+    /// How many nodes have each number of GPUs: the largest one node holds.
+    sizes: BTreeMap<u32, usize>,
     /// Whether each flavor keeps its [`ShapeIndex`].
     shapes: bool,
 }
@@ -239,6 +241,7 @@ impl Fleet {
         for (total, amount) in self.capacity.iter_mut().zip(capacity_of(&node.spec)) {
             *total += amount;
         }
+        *self.sizes.entry(node.spec.gpus).or_default() += 1;
         let name = node.spec.name.clone();
         let rank = self.free_rank(&name);
         let mut flavors: Vec<FlavorName> = flavors.into_iter().collect();
@@ -288,6 +291,13 @@ impl Fleet {
         self.free_slots.push(slot);
         for (total, amount) in self.capacity.iter_mut().zip(capacity_of(&taken.node.spec)) {
             *total -= amount;
+        }
+        let gpus = taken.node.spec.gpus;
+        if let Some(count) = self.sizes.get_mut(&gpus) {
+            *count -= 1;
+            if *count == 0 {
+                self.sizes.remove(&gpus);
+            }
         }
         Some(taken.node)
     }
@@ -370,6 +380,11 @@ impl Fleet {
     /// Every node's capacity added up: milli-GPU, CPU millicores, memory MiB.
     pub fn capacity(&self) -> [u64; 3] {
         self.capacity
+    }
+
+    /// The most GPUs one node holds (0 without nodes).
+    pub fn largest_node_gpus(&self) -> u32 {
+        self.sizes.keys().next_back().copied().unwrap_or(0)
     }
 
     /// The node `name` and what is free on it.

@@ -3,6 +3,7 @@
 //! event sequences, a brute-force oracle on tiny fleets, and pinned regressions.
 #![allow(clippy::unwrap_used)]
 
+mod backfill;
 mod burst;
 mod cycle;
 mod explain;

@@ -383,6 +383,7 @@ impl Run {
         head_job_gains_from_capacity(&self.s, now)?;
         let pending: Vec<Job> = self.s.pending().cloned().collect();
         let nominated_before: Vec<JobId> = self.s.nominated().collect();
+        let reserved_before = alloc_core::testing::reserved_jobs(&self.s);
         let overruns_before = self.s.quota_overruns();
         let preempting = self.s.policy().preemption.enabled;
         let before = preempting.then(|| self.s.clone());
@@ -390,7 +391,9 @@ impl Run {
         let mut all_told = self.s.clone();
         self.trace.push(Traced::Cycle(now));
         let cycle = self.s.cycle(now);
-        let decisions = all_told.decide_all(now);
+        let (decisions, reserved) =
+            alloc_core::testing::decide_all_with_reservations(&mut all_told, now);
+        crate::backfill::check_reservations_hold(&all_told, &reserved, now)?;
         self.outcomes.push(Outcome::Cycle(decisions.clone()));
         self.check_changes(&decisions, &cycle)?;
 
@@ -460,10 +463,38 @@ impl Run {
         let ids: Vec<JobId> = decisions.iter().map(Decision::job).collect();
         let mut pending = pending;
         pending.retain(|job| !nominated.contains(&job.id));
+        // each StrictFIFO queue's first job in Kueue's order: the only one of the queue that
+        // goes first for its reservation
+        let config = self.s.config();
+        let mut heads = std::collections::BTreeMap::new();
+        for job in &pending {
+            if let Some(queue) = config.cluster_queue_of(&job.queue) {
+                if queue.strategy == alloc_core::QueueingStrategy::StrictFIFO {
+                    heads.entry(queue.name.clone()).or_insert(job.id);
+                }
+            }
+        }
+        let heads_or_free = |job: &Job| {
+            config
+                .cluster_queue_of(&job.queue)
+                .and_then(|queue| heads.get(&queue.name))
+                .is_none_or(|head| *head == job.id)
+        };
         if self.s.policy().ordering != alloc_core::Ordering::PriorityFifo {
             // a score order: the cycle's own order, checked against the queue's jobs below
             pending.sort_by_key(|job| ids.iter().position(|id| *id == job.id));
         }
+        // jobs holding a reservation come first, in the order they got it
+        let reserved_at = |job: &Job| {
+            let at = reserved_before.iter().position(|id| *id == job.id)?;
+            heads_or_free(job).then_some(at)
+        };
+        let (mut first, rest): (Vec<Job>, Vec<Job>) = pending
+            .into_iter()
+            .partition(|job| reserved_at(job).is_some());
+        first.sort_by_key(|job| reserved_at(job));
+        first.extend(rest);
+        let pending = first;
         let expected: Vec<JobId> = pending.iter().map(|j| j.id).collect();
         prop_assert_eq!(
             ids,

@@ -8,10 +8,10 @@ use alloc_core::placement::MpsPacking;
 use alloc_core::preemption::{PreemptionPolicy, ReclaimWithinCohort, WithinClusterQueue};
 use alloc_core::testing::{ConfigBuilder, FLAVOR_LABEL};
 use alloc_core::{
-    BorrowWithinCohort, BorrowWithinCohortPolicy, BudgetKind, BurstMode, BurstPolicy, Config,
-    DataClass, GpuRequest, Job, JobId, LocalQueueName, MilliGpu, Millis, Money, NodeSpec, Policy,
-    QueuePreemption, QueueingStrategy, Quota, TenantName, Tier, Time, UserName, VramMib, WaitRule,
-    WhenCanBorrow, WhenCanPreempt,
+    Backfill, BorrowWithinCohort, BorrowWithinCohortPolicy, BudgetKind, BurstMode, BurstPolicy,
+    Config, DataClass, GpuRequest, Job, JobId, LocalQueueName, MilliGpu, Millis, Money, NodeSpec,
+    Policy, QueuePreemption, QueueingStrategy, Quota, TenantName, Tier, Time, UserName, VramMib,
+    WaitRule, WhenCanBorrow, WhenCanPreempt,
 };
 use proptest::collection::vec;
 use proptest::prelude::*;
@@ -261,6 +261,26 @@ fn cap() -> impl Strategy<Value = (Option<u32>, Option<MilliGpu>)> {
 }
 
 pub fn world() -> impl Strategy<Value = World> {
+    (world_without_backfill(), backfill()).prop_map(|(mut world, backfill)| {
+        world.policy.backfill = backfill;
+        world
+    })
+}
+
+/// Reservations for large jobs half the time, for jobs of one to three GPUs and up, one or two
+/// per flavor.
+pub fn backfill() -> impl Strategy<Value = Backfill> {
+    prop_oneof![
+        Just(Backfill::default()),
+        (1u32..=2, 1u32..=3).prop_map(|(per_flavor, min_gpus)| Backfill {
+            enabled: true,
+            per_flavor,
+            min_gpus,
+        }),
+    ]
+}
+
+fn world_without_backfill() -> impl Strategy<Value = World> {
     (2usize..=3)
         .prop_flat_map(|flavor_count| {
             (

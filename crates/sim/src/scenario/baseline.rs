@@ -16,7 +16,8 @@
 //! may carry overrides after `@`: `tiered-burst@keep-alive=10m,warm-pool=auto,burst-after=15m`
 //! (`warm-pool`: `auto`, `0` or a count, per-cell policies only); the guards
 //! against preemption that does not pay are `max-loss`, `max-evictions`, `min-run` and
-//! `eviction-cost`.
+//! `eviction-cost`; `backfill=off|on|<reservations per flavor>` and `backfill-min-gpus=<n>`
+//! set alloc-core's reservations for large jobs (`Policy::backfill`).
 
 use crate::engine::NotebookHold;
 use crate::error::{Result, SimError};
@@ -226,11 +227,30 @@ fn apply(baseline: &mut Baseline, pair: &str) -> std::result::Result<(), String>
                 other => return Err(format!("eviction-cost {other:?}: grows or flat")),
             }
         }
+        "backfill" => {
+            let backfill = &mut baseline.policy.backfill;
+            match value {
+                "off" => backfill.enabled = false,
+                "on" => backfill.enabled = true,
+                count => {
+                    backfill.per_flavor =
+                        count.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
+                            format!("backfill {count:?}: off, on or a count above 0")
+                        })?;
+                    backfill.enabled = true;
+                }
+            }
+        }
+        "backfill-min-gpus" => {
+            baseline.policy.backfill.min_gpus = value
+                .parse()
+                .map_err(|_| format!("backfill-min-gpus {value:?} is not a count"))?;
+        }
         other => {
             return Err(format!(
                 "unknown override {other:?}; known: keep-alive, warm-pool, lease-on-open, \
                  burst-after, packing, min-run, max-evictions, max-loss, eviction-cost, \
-                 protect-deadlines, order, \
+                 protect-deadlines, backfill, backfill-min-gpus, order, \
                  rescue, reserve, rescue-cap, queue-ahead, term, pace, displace"
             ))
         }
@@ -489,6 +509,26 @@ mod tests {
             MpsPacking::Fgd
         );
         assert!(baseline("default@packing=tight").is_err());
+    }
+
+    #[test]
+    fn backfill_overrides() {
+        assert!(!baseline("tiered-burst").unwrap().policy.backfill.enabled);
+        let on = baseline("tiered-burst@backfill=on")
+            .unwrap()
+            .policy
+            .backfill;
+        assert_eq!(on, alloc_core::Backfill::easy());
+        let two = baseline("never-burst@backfill=2").unwrap().policy.backfill;
+        assert!(two.enabled && two.per_flavor == 2);
+        let large = baseline("never-burst@backfill-min-gpus=5")
+            .unwrap()
+            .policy
+            .backfill;
+        assert_eq!(large.min_gpus, 5);
+        assert!(baseline("never-burst@backfill=0").is_err());
+        assert!(baseline("never-burst@backfill=maybe").is_err());
+        assert!(baseline("never-burst@backfill-min-gpus=x").is_err());
     }
 
     #[test]
