@@ -376,11 +376,12 @@ pub struct CompareArgs {
     /// keep-alive=<duration> (notebook GPU kept after a cell), burst-after=<duration>,
     /// packing=best-fit|worst-fit|fgd|fgd-pack, max-loss=<duration>|none,
     /// max-evictions=<count>|none, min-run=<duration>, eviction-cost=grows|flat,
-    /// backfill=off|on|<reservations per flavor> (reservations for large jobs),
-    /// backfill-min-gpus=<count>, warm-pool=auto|<count> (notebook slices started ahead of demand, per-cell policies
-    /// only), order=<score weights>, rescue=on|off, reserve=<%>, rescue-cap=<%>,
-    /// queue-ahead=on|off, term=<duration>, pace=off|<%>, displace=on|off (the rescue rule,
-    /// scenarios/README.md), e.g. tiered-burst@keep-alive=10m. A comma-separated `key=value`
+    /// protect-deadlines=on|off, backfill=off|on|<reservations per flavor> (reservations for
+    /// large jobs), backfill-min-gpus=<count>, warm-pool=auto|<count> (notebook slices started
+    /// ahead of demand, per-cell policies only), order=<score weights>, rescue=on|off,
+    /// reserve=<%>, rescue-cap=<%>, queue-ahead=on|off, term=<duration>, pace=off|<%>,
+    /// displace=on|off (the rescue rule, scenarios/README.md), e.g.
+    /// tiered-burst@keep-alive=10m. A comma-separated `key=value`
     /// without `@` adds an override to the policy before it:
     /// tiered-burst@keep-alive=5m,warm-pool=auto.
     #[arg(long, value_delimiter = ',')]
