@@ -122,8 +122,7 @@ impl Scheduler {
         let mut memo = CycleMemo::new(memo, self.classes.bound(), &config);
         self.gather_stuck(&config, &mut memo);
         if !self.reservations.is_empty() {
-            let active: Vec<Slot> = self.queue_order.active().collect();
-            for job in self.reserved_behind_heads(&active) {
+            for job in self.reserved_behind_heads(self.queue_order.active()) {
                 self.reservations.release(job);
             }
         }

@@ -169,22 +169,13 @@ impl View<'_> {
                         .get_or_init(|| refusals.family(Family::of(&queue.name, candidates, job)));
                     if !refusals.cover(family, job, within) {
                         match self.preempt_for(job, queue, candidates, evictable, now) {
-                            Search::Found(decision) => match &*decision {
-                                Decision::Preempt { placement, .. } if !reservations.is_empty() => {
-                                    let ask = (job, queue);
-                                    match self.backfill_preemption(
-                                        ask,
-                                        placement,
-                                        reservations,
-                                        now,
-                                    ) {
-                                        Ok(()) => return *decision,
-                                        // not kept as refused: a shorter job of the class may pass
-                                        Err(reason) => held_by = Some(reason),
-                                    }
+                            Search::Found(decision) => {
+                                match reservations.admit_preemption(job, queue, &decision, now) {
+                                    Ok(()) => return *decision,
+                                    // not kept as refused: a shorter job of the class may pass
+                                    Err(reason) => held_by = Some(reason),
                                 }
-                                _ => return *decision,
-                            },
+                            }
                             Search::Refused(reach) => refusals.add(family, index, job, reach),
                             Search::NotFound => {}
                         }

@@ -36,7 +36,7 @@ impl Scheduler {
         if self.reservations.is_empty() {
             return self.policy_order(kueue, now);
         }
-        let behind = self.reserved_behind_heads(&kueue);
+        let behind = self.reserved_behind_heads(kueue.iter().copied());
         let place = |slot: &Slot| {
             let at = self.reservations.jobs().position(|job| job == slot.job)?;
             (!behind.contains(&slot.job)).then_some(at)
@@ -54,11 +54,14 @@ impl Scheduler {
     /// The reserved jobs among `kueue` (in Kueue's order) that no longer head their StrictFIFO
     /// queue: a job ahead of them arrived or came back. Blocked behind it, they give their
     /// reservation up before the next cycle's first decision.
-    pub(crate) fn reserved_behind_heads(&self, kueue: &[Slot]) -> Vec<JobId> {
+    pub(crate) fn reserved_behind_heads(
+        &self,
+        kueue: impl IntoIterator<Item = Slot>,
+    ) -> Vec<JobId> {
         let mut heads = BTreeMap::new();
         let mut behind = Vec::new();
         for slot in kueue {
-            let queue = self.pending.at(*slot).and_then(|waiting| {
+            let queue = self.pending.at(slot).and_then(|waiting| {
                 self.config
                     .cluster_queue_of(&waiting.job.queue)
                     .filter(|queue| queue.strategy == QueueingStrategy::StrictFIFO)

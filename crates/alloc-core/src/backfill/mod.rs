@@ -245,6 +245,25 @@ impl Reservations {
         Ok(())
     }
 
+    /// [`Reservations::admit`] for the room a preemption (`decision`, any other is let
+    /// through) makes for `job` of `queue`. A preemptor starts only once its victims have
+    /// stopped, so when it will end is not known: it may not backfill, only use what is spare
+    /// at the start.
+    pub(crate) fn admit_preemption(
+        &mut self,
+        job: &Job,
+        queue: &ClusterQueue,
+        decision: &Decision,
+        now: Time,
+    ) -> Result<(), WaitReason> {
+        match decision {
+            Decision::Preempt { placement, .. } if !self.is_empty() => {
+                self.admit(job, queue, placement, Time(u64::MAX), now)
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// Whether `job` of `queue` on `node` (of `flavors`) until `end` would delay a reservation
     /// that may hold it back: where a held job may not go instead.
     pub(crate) fn delays(
@@ -259,13 +278,9 @@ impl Reservations {
         let milli = job.gpu.milli().0;
         self.list[..self.outranking(job.id)].iter().any(|r| {
             let on_node = if r.node == *node { milli } else { 0 };
-            let flavor = flavors
-                .iter()
-                .find(|f| **f == r.flavor)
-                .unwrap_or(&r.flavor);
-            let quota = flavors.contains(&r.flavor);
-            let (node, quota_taken) = r.takes(job, queue, flavor, on_node, end, now);
-            node > r.spare || (quota && quota_taken > r.quota_spare)
+            let (node, quota) = r.takes(job, queue, &r.flavor, on_node, end, now);
+            let on_flavor = flavors.contains(&r.flavor);
+            node > r.spare || (on_flavor && quota > r.quota_spare)
         })
     }
 
@@ -274,10 +289,11 @@ impl Reservations {
     /// which the cycle decides first: held for a later one, it would be held for a job that
     /// is yet to be decided and may start elsewhere.
     fn outranking(&self, job: JobId) -> usize {
-        self.list
-            .iter()
-            .position(|r| r.job == job)
-            .unwrap_or(self.list.len())
+        self.position(job).unwrap_or(self.list.len())
+    }
+
+    fn position(&self, job: JobId) -> Option<usize> {
+        self.list.iter().position(|r| r.job == job)
     }
 
     fn on_flavor(&self, flavor: &FlavorName) -> usize {
@@ -291,7 +307,7 @@ impl Reservations {
 
     /// Whether `job` holds a reservation.
     pub(crate) fn holds(&self, job: JobId) -> bool {
-        self.list.iter().any(|r| r.job == job)
+        self.position(job).is_some()
     }
 
     /// Readies the reservations for a cycle at `now`.
@@ -307,10 +323,10 @@ impl Reservations {
     }
 
     /// Follows what the cycle decided for `job` (of `screened`'s queue and candidates): a job
-    /// that still waits for room keeps its reservation, planned again only when an input
-    /// changed the running jobs, the nodes or the configuration since the last cycle
-    /// (`replan`); a large job that waits for room and holds none
-    /// gets one; any other decision ends it.
+    /// that still waits keeps its reservation, planned again only when an input changed the
+    /// running jobs, the nodes or the configuration since the last cycle (`replan`); a large
+    /// job that waits for room and holds none gets one; a start, a preemption, a rejection or
+    /// a wait behind its StrictFIFO queue's head ends it.
     ///
     /// A plan is never made again without such an input: the admissions a cycle makes after a
     /// reserved job take quota and GPUs it waits for, so a plan made again from the state they
@@ -324,7 +340,7 @@ impl Reservations {
         screened: Option<&Screened<'_>>,
         replan: bool,
     ) {
-        let at = self.list.iter().position(|r| r.job == job.id);
+        let at = self.position(job.id);
         let reason = match decision {
             Decision::Wait { reason, .. } => Some(reason),
             _ => None,
@@ -432,22 +448,6 @@ impl View<'_> {
     }
 }
 
-impl View<'_> {
-    /// Whether the room a preemption makes for `job` (of `queue`) at `placement` delays no
-    /// reservation: then it is booked against them; otherwise `Err` says which reservation
-    /// holds the job back. A preemptor starts only once its victims have stopped, so when it
-    /// will end is not known: it may not backfill, only use what is spare at the start.
-    pub(crate) fn backfill_preemption(
-        &self,
-        (job, queue): (&Job, &ClusterQueue),
-        placement: &Placement,
-        reservations: &mut Reservations,
-        now: Time,
-    ) -> Result<(), WaitReason> {
-        reservations.admit(job, queue, placement, Time(u64::MAX), now)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -494,6 +494,23 @@ mod tests {
         crate::testing::JobBuilder::gpus(1).id(1).build()
     }
 
+    /// `admit` of a one-GPU job of a queue sharing no quota with the reservations, on `gpus`
+    /// GPUs of `node` until `end`, at `now`.
+    fn admit_small(
+        r: &mut Reservations,
+        (node, gpus): (&str, u32),
+        end: u64,
+        now: u64,
+    ) -> Result<(), WaitReason> {
+        r.admit(
+            &small(),
+            &other_queue(),
+            &placement(node, gpus),
+            Time(end),
+            Time(now),
+        )
+    }
+
     fn reserved(start: u64, spare: u64) -> Reservations {
         Reservations {
             one_started: false,
@@ -515,72 +532,22 @@ mod tests {
     #[test]
     fn a_job_ending_before_the_start_backfills_and_one_ending_after_is_held() {
         let mut r = reserved(100, 0);
-        assert_eq!(
-            r.admit(
-                &small(),
-                &other_queue(),
-                &placement("n1", 2),
-                Time(100),
-                Time(0)
-            ),
-            Ok(())
-        );
-        let held = r.admit(
-            &small(),
-            &other_queue(),
-            &placement("n1", 1),
-            Time(101),
-            Time(0),
-        );
+        assert_eq!(admit_small(&mut r, ("n1", 2), 100, 0), Ok(()));
+        let held = admit_small(&mut r, ("n1", 1), 101, 0);
         assert!(matches!(
             held,
             Err(WaitReason::HeldForReservation { job: JobId(7), .. })
         ));
         // other nodes are never held
-        assert_eq!(
-            r.admit(
-                &small(),
-                &other_queue(),
-                &placement("n2", 8),
-                Time(10_000),
-                Time(0)
-            ),
-            Ok(())
-        );
+        assert_eq!(admit_small(&mut r, ("n2", 8), 10_000, 0), Ok(()));
     }
 
     #[test]
     fn spare_gpus_take_long_jobs_until_used_up() {
         let mut r = reserved(100, 2000);
-        assert_eq!(
-            r.admit(
-                &small(),
-                &other_queue(),
-                &placement("n1", 1),
-                Time(500),
-                Time(0)
-            ),
-            Ok(())
-        );
-        assert_eq!(
-            r.admit(
-                &small(),
-                &other_queue(),
-                &placement("n1", 1),
-                Time(500),
-                Time(0)
-            ),
-            Ok(())
-        );
-        assert!(r
-            .admit(
-                &small(),
-                &other_queue(),
-                &placement("n1", 1),
-                Time(500),
-                Time(0)
-            )
-            .is_err());
+        assert_eq!(admit_small(&mut r, ("n1", 1), 500, 0), Ok(()));
+        assert_eq!(admit_small(&mut r, ("n1", 1), 500, 0), Ok(()));
+        assert!(admit_small(&mut r, ("n1", 1), 500, 0).is_err());
         assert_eq!(r.list()[0].spare, 0);
     }
 
@@ -629,24 +596,7 @@ mod tests {
         // the jobs expected to free the node by 100 still run at 1000: any job that runs past
         // now keeps GPUs the reserved job would take as soon as they end
         let mut r = reserved(100, 0);
-        assert!(r
-            .admit(
-                &small(),
-                &other_queue(),
-                &placement("n1", 1),
-                Time(1001),
-                Time(1000)
-            )
-            .is_err());
-        assert_eq!(
-            r.admit(
-                &small(),
-                &other_queue(),
-                &placement("n1", 1),
-                Time(1000),
-                Time(1000)
-            ),
-            Ok(())
-        );
+        assert!(admit_small(&mut r, ("n1", 1), 1001, 1000).is_err());
+        assert_eq!(admit_small(&mut r, ("n1", 1), 1000, 1000), Ok(()));
     }
 }
