@@ -13,9 +13,11 @@
 //!
 //! A wait for room is told the room as the cycle leaves it, once the walk is over
 //! (`room_told`): room only shrinks within a cycle, so that is true of every job of the class
-//! that found none where it stood, and it changes only when the fleet does. A job a reservation
-//! holds back (`backfill`) is met again once the walk is over, for the same reason: a job after
-//! it may take the room it was held from. Jobs whose answer
+//! that found none where it stood, and it changes only when the fleet does. Two waits are met
+//! again once the walk is over (`again`), for the same reason: a job a reservation holds back
+//! (`backfill`), as a job after it may take the room it was held from; and a deadline job whose
+//! burst rule read when its private flavors free up, as a job after it may start on them. Jobs
+//! whose answer
 //! nothing but the cycle's end can change are *quiet* (`queue_order`): the walk (`walk`) meets
 //! them only while what they wait for may have changed.
 //!
@@ -25,13 +27,14 @@
 //! the quota or nodes of one of its flavors, so the cycle stays cheap with many alike pending
 //! jobs and decides exactly as it would afresh.
 
-use crate::burst::BurstMode;
+use crate::again::{Again, Meeting};
+use crate::burst::{ahead_of, Ahead, BurstMode};
 use crate::decision::{Decision, WaitReason};
 use crate::ids::FlavorName;
 use crate::memo::CycleMemo;
 use crate::model::Config;
 use crate::order::PendingKey;
-use crate::pending::Slot;
+use crate::pending::{Slot, Waiting};
 use crate::queue_order::Quiet;
 use crate::room_told::{Moves, RoomWait};
 use crate::scheduler::Scheduler;
@@ -43,14 +46,61 @@ use std::sync::Arc;
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Cycle {
     /// The decisions that differ from the last one reported for the same job, in the order
-    /// the cycle made them: every admission, preemption and rejection, and each wait whose
+    /// the cycle met the jobs: every admission, preemption and rejection, and each wait whose
     /// reason or explanation changed (including a job's first). Waits for room come after
-    /// the rest: they quote the room as the cycle leaves it.
+    /// the rest: they quote the room as the cycle leaves it. A deadline job decided again
+    /// once the walk is over (`again`), which may then burst, keeps its place.
     pub changes: Vec<Decision>,
     /// The earliest instant at which the clock alone (no input) could change a decision
     /// (see `clock`): when to cycle again if nothing happens before. `None`: nothing waits on
     /// the clock.
     pub next_change: Option<Time>,
+}
+
+/// A wait met again once the walk is over (`again`), with the queue ahead of it as it stood.
+enum Later<'c> {
+    Held(Ahead<'c>),
+    /// Its burst rule read the outlook of the candidates of the memo's screening at `.1`.
+    ReadOutlook(Ahead<'c>, usize),
+}
+
+impl<'c> Later<'c> {
+    /// `waiting`'s wait just decided, `held` for a reservation or else read the outlook;
+    /// `None` for the latter when it was not screened (it always is).
+    fn of(memo: &CycleMemo<'c>, waiting: &Waiting, held: bool) -> Option<Later<'c>> {
+        let screen = match memo.screened.get(waiting.class.index()) {
+            Some(Some(Ok(index))) => Some(*index),
+            _ => None,
+        };
+        let ahead = screen
+            .and_then(|index| memo.screens.get(index))
+            .map(|screened| ahead_of(&memo.ahead, &waiting.job, &screened.candidates))
+            .unwrap_or_default();
+        match (held, screen) {
+            (true, _) => Some(Later::Held(ahead)),
+            (false, Some(screen)) => Some(Later::ReadOutlook(ahead, screen)),
+            (false, None) => None,
+        }
+    }
+}
+
+/// Drops from a report of changes the decisions held in their place (`places`: where, and
+/// what the job was told before) that tell their job what it was told before.
+fn give_up_unchanged(decisions: &mut Vec<Decision>, places: &[(usize, Option<Decision>)]) {
+    let unchanged: Vec<usize> = places
+        .iter()
+        .filter(|(at, before)| before.as_ref() == decisions.get(*at))
+        .map(|(at, _)| *at)
+        .collect();
+    if unchanged.is_empty() {
+        return;
+    }
+    let mut at = 0;
+    decisions.retain(|_| {
+        let keep = unchanged.binary_search(&at).is_err();
+        at += 1;
+        keep
+    });
 }
 
 /// Which decisions a cycle hands back.
@@ -133,7 +183,17 @@ impl Scheduler {
         // cycles so that a cycle does not grow it again.
         let mut room_waits = std::mem::take(&mut self.room_waits);
         let mut moves = Moves::default();
-        while let Some(step) = walk.next(self, &memo) {
+        let mut again = Again::default();
+        // the places held in a report of changes, each with what its job was told before
+        let mut places = Vec::new();
+        loop {
+            let (step, told, ahead) = match walk.next(self, &memo) {
+                Some(step) => (step, None, None),
+                None => match again.next(&memo) {
+                    Some(Meeting { step, told, ahead }) => (step, told, Some(ahead)),
+                    None => break,
+                },
+            };
             let slot = step.slot;
             let Some(waiting) = self.pending.at(slot) else {
                 continue;
@@ -141,13 +201,22 @@ impl Scheduler {
             let (id, key) = (slot.job, PendingKey::of(&waiting.job));
             // A fresh view per decision: the one before may have booked resources.
             let view = self.view();
-            memo.meeting_again = step.from == From::Again;
-            let decision = view.decide(&config, waiting, now, &mut memo);
-            if self.policy.backfill.enabled {
+            let fresh = told.is_none();
+            let decision = match told {
+                // met again with nothing it read changed: its first decision stands
+                Some(decision) => decision,
+                None => {
+                    memo.met_again = ahead;
+                    let decision = view.decide(&config, waiting, now, &mut memo);
+                    memo.met_again = None;
+                    decision
+                }
+            };
+            if self.policy.backfill.enabled && fresh {
                 let replan = self.replan_reservations;
                 memo.follow_reservation(&view, waiting, &decision, replan);
             }
-            if let Decision::Wait { reason, .. } = &decision {
+            if let (Decision::Wait { reason, .. }, true) = (&decision, fresh) {
                 if matches!(reason, WaitReason::NoFlavorFits { .. }) {
                     waits_for_room = true;
                     memo.no_room_for(waiting.class, reason);
@@ -181,6 +250,18 @@ impl Scheduler {
                 (_, From::Blocked) if !stays_blocked => moves.wake.push(key),
                 _ => {}
             }
+            let later = match &decision {
+                Decision::Wait {
+                    reason, no_burst, ..
+                } if step.from != From::Again => {
+                    let held = matches!(reason, WaitReason::HeldForReservation { .. });
+                    let read_outlook = view.wait_read_outlook(&waiting.job, no_burst.as_ref());
+                    (held || read_outlook)
+                        .then(|| Later::of(&memo, waiting, held))
+                        .flatten()
+                }
+                _ => None,
+            };
             memo.after(&self.flavors_changed_by(&decision));
             match &decision {
                 Decision::Admit { placement, .. } => self.admit(id, placement.clone(), now),
@@ -192,25 +273,33 @@ impl Scheduler {
                 Decision::Reject { .. } => self.reject(id),
                 Decision::Wait { .. } => {}
             }
-            let held = matches!(
-                &decision,
-                Decision::Wait {
-                    reason: WaitReason::HeldForReservation { .. },
-                    ..
-                }
-            );
-            // held where it stood, told as the cycle leaves things (`From::Again`); a cycle
-            // that reports every decision keeps it in its place
-            if held && step.from != From::Again {
+            // A wait that a decision after it may change is told once the walk is over
+            // (`again`), in its place: a cycle that reports every decision keeps it there. One
+            // whose burst rule read the outlook may burst then, and the actions a cycle
+            // reports come in the order of its decisions, so it keeps its place in a report
+            // of changes too, given up at the end if it changed nothing.
+            if let Some(later) = later {
                 // it waits for more than room: it leaves its line
                 if step.from == From::Line {
                     moves.wake.push(key);
                 }
-                let at = (report == Report::All).then(|| {
-                    decisions.push(decision);
-                    decisions.len() - 1
-                });
-                walk.meet_again(slot, at);
+                match later {
+                    Later::Held(ahead) => {
+                        let at = (report == Report::All).then(|| {
+                            decisions.push(decision);
+                            decisions.len() - 1
+                        });
+                        again.held(slot, at, ahead);
+                    }
+                    Later::ReadOutlook(ahead, screen) => {
+                        let at = decisions.len();
+                        decisions.push(decision.clone());
+                        if report == Report::Changes {
+                            places.push((at, self.told_before(slot)));
+                        }
+                        again.read_outlook(slot, at, ahead, decision, (&memo, screen));
+                    }
+                }
                 continue;
             }
             if !matches!(
@@ -257,6 +346,7 @@ impl Scheduler {
             &mut moves,
         );
         self.room_waits = room_waits;
+        give_up_unchanged(&mut decisions, &places);
         self.reservations = std::mem::take(&mut memo.reservations);
         self.replan_reservations = false;
         for (group, key) in moves.hush {
@@ -289,6 +379,12 @@ impl Scheduler {
         if self.remember(slot, &decision) || report == Report::All {
             to.push(decision);
         }
+    }
+
+    /// What the job in `slot` was last told.
+    fn told_before(&self, slot: Slot) -> Option<Decision> {
+        let waiting = self.pending.at(slot)?;
+        waiting.reported.as_deref().cloned()
     }
 
     /// Under a rescue policy that displaces (`burst::Stuck`): counts, before the cycle's first

@@ -69,7 +69,7 @@ impl View<'_> {
             evictable,
             next_change,
             reservations,
-            meeting_again,
+            met_again,
             ..
         } = memo;
         let screened = &screens[index];
@@ -105,7 +105,7 @@ impl View<'_> {
             };
             return wait(reason, None, blocked);
         }
-        if blocked.contains(&&queue.name) && !*meeting_again {
+        if blocked.contains(&&queue.name) && met_again.is_none() {
             let reason = WaitReason::BlockedByHead {
                 queue: queue.name.clone(),
             };
@@ -198,7 +198,7 @@ impl View<'_> {
             queue,
             private: candidates,
             public: &screened.public,
-            ahead: counts_ahead.then_some(&*ahead),
+            ahead: counts_ahead.then(|| met_again.as_ref().unwrap_or(&*ahead)),
             stuck,
         };
         let decision = match self.burst_for(&ask, &reason, now, outlooks, rooms, next_change) {
@@ -207,7 +207,7 @@ impl View<'_> {
             Err(NoBurst::PolicyNever) => wait(reason, None, blocked),
             Err(no_burst) => wait(reason, Some(no_burst), blocked),
         };
-        if counts_ahead && !*meeting_again {
+        if counts_ahead && met_again.is_none() {
             add_ahead(ahead, job, candidates);
         }
         decision

@@ -67,6 +67,7 @@
 
 #![warn(missing_docs)]
 
+mod again;
 mod assign;
 pub mod backfill;
 pub mod burst;

@@ -246,10 +246,15 @@ pub(crate) struct CycleMemo<'c> {
     /// Not an answer but the plan: the reservations held (`backfill`), lent to the cycle by
     /// the scheduler, which other jobs must not delay; kept with the memo off too.
     pub reservations: Reservations,
-    /// Not an answer: the job being decided was held for a reservation earlier in the cycle
-    /// and is met again (`walk::From::Again`): it heads its StrictFIFO queue and is counted in
-    /// the queue ahead already.
-    pub meeting_again: bool,
+    /// Not an answer: the job being decided waited earlier in the cycle and is met again
+    /// (`again`): it heads its StrictFIFO queue and is counted in the queue ahead already;
+    /// this is the queue ahead of it as it stood when it was first met.
+    pub met_again: Option<Ahead<'c>>,
+    /// Not an answer: how many decisions so far changed some flavor's nodes or quota, and the
+    /// last of them to change each flavor, so that a job met again knows whether what it read
+    /// changed since (`again`). Counted with the memo off too.
+    changes: u64,
+    changed_at: BTreeMap<&'c FlavorName, u64>,
     /// Not an answer: the earliest instant the clock could change one of the cycle's waits,
     /// gathered as the steps that read the clock decide.
     pub next_change: NextChange,
@@ -309,7 +314,9 @@ impl<'c> CycleMemo<'c> {
             fresh: Vec::new(),
             reservations: Reservations::default(),
             next_change: NextChange::default(),
-            meeting_again: false,
+            met_again: None,
+            changes: 0,
+            changed_at: BTreeMap::new(),
             positions: OnceCell::new(),
             config,
             screened: vec![None; classes],
@@ -397,9 +404,33 @@ impl<'c> CycleMemo<'c> {
         })
     }
 
+    /// How many decisions so far changed some flavor: a mark to ask
+    /// [`CycleMemo::changed_since`] about.
+    pub(crate) fn changes(&self) -> u64 {
+        self.changes
+    }
+
+    /// Whether a decision after the `mark` changed one of `flavors`.
+    pub(crate) fn changed_since(&self, mark: u64, flavors: &[&Flavor]) -> bool {
+        mark < self.changes
+            && flavors.iter().any(|flavor| {
+                self.changed_at
+                    .get(&flavor.name)
+                    .is_some_and(|last| *last > mark)
+            })
+    }
+
     /// Drops the answers over `changed`, the flavors whose nodes or quota a decision changed
     /// (see the module docs); with the memo off, every answer.
     pub(crate) fn after(&mut self, changed: &[FlavorName]) {
+        if !changed.is_empty() {
+            self.changes += 1;
+            for flavor in changed {
+                if let Some((name, _)) = self.config.flavors.get_key_value(flavor) {
+                    self.changed_at.insert(name, self.changes);
+                }
+            }
+        }
         if !self.keep {
             self.no_room.fill(None);
             self.no_preemption.forget(|_| true);

@@ -37,9 +37,7 @@ pub(crate) enum From {
     Blocked,
     /// A line of jobs waiting for room, met because their class may find some.
     Line,
-    /// A job a reservation held back (`backfill`), met again once every other job has been
-    /// decided: the room it was held from may be gone by then, and the next cycle would say
-    /// so.
+    /// A job that waited, met again once every other job has been met (`again`).
     Again,
 }
 
@@ -75,10 +73,6 @@ pub(crate) struct Walk {
     last_reading_ahead: Option<usize>,
     /// Meet every quiet job: the cycle reports every decision.
     meet_all: bool,
-    /// The jobs to meet again once the rest are met (`From::Again`), each with its place among
-    /// the decisions of a cycle that reports every one, and how many were.
-    again: Vec<(Slot, Option<usize>)>,
-    again_at: usize,
 }
 
 #[derive(Debug)]
@@ -167,15 +161,7 @@ impl Walk {
             heads,
             last_reading_ahead,
             meet_all,
-            again: Vec::new(),
-            again_at: 0,
         }
-    }
-
-    /// Meets the job in `slot` again once every other job has been met; `at`: where its
-    /// decision stands in a cycle that reports every one.
-    pub(crate) fn meet_again(&mut self, slot: Slot, at: Option<usize>) {
-        self.again.push((slot, at));
     }
 
     /// The next job in order, given what the cycle decided so far (`memo`: which StrictFIFO
@@ -195,15 +181,7 @@ impl Walk {
                 .take(READ_AHEAD);
             scheduler.pending.read_ahead(ahead.map(|(_, slot)| *slot));
         }
-        let Some(&(_, slot)) = self.order.get(self.at) else {
-            let (slot, at) = *self.again.get(self.again_at)?;
-            self.again_at += 1;
-            return Some(Step {
-                slot,
-                from: From::Again,
-                at,
-            });
-        };
+        let &(_, slot) = self.order.get(self.at)?;
         self.at += 1;
         Some(Step {
             slot,

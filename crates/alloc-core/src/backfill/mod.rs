@@ -21,7 +21,7 @@
 //!   the first held back.
 //! - **Held, then told as the cycle leaves things**: a job a reservation holds back has room,
 //!   but a job after it may take that room by ending in time. The walk meets every held job
-//!   again once the rest are decided (`walk::From::Again`): it is then told it is held, or
+//!   again once the rest are decided (`again`): it is then told it is held, or
 //!   that there is no room, as the next cycle would tell it.
 //! - **Precedence**: a reservation never holds back a job reserved before it, nor a job of
 //!   higher priority, nor one whose deadline falls before the planned start plus its run.

@@ -55,7 +55,7 @@ mod why;
 
 pub(crate) use displace::Stuck;
 pub(crate) use offers::{quote, PublicOffers};
-pub(crate) use outlook::{add_ahead, Ahead, Outlooks};
+pub(crate) use outlook::{add_ahead, ahead_of, Ahead, Outlooks};
 pub use policy::{gpus_rented, BurstCause, BurstMode, BurstPolicy, WaitRule};
 pub use rescue::{Rescue, Term};
 pub use why::{NoBurst, Payer};
@@ -131,6 +131,27 @@ impl View<'_> {
         } else {
             Ok(())
         }
+    }
+
+    /// Whether a wait told `no_burst` read when the private fleet frees up (`Outlook`): the
+    /// job has a deadline and may burst, and the rule reads its predicted private end (a
+    /// rescue, or a wait that shrinks as the deadline nears). A job that starts privately
+    /// after it in the cycle moves that end later, so the next cycle could tell it otherwise.
+    pub(crate) fn wait_read_outlook(&self, job: &Job, no_burst: Option<&NoBurst>) -> bool {
+        let policy = &self.policy.burst;
+        let reads = policy.mode == BurstMode::Threshold
+            && (policy.rescue.is_some() || policy.deadline_aware);
+        let rules_read = no_burst.is_some_and(|why| {
+            !matches!(
+                why,
+                NoBurst::PolicyNever
+                    | NoBurst::NotBurstable
+                    | NoBurst::Sensitive
+                    | NoBurst::FixedBudget
+                    | NoBurst::NoPublicFlavor
+            )
+        });
+        reads && rules_read && job.deadline.is_some()
     }
 
     /// Step 6: an admission on a public flavor for a job that cannot start privately now,

@@ -38,6 +38,24 @@ pub(crate) fn add_ahead<'c>(ahead: &mut Ahead<'c>, job: &Job, candidates: &[&'c 
     }
 }
 
+/// The queue ahead of a job that waited as `ahead` holds it just after: without the job's
+/// own share, which its decision added. What meeting it again reads (`again`).
+pub(crate) fn ahead_of<'c>(ahead: &Ahead<'c>, job: &Job, candidates: &[&'c Flavor]) -> Ahead<'c> {
+    let share = job
+        .gpu
+        .milli()
+        .0
+        .checked_div(candidates.len() as u64)
+        .unwrap_or(0);
+    candidates
+        .iter()
+        .filter_map(|flavor| {
+            let queued = ahead.get(&flavor.name)?.saturating_sub(share);
+            Some((&flavor.name, queued))
+        })
+        .collect()
+}
+
 /// When a waiting job would finish privately, and from when that prediction misses its
 /// deadline as the clock alone moves on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -126,6 +126,51 @@ fn a_rescue_needs_an_offer_that_meets_the_deadline() {
 }
 
 #[test]
+fn a_job_that_starts_after_a_deadline_job_in_the_cycle_counts_in_its_forecast() {
+    // job 1 holds 2 of the V100 node's 4 GPUs for an hour
+    let mut s = scheduler_with(warm_tail(20), rescuing(knobs(50, 100)));
+    s.node(NodeBuilder::new("n", "v100", 4));
+    let silver = |id, gpus, hours| {
+        JobBuilder::gpus(gpus)
+            .id(id)
+            .tier(Tier::Silver)
+            .runtime(Millis::hours(hours))
+            .submitted(Time(MINUTE))
+    };
+    s.submit(silver(1, 2, 1));
+    admitted(&s.checked_cycle(MINUTE), 1);
+    // job 2 needs 3 GPUs by 2.5 h: privately it would run from 1 h to 2 h, its deadline
+    // shortens its wait to 3.75 min, so it waits...
+    s.submit(
+        silver(2, 3, 1)
+            .allow_upgrade()
+            .burstable()
+            .deadline(Time(150 * MINUTE)),
+    );
+    let mut alone = s.clone();
+    let decisions = alone.checked_cycle(2 * MINUTE);
+    assert!(
+        matches!(no_burst(&decisions, 2), Some(NoBurst::TooEarly { .. })),
+        "{}",
+        decision(&decisions, 2)
+    );
+    // ...unless job 3, after it in the order, takes the 2 free GPUs for 10 h: then it would
+    // start privately at 11 h, and the same cycle rescues it, as the next one would
+    s.submit(silver(3, 2, 10));
+    let mut reported = s.clone();
+    let decisions = s.checked_cycle(2 * MINUTE);
+    assert!(admitted(&decisions, 3).public.is_none());
+    let lease = admitted(&decisions, 2).public.clone().unwrap();
+    assert_eq!(lease.cause, BurstCause::DeadlineRescue);
+    assert!(s.clone().checked_cycle(2 * MINUTE).is_empty());
+    // a cycle that reports changes reports the rescue in the job's place in the order
+    let changes = reported.cycle(Time(2 * MINUTE)).changes;
+    let ids: Vec<JobId> = changes.iter().map(Decision::job).collect();
+    assert_eq!(ids, [JobId(2), JobId(3)], "{changes:#?}");
+    assert_eq!(admitted(&changes, 2).public.as_ref(), Some(&lease));
+}
+
+#[test]
 fn a_paced_budget_opens_with_its_term_and_the_clock_says_when() {
     // 4.00 spread over 10 h with no head start: 2.25 is 56.25% of it, open from 5 h 37.5 min
     let rescue = Rescue {

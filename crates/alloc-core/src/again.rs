@@ -1,0 +1,106 @@
+//! Jobs met again once the walk is over (`walk::From::Again`), so that a wait tells what the
+//! next cycle would tell with nothing new: the walk meets a job before the jobs after it are
+//! decided, and two kinds of wait read what those decisions change.
+//!
+//! - **Held** (`backfill`): a reservation held the job back from room it had, and a job after
+//!   it may take that room by ending in time. Always decided afresh.
+//! - **Burst rule read the outlook** (`View::wait_read_outlook`): a deadline job that may burst
+//!   waited because its predicted private end met its deadline (or its wait to burst was not
+//!   over). A job after it that starts on one of its private flavors pushes that end later,
+//!   and the next cycle would rescue it. Decided afresh only if a decision since it changed
+//!   one of those flavors; otherwise told its first decision.
+//!
+//! Held jobs are met first: the next cycle decides reserved jobs before the rest
+//! (`queries::ordered`). Each job is decided with the queue ahead of it as it stood when it
+//! was first met (`burst::Ahead`), not with the jobs after it. A job met again is met once: a
+//! decision of this phase that changes private flavors (a held job starting, rarely) is not
+//! followed by another round.
+
+use crate::burst::Ahead;
+use crate::decision::Decision;
+use crate::memo::CycleMemo;
+use crate::pending::Slot;
+use crate::walk::{From, Step};
+
+/// The jobs to meet again, in the order they were first met within each kind.
+#[derive(Debug, Default)]
+pub(crate) struct Again<'c> {
+    held: Vec<Later<'c>>,
+    read_outlook: Vec<Later<'c>>,
+    met: usize,
+}
+
+#[derive(Debug)]
+struct Later<'c> {
+    slot: Slot,
+    /// Its place among the cycle's decisions: in every cycle for a wait that read the outlook,
+    /// in one that reports every decision for a held job.
+    at: Option<usize>,
+    ahead: Ahead<'c>,
+    /// Its first decision, when that stands unless its flavors changed: the decision, the
+    /// memo's mark of changes when it was made, and its screening's index in the memo.
+    first: Option<(Decision, u64, usize)>,
+}
+
+/// A job met again: the walk's step, its first decision if that still stands, and the queue
+/// ahead of it when it was first met.
+#[derive(Debug)]
+pub(crate) struct Meeting<'c> {
+    pub step: Step,
+    pub told: Option<Decision>,
+    pub ahead: Ahead<'c>,
+}
+
+impl<'c> Again<'c> {
+    /// A job held for a reservation; `at`: its place among the decisions of a cycle that
+    /// reports every one.
+    pub(crate) fn held(&mut self, slot: Slot, at: Option<usize>, ahead: Ahead<'c>) {
+        self.held.push(Later {
+            slot,
+            at,
+            ahead,
+            first: None,
+        });
+    }
+
+    /// A wait whose burst rule read the outlook of the private candidates screened at
+    /// `screen` in `memo`, as the memo stands just after it.
+    pub(crate) fn read_outlook(
+        &mut self,
+        slot: Slot,
+        at: usize,
+        ahead: Ahead<'c>,
+        decision: Decision,
+        (memo, screen): (&CycleMemo<'c>, usize),
+    ) {
+        self.read_outlook.push(Later {
+            slot,
+            at: Some(at),
+            ahead,
+            first: Some((decision, memo.changes(), screen)),
+        });
+    }
+
+    /// The next job to meet again, once the walk is over.
+    pub(crate) fn next(&mut self, memo: &CycleMemo<'c>) -> Option<Meeting<'c>> {
+        let at = self.met;
+        let later = match at.checked_sub(self.held.len()) {
+            None => &mut self.held[at],
+            Some(at) => self.read_outlook.get_mut(at)?,
+        };
+        self.met += 1;
+        let told = later.first.take().and_then(|(decision, mark, screen)| {
+            let flavors = &memo.screens.get(screen)?.candidates;
+            (!memo.changed_since(mark, flavors)).then_some(decision)
+        });
+        Some(Meeting {
+            step: Step {
+                slot: later.slot,
+                from: From::Again,
+                at: later.at,
+            },
+            told,
+            ahead: std::mem::take(&mut later.ahead),
+        })
+    }
+}
