@@ -33,9 +33,8 @@ pub(crate) struct Again<'c> {
 #[derive(Debug)]
 struct Later<'c> {
     slot: Slot,
-    /// Its place among the cycle's decisions: in every cycle for a wait that read the outlook,
-    /// in one that reports every decision for a held job.
-    at: Option<usize>,
+    /// Its place among the cycle's decisions.
+    at: usize,
     ahead: Ahead<'c>,
     /// Its first decision, when that stands unless its flavors changed: the decision, the
     /// memo's mark of changes when it was made, and its screening's index in the memo.
@@ -52,9 +51,8 @@ pub(crate) struct Meeting<'c> {
 }
 
 impl<'c> Again<'c> {
-    /// A job held for a reservation; `at`: its place among the decisions of a cycle that
-    /// reports every one.
-    pub(crate) fn held(&mut self, slot: Slot, at: Option<usize>, ahead: Ahead<'c>) {
+    /// A job held for a reservation, whose decision stands `at` among the cycle's.
+    pub(crate) fn held(&mut self, slot: Slot, at: usize, ahead: Ahead<'c>) {
         self.held.push(Later {
             slot,
             at,
@@ -64,7 +62,8 @@ impl<'c> Again<'c> {
     }
 
     /// A wait whose burst rule read the outlook of the private candidates screened at
-    /// `screen` in `memo`, as the memo stands just after it.
+    /// `screen` in `memo`, as the memo stands just after it; its decision stands `at` among
+    /// the cycle's.
     pub(crate) fn read_outlook(
         &mut self,
         slot: Slot,
@@ -75,7 +74,7 @@ impl<'c> Again<'c> {
     ) {
         self.read_outlook.push(Later {
             slot,
-            at: Some(at),
+            at,
             ahead,
             first: Some((decision, memo.changes(), screen)),
         });
@@ -97,7 +96,7 @@ impl<'c> Again<'c> {
             step: Step {
                 slot: later.slot,
                 from: From::Again,
-                at: later.at,
+                at: Some(later.at),
             },
             told,
             ahead: std::mem::take(&mut later.ahead),

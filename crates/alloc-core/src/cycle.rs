@@ -48,8 +48,8 @@ pub struct Cycle {
     /// The decisions that differ from the last one reported for the same job, in the order
     /// the cycle met the jobs: every admission, preemption and rejection, and each wait whose
     /// reason or explanation changed (including a job's first). Waits for room come after
-    /// the rest: they quote the room as the cycle leaves it. A deadline job decided again
-    /// once the walk is over (`again`), which may then burst, keeps its place.
+    /// the rest: they quote the room as the cycle leaves it. A job decided again once the
+    /// walk is over (`again`) keeps its place.
     pub changes: Vec<Decision>,
     /// The earliest instant at which the clock alone (no input) could change a decision
     /// (see `clock`): when to cycle again if nothing happens before. `None`: nothing waits on
@@ -274,29 +274,22 @@ impl Scheduler {
                 Decision::Wait { .. } => {}
             }
             // A wait that a decision after it may change is told once the walk is over
-            // (`again`), in its place: a cycle that reports every decision keeps it there. One
-            // whose burst rule read the outlook may burst then, and the actions a cycle
-            // reports come in the order of its decisions, so it keeps its place in a report
-            // of changes too, given up at the end if it changed nothing.
+            // (`again`), in its place: it may act then, and the actions a cycle reports come
+            // in the order it met the jobs. A report of changes gives the place up at the end
+            // if the job is told what it was told before.
             if let Some(later) = later {
                 // it waits for more than room: it leaves its line
                 if step.from == From::Line {
                     moves.wake.push(key);
                 }
+                let at = decisions.len();
+                decisions.push(decision.clone());
+                if report == Report::Changes {
+                    places.push((at, self.told_before(slot)));
+                }
                 match later {
-                    Later::Held(ahead) => {
-                        let at = (report == Report::All).then(|| {
-                            decisions.push(decision);
-                            decisions.len() - 1
-                        });
-                        again.held(slot, at, ahead);
-                    }
+                    Later::Held(ahead) => again.held(slot, at, ahead),
                     Later::ReadOutlook(ahead, screen) => {
-                        let at = decisions.len();
-                        decisions.push(decision.clone());
-                        if report == Report::Changes {
-                            places.push((at, self.told_before(slot)));
-                        }
                         again.read_outlook(slot, at, ahead, decision, (&memo, screen));
                     }
                 }

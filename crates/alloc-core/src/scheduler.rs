@@ -410,6 +410,7 @@ impl Scheduler {
             return Err(InputError::UnknownNode(name.clone()));
         }
         self.replan_reservations = true;
+        self.reservations.release_on(name);
         let on_node: Vec<JobId> = self
             .running
             .values()

@@ -378,7 +378,10 @@ pub struct CompareArgs {
     /// max-evictions=<count>|none, min-run=<duration>, eviction-cost=grows|flat,
     /// protect-deadlines=on|off, backfill=off|on|<reservations per flavor> (reservations for
     /// large jobs), backfill-min-gpus=<count>, warm-pool=auto|<count> (notebook slices started
-    /// ahead of demand, per-cell policies only), order=<score weights>, rescue=on|off,
+    /// ahead of demand, per-cell policies only), order=balanced|deadline-first|fair-share|
+    /// fifo-aging (the score's weights), priority-weight, aging-weight, deadline-weight,
+    /// fair-share-weight, budget-weight=<number ≥ 0> (one weight of the score, on top of the
+    /// policy's or `order`'s; from `balanced` under a priority order), rescue=on|off,
     /// reserve=<%>, rescue-cap=<%>, queue-ahead=on|off, term=<duration>, pace=off|<%>,
     /// displace=on|off (the rescue rule, scenarios/README.md), e.g.
     /// tiered-burst@keep-alive=10m. A comma-separated `key=value`

@@ -305,6 +305,12 @@ impl Reservations {
         self.list.retain(|r| r.job != job);
     }
 
+    /// Ends the reservations on `node`, which left the fleet: their jobs are planned afresh
+    /// when next met, as jobs holding none.
+    pub(crate) fn release_on(&mut self, node: &NodeName) {
+        self.list.retain(|r| r.node != *node);
+    }
+
     /// Whether `job` holds a reservation.
     pub(crate) fn holds(&self, job: JobId) -> bool {
         self.position(job).is_some()

@@ -448,3 +448,38 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_reservation_on_a_node_that_leaves_ends_with_it() {
+    let config = ConfigBuilder::new()
+        .private_flavor("f", Tier::Bronze)
+        .queue("q", &[("f", Quota::nominal(6_000))])
+        .build();
+    let mut policy = with_backfill(true);
+    policy.backfill.min_gpus = 1;
+    let mut s = scheduler_with(config, policy);
+    s.node(NodeBuilder::new("n0", "f", 2));
+    s.node(NodeBuilder::new("n1", "f", 4));
+    s.submit(job(1, 4, 600)).submit(job(2, 2, 600));
+    let started = s.checked_cycle(0);
+    admitted(&started, 1);
+    admitted(&started, 2);
+    // only n1 could ever hold job 3: it is reserved there, for when job 1 ends
+    s.submit(job(3, 3, 60)).submit(job(4, 1, 60));
+    let (_, reserved) = decide_all_with_reservations(&mut s, Time(10));
+    let on = |reserved: &[Reserved], id| reserved.iter().find(|r| r.job == JobId(id)).cloned();
+    assert_eq!(
+        on(&reserved, 3).map(|r| r.node.to_string()),
+        Some("n1".into())
+    );
+    s.apply(Input::NodeRemoved(alloc_core::NodeName::new("n1")))
+        .unwrap();
+    assert!(!alloc_core::testing::reserved_jobs(&s).contains(&JobId(3)));
+    // the next cycle plans for those that can still run: job 4, on n0
+    let (_, reserved) = decide_all_with_reservations(&mut s, Time(20));
+    assert_eq!(on(&reserved, 3), None);
+    assert_eq!(
+        on(&reserved, 4).map(|r| r.node.to_string()),
+        Some("n0".into())
+    );
+}

@@ -196,6 +196,26 @@ fn apply(baseline: &mut Baseline, pair: &str) -> std::result::Result<(), String>
                     )
                 })?)
         }
+        "priority-weight" | "aging-weight" | "deadline-weight" | "fair-share-weight"
+        | "budget-weight" => {
+            let weight: f64 = value
+                .parse()
+                .ok()
+                .filter(|w: &f64| w.is_finite() && *w >= 0.0)
+                .ok_or_else(|| format!("{key} {value:?} is not a number ≥ 0"))?;
+            let mut weights = match baseline.policy.ordering {
+                Ordering::Scored(weights) => weights,
+                Ordering::PriorityFifo => ScoreWeights::BALANCED,
+            };
+            *match key {
+                "priority-weight" => &mut weights.priority,
+                "aging-weight" => &mut weights.aging_per_hour,
+                "deadline-weight" => &mut weights.deadline,
+                "fair-share-weight" => &mut weights.fair_share,
+                _ => &mut weights.budget,
+            } = weight;
+            baseline.policy.ordering = Ordering::Scored(weights);
+        }
         "min-run" => baseline.policy.preemption.min_run = duration(value)?,
         "max-evictions" => {
             baseline.policy.preemption.max_evictions = match value {
@@ -463,6 +483,42 @@ mod tests {
         let orphan = join_overrides(&["warm-pool=2".to_string()]);
         assert_eq!(orphan, ["warm-pool=2"]);
         assert!(baseline(&orphan[0]).is_err());
+    }
+
+    #[test]
+    fn weight_overrides_change_one_weight_of_the_score() {
+        let scored = |name: &str| match baseline(name).unwrap().policy.ordering {
+            Ordering::Scored(weights) => weights,
+            Ordering::PriorityFifo => panic!("{name}: not scored"),
+        };
+        let weights = scored("tiered-burst@order=deadline-first,aging-weight=0.25");
+        assert_eq!(
+            weights,
+            ScoreWeights {
+                aging_per_hour: 0.25,
+                ..ScoreWeights::DEADLINE_FIRST
+            }
+        );
+        // a priority order becomes the balanced score with that weight
+        let weights = scored("never-burst@deadline-weight=4");
+        assert_eq!(
+            weights,
+            ScoreWeights {
+                deadline: 4.0,
+                ..ScoreWeights::BALANCED
+            }
+        );
+        let weights = scored("tiered-burst@priority-weight=2,fair-share-weight=0,budget-weight=1");
+        assert_eq!(
+            (weights.priority, weights.fair_share, weights.budget),
+            (2.0, 0.0, 1.0)
+        );
+        for bad in ["-1", "lots", "inf", "NaN"] {
+            let error = baseline(&format!("tiered-burst@deadline-weight={bad}"))
+                .unwrap_err()
+                .to_string();
+            assert!(error.contains("deadline-weight"), "{bad}: {error}");
+        }
     }
 
     #[test]
