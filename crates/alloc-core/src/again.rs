@@ -10,14 +10,17 @@
 //!   and the next cycle would rescue it. Decided afresh only if a decision since it changed
 //!   one of those flavors; otherwise told its first decision.
 //!
-//! Held jobs are met first: the next cycle decides reserved jobs before the rest
-//! (`queries::ordered`). Each job is decided with the queue ahead of it as it stood when it
-//! was first met (`burst::Ahead`), not with the jobs after it. A job met again is met once: a
-//! decision of this phase that changes private flavors (a held job starting, rarely) is not
-//! followed by another round.
+//! Held jobs are met first, so that the waits whose burst rule read the outlook see a held job
+//! that starts after all. Each job is decided with the queue ahead of it as it stood when it
+//! was first met (`burst::Ahead`), not with the jobs after it — but for those that got a
+//! reservation after it, which the next cycle decides first — and keeps its place among the
+//! cycle's decisions. A job met again is met once: a decision of this phase that changes the
+//! private flavors of a job met before it in the phase (a preemption, rarely) is not followed
+//! by another round.
 
 use crate::burst::Ahead;
 use crate::decision::Decision;
+use crate::ids::JobId;
 use crate::memo::CycleMemo;
 use crate::pending::Slot;
 use crate::walk::{From, Step};
@@ -27,12 +30,18 @@ use crate::walk::{From, Step};
 pub(crate) struct Again<'c> {
     held: Vec<Later<'c>>,
     read_outlook: Vec<Later<'c>>,
+    /// The waiting jobs that got a reservation in this cycle, each with when the walk met it
+    /// and its share of the queue ahead on its candidates: the next cycle decides reserved
+    /// jobs first (`queries::ordered`), so they count ahead of the jobs met before them.
+    reserved: Vec<(u64, JobId, Ahead<'c>)>,
     met: usize,
 }
 
 #[derive(Debug)]
 struct Later<'c> {
     slot: Slot,
+    /// When the walk met it, counted in steps.
+    step: u64,
     /// Its place among the cycle's decisions.
     at: usize,
     ahead: Ahead<'c>,
@@ -51,10 +60,12 @@ pub(crate) struct Meeting<'c> {
 }
 
 impl<'c> Again<'c> {
-    /// A job held for a reservation, whose decision stands `at` among the cycle's.
-    pub(crate) fn held(&mut self, slot: Slot, at: usize, ahead: Ahead<'c>) {
+    /// A job held for a reservation, met at `step` of the walk, whose decision stands `at`
+    /// among the cycle's.
+    pub(crate) fn held(&mut self, (slot, step): (Slot, u64), at: usize, ahead: Ahead<'c>) {
         self.held.push(Later {
             slot,
+            step,
             at,
             ahead,
             first: None,
@@ -66,7 +77,7 @@ impl<'c> Again<'c> {
     /// the cycle's.
     pub(crate) fn read_outlook(
         &mut self,
-        slot: Slot,
+        (slot, step): (Slot, u64),
         at: usize,
         ahead: Ahead<'c>,
         decision: Decision,
@@ -74,10 +85,17 @@ impl<'c> Again<'c> {
     ) {
         self.read_outlook.push(Later {
             slot,
+            step,
             at,
             ahead,
             first: Some((decision, memo.changes(), screen)),
         });
+    }
+
+    /// A waiting job that got a reservation at `step` of the walk; `share`: what it adds to
+    /// the queue ahead on its candidates.
+    pub(crate) fn reserved(&mut self, step: u64, job: JobId, share: Ahead<'c>) {
+        self.reserved.push((step, job, share));
     }
 
     /// The next job to meet again, once the walk is over.
@@ -88,7 +106,19 @@ impl<'c> Again<'c> {
             Some(at) => self.read_outlook.get_mut(at)?,
         };
         self.met += 1;
-        let told = later.first.take().and_then(|(decision, mark, screen)| {
+        let mut ahead = std::mem::take(&mut later.ahead);
+        // the jobs reserved after it that still hold their reservation come first next cycle
+        let mut passed = false;
+        for (step, job, share) in &self.reserved {
+            if *step > later.step && memo.reservations.holds(*job) {
+                passed = true;
+                for (flavor, milli) in share {
+                    *ahead.entry(*flavor).or_default() += milli;
+                }
+            }
+        }
+        let told = later.first.take().filter(|_| !passed);
+        let told = told.and_then(|(decision, mark, screen)| {
             let flavors = &memo.screens.get(screen)?.candidates;
             (!memo.changed_since(mark, flavors)).then_some(decision)
         });
@@ -99,7 +129,7 @@ impl<'c> Again<'c> {
                 at: Some(later.at),
             },
             told,
-            ahead: std::mem::take(&mut later.ahead),
+            ahead,
         })
     }
 }

@@ -28,7 +28,7 @@
 //! jobs and decides exactly as it would afresh.
 
 use crate::again::{Again, Meeting};
-use crate::burst::{ahead_of, Ahead, BurstMode};
+use crate::burst::{ahead_of, share_of, Ahead, BurstMode};
 use crate::decision::{Decision, WaitReason};
 use crate::ids::FlavorName;
 use crate::memo::CycleMemo;
@@ -81,6 +81,15 @@ impl<'c> Later<'c> {
             (false, Some(screen)) => Some(Later::ReadOutlook(ahead, screen)),
             (false, None) => None,
         }
+    }
+
+    /// What `waiting`'s job, waiting for room, adds to the queue ahead of the jobs after it.
+    fn share(memo: &CycleMemo<'c>, waiting: &Waiting) -> Option<Ahead<'c>> {
+        let Some(Some(Ok(index))) = memo.screened.get(waiting.class.index()) else {
+            return None;
+        };
+        let screened = memo.screens.get(*index)?;
+        Some(share_of(&waiting.job, &screened.candidates)).filter(|share| !share.is_empty())
     }
 }
 
@@ -186,6 +195,8 @@ impl Scheduler {
         let mut again = Again::default();
         // the places held in a report of changes, each with what its job was told before
         let mut places = Vec::new();
+        // how many steps the walk has taken, to tell which job it met first
+        let mut walked: u64 = 0;
         loop {
             let (step, told, ahead) = match walk.next(self, &memo) {
                 Some(step) => (step, None, None),
@@ -194,6 +205,7 @@ impl Scheduler {
                     None => break,
                 },
             };
+            walked += 1;
             let slot = step.slot;
             let Some(waiting) = self.pending.at(slot) else {
                 continue;
@@ -214,7 +226,19 @@ impl Scheduler {
             };
             if self.policy.backfill.enabled && fresh {
                 let replan = self.replan_reservations;
+                let held_one = memo.reservations.holds(id);
                 memo.follow_reservation(&view, waiting, &decision, replan);
+                let counts_ahead = self
+                    .policy
+                    .burst
+                    .rescue
+                    .is_some_and(|r| r.count_queue_ahead);
+                let reserved = !held_one && memo.reservations.holds(id);
+                if reserved && counts_ahead && step.from != From::Again {
+                    if let Some(share) = Later::share(&memo, waiting) {
+                        again.reserved(walked, id, share);
+                    }
+                }
             }
             if let (Decision::Wait { reason, .. }, true) = (&decision, fresh) {
                 if matches!(reason, WaitReason::NoFlavorFits { .. }) {
@@ -288,9 +312,10 @@ impl Scheduler {
                     places.push((at, self.told_before(slot)));
                 }
                 match later {
-                    Later::Held(ahead) => again.held(slot, at, ahead),
+                    Later::Held(ahead) => again.held((slot, walked), at, ahead),
                     Later::ReadOutlook(ahead, screen) => {
-                        again.read_outlook(slot, at, ahead, decision, (&memo, screen));
+                        let met = (slot, walked);
+                        again.read_outlook(met, at, ahead, decision, (&memo, screen));
                     }
                 }
                 continue;

@@ -38,6 +38,13 @@ pub(crate) fn add_ahead<'c>(ahead: &mut Ahead<'c>, job: &Job, candidates: &[&'c 
     }
 }
 
+/// What a waiting job adds to the queue ahead of the jobs after it.
+pub(crate) fn share_of<'c>(job: &Job, candidates: &[&'c Flavor]) -> Ahead<'c> {
+    let mut share = Ahead::new();
+    add_ahead(&mut share, job, candidates);
+    share
+}
+
 /// The queue ahead of a job that waited as `ahead` holds it just after: without the job's
 /// own share, which its decision added. What meeting it again reads (`again`).
 pub(crate) fn ahead_of<'c>(ahead: &Ahead<'c>, job: &Job, candidates: &[&'c Flavor]) -> Ahead<'c> {

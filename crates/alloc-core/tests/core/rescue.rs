@@ -6,7 +6,7 @@ use crate::burst::{burster, warm_tail, world_with};
 use crate::support::{admitted, decision, no_burst, scheduler_with, waiting, Feed};
 use alloc_core::burst::{BurstCause, Rescue, Term};
 use alloc_core::testing::{JobBuilder, NodeBuilder};
-use alloc_core::{Decision, Input, JobId, Millis, Money, NoBurst, Policy, Tier, Time};
+use alloc_core::{Backfill, Decision, Input, JobId, Millis, Money, NoBurst, Policy, Tier, Time};
 use proptest::prelude::*;
 use std::collections::BTreeSet;
 
@@ -167,6 +167,51 @@ fn a_job_that_starts_after_a_deadline_job_in_the_cycle_counts_in_its_forecast() 
     let changes = reported.cycle(Time(2 * MINUTE)).changes;
     let ids: Vec<JobId> = changes.iter().map(Decision::job).collect();
     assert_eq!(ids, [JobId(2), JobId(3)], "{changes:#?}");
+    assert_eq!(admitted(&changes, 2).public.as_ref(), Some(&lease));
+}
+
+#[test]
+fn a_job_reserved_after_a_deadline_job_counts_ahead_of_it_as_the_next_cycle_would() {
+    // job 1 holds the V100 node's 4 GPUs for an hour
+    let mut policy = rescuing(knobs(50, 100));
+    policy.backfill = Backfill {
+        min_gpus: 2,
+        ..Backfill::easy()
+    };
+    let mut s = scheduler_with(warm_tail(20), policy);
+    s.node(NodeBuilder::new("n", "v100", 4));
+    let silver = |id, gpus, hours| {
+        JobBuilder::gpus(gpus)
+            .id(id)
+            .tier(Tier::Silver)
+            .runtime(Millis::hours(hours))
+            .submitted(Time(MINUTE))
+    };
+    s.submit(silver(1, 4, 1));
+    admitted(&s.checked_cycle(MINUTE), 1);
+    // job 2 needs 1 GPU by 2.5 h: privately from 1 h to 2 h, so it may wait; job 3, after
+    // it in the order, waits for the whole node and gets a reservation there
+    s.submit(
+        silver(2, 1, 1)
+            .allow_upgrade()
+            .burstable()
+            .deadline(Time(150 * MINUTE)),
+    );
+    s.submit(silver(3, 4, 1));
+    let mut reported = s.clone();
+    let decisions = s.checked_cycle(2 * MINUTE);
+    waiting(&decisions, 3);
+    assert!(alloc_core::testing::reserved_jobs(&s).contains(&JobId(3)));
+    // the next cycle decides job 3 first, and job 2 behind its 4 GPUs would never start
+    // privately: this cycle rescues it already
+    let lease = admitted(&decisions, 2).public.clone().unwrap();
+    assert_eq!(lease.cause, BurstCause::DeadlineRescue);
+    let again = s.clone().checked_cycle(2 * MINUTE);
+    assert!(
+        again.iter().all(|d| matches!(d, Decision::Wait { .. })),
+        "{again:#?}"
+    );
+    let changes = reported.cycle(Time(2 * MINUTE)).changes;
     assert_eq!(admitted(&changes, 2).public.as_ref(), Some(&lease));
 }
 
