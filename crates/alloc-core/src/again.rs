@@ -14,12 +14,11 @@
 //! that starts after all. Each job is decided with the queue ahead of it as it stood when it
 //! was first met (`burst::Ahead`), not with the jobs after it — but for those that got a
 //! reservation after it, which the next cycle decides first — and keeps its place among the
-//! cycle's decisions. A job met again is met once: a decision of this phase that changes the
-//! private flavors of a job met before it in the phase (a preemption, rarely) is not followed
-//! by another round.
+//! cycle's decisions. It does not search for victims there (`decide`) nor plan its
+//! reservation again (`backfill`), and is met once: a decision of this phase that changes the
+//! private flavors of a job met before it in the phase is not followed by another round.
 
-use crate::burst::Ahead;
-use crate::decision::Decision;
+use crate::burst::{Ahead, Queued};
 use crate::ids::JobId;
 use crate::memo::CycleMemo;
 use crate::pending::Slot;
@@ -33,7 +32,7 @@ pub(crate) struct Again<'c> {
     /// The waiting jobs that got a reservation in this cycle, each with when the walk met it
     /// and its share of the queue ahead on its candidates: the next cycle decides reserved
     /// jobs first (`queries::ordered`), so they count ahead of the jobs met before them.
-    reserved: Vec<(u64, JobId, Ahead<'c>)>,
+    reserved: Vec<(u64, JobId, Queued<'c>)>,
     met: usize,
 }
 
@@ -44,25 +43,24 @@ struct Later<'c> {
     step: u64,
     /// Its place among the cycle's decisions.
     at: usize,
-    ahead: Ahead<'c>,
-    /// Its first decision, when that stands unless its flavors changed: the decision, the
+    ahead: Queued<'c>,
+    /// For a wait that read the outlook, what tells whether its first decision stands: the
     /// memo's mark of changes when it was made, and its screening's index in the memo.
-    first: Option<(Decision, u64, usize)>,
+    first: Option<(u64, usize)>,
 }
 
-/// A job met again: the walk's step, its first decision if that still stands, and the queue
-/// ahead of it when it was first met.
+/// A job met again: the walk's step, and the queue ahead of it to decide it with, `None` when
+/// its first decision stands.
 #[derive(Debug)]
 pub(crate) struct Meeting<'c> {
     pub step: Step,
-    pub told: Option<Decision>,
-    pub ahead: Ahead<'c>,
+    pub ahead: Option<Ahead<'c>>,
 }
 
 impl<'c> Again<'c> {
     /// A job held for a reservation, met at `step` of the walk, whose decision stands `at`
-    /// among the cycle's.
-    pub(crate) fn held(&mut self, (slot, step): (Slot, u64), at: usize, ahead: Ahead<'c>) {
+    /// among the cycle's; `ahead`: the queue ahead of it then.
+    pub(crate) fn held(&mut self, (slot, step): (Slot, u64), at: usize, ahead: Queued<'c>) {
         self.held.push(Later {
             slot,
             step,
@@ -79,8 +77,7 @@ impl<'c> Again<'c> {
         &mut self,
         (slot, step): (Slot, u64),
         at: usize,
-        ahead: Ahead<'c>,
-        decision: Decision,
+        ahead: Queued<'c>,
         (memo, screen): (&CycleMemo<'c>, usize),
     ) {
         self.read_outlook.push(Later {
@@ -88,13 +85,13 @@ impl<'c> Again<'c> {
             step,
             at,
             ahead,
-            first: Some((decision, memo.changes(), screen)),
+            first: Some((memo.changes(), screen)),
         });
     }
 
     /// A waiting job that got a reservation at `step` of the walk; `share`: what it adds to
     /// the queue ahead on its candidates.
-    pub(crate) fn reserved(&mut self, step: u64, job: JobId, share: Ahead<'c>) {
+    pub(crate) fn reserved(&mut self, step: u64, job: JobId, share: Queued<'c>) {
         self.reserved.push((step, job, share));
     }
 
@@ -106,21 +103,27 @@ impl<'c> Again<'c> {
             Some(at) => self.read_outlook.get_mut(at)?,
         };
         self.met += 1;
-        let mut ahead = std::mem::take(&mut later.ahead);
         // the jobs reserved after it that still hold their reservation come first next cycle
-        let mut passed = false;
-        for (step, job, share) in &self.reserved {
-            if *step > later.step && memo.reservations.holds(*job) {
-                passed = true;
-                for (flavor, milli) in share {
-                    *ahead.entry(*flavor).or_default() += milli;
-                }
+        let passed_by = self
+            .reserved
+            .iter()
+            .filter(|(step, job, _)| *step > later.step && memo.reservations.holds(*job));
+        let stands = match later.first {
+            None => false,
+            Some((mark, screen)) => {
+                passed_by.clone().next().is_none()
+                    && memo
+                        .screens
+                        .get(screen)
+                        .is_some_and(|screened| !memo.changed_since(mark, &screened.candidates))
             }
-        }
-        let told = later.first.take().filter(|_| !passed);
-        let told = told.and_then(|(decision, mark, screen)| {
-            let flavors = &memo.screens.get(screen)?.candidates;
-            (!memo.changed_since(mark, flavors)).then_some(decision)
+        };
+        let ahead = (!stands).then(|| {
+            let mut ahead: Ahead<'c> = later.ahead.iter().copied().collect();
+            for (flavor, milli) in passed_by.flat_map(|(_, _, share)| share) {
+                *ahead.entry(*flavor).or_default() += milli;
+            }
+            ahead
         });
         Some(Meeting {
             step: Step {
@@ -128,7 +131,6 @@ impl<'c> Again<'c> {
                 from: From::Again,
                 at: Some(later.at),
             },
-            told,
             ahead,
         })
     }

@@ -28,7 +28,7 @@
 //! jobs and decides exactly as it would afresh.
 
 use crate::again::{Again, Meeting};
-use crate::burst::{ahead_of, share_of, Ahead, BurstMode};
+use crate::burst::{ahead_of, share_of, BurstMode, Queued};
 use crate::decision::{Decision, WaitReason};
 use crate::ids::FlavorName;
 use crate::memo::CycleMemo;
@@ -59,9 +59,9 @@ pub struct Cycle {
 
 /// A wait met again once the walk is over (`again`), with the queue ahead of it as it stood.
 enum Later<'c> {
-    Held(Ahead<'c>),
+    Held(Queued<'c>),
     /// Its burst rule read the outlook of the candidates of the memo's screening at `.1`.
-    ReadOutlook(Ahead<'c>, usize),
+    ReadOutlook(Queued<'c>, usize),
 }
 
 impl<'c> Later<'c> {
@@ -84,7 +84,7 @@ impl<'c> Later<'c> {
     }
 
     /// What `waiting`'s job, waiting for room, adds to the queue ahead of the jobs after it.
-    fn share(memo: &CycleMemo<'c>, waiting: &Waiting) -> Option<Ahead<'c>> {
+    fn share(memo: &CycleMemo<'c>, waiting: &Waiting) -> Option<Queued<'c>> {
         let Some(Some(Ok(index))) = memo.screened.get(waiting.class.index()) else {
             return None;
         };
@@ -93,17 +93,13 @@ impl<'c> Later<'c> {
     }
 }
 
-/// Drops from a report of changes the decisions held in their place (`places`: where, and
-/// what the job was told before) that tell their job what it was told before.
-fn give_up_unchanged(decisions: &mut Vec<Decision>, places: &[(usize, Option<Decision>)]) {
-    let unchanged: Vec<usize> = places
-        .iter()
-        .filter(|(at, before)| before.as_ref() == decisions.get(*at))
-        .map(|(at, _)| *at)
-        .collect();
+/// Drops from a report of changes the decisions held in their place (`again`) that tell
+/// their job what it was told before (`unchanged`: where they stand).
+fn give_up_unchanged(decisions: &mut Vec<Decision>, mut unchanged: Vec<usize>) {
     if unchanged.is_empty() {
         return;
     }
+    unchanged.sort_unstable();
     let mut at = 0;
     decisions.retain(|_| {
         let keep = unchanged.binary_search(&at).is_err();
@@ -193,15 +189,15 @@ impl Scheduler {
         let mut room_waits = std::mem::take(&mut self.room_waits);
         let mut moves = Moves::default();
         let mut again = Again::default();
-        // the places held in a report of changes, each with what its job was told before
-        let mut places = Vec::new();
+        // where the decisions of the jobs met again that changed nothing stand
+        let mut unchanged = Vec::new();
         // how many steps the walk has taken, to tell which job it met first
         let mut walked: u64 = 0;
         loop {
-            let (step, told, ahead) = match walk.next(self, &memo) {
-                Some(step) => (step, None, None),
+            let (step, ahead) = match walk.next(self, &memo) {
+                Some(step) => (step, None),
                 None => match again.next(&memo) {
-                    Some(Meeting { step, told, ahead }) => (step, told, Some(ahead)),
+                    Some(Meeting { step, ahead }) => (step, Some(ahead)),
                     None => break,
                 },
             };
@@ -210,21 +206,33 @@ impl Scheduler {
             let Some(waiting) = self.pending.at(slot) else {
                 continue;
             };
+            // met again with nothing it read changed: its first decision stands, in its place
+            if let (Some(None), Some(at)) = (&ahead, step.at) {
+                let Some(decision) = decisions.get(at) else {
+                    continue;
+                };
+                if matches!(
+                    decision,
+                    Decision::Wait {
+                        reason: WaitReason::NoFlavorFits { .. },
+                        ..
+                    }
+                ) {
+                    let found = (slot, From::Again);
+                    let wait =
+                        RoomWait::new(self.view(), &memo, waiting, found, Some(at), decision);
+                    room_waits.push(wait);
+                } else if !self.remember(slot, decision) {
+                    unchanged.push(at);
+                }
+                continue;
+            }
             let (id, key) = (slot.job, PendingKey::of(&waiting.job));
             // A fresh view per decision: the one before may have booked resources.
             let view = self.view();
-            let fresh = told.is_none();
-            let decision = match told {
-                // met again with nothing it read changed: its first decision stands
-                Some(decision) => decision,
-                None => {
-                    memo.met_again = ahead;
-                    let decision = view.decide(&config, waiting, now, &mut memo);
-                    memo.met_again = None;
-                    decision
-                }
-            };
-            if self.policy.backfill.enabled && fresh {
+            memo.met_again = ahead.flatten();
+            let decision = view.decide(&config, waiting, now, &mut memo);
+            if self.policy.backfill.enabled {
                 let replan = self.replan_reservations;
                 let held_one = memo.reservations.holds(id);
                 memo.follow_reservation(&view, waiting, &decision, replan);
@@ -240,7 +248,8 @@ impl Scheduler {
                     }
                 }
             }
-            if let (Decision::Wait { reason, .. }, true) = (&decision, fresh) {
+            memo.met_again = None;
+            if let Decision::Wait { reason, .. } = &decision {
                 if matches!(reason, WaitReason::NoFlavorFits { .. }) {
                     waits_for_room = true;
                     memo.no_room_for(waiting.class, reason);
@@ -307,15 +316,11 @@ impl Scheduler {
                     moves.wake.push(key);
                 }
                 let at = decisions.len();
-                decisions.push(decision.clone());
-                if report == Report::Changes {
-                    places.push((at, self.told_before(slot)));
-                }
+                decisions.push(decision);
                 match later {
                     Later::Held(ahead) => again.held((slot, walked), at, ahead),
                     Later::ReadOutlook(ahead, screen) => {
-                        let met = (slot, walked);
-                        again.read_outlook(met, at, ahead, decision, (&memo, screen));
+                        again.read_outlook((slot, walked), at, ahead, (&memo, screen));
                     }
                 }
                 continue;
@@ -332,7 +337,9 @@ impl Scheduler {
                 }
                 match step.at {
                     Some(at) => {
-                        self.remember(slot, &decision);
+                        if !self.remember(slot, &decision) {
+                            unchanged.push(at);
+                        }
                         decisions[at] = decision;
                     }
                     None => self.report(slot, decision, report, &mut decisions),
@@ -356,15 +363,12 @@ impl Scheduler {
             }
             room_waits.push(wait);
         }
-        self.tell_room_waits(
-            &config,
-            &mut memo,
-            &mut room_waits,
-            &mut decisions,
-            &mut moves,
-        );
+        let told = (&mut decisions, &mut unchanged);
+        self.tell_room_waits(&config, &mut memo, &mut room_waits, told, &mut moves);
         self.room_waits = room_waits;
-        give_up_unchanged(&mut decisions, &places);
+        if report == Report::Changes {
+            give_up_unchanged(&mut decisions, unchanged);
+        }
         self.reservations = std::mem::take(&mut memo.reservations);
         self.replan_reservations = false;
         for (group, key) in moves.hush {
@@ -397,12 +401,6 @@ impl Scheduler {
         if self.remember(slot, &decision) || report == Report::All {
             to.push(decision);
         }
-    }
-
-    /// What the job in `slot` was last told.
-    fn told_before(&self, slot: Slot) -> Option<Decision> {
-        let waiting = self.pending.at(slot)?;
-        waiting.reported.as_deref().cloned()
     }
 
     /// Under a rescue policy that displaces (`burst::Stuck`): counts, before the cycle's first

@@ -157,10 +157,13 @@ impl View<'_> {
             };
             // No room as things stand: step 5 may make room by preemption, step 6 may rent it.
             // A held job has room without evicting anybody: it waits for the reservation, or
-            // a shorter run, or bursts.
+            // a shorter run, or bursts. A job met again once the walk is over (`again`) does
+            // not search for victims there: the jobs started after it would count, its
+            // eviction would come before theirs in the cycle's report, and the next cycle
+            // searches for it anyway.
             let held = matches!(reason, WaitReason::HeldForReservation { .. });
             let mut held_by = None;
-            if self.policy.preemption.enabled && !held {
+            if self.policy.preemption.enabled && !held && met_again.is_none() {
                 let within = self.policy.preemption.rules(queue).within_cluster_queue;
                 let key = PreemptionKey::of(class, job, within);
                 if !no_preemption.knows(&key) {

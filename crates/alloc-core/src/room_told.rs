@@ -28,15 +28,16 @@ pub(crate) struct Moves {
 
 impl Scheduler {
     /// Tells each wait for room the walk found (`room_waits`, emptied) its class's answer as
-    /// the cycle ends: in its place among `decisions` when the cycle reports every one,
-    /// appended to them where it changed what the job was told otherwise; then tells the
-    /// quiet jobs of lines whose class's answer changed.
+    /// the cycle ends: in its place among `decisions` where it has one (every wait of a cycle
+    /// that reports every decision, a wait met again in any), noting in `unchanged` where it
+    /// tells its job what it was told before; appended to them where it changed what the job
+    /// was told otherwise. Then tells the quiet jobs of lines whose class's answer changed.
     pub(crate) fn tell_room_waits<'c>(
         &mut self,
         config: &'c Config,
         memo: &mut CycleMemo<'c>,
         room_waits: &mut Vec<RoomWait>,
-        decisions: &mut Vec<Decision>,
+        (decisions, unchanged): (&mut Vec<Decision>, &mut Vec<usize>),
         moves: &mut Moves,
     ) {
         let mut told = self.tell_no_room(config, memo, room_waits);
@@ -49,8 +50,9 @@ impl Scheduler {
                     reason.clone_from(end);
                 }
                 if let Some(decision) = decisions.get(at) {
-                    let decision = decision.clone();
-                    self.remember(wait.slot, &decision);
+                    if !self.remember(wait.slot, decision) {
+                        unchanged.push(at);
+                    }
                 }
             } else if wait.told != miss_ptr(end) {
                 let no_burst = match wait.own.take() {

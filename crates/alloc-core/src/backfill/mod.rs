@@ -345,6 +345,7 @@ impl Reservations {
         decision: &Decision,
         screened: Option<&Screened<'_>>,
         replan: bool,
+        met_again: bool,
     ) {
         let at = self.position(job.id);
         let reason = match decision {
@@ -363,7 +364,7 @@ impl Reservations {
             Some(_) => true,
         };
         // A reserved job that starts may take what the reservations after its own count on.
-        let replan = replan || self.one_started;
+        let replan = !met_again && (replan || self.one_started);
         match (at, screened) {
             (Some(at), _) if !keeps => {
                 self.one_started |= reason.is_none();
@@ -398,7 +399,10 @@ impl Reservations {
 }
 
 impl CycleMemo<'_> {
-    /// [`Reservations::follow`] for `waiting`'s job, with its screening.
+    /// [`Reservations::follow`] for `waiting`'s job, with its screening. A job met again once
+    /// the walk is over (`again`) keeps its plan: one made again from what the cycle's later
+    /// admissions leave would start later, and let through, in the next cycle, jobs the held
+    /// ones met before it were told to wait for it.
     pub(crate) fn follow_reservation(
         &mut self,
         view: &View<'_>,
@@ -406,13 +410,14 @@ impl CycleMemo<'_> {
         decision: &Decision,
         replan: bool,
     ) {
+        let again = self.met_again.is_some();
         let screened = match self.screened.get(waiting.class.index()) {
             Some(Some(Ok(index))) => self.screens.get(*index),
             _ => None,
         };
         let job = &waiting.job;
         self.reservations
-            .follow(view, job, decision, screened, replan);
+            .follow(view, job, decision, screened, replan, again);
     }
 }
 

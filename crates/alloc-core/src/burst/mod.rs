@@ -55,7 +55,7 @@ mod why;
 
 pub(crate) use displace::Stuck;
 pub(crate) use offers::{quote, PublicOffers};
-pub(crate) use outlook::{add_ahead, ahead_of, share_of, Ahead, Outlooks};
+pub(crate) use outlook::{add_ahead, ahead_of, share_of, Ahead, Outlooks, Queued};
 pub use policy::{gpus_rented, BurstCause, BurstMode, BurstPolicy, WaitRule};
 pub use rescue::{Rescue, Term};
 pub use why::{NoBurst, Payer};

@@ -38,16 +38,25 @@ pub(crate) fn add_ahead<'c>(ahead: &mut Ahead<'c>, job: &Job, candidates: &[&'c 
     }
 }
 
+/// A few flavors' milli-GPU of the queue ahead, kept without a map's allocation: a job's
+/// candidates are few.
+pub(crate) type Queued<'c> = Vec<(&'c FlavorName, u64)>;
+
 /// What a waiting job adds to the queue ahead of the jobs after it.
-pub(crate) fn share_of<'c>(job: &Job, candidates: &[&'c Flavor]) -> Ahead<'c> {
-    let mut share = Ahead::new();
-    add_ahead(&mut share, job, candidates);
-    share
+pub(crate) fn share_of<'c>(job: &Job, candidates: &[&'c Flavor]) -> Queued<'c> {
+    let Some(share) = job.gpu.milli().0.checked_div(candidates.len() as u64) else {
+        return Vec::new();
+    };
+    candidates
+        .iter()
+        .map(|flavor| (&flavor.name, share))
+        .collect()
 }
 
-/// The queue ahead of a job that waited as `ahead` holds it just after: without the job's
-/// own share, which its decision added. What meeting it again reads (`again`).
-pub(crate) fn ahead_of<'c>(ahead: &Ahead<'c>, job: &Job, candidates: &[&'c Flavor]) -> Ahead<'c> {
+/// The queue ahead of a job that waited as `ahead` holds it just after, on its candidates:
+/// without the job's own share, which its decision added. What meeting it again reads
+/// (`again`).
+pub(crate) fn ahead_of<'c>(ahead: &Ahead<'c>, job: &Job, candidates: &[&'c Flavor]) -> Queued<'c> {
     let share = job
         .gpu
         .milli()

@@ -902,7 +902,6 @@ proptest! {
     #![proptest_config(ProptestConfig {
         cases: 64,
         max_shrink_iters: 2_000,
-        failure_persistence: None,
         ..ProptestConfig::default()
     })]
 
