@@ -206,7 +206,8 @@ impl Scheduler {
             let Some(waiting) = self.pending.at(slot) else {
                 continue;
             };
-            // met again with nothing it read changed: its first decision stands, in its place
+            // met again with nothing it read changed (no queue ahead to decide it with): its
+            // first decision stands, in its place
             if let (Some(None), Some(at)) = (&ahead, step.at) {
                 let Some(decision) = decisions.get(at) else {
                     continue;
