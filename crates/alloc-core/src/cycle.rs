@@ -237,12 +237,8 @@ impl Scheduler {
                 let replan = self.replan_reservations;
                 let held_one = memo.reservations.holds(id);
                 memo.follow_reservation(&view, waiting, &decision, replan);
-                let counts_ahead = self
-                    .policy
-                    .burst
-                    .rescue
-                    .is_some_and(|r| r.count_queue_ahead);
                 let reserved = !held_one && memo.reservations.holds(id);
+                let counts_ahead = self.policy.burst.counts_queue_ahead();
                 if reserved && counts_ahead && step.from != From::Again {
                     if let Some(share) = Later::share(&memo, waiting) {
                         again.reserved(walked, id, share);

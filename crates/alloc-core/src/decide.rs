@@ -190,11 +190,7 @@ impl View<'_> {
             }
             held_by.unwrap_or(reason)
         };
-        let counts_ahead = self
-            .policy
-            .burst
-            .rescue
-            .is_some_and(|rescue| rescue.count_queue_ahead);
+        let counts_ahead = self.policy.burst.counts_queue_ahead();
         let ask = Ask {
             job,
             progress,

@@ -13,7 +13,6 @@
 //! order too, and a cycle meets a line's jobs in their place only while their class may still
 //! find room. See `walk` for what else makes a cycle meet them.
 
-use crate::burst::NoBurst;
 use crate::classes::ClassId;
 use crate::decision::{Decision, WaitReason};
 use crate::ids::TenantName;
@@ -74,13 +73,7 @@ impl View<'_> {
         };
         let fixed_burst_rule = match no_burst {
             None => self.policy.burst.mode == crate::burst::BurstMode::Never,
-            Some(why) => matches!(
-                why,
-                NoBurst::NotBurstable
-                    | NoBurst::Sensitive
-                    | NoBurst::FixedBudget
-                    | NoBurst::NoPublicFlavor
-            ),
+            Some(why) => why.for_good(),
         };
         let job = &waiting.job;
         fixed_burst_rule

@@ -102,8 +102,7 @@ impl Walk {
         let view = scheduler.view();
         // only a rescue reads the queue ahead, for a job that may burst (`burst_for`)
         let burst = &view.policy.burst;
-        let counts_ahead = burst.mode == BurstMode::Threshold
-            && burst.rescue.is_some_and(|rescue| rescue.count_queue_ahead);
+        let counts_ahead = burst.mode == BurstMode::Threshold && burst.counts_queue_ahead();
         // A StrictFIFO queue's quiet job met once its line moves may have a deadline too:
         // finding out would read them all, so lines are then met throughout.
         let last_reading_ahead = match counts_ahead {

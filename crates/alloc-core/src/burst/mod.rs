@@ -141,16 +141,7 @@ impl View<'_> {
         let policy = &self.policy.burst;
         let reads = policy.mode == BurstMode::Threshold
             && (policy.rescue.is_some() || policy.deadline_aware);
-        let rules_read = no_burst.is_some_and(|why| {
-            !matches!(
-                why,
-                NoBurst::PolicyNever
-                    | NoBurst::NotBurstable
-                    | NoBurst::Sensitive
-                    | NoBurst::FixedBudget
-                    | NoBurst::NoPublicFlavor
-            )
-        });
+        let rules_read = no_burst.is_some_and(|why| !why.for_good());
         reads && rules_read && job.deadline.is_some()
     }
 

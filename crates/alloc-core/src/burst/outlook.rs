@@ -28,9 +28,15 @@ pub(crate) type Outlooks<'c> = BTreeMap<&'c FlavorName, Outlook>;
 /// the next.
 pub(crate) type Ahead<'c> = BTreeMap<&'c FlavorName, u64>;
 
+/// What a waiting job adds to the queue ahead on each of its candidates: its milli-GPU in
+/// equal parts; `None` without a candidate.
+fn share(job: &Job, candidates: &[&Flavor]) -> Option<u64> {
+    job.gpu.milli().0.checked_div(candidates.len() as u64)
+}
+
 /// Adds a job that waits for room to the queue ahead of the jobs decided after it.
 pub(crate) fn add_ahead<'c>(ahead: &mut Ahead<'c>, job: &Job, candidates: &[&'c Flavor]) {
-    let Some(share) = job.gpu.milli().0.checked_div(candidates.len() as u64) else {
+    let Some(share) = share(job, candidates) else {
         return;
     };
     for flavor in candidates {
@@ -44,7 +50,7 @@ pub(crate) type Queued<'c> = Vec<(&'c FlavorName, u64)>;
 
 /// What a waiting job adds to the queue ahead of the jobs after it.
 pub(crate) fn share_of<'c>(job: &Job, candidates: &[&'c Flavor]) -> Queued<'c> {
-    let Some(share) = job.gpu.milli().0.checked_div(candidates.len() as u64) else {
+    let Some(share) = share(job, candidates) else {
         return Vec::new();
     };
     candidates
@@ -57,12 +63,7 @@ pub(crate) fn share_of<'c>(job: &Job, candidates: &[&'c Flavor]) -> Queued<'c> {
 /// without the job's own share, which its decision added. What meeting it again reads
 /// (`again`).
 pub(crate) fn ahead_of<'c>(ahead: &Ahead<'c>, job: &Job, candidates: &[&'c Flavor]) -> Queued<'c> {
-    let share = job
-        .gpu
-        .milli()
-        .0
-        .checked_div(candidates.len() as u64)
-        .unwrap_or(0);
+    let share = share(job, candidates).unwrap_or(0);
     candidates
         .iter()
         .filter_map(|flavor| {

@@ -161,6 +161,12 @@ impl Default for BurstPolicy {
 }
 
 impl BurstPolicy {
+    /// Whether the cycle gathers the queue ahead of each waiting job (`Ahead`): under a rescue
+    /// rule that counts it.
+    pub(crate) fn counts_queue_ahead(&self) -> bool {
+        self.rescue.is_some_and(|rescue| rescue.count_queue_ahead)
+    }
+
     /// Named presets: `never`, `always`, `tiered` (30 min, deadline-aware, rescuing deadlines
     /// from a reserved part of each budget — the platform's default), `tiered-plain` (the same
     /// without the rescue rule), and Starburst's waiting policies `starburst-constant` (30 min),

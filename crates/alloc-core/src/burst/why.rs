@@ -90,6 +90,19 @@ pub enum Payer {
 }
 
 impl NoBurst {
+    /// Whether the rule failed for good: it reads only the policy, the job and its queue's
+    /// flavors, so neither the clock nor the fleet nor the budgets can lift it.
+    pub(crate) fn for_good(&self) -> bool {
+        matches!(
+            self,
+            NoBurst::PolicyNever
+                | NoBurst::NotBurstable
+                | NoBurst::Sensitive
+                | NoBurst::FixedBudget
+                | NoBurst::NoPublicFlavor
+        )
+    }
+
     /// A stable code for columns and metric labels.
     pub fn code(&self) -> &'static str {
         match self {

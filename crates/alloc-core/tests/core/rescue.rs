@@ -6,7 +6,9 @@ use crate::burst::{burster, warm_tail, world_with};
 use crate::support::{admitted, decision, no_burst, scheduler_with, waiting, Feed};
 use alloc_core::burst::{BurstCause, Rescue, Term};
 use alloc_core::testing::{JobBuilder, NodeBuilder};
-use alloc_core::{Backfill, Decision, Input, JobId, Millis, Money, NoBurst, Policy, Tier, Time};
+use alloc_core::{
+    Backfill, Decision, Input, JobId, Millis, Money, NoBurst, Policy, Scheduler, Tier, Time,
+};
 use proptest::prelude::*;
 use std::collections::BTreeSet;
 
@@ -125,28 +127,36 @@ fn a_rescue_needs_an_offer_that_meets_the_deadline() {
     );
 }
 
-#[test]
-fn a_job_that_starts_after_a_deadline_job_in_the_cycle_counts_in_its_forecast() {
-    // job 1 holds 2 of the V100 node's 4 GPUs for an hour
-    let mut s = scheduler_with(warm_tail(20), rescuing(knobs(50, 100)));
+/// A SILVER job of `gpus` GPUs and `hours`, submitted at one minute.
+fn silver(id: u64, gpus: u32, hours: u64) -> JobBuilder {
+    JobBuilder::gpus(gpus)
+        .id(id)
+        .tier(Tier::Silver)
+        .runtime(Millis::hours(hours))
+        .submitted(Time(MINUTE))
+}
+
+/// A V100 node of 4 GPUs under `policy`, on which job 1 holds `gpus` of them for an hour;
+/// then job 2 of `deadline_gpus` GPUs, an hour long, that may burst and must end by 2.5 h.
+fn busy_node_and_a_deadline_job(policy: Policy, gpus: u32, deadline_gpus: u32) -> Scheduler {
+    let mut s = scheduler_with(warm_tail(20), policy);
     s.node(NodeBuilder::new("n", "v100", 4));
-    let silver = |id, gpus, hours| {
-        JobBuilder::gpus(gpus)
-            .id(id)
-            .tier(Tier::Silver)
-            .runtime(Millis::hours(hours))
-            .submitted(Time(MINUTE))
-    };
-    s.submit(silver(1, 2, 1));
+    s.submit(silver(1, gpus, 1));
     admitted(&s.checked_cycle(MINUTE), 1);
-    // job 2 needs 3 GPUs by 2.5 h: privately it would run from 1 h to 2 h, its deadline
-    // shortens its wait to 3.75 min, so it waits...
     s.submit(
-        silver(2, 3, 1)
+        silver(2, deadline_gpus, 1)
             .allow_upgrade()
             .burstable()
             .deadline(Time(150 * MINUTE)),
     );
+    s
+}
+
+#[test]
+fn a_job_that_starts_after_a_deadline_job_in_the_cycle_counts_in_its_forecast() {
+    // job 1 holds 2 of the 4 GPUs; job 2 needs 3 GPUs by 2.5 h: privately it would run from
+    // 1 h to 2 h, its deadline shortens its wait to 3.75 min, so it waits...
+    let mut s = busy_node_and_a_deadline_job(rescuing(knobs(50, 100)), 2, 3);
     let mut alone = s.clone();
     let decisions = alone.checked_cycle(2 * MINUTE);
     assert!(
@@ -172,31 +182,15 @@ fn a_job_that_starts_after_a_deadline_job_in_the_cycle_counts_in_its_forecast() 
 
 #[test]
 fn a_job_reserved_after_a_deadline_job_counts_ahead_of_it_as_the_next_cycle_would() {
-    // job 1 holds the V100 node's 4 GPUs for an hour
+    // job 1 holds all 4 GPUs; job 2 needs 1 GPU by 2.5 h: privately from 1 h to 2 h, so it
+    // may wait; job 3, after it in the order, waits for the whole node and gets a
+    // reservation there
     let mut policy = rescuing(knobs(50, 100));
     policy.backfill = Backfill {
         min_gpus: 2,
         ..Backfill::easy()
     };
-    let mut s = scheduler_with(warm_tail(20), policy);
-    s.node(NodeBuilder::new("n", "v100", 4));
-    let silver = |id, gpus, hours| {
-        JobBuilder::gpus(gpus)
-            .id(id)
-            .tier(Tier::Silver)
-            .runtime(Millis::hours(hours))
-            .submitted(Time(MINUTE))
-    };
-    s.submit(silver(1, 4, 1));
-    admitted(&s.checked_cycle(MINUTE), 1);
-    // job 2 needs 1 GPU by 2.5 h: privately from 1 h to 2 h, so it may wait; job 3, after
-    // it in the order, waits for the whole node and gets a reservation there
-    s.submit(
-        silver(2, 1, 1)
-            .allow_upgrade()
-            .burstable()
-            .deadline(Time(150 * MINUTE)),
-    );
+    let mut s = busy_node_and_a_deadline_job(policy, 4, 1);
     s.submit(silver(3, 4, 1));
     let mut reported = s.clone();
     let decisions = s.checked_cycle(2 * MINUTE);
