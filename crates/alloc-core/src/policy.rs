@@ -63,9 +63,10 @@ impl Policy {
     ///   against evicting one job again and again ([`PreemptionPolicy::platform`]); burst after
     ///   30 min, sooner as a deadline nears (only flexible budgets, never sensitive data);
     ///   infeasible deadlines rejected. No reservations for large jobs ([`Backfill`] off):
-    ///   measured on semester-peak they did not bring 8-GPU waits near the targets of issue 23
-    ///   and cost deadlines (scenarios/README.md); `backfill: Backfill::easy()` or the sim's
-    ///   `@backfill=on` turns them on;
+    ///   measured on semester-peak they bring the 8-GPU median wait to the target of issue 23,
+    ///   but not its p95, and the 3–4-GPU jobs pay with a p95 wait three to six times as long
+    ///   (scenarios/README.md); `backfill: Backfill::easy()` or the sim's `@backfill=on` turns
+    ///   them on;
     /// - `never-burst`, `always-burst`: the same without bursting, or bursting at once;
     /// - `tier-upgrade`: never burst, but any job may run on a higher tier;
     /// - `starburst-constant`, `starburst-runtime`, `starburst-gpus`, `starburst-gpu-hours`:

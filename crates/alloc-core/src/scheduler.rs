@@ -9,7 +9,7 @@ use crate::error::{ConfigError, InputError};
 use crate::ids::{CohortName, FlavorName, JobId, NodeName, QueueName, TenantName, UserName};
 use crate::input::{Applied, Input};
 use crate::memo::LastNoRoom;
-use crate::model::{Config, GpuModel, Job, NodeSpec, Quota, Resource};
+use crate::model::{Config, GpuModel, Job, NodeSpec, Quota, Resource, StrandedGpus};
 use crate::order::PendingKey;
 use crate::pending::{Carried, PendingJobs, Waiting};
 use crate::placement::MixTracker;
@@ -142,6 +142,18 @@ impl Scheduler {
     /// The configuration as the inputs have changed it so far.
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// The private flavors whose nodes, as the inputs have them now, hold more GPUs than the
+    /// quota on them ([`Config::stranded_gpus`]).
+    pub fn stranded_gpus(&self) -> Vec<StrandedGpus> {
+        let nodes: Vec<NodeSpec> = self
+            .ledgers
+            .fleet
+            .nodes()
+            .map(|node| NodeSpec::clone(&node.spec))
+            .collect();
+        self.config.stranded_gpus(&nodes)
     }
 
     /// The policy it was built with.

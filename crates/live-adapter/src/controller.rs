@@ -117,6 +117,9 @@ pub async fn run(
         if step.next_change.is_some() || !step.changes.is_empty() {
             next_change = step.next_change;
         }
+        for warning in &step.warnings {
+            tracing::warn!(warning = %warning, "configuration");
+        }
         for problem in &step.problems {
             tracing::warn!(problem = %problem, "cannot use");
             metrics.error(if problem.starts_with("the core refused") {

@@ -14,7 +14,7 @@ use crate::index::{Event, Index, Phase};
 use crate::inputs_log::InputsLog;
 use alloc_core::inputs_log::Start;
 use alloc_core::preemption::PreemptionPolicy;
-use alloc_core::{Admission, Decision, Input, JobId, Policy, Scheduler, Time};
+use alloc_core::{Admission, Decision, Input, JobId, Policy, Scheduler, StrandedGpus, Time};
 use kueue_model::objects::AdmissionCheckState;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -48,6 +48,9 @@ pub struct Step {
     pub changes: Vec<Decision>,
     /// Problems: objects that cannot be read, inputs the core refused.
     pub problems: Vec<String>,
+    /// What the configuration wastes, said once each time it changes: GPUs of a private
+    /// flavor that no quota can admit.
+    pub warnings: Vec<String>,
     /// When to cycle again if no event comes.
     pub next_change: Option<Time>,
 }
@@ -65,6 +68,9 @@ pub struct Owner {
     /// What was last written per Workload, so a write is not repeated before the watch
     /// shows it.
     written: BTreeMap<String, AdmissionCheckState>,
+    /// The stranded GPUs last warned of, and whether an input since may have changed them.
+    stranded: Vec<StrandedGpus>,
+    nodes_or_quota_changed: bool,
 }
 
 /// The policy the controller runs: `policy` made two-phase, the core's preemption off.
@@ -93,6 +99,8 @@ impl Owner {
             next_change: None,
             default_requeue,
             written: BTreeMap::new(),
+            stranded: Vec::new(),
+            nodes_or_quota_changed: false,
         }
     }
 
@@ -148,8 +156,27 @@ impl Owner {
             self.apply(inputs, &mut step);
             touched = self.index.tracked().map(|(key, _)| key.clone()).collect();
         }
+        self.warn_of_stranded_gpus(&mut step);
         self.cycle(now, touched, &mut step);
         step
+    }
+
+    /// Warns of the flavors whose GPUs exceed their quota when the set changes. Nodes and
+    /// quotas come as events in any order, so it is checked after each batch that changed
+    /// either, not when one changes.
+    fn warn_of_stranded_gpus(&mut self, step: &mut Step) {
+        let Some(scheduler) = &self.scheduler else {
+            return;
+        };
+        if !std::mem::take(&mut self.nodes_or_quota_changed) {
+            return;
+        }
+        let stranded = scheduler.stranded_gpus();
+        if stranded != self.stranded {
+            step.warnings
+                .extend(stranded.iter().map(ToString::to_string));
+            self.stranded = stranded;
+        }
     }
 
     /// Builds the core from the platform file and the ResourceFlavors listed.
@@ -192,6 +219,16 @@ impl Owner {
             return;
         };
         for input in inputs {
+            self.nodes_or_quota_changed |= matches!(
+                input,
+                Input::NodeAdded(_)
+                    | Input::NodeUpserted(_)
+                    | Input::NodeRemoved(_)
+                    | Input::QuotaChanged { .. }
+                    | Input::ObjectUpserted(_)
+                    | Input::ObjectRemoved(_)
+                    | Input::ResyncFinished
+            );
             let logged = input.clone();
             match scheduler.apply(input) {
                 Ok(_) => {

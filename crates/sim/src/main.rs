@@ -74,6 +74,9 @@ fn scenario(args: ScenarioArgs) -> Result<()> {
         .unwrap_or_else(|| PathBuf::from("out").join(&scenario.name));
     sim::compare::check_out(&out)?;
     eprintln!("{}", scenario.describe(&plan.policy_name));
+    for line in sim::run::config_warnings(&plan.config, &plan.nodes) {
+        eprintln!("{line}");
+    }
     if args.two_phase {
         eprintln!("{TWO_PHASE}");
     }
@@ -119,6 +122,10 @@ fn compare(args: CompareArgs) -> Result<()> {
     // Found unusable now, not after every run.
     sim::compare::check_out(&out)?;
     eprintln!("{}", scenario.describe(&policies.join(", ")));
+    let (config, nodes) = scenario.fleet.resolve(&scenario.fleet_path)?;
+    for line in sim::run::config_warnings(&config, &nodes) {
+        eprintln!("{line}");
+    }
     let runs = sim::compare::run_all(&scenario, &policies, args.threads, |done| {
         eprintln!(
             "  {} done in {:.1} s",
@@ -325,6 +332,9 @@ fn run(args: RunArgs) -> Result<()> {
         inputs: vec![args.trace.clone(), args.fleet.clone()],
     };
     sim::compare::check_out(&args.out)?;
+    for line in sim::run::config_warnings(&plan.config, &plan.nodes) {
+        eprintln!("{line}");
+    }
     if args.two_phase {
         eprintln!("{TWO_PHASE}");
     }

@@ -130,6 +130,16 @@ pub fn headline(summary: &Value) -> String {
     )
 }
 
+/// What the fleet's configuration wastes before anything runs: GPUs of a private flavor that
+/// no quota can admit ([`Config::stranded_gpus`]). Printed on standard error before a run.
+pub fn config_warnings(config: &Config, nodes: &[NodeSpec]) -> Vec<String> {
+    config
+        .stranded_gpus(nodes)
+        .iter()
+        .map(|stranded| format!("warning: {stranded}"))
+        .collect()
+}
+
 /// What a user must know before reading the numbers: a run a limit stopped, jobs given up as
 /// stuck ([`crate::limits`]). Printed on standard error.
 pub fn warnings(summary: &Value) -> Vec<String> {
@@ -145,4 +155,35 @@ pub fn warnings(summary: &Value) -> Vec<String> {
         ));
     }
     lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc_core::testing::{ConfigBuilder, NodeBuilder};
+    use alloc_core::{Quota, Tier};
+
+    #[test]
+    fn quota_below_the_gpus_is_warned_of_in_gpus() {
+        let config = ConfigBuilder::new()
+            .private_flavor("a30", Tier::Gold)
+            .queue_in_cohort("lab-0", "c", &[("a30", Quota::nominal(5_000))])
+            .queue_in_cohort("lab-1", "c", &[("a30", Quota::nominal(5_500))])
+            .build();
+        let nodes = [
+            NodeBuilder::new("n1", "a30", 8).build(),
+            NodeBuilder::new("n2", "a30", 8).build(),
+        ];
+        let lines = config_warnings(&config, &nodes);
+        assert_eq!(lines.len(), 1);
+        assert!(
+            lines[0].starts_with(
+                "warning: flavor a30 has 16 GPUs but 10.5 GPUs of nominal quota over all \
+                 ClusterQueues, so 5.5 GPU(s) can never be admitted"
+            ),
+            "{}",
+            lines[0]
+        );
+        assert!(config_warnings(&config, &nodes[..1]).is_empty());
+    }
 }

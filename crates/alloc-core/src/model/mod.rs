@@ -9,6 +9,7 @@ mod gpu;
 mod job;
 mod node;
 mod queue;
+mod stranded;
 mod tenant;
 
 pub use cluster::{Cluster, ClusterKind, Offer};
@@ -22,4 +23,5 @@ pub use queue::{
     FlavorQuotas, LocalQueue, QueuePreemption, QueueingStrategy, Quota, ReclaimWithinCohort,
     Resource, ResourceAmounts, WhenCanBorrow, WhenCanPreempt, WithinClusterQueue,
 };
+pub use stranded::StrandedGpus;
 pub use tenant::{Tenant, User};

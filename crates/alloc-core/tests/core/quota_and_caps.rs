@@ -4,9 +4,10 @@
 use crate::support::*;
 use alloc_core::testing::{ConfigBuilder, JobBuilder, NodeBuilder};
 use alloc_core::{
-    Config, FlavorMiss, Input, JobId, Limit, Miss, Quota, RejectReason, Resource, Tier, Time,
-    WaitReason,
+    Config, FlavorMiss, Input, JobId, Limit, Miss, Quota, RejectReason, Resource, Scheduler, Tier,
+    Time, WaitReason,
 };
+use std::collections::BTreeMap;
 
 fn gpus(n: u64) -> u64 {
     n * 1000
@@ -64,6 +65,75 @@ fn cohort_borrowing_stops_at_the_borrowing_limit() {
         RejectReason::ExceedsQuotaCeiling { queue, .. } if queue.as_str() == "a"
     ));
     assert!(s.quota_overruns().is_empty());
+}
+
+/// Three labs of 5 GPUs each on two 8-GPU nodes, or lab `a` given `a_quota`.
+fn three_labs_on_two_nodes(a_quota: u64) -> Scheduler {
+    let config = ConfigBuilder::new()
+        .private_flavor("f", Tier::Bronze)
+        .queue_in_cohort("a", "c", &[("f", Quota::nominal(gpus(a_quota)))])
+        .queue_in_cohort("b", "c", &[("f", Quota::nominal(gpus(5)))])
+        .queue_in_cohort("d", "c", &[("f", Quota::nominal(gpus(5)))])
+        .build();
+    let mut s = scheduler(config);
+    s.node(NodeBuilder::new("n1", "f", 8))
+        .node(NodeBuilder::new("n2", "f", 8));
+    s
+}
+
+#[test]
+fn quota_below_the_gpus_strands_them_and_keeps_whole_node_jobs_apart() {
+    let nodes = [
+        NodeBuilder::new("n1", "f", 8).build(),
+        NodeBuilder::new("n2", "f", 8).build(),
+    ];
+    let mut s = three_labs_on_two_nodes(5);
+    let stranded = s.config().stranded_gpus(&nodes);
+    assert_eq!(stranded.len(), 1);
+    assert_eq!((stranded[0].gpus, stranded[0].quota), (gpus(16), gpus(15)));
+    assert_eq!(stranded[0].idle(), gpus(1));
+    // what the warning is about: the cohort lends 15, so the second 8-GPU job never fits
+    s.submit(JobBuilder::gpus(8).id(1).queue("a"))
+        .submit(JobBuilder::gpus(8).id(2).queue("b").submitted(Time(1)));
+    let d = s.checked_cycle(0);
+    admitted(&d, 1);
+    assert!(matches!(waiting(&d, 2), WaitReason::NoFlavorFits { .. }));
+
+    let mut s = three_labs_on_two_nodes(6);
+    assert!(s.config().stranded_gpus(&nodes).is_empty());
+    s.submit(JobBuilder::gpus(8).id(1).queue("a"))
+        .submit(JobBuilder::gpus(8).id(2).queue("b").submitted(Time(1)));
+    let d = s.checked_cycle(0);
+    admitted(&d, 1);
+    admitted(&d, 2);
+}
+
+#[test]
+fn only_private_flavors_with_nodes_of_their_own_are_checked_for_stranded_gpus() {
+    let mut config = ConfigBuilder::new()
+        .private_flavor("f", Tier::Bronze)
+        .private_flavor("zone-a", Tier::Bronze)
+        .public_flavor("cloud", Tier::Gold)
+        .queue("a", &[("f", Quota::nominal(gpus(4)))])
+        .build();
+    let zone_a = BTreeMap::from([("zone".to_string(), "a".to_string())]);
+    for flavor in config.flavors.values_mut() {
+        if flavor.name.as_str() == "zone-a" {
+            flavor.node_labels = zone_a.clone();
+        }
+    }
+    let mut in_zone = NodeBuilder::new("z", "zone-a", 2).build();
+    in_zone.labels = zone_a;
+    // both flavors select it: whose quota its GPUs count against depends on the job
+    let mut shared = NodeBuilder::new("shared", "f", 8).build();
+    shared.labels.insert("zone".into(), "a".into());
+    let nodes = [NodeBuilder::new("n", "f", 4).build(), in_zone, shared];
+    let stranded = config.stranded_gpus(&nodes);
+    // `f` has quota for the node only it selects; `zone-a` has none for its 2 GPUs; the
+    // public flavor has no nodes
+    assert_eq!(stranded.len(), 1);
+    assert_eq!(stranded[0].flavor.as_str(), "zone-a");
+    assert_eq!(stranded[0].idle(), gpus(2));
 }
 
 #[test]

@@ -5,6 +5,7 @@ use alloc_core::{Input, Policy};
 use kube::runtime::watcher;
 use kueue_model::objects::CheckState;
 use live_adapter::index::Event;
+use live_adapter::kueue::SetupKind;
 use live_adapter::{Owner, Write};
 use serde_json::{json, Value};
 
@@ -235,4 +236,35 @@ fn a_relist_ends_in_a_resync_that_drops_what_went_away() {
         })
         .collect();
     assert_eq!(nodes, vec!["node-a"]);
+}
+
+#[test]
+fn gpus_no_quota_can_admit_are_warned_of_each_time_they_change() {
+    let mut owner = owner();
+    let mut warnings = Vec::new();
+    for event in initial_list(&[node("n1", 8), node("n2", 8)], &[], true) {
+        warnings.extend(owner.handle(event, T0).warnings);
+    }
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0].starts_with(
+            "flavor v100-gold has 16 GPUs but 8 GPUs of nominal quota over all ClusterQueues, \
+             so 8 GPU(s) can never be admitted"
+        ),
+        "{}",
+        warnings[0]
+    );
+    // a Workload changes neither nodes nor quotas: nothing is said again
+    let step = owner.handle(workload_event(&workload("w1", 1, json!({}))), T0);
+    assert!(step.warnings.is_empty(), "{:?}", step.warnings);
+    // quota for every GPU: nothing left to warn of
+    let raised = Event::Setup(
+        SetupKind::ClusterQueue,
+        apply(dynamic(cluster_queue("16", "8"))),
+    );
+    assert!(owner.handle(raised, T0).warnings.is_empty());
+    // a third node outgrows the quota again
+    let step = owner.handle(Event::Node(Box::new(apply(node("n3", 8)))), T0);
+    assert_eq!(step.warnings.len(), 1, "{:?}", step.warnings);
+    assert!(step.warnings[0].starts_with("flavor v100-gold has 24 GPUs but 16 GPUs"));
 }

@@ -56,6 +56,10 @@ fn every_bundled_scenario_loads_and_its_policies_resolve() {
         for policy in scenario.compare_policies() {
             let plan = scenario.plan(&baseline(&policy).unwrap()).unwrap();
             assert!(!plan.nodes.is_empty(), "{name} under {policy} has nodes");
+            if generated.contains(&name) {
+                let warnings = sim::run::config_warnings(&plan.config, &plan.nodes);
+                assert!(warnings.is_empty(), "{name}: {warnings:?}");
+            }
         }
     }
 }
