@@ -37,6 +37,7 @@ pub mod leader;
 pub mod metrics;
 pub mod nodes;
 pub mod platform;
+pub mod policy;
 pub mod reconcile;
 pub mod setup;
 pub mod telemetry;

@@ -2,7 +2,7 @@
 //! index and the core's owner, and runs the watches, the leader election and the HTTP
 //! endpoints until stopped.
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 use clap::Parser;
 use live_adapter::apply::Writer;
 use live_adapter::http::{self, State};
@@ -47,8 +47,9 @@ struct Args {
     field_manager: String,
 
     /// The scheduling policy: a preset name (default, tiered-burst, never-burst, …; see the
-    /// sim's --policy) or a YAML file of alloc-core's Policy. It always runs two-phase and
-    /// without the core's own preemption: Kueue reserves and preempts.
+    /// sim's --policy) or a YAML file of alloc-core's Policy, as `sim policy SPEC -o FILE`
+    /// writes it for any policy the sim runs. It always runs two-phase and without the core's
+    /// own preemption: Kueue reserves and preempts.
     #[arg(long, default_value = "default", value_name = "NAME|FILE")]
     policy: String,
 
@@ -125,23 +126,7 @@ struct Prepared {
 
 fn prepare(args: &Args) -> anyhow::Result<Prepared> {
     let platform = Platform::read(&args.platform)?;
-    let policy = match alloc_core::Policy::preset(&args.policy) {
-        Some(policy) => policy,
-        None => {
-            let path = PathBuf::from(&args.policy);
-            if !path.exists() {
-                bail!(
-                    "--policy {}: neither a preset ({}) nor a file",
-                    args.policy,
-                    alloc_core::Policy::preset_names().join(", ")
-                );
-            }
-            let text =
-                std::fs::read_to_string(&path).with_context(|| path.display().to_string())?;
-            serde_norway::from_str(&text)
-                .with_context(|| format!("{}: not a policy", path.display()))?
-        }
-    };
+    let policy = live_adapter::policy::read(&args.policy)?;
     let log = match &args.inputs_log {
         Some(path) => Some(InputsLog::create(path).with_context(|| path.display().to_string())?),
         None => None,

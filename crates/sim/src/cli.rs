@@ -86,6 +86,11 @@ pub enum Command {
     Compare(CompareArgs),
     /// Write the JSON Schema of scenario files (scenarios/scenario.schema.json).
     Schema(SchemaArgs),
+    /// Write the alloc-core policy a --policy name stands for (overrides included) as the YAML
+    /// file the live controller's --policy FILE reads, so a policy measured here runs in a
+    /// cluster unchanged; names on standard error what of it is the sim's alone (notebook
+    /// holding, the queues' strategy, the budgets' term, which the sim sets to each run).
+    Policy(PolicyArgs),
     /// Scale sweep: synthetic workloads of each size on a department fleet scaled with it (≈70%
     /// offered load), each in its own process; writes jobs, wall time, events/s and peak RSS
     /// per size to a CSV and a page plotting them against the targets, and prints the fitted
@@ -403,6 +408,15 @@ pub struct CompareArgs {
 
 #[derive(Debug, Args)]
 pub struct SchemaArgs {
+    /// Where to write it; standard output when absent.
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct PolicyArgs {
+    /// A policy as --policy takes it, e.g. 'tiered-burst@backfill=2,backfill-min-gpus=5'.
+    pub policy: String,
     /// Where to write it; standard output when absent.
     #[arg(short, long)]
     pub output: Option<PathBuf>,

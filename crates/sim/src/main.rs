@@ -1,7 +1,8 @@
 use clap::Parser;
 use sim::cli::{
-    Cli, Command, CompareArgs, FleetArgs, GenerateArgs, ImportArgs, PackArgs, QueueArgs,
-    ReplayInputsArgs, RunArgs, ScenarioArgs, SchemaArgs, SweepArgs, SweepOneArgs, ValidateArgs,
+    Cli, Command, CompareArgs, FleetArgs, GenerateArgs, ImportArgs, PackArgs, PolicyArgs,
+    QueueArgs, ReplayInputsArgs, RunArgs, ScenarioArgs, SchemaArgs, SweepArgs, SweepOneArgs,
+    ValidateArgs,
 };
 use sim::engine::EngineOptions;
 use sim::fleet::FleetFile;
@@ -30,6 +31,7 @@ fn main() -> ExitCode {
         None => scenario(cli.scenario),
         Some(Command::Compare(args)) => compare(args),
         Some(Command::Schema(args)) => schema(args),
+        Some(Command::Policy(args)) => policy(args),
         Some(Command::Sweep(args)) => sweep(args),
         Some(Command::SweepOne(args)) => sweep_one(args),
         Some(Command::Run(args)) => run(args),
@@ -214,6 +216,23 @@ fn schema(args: SchemaArgs) -> Result<()> {
         None => {
             let _ = write!(std::io::stdout(), "{text}");
         }
+    }
+    Ok(())
+}
+
+fn policy(args: PolicyArgs) -> Result<()> {
+    let file = sim::scenario::policy_file::policy_file(&args.policy)?;
+    match &args.output {
+        Some(path) => std::fs::write(path, &file.yaml).map_err(|e| SimError::io(path, e))?,
+        None => {
+            let _ = write!(std::io::stdout(), "{}", file.yaml);
+        }
+    }
+    for line in &file.left_out {
+        eprintln!("not in the file (the sim's alone): {line}");
+    }
+    if let Some(path) = &args.output {
+        say!("policy written to {}", path.display());
     }
     Ok(())
 }

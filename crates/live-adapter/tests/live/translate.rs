@@ -1,5 +1,5 @@
-//! Kueue and Kubernetes objects → the core's model, and bad objects → errors naming the
-//! object and field.
+//! Kueue and Kubernetes objects, and policy files, → the core's model, and bad objects → errors
+//! naming the object and field.
 
 use crate::fixtures::{self, *};
 use alloc_core::{BudgetKind, ConfigObject, DataClass, GpuRequest, MilliGpu, Millis, Tier};
@@ -209,4 +209,46 @@ fn kueue_samples_translate_or_name_the_field() {
         }
     }
     assert!(seen > 5, "only {seen} objects in the samples");
+}
+
+#[test]
+fn a_policy_file_the_sim_wrote_runs_as_measured() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../deploy/examples/policy-deadlines-and-large-jobs.yaml"
+    );
+    let policy = live_adapter::policy::read(path).expect("the example reads");
+    assert!(policy.backfill.enabled);
+    assert_eq!(
+        (policy.backfill.per_flavor, policy.backfill.min_gpus),
+        (2, 5)
+    );
+    assert!(policy.preemption.protect_deadlines);
+    assert_eq!(
+        policy.ordering,
+        alloc_core::Ordering::preset("deadline-first").expect("a preset")
+    );
+    assert_eq!(
+        live_adapter::policy::read("default").expect("a preset"),
+        alloc_core::Policy::preset("default").expect("a preset")
+    );
+    let missing = live_adapter::policy::read("no-such-policy").expect_err("neither");
+    assert!(
+        missing.to_string().contains("neither a preset"),
+        "{missing}"
+    );
+    let bad = std::env::temp_dir().join(format!("bad-policy-{}.yaml", std::process::id()));
+    std::fs::write(
+        &bad,
+        "allow_tier_upgrade: false\nbackfill:\n  enabled: yes-please\n",
+    )
+    .expect("a temporary file");
+    let error = live_adapter::policy::read(bad.to_str().expect("a path"))
+        .expect_err("not a policy")
+        .to_string();
+    let _ = std::fs::remove_file(&bad);
+    assert!(
+        error.contains(":3: not a policy: backfill.enabled: invalid type"),
+        "{error}"
+    );
 }

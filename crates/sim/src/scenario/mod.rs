@@ -7,6 +7,7 @@
 pub mod baseline;
 mod check;
 pub mod file;
+pub mod policy_file;
 mod queues;
 
 use crate::engine::{EngineOptions, NotebookOptions};

@@ -40,6 +40,22 @@ fn the_committed_schema_is_the_one_the_types_generate() {
 }
 
 #[test]
+fn the_example_policy_file_is_what_sim_policy_writes() {
+    let example = "deploy/examples/policy-deadlines-and-large-jobs.yaml";
+    let committed = std::fs::read_to_string(repo().join(example)).unwrap();
+    let spec = committed
+        .lines()
+        .next()
+        .and_then(|line| line.split_once("--policy '"))
+        .and_then(|(_, rest)| rest.split('\'').next())
+        .expect("the first line names the policy between quotes");
+    assert!(
+        committed == sim::scenario::policy_file::policy_file(spec).unwrap().yaml,
+        "{example} is stale: run `cargo run -p sim -- policy '{spec}' -o {example}`"
+    );
+}
+
+#[test]
 fn every_bundled_scenario_loads_and_its_policies_resolve() {
     let generated = ["semester-peak", "notebook-day", "conference-deadline"];
     let replays = ["openb-replay", "philly-replay", "itp-deadlines"];
