@@ -159,6 +159,23 @@ impl Add<Millis> for Time {
     }
 }
 
+/// Milliseconds read in the largest whole units that say them, for explanations: `2 h 5 min`,
+/// `45 min`, `30 s`, `0 s`.
+pub(crate) struct Readable(pub u64);
+
+impl fmt::Display for Readable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let seconds = self.0 / 1000;
+        let (hours, minutes) = (seconds / 3600, seconds % 3600 / 60);
+        match (hours, minutes) {
+            (0, 0) => write!(f, "{seconds} s"),
+            (0, m) => write!(f, "{m} min"),
+            (h, 0) => write!(f, "{h} h"),
+            (h, m) => write!(f, "{h} h {m} min"),
+        }
+    }
+}
+
 impl fmt::Display for Time {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "t={}ms", self.0)
@@ -258,6 +275,15 @@ impl std::str::FromStr for Money {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn readable_durations_use_whole_units() {
+        assert_eq!(Readable(0).to_string(), "0 s");
+        assert_eq!(Readable(30_500).to_string(), "30 s");
+        assert_eq!(Readable(45 * 60_000).to_string(), "45 min");
+        assert_eq!(Readable(2 * 3_600_000).to_string(), "2 h");
+        assert_eq!(Readable(125 * 60_000).to_string(), "2 h 5 min");
+    }
 
     #[test]
     fn money_parses_exactly() {

@@ -2,7 +2,7 @@
 
 use crate::decision::FlavorMiss;
 use crate::ids::TenantName;
-use crate::units::{Millis, Money, Time};
+use crate::units::{Millis, Money, Readable, Time};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -129,10 +129,6 @@ impl NoBurst {
     }
 }
 
-fn minutes(duration: Millis) -> u64 {
-    duration.0 / 60_000
-}
-
 impl fmt::Display for NoBurst {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -147,8 +143,8 @@ impl fmt::Display for NoBurst {
             }
             NoBurst::TooEarly { threshold, from } => write!(
                 f,
-                "it waits {} min before it may burst; the wait ends by {from} at the latest",
-                minutes(*threshold)
+                "it waits {} before it may burst; the wait ends by {from} at the latest",
+                Readable(threshold.0)
             ),
             NoBurst::NoPublicQuota(miss) => write!(f, "no public quota: {miss}"),
             NoBurst::OfferCap => f.write_str("every offer that could run it is at its GPU cap"),
@@ -202,5 +198,22 @@ impl fmt::Display for NoBurst {
                  would meet it either",
             ),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_threshold_under_a_minute_reads_in_seconds() {
+        let too_early = NoBurst::TooEarly {
+            threshold: Millis::seconds(20),
+            from: Time(80_000),
+        };
+        assert_eq!(
+            too_early.to_string(),
+            "it waits 20 s before it may burst; the wait ends by t=80000ms at the latest"
+        );
     }
 }

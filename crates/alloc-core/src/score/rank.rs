@@ -4,7 +4,7 @@ use super::context::Points;
 use super::weights::ScoreWeights;
 use crate::ids::{JobId, TenantName};
 use crate::model::Budget;
-use crate::units::{Millis, Time};
+use crate::units::{Millis, Readable, Time};
 use std::cmp::Ordering;
 use std::fmt;
 
@@ -189,7 +189,7 @@ impl fmt::Display for ScoreBreakdown {
             self.score().value(),
             self.priority,
             self.priority_points(),
-            Duration(self.waited.0),
+            Readable(self.waited.0),
             self.aging_points(),
         )?;
         match &self.deadline {
@@ -197,14 +197,14 @@ impl fmt::Display for ScoreBreakdown {
             Some(term) if term.slack_ms >= 0 => write!(
                 f,
                 "{} of slack before its deadline on the fastest flavor (urgency {:.3}, {:+.3}), ",
-                Duration(term.slack_ms.unsigned_abs()),
+                Readable(term.slack_ms.unsigned_abs()),
                 term.urgency,
                 self.deadline_points()
             )?,
             Some(term) => write!(
                 f,
                 "misses its deadline by {} even on the fastest flavor (urgency {:.3}, {:+.3}), ",
-                Duration(term.slack_ms.unsigned_abs()),
+                Readable(term.slack_ms.unsigned_abs()),
                 term.urgency,
                 self.deadline_points()
             )?,
@@ -226,22 +226,6 @@ impl fmt::Display for ScoreBreakdown {
             None => write!(f, "{kind} budget without limit")?,
         }
         write!(f, " ({:+.3})", self.budget_points())
-    }
-}
-
-/// A duration in the largest whole units that say it: `2 h 5 min`, `45 min`, `30 s`, `0 s`.
-struct Duration(u64);
-
-impl fmt::Display for Duration {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let seconds = self.0 / 1000;
-        let (hours, minutes) = (seconds / 3600, seconds % 3600 / 60);
-        match (hours, minutes) {
-            (0, 0) => write!(f, "{seconds} s"),
-            (0, m) => write!(f, "{m} min"),
-            (h, 0) => write!(f, "{h} h"),
-            (h, m) => write!(f, "{h} h {m} min"),
-        }
     }
 }
 
@@ -312,15 +296,6 @@ mod tests {
             let by_value = b.value().total_cmp(&a.value());
             proptest::prop_assert_eq!(a.first_key().cmp(&b.first_key()), by_value);
         }
-    }
-
-    #[test]
-    fn duration_reads_in_whole_units() {
-        assert_eq!(Duration(0).to_string(), "0 s");
-        assert_eq!(Duration(30_500).to_string(), "30 s");
-        assert_eq!(Duration(45 * 60_000).to_string(), "45 min");
-        assert_eq!(Duration(2 * 3_600_000).to_string(), "2 h");
-        assert_eq!(Duration(125 * 60_000).to_string(), "2 h 5 min");
     }
 
     fn breakdown() -> ScoreBreakdown {
