@@ -29,6 +29,7 @@ pub fn simulate(
     budget_term(&mut plan);
     let seed = plan.options.seed.0;
     let manifest = manifest(&plan)?;
+    let config_warnings = config_warnings(&plan.config, &plan.nodes);
     let engine = Engine::new(
         plan.config,
         plan.policy,
@@ -37,7 +38,11 @@ pub fn simulate(
         plan.options,
     )?;
     let output = engine.run(progress)?;
-    let summary = summary::summary(&plan.policy_name, seed, &output);
+    let mut summary = summary::summary(&plan.policy_name, seed, &output);
+    // Only when there is one, so that a sound fleet's summary keeps its bytes.
+    if !config_warnings.is_empty() {
+        summary["config_warnings"] = json!(config_warnings);
+    }
     Ok((output, summary, manifest))
 }
 
@@ -131,7 +136,8 @@ pub fn headline(summary: &Value) -> String {
 }
 
 /// What the fleet's configuration wastes before anything runs: GPUs of a private flavor that
-/// no quota can admit ([`Config::stranded_gpus`]). Printed on standard error before a run.
+/// no quota can admit ([`Config::stranded_gpus`]). Printed on standard error before a run,
+/// and kept in `summary.json` (`config_warnings`) and the report.
 pub fn config_warnings(config: &Config, nodes: &[NodeSpec]) -> Vec<String> {
     config
         .stranded_gpus(nodes)

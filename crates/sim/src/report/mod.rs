@@ -126,14 +126,37 @@ pub fn single(run: &RunView) -> String {
     let span = run.summary["end_ms"]
         .as_f64()
         .map_or_else(|| "—".into(), duration_ms);
-    let intro = format!(
+    let mut intro = format!(
         "<p class=\"lead\">Policy <strong>{}</strong>, seed {}, {} jobs, {} simulated.</p>",
         escape(run.policy),
         run.seed,
         count(jobs),
         escape(&span)
     );
+    config_warnings(&mut intro, runs);
     page(&title, &intro, &shown)
+}
+
+/// The fleet's configuration warnings (`summary.json`'s `config_warnings`), each once, where a
+/// reader meets them before the figures they explain.
+fn config_warnings(intro: &mut String, runs: &[RunView]) {
+    let mut said: Vec<&str> = Vec::new();
+    for run in runs {
+        for warning in run.summary["config_warnings"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            if let Some(text) = warning.as_str().filter(|text| !said.contains(text)) {
+                said.push(text);
+                let _ = write!(
+                    intro,
+                    "<p class=\"warning\" role=\"note\">{}</p>",
+                    escape(text)
+                );
+            }
+        }
+    }
 }
 
 /// One page comparing several runs, meant for several policies on the same workload.
@@ -153,6 +176,7 @@ pub fn compare(runs: &[RunView]) -> String {
             "<p class=\"warning\" role=\"note\">The runs did not submit the same number of jobs, so they did not replay the same workload: compare with care.</p>",
         );
     }
+    config_warnings(&mut intro, runs);
     page(&title, &intro, &shown)
 }
 

@@ -107,6 +107,59 @@ fn a_single_report_has_every_section_and_the_summary_numbers() {
 }
 
 #[test]
+fn quota_that_strands_gpus_is_said_in_the_summary_and_the_report() {
+    let (output, summary) = run(100, "default");
+    assert!(
+        summary.get("config_warnings").is_none(),
+        "the bundled fleet strands nothing"
+    );
+    assert!(!single(&RunView::new(&output, &summary)).contains("can never be admitted"));
+
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/fleets/department.yaml");
+    let (mut config, nodes) = FleetFile::load(&path).unwrap().resolve(&path).unwrap();
+    for queue in config.cluster_queues.values_mut() {
+        for quotas in queue
+            .flavors
+            .iter_mut()
+            .filter(|q| q.flavor.as_str() == "a30")
+        {
+            if let Some(gpu) = quotas.resources.get_mut(&alloc_core::Resource::Gpu) {
+                gpu.nominal = gpu.nominal.min(5000);
+            }
+        }
+    }
+    let plan = RunPlan {
+        config,
+        nodes,
+        workload: sim::workload::Workload::batch(generate(
+            &SyntheticSpec {
+                jobs: 100,
+                ..SyntheticSpec::default()
+            },
+            Seed(7),
+        )),
+        policy_name: "default".into(),
+        policy: sim::policy_preset("default").unwrap(),
+        options: EngineOptions::default(),
+        inputs: vec![path],
+    };
+    let (output, summary, _) = simulate(plan, |_, _| {}).unwrap();
+    let warning = "warning: flavor a30 has 16 GPUs but 15 GPUs of nominal quota";
+    let warnings = summary["config_warnings"].as_array().unwrap();
+    assert_eq!(warnings.len(), 1);
+    assert!(warnings[0].as_str().unwrap().starts_with(warning));
+    let view = RunView::new(&output, &summary);
+    assert_eq!(single(&view).matches(warning).count(), 1);
+    // said once in a comparison of runs on the same fleet
+    assert_eq!(
+        compare(&[view, RunView::new(&output, &summary)])
+            .matches(warning)
+            .count(),
+        1
+    );
+}
+
+#[test]
 fn reports_are_byte_identical_for_the_same_run() {
     let (a, summary_a) = run(200, "default");
     let (b, summary_b) = run(200, "default");
