@@ -221,7 +221,14 @@ fn schema(args: SchemaArgs) -> Result<()> {
 }
 
 fn policy(args: PolicyArgs) -> Result<()> {
-    let file = sim::scenario::policy_file::policy_file(&args.policy)?;
+    let file =
+        sim::scenario::policy_file::policy_file(&args.policy).map_err(|error| match error {
+            SimError::BadArgument { reason, .. } => SimError::BadArgument {
+                flag: "POLICY".into(),
+                reason,
+            },
+            other => other,
+        })?;
     match &args.output {
         Some(path) => std::fs::write(path, &file.yaml).map_err(|e| SimError::io(path, e))?,
         None => {
