@@ -117,8 +117,11 @@ pub async fn run(
         if step.next_change.is_some() || !step.changes.is_empty() {
             next_change = step.next_change;
         }
-        for warning in &step.warnings {
-            tracing::warn!(warning = %warning, "configuration");
+        if let Some(stranded) = &step.stranded {
+            for flavor in stranded {
+                tracing::warn!(warning = %flavor, "configuration");
+            }
+            metrics.stranded(stranded);
         }
         for problem in &step.problems {
             tracing::warn!(problem = %problem, "cannot use");

@@ -8,11 +8,12 @@
 //! | `gpu_alloc_pending_jobs` | gauge | `queue` (LocalQueue), `tier` |
 //! | `gpu_alloc_gpus_admitted` | gauge | `flavor` (GPUs held by running jobs, fractions as parts) |
 //! | `gpu_alloc_public_spend` | gauge | `tenant` (billed plus reserved, currency units) |
+//! | `gpu_alloc_unadmittable_gpus` | gauge | `flavor` (GPUs of its nodes beyond the nominal quota of every ClusterQueue: never admitted) |
 //! | `gpu_alloc_reconcile_errors_total` | counter | `kind` (object, refused-input, write) |
 //! | `gpu_alloc_status_writes_total` | counter | `state` (Ready, Retry, Rejected, Active) |
 //! | `gpu_alloc_leader` | gauge | — (1 while this replica holds the lease) |
 
-use alloc_core::{Decision, Scheduler};
+use alloc_core::{Decision, Scheduler, StrandedGpus};
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -81,6 +82,8 @@ pub struct Metrics {
     pub gpus: Family<Flavor, Gauge<f64, AtomicU64>>,
     /// Public spend per tenant.
     pub spend: Family<Tenant, Gauge<f64, AtomicU64>>,
+    /// GPUs no quota can admit, per private flavor.
+    pub unadmittable: Family<Flavor, Gauge<f64, AtomicU64>>,
     /// Failures by kind.
     pub errors: Family<Kind, Counter>,
     /// Status writes by state.
@@ -98,6 +101,7 @@ impl Metrics {
             pending: Family::default(),
             gpus: Family::default(),
             spend: Family::default(),
+            unadmittable: Family::default(),
             errors: Family::default(),
             writes: Family::default(),
             leader: Gauge::default(),
@@ -127,6 +131,11 @@ impl Metrics {
             "public_spend",
             "Public spend billed and reserved, by tenant, in currency units",
             metrics.spend.clone(),
+        );
+        registry.register(
+            "unadmittable_gpus",
+            "GPUs of a flavor's nodes beyond the nominal quota of every ClusterQueue",
+            metrics.unadmittable.clone(),
         );
         registry.register(
             "reconcile_errors",
@@ -190,6 +199,18 @@ impl Metrics {
                     tenant: tenant.to_string(),
                 })
                 .set(micros / 1_000_000.0);
+        }
+    }
+
+    /// Sets the GPUs no quota can admit, per flavor, to `stranded` (flavors not in it: none).
+    pub fn stranded(&self, stranded: &[StrandedGpus]) {
+        self.unadmittable.clear();
+        for flavor in stranded {
+            self.unadmittable
+                .get_or_create(&Flavor {
+                    flavor: flavor.flavor.to_string(),
+                })
+                .set(flavor.idle() as f64 / 1000.0);
         }
     }
 

@@ -48,9 +48,9 @@ pub struct Step {
     pub changes: Vec<Decision>,
     /// Problems: objects that cannot be read, inputs the core refused.
     pub problems: Vec<String>,
-    /// What the configuration wastes, said once each time it changes: GPUs of a private
-    /// flavor that no quota can admit.
-    pub warnings: Vec<String>,
+    /// The private flavors whose GPUs exceed the quota on them, when that changed in this
+    /// step (`Some(vec![])`: none any more).
+    pub stranded: Option<Vec<StrandedGpus>>,
     /// When to cycle again if no event comes.
     pub next_change: Option<Time>,
 }
@@ -156,15 +156,15 @@ impl Owner {
             self.apply(inputs, &mut step);
             touched = self.index.tracked().map(|(key, _)| key.clone()).collect();
         }
-        self.warn_of_stranded_gpus(&mut step);
+        self.note_stranded_gpus(&mut step);
         self.cycle(now, touched, &mut step);
         step
     }
 
-    /// Warns of the flavors whose GPUs exceed their quota when the set changes. Nodes and
-    /// quotas come as events in any order, so it is checked after each batch that changed
-    /// either, not when one changes.
-    fn warn_of_stranded_gpus(&mut self, step: &mut Step) {
+    /// Reports the flavors whose GPUs exceed their quota when the set changes (the shell
+    /// warns and sets a gauge). Nodes and quotas come as events in any order, so it is checked
+    /// after each batch that changed either, not when one changes.
+    fn note_stranded_gpus(&mut self, step: &mut Step) {
         let Some(scheduler) = &self.scheduler else {
             return;
         };
@@ -173,8 +173,7 @@ impl Owner {
         }
         let stranded = scheduler.stranded_gpus();
         if stranded != self.stranded {
-            step.warnings
-                .extend(stranded.iter().map(ToString::to_string));
+            step.stranded = Some(stranded.clone());
             self.stranded = stranded;
         }
     }

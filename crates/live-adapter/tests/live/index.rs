@@ -239,32 +239,33 @@ fn a_relist_ends_in_a_resync_that_drops_what_went_away() {
 }
 
 #[test]
-fn gpus_no_quota_can_admit_are_warned_of_each_time_they_change() {
+fn gpus_no_quota_can_admit_are_reported_each_time_they_change() {
     let mut owner = owner();
-    let mut warnings = Vec::new();
+    let mut reports = Vec::new();
     for event in initial_list(&[node("n1", 8), node("n2", 8)], &[], true) {
-        warnings.extend(owner.handle(event, T0).warnings);
+        reports.extend(owner.handle(event, T0).stranded);
     }
-    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert_eq!(reports.len(), 1, "{reports:?}");
+    assert_eq!(reports[0].len(), 1);
     assert!(
-        warnings[0].starts_with(
+        reports[0][0].to_string().starts_with(
             "flavor v100-gold has 16 GPUs but 8 GPUs of nominal quota over all ClusterQueues, \
              so 8 GPU(s) can never be admitted"
         ),
         "{}",
-        warnings[0]
+        reports[0][0]
     );
-    // a Workload changes neither nodes nor quotas: nothing is said again
+    // a Workload changes neither nodes nor quotas: nothing is reported again
     let step = owner.handle(workload_event(&workload("w1", 1, json!({}))), T0);
-    assert!(step.warnings.is_empty(), "{:?}", step.warnings);
-    // quota for every GPU: nothing left to warn of
+    assert_eq!(step.stranded, None);
+    // quota for every GPU: reported as none left, once
     let raised = Event::Setup(
         SetupKind::ClusterQueue,
         apply(dynamic(cluster_queue("16", "8"))),
     );
-    assert!(owner.handle(raised, T0).warnings.is_empty());
+    assert_eq!(owner.handle(raised, T0).stranded, Some(vec![]));
     // a third node outgrows the quota again
     let step = owner.handle(Event::Node(Box::new(apply(node("n3", 8)))), T0);
-    assert_eq!(step.warnings.len(), 1, "{:?}", step.warnings);
-    assert!(step.warnings[0].starts_with("flavor v100-gold has 24 GPUs but 16 GPUs"));
+    let stranded = step.stranded.expect("reported");
+    assert_eq!((stranded[0].gpus, stranded[0].quota), (24_000, 16_000));
 }

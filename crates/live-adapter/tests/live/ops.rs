@@ -1,7 +1,7 @@
 //! Leader election's rule, the HTTP endpoints, and the deploy/ files the controller reads.
 
 use alloc_core::testing::JobBuilder;
-use alloc_core::{Decision, JobId, RejectReason, Time};
+use alloc_core::{Decision, JobId, RejectReason, StrandedGpus, Time};
 use jiff::Timestamp;
 use k8s_openapi::api::coordination::v1::LeaseSpec;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::MicroTime;
@@ -55,6 +55,11 @@ fn endpoints_answer_health_readiness_and_metrics() {
             earliest_end: Time(2),
         },
     }]);
+    metrics.stranded(&[StrandedGpus {
+        flavor: "a30".into(),
+        gpus: 16_000,
+        quota: 15_000,
+    }]);
     let (ready, watching) = tokio::sync::watch::channel(false);
     let state = State {
         registry: Arc::new(registry),
@@ -79,6 +84,10 @@ fn endpoints_answer_health_readiness_and_metrics() {
     );
     assert!(
         text.contains("# TYPE gpu_alloc_decision_latency_seconds histogram"),
+        "{text}"
+    );
+    assert!(
+        text.contains("gpu_alloc_unadmittable_gpus{flavor=\"a30\"} 1.0"),
         "{text}"
     );
 }
@@ -108,4 +117,24 @@ fn the_deploy_platform_and_example_queues_read() {
     )
     .expect("JSON");
     assert!(dashboard["panels"].as_array().is_some_and(|p| p.len() >= 6));
+    // every metric a panel queries is one the controller exports (its table in metrics.rs)
+    let table = include_str!("../../src/metrics.rs");
+    let panels = dashboard["panels"].as_array().expect("panels");
+    for expr in panels
+        .iter()
+        .flat_map(|panel| panel["targets"].as_array().into_iter().flatten())
+        .filter_map(|target| target["expr"].as_str())
+    {
+        for (at, _) in expr.match_indices("gpu_alloc_") {
+            let name: String = expr[at..]
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            let exported = ["", "_bucket", "_total"].iter().any(|suffix| {
+                name.strip_suffix(suffix)
+                    .is_some_and(|base| table.contains(&format!("`{base}`")))
+            });
+            assert!(exported, "{expr}: {name} is not in the controller's table");
+        }
+    }
 }
