@@ -68,7 +68,7 @@ pub struct Owner {
     /// What was last written per Workload, so a write is not repeated before the watch
     /// shows it.
     written: BTreeMap<String, AdmissionCheckState>,
-    /// The stranded GPUs last warned of, and whether an input since may have changed them.
+    /// The stranded GPUs last reported, and whether an input since may have changed them.
     stranded: Vec<StrandedGpus>,
     nodes_or_quota_changed: bool,
 }
