@@ -147,13 +147,8 @@ impl Scheduler {
     /// The private flavors whose nodes, as the inputs have them now, hold more GPUs than the
     /// quota on them ([`Config::stranded_gpus`]).
     pub fn stranded_gpus(&self) -> Vec<StrandedGpus> {
-        let nodes: Vec<NodeSpec> = self
-            .ledgers
-            .fleet
-            .nodes()
-            .map(|node| NodeSpec::clone(&node.spec))
-            .collect();
-        self.config.stranded_gpus(&nodes)
+        self.config
+            .stranded_gpus(self.ledgers.fleet.nodes().map(|node| &*node.spec))
     }
 
     /// The policy it was built with.

@@ -6,6 +6,7 @@
 
 use crate::ids::FlavorName;
 use crate::model::{Config, NodeSpec, Resource};
+use std::collections::BTreeMap;
 use std::fmt;
 
 /// A private flavor whose GPUs exceed the nominal GPU quota on it, in milli-GPU.
@@ -62,32 +63,36 @@ impl Config {
     /// The private flavors whose nodes hold more GPUs than all ClusterQueues together have
     /// nominal quota for, in flavor order. A node that several flavors select is left out: which
     /// flavor's quota its GPUs count against depends on the job.
-    pub fn stranded_gpus(&self, nodes: &[NodeSpec]) -> Vec<StrandedGpus> {
-        let private = self.flavors.values().filter(|flavor| {
-            self.clusters
-                .get(&flavor.cluster)
+    pub fn stranded_gpus<'a>(
+        &self,
+        nodes: impl IntoIterator<Item = &'a NodeSpec>,
+    ) -> Vec<StrandedGpus> {
+        let mut gpus: BTreeMap<&FlavorName, u64> = BTreeMap::new();
+        for node in nodes {
+            let mut selecting = self.flavors.values().filter(|flavor| flavor.selects(node));
+            if let (Some(flavor), None) = (selecting.next(), selecting.next()) {
+                *gpus.entry(&flavor.name).or_default() += u64::from(node.gpus) * 1000;
+            }
+        }
+        let private = |flavor: &FlavorName| {
+            self.flavors
+                .get(flavor)
+                .and_then(|flavor| self.clusters.get(&flavor.cluster))
                 .is_some_and(|cluster| !cluster.is_public())
-        });
-        private
-            .filter_map(|flavor| {
-                let gpus: u64 = nodes
-                    .iter()
-                    .filter(|node| {
-                        flavor.selects(node)
-                            && self.flavors.values().filter(|f| f.selects(node)).count() == 1
-                    })
-                    .map(|node| u64::from(node.gpus) * 1000)
-                    .sum();
+        };
+        gpus.into_iter()
+            .filter(|(flavor, _)| private(flavor))
+            .filter_map(|(flavor, gpus)| {
                 let quota: u64 = self
                     .cluster_queues
                     .values()
                     .flat_map(|queue| &queue.flavors)
-                    .filter(|quotas| quotas.flavor == flavor.name)
+                    .filter(|quotas| &quotas.flavor == flavor)
                     .filter_map(|quotas| quotas.resources.get(&Resource::Gpu))
                     .map(|quota| quota.nominal)
                     .sum();
                 (quota < gpus).then(|| StrandedGpus {
-                    flavor: flavor.name.clone(),
+                    flavor: flavor.clone(),
                     gpus,
                     quota,
                 })

@@ -23,7 +23,8 @@ pub fn policy_file(spec: &str) -> Result<PolicyFile> {
         flag: "policy".into(),
         reason: format!("{spec} cannot be written as YAML: {e}"),
     })?;
-    let term = if needs_term(&baseline.policy) {
+    let term_unset = needs_term(&baseline.policy);
+    let term = if term_unset {
         "# burst.rescue.term is the budgets' term, which the sim sets to each run: set it to\n\
          # the department's ({start: <Unix ms>, over: <ms>}), or the rescue reserve stays\n\
          # whole and nothing is paced.\n"
@@ -36,7 +37,7 @@ pub fn policy_file(spec: &str) -> Result<PolicyFile> {
          # preemption: in a cluster Kueue reserves quota and preempts.\n{term}{body}"
     );
     let mut left_out = left_out(&baseline);
-    if needs_term(&baseline.policy) {
+    if term_unset {
         left_out.push(
             "the budgets' term (burst.rescue.term), which the sim sets to each run: set it in \
              the file"
@@ -53,11 +54,6 @@ fn needs_term(policy: &Policy) -> bool {
         .rescue
         .as_ref()
         .is_some_and(|rescue| rescue.term.is_none())
-}
-
-/// Reads a policy file back, as the live controller does.
-pub fn read_policy(yaml: &str) -> std::result::Result<Policy, serde_norway::Error> {
-    serde_norway::from_str(yaml)
 }
 
 fn left_out(baseline: &Baseline) -> Vec<String> {
@@ -98,7 +94,7 @@ mod tests {
             let file = policy_file(spec).unwrap();
             assert!(file.yaml.starts_with("# alloc-core's Policy"), "{spec}");
             assert_eq!(
-                read_policy(&file.yaml).unwrap(),
+                serde_norway::from_str::<Policy>(&file.yaml).unwrap(),
                 baseline(spec).unwrap().policy,
                 "{spec}"
             );
